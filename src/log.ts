@@ -1,0 +1,38 @@
+// The stderr logger: stdout is the MCP protocol channel, so this is the only place that prints
+// diagnostics. Known secrets are registered once and masked in every line.
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const secrets = new Set<string>();
+let threshold: LogLevel = "info";
+
+/** Registers a value that must never be printed (merchant key, bearer token, payment secrets). */
+export function registerSecret(value: string | undefined | null): void {
+  if (value && value.length >= 6) secrets.add(value);
+}
+
+/** Replaces every registered secret in `text` with a mask. */
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  return out;
+}
+
+export function setLogLevel(level: LogLevel): void {
+  threshold = level;
+}
+
+export function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+  if (order[level] < order[threshold]) return;
+  const extra = fields ? " " + safeJson(fields) : "";
+  console.error(redact(`[spacepay-mcp] ${level}: ${message}${extra}`));
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return "[unserialisable]";
+  }
+}

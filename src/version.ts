@@ -1,0 +1,5 @@
+// The package version, read once from package.json (used in the User-Agent and server info).
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require("../package.json") as { version: string }).version;
