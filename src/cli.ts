@@ -1,11 +1,45 @@
 #!/usr/bin/env node
-// The `spacepay-mcp` command: the MCP server over stdio by default, and its subcommands.
+// The `spacepay-mcp` command: the MCP server over stdio (default), `simulator`, `demo`, --help, --version.
+// Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
+import { parseArgs } from "./cli/args.js";
 import { VERSION } from "./version.js";
 
-const args = process.argv.slice(2);
-if (args.includes("--version") || args.includes("-v")) {
-  console.log(VERSION);
-} else {
-  console.error("spacepay-mcp: the server is not wired up yet");
-  process.exitCode = 1;
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`spacepay-mcp: ${(err as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  switch (parsed.command) {
+    case "version":
+      console.log(VERSION);
+      return;
+    case "help": {
+      const { helpText } = await import("./cli/help.js");
+      console.log(helpText());
+      return;
+    }
+    case "simulator": {
+      const { runSimulatorCli } = await import("./simulator/cli.js");
+      const sim = await runSimulatorCli(parsed.rest, (line) => console.log(line));
+      const stop = () => void sim.close().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      return;
+    }
+    case "demo":
+      console.error("spacepay-mcp: the demo walkthrough is not built yet");
+      process.exitCode = 2;
+      return;
+    case "serve": {
+      const { serve } = await import("./cli/serve.js");
+      process.exitCode = await serve(parsed.flags, process.env);
+      return;
+    }
+  }
 }
+
+void main();

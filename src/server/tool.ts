@@ -30,6 +30,8 @@ export interface ToolContext {
   idempotencyKey?: string;
   /** Current time; injectable for tests. */
   now(): Date;
+  /** How often wait_for_payment polls (default 2000 ms). */
+  pollIntervalMs?: number;
 }
 
 export interface ToolAnnotations {
@@ -54,6 +56,8 @@ export interface MoneySummary {
 export interface ToolResult<S> {
   structured: S;
   text: string;
+  /** What the API said about the call, for the audit log (never shown as is). */
+  meta?: { ids?: Record<string, string>; requestId?: string | null; replayed?: boolean };
 }
 
 export interface ToolDefinition<

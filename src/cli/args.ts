@@ -1,0 +1,45 @@
+// Command-line parsing: a subcommand, then `--name value`, `--name=value` or a bare `--flag` (true).
+export interface ParsedArgs {
+  command: "serve" | "simulator" | "demo" | "help" | "version";
+  flags: Record<string, string | boolean>;
+  /** Everything after the subcommand, for subcommands that parse their own flags. */
+  rest: string[];
+}
+
+/** Flags that never take a value, so `--http --port 3000` and `--read-only get_payment` parse right. */
+const BOOLEAN_FLAGS = new Set(["http", "read-only", "allow-live-withdrawals", "help", "version"]);
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let command: ParsedArgs["command"] = "serve";
+  let args = [...argv];
+  const first = args[0];
+  if (first === "simulator" || first === "demo") {
+    command = first;
+    args = args.slice(1);
+  } else if (first === "serve") {
+    args = args.slice(1);
+  }
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-h") flags.help = true;
+    else if (a === "-v") flags.version = true;
+    else if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      if (eq > 2) flags[a.slice(2, eq)] = a.slice(eq + 1);
+      else {
+        const name = a.slice(2);
+        const next = args[i + 1];
+        if (!BOOLEAN_FLAGS.has(name) && next !== undefined && !next.startsWith("--")) {
+          flags[name] = next;
+          i++;
+        } else flags[name] = true;
+      }
+    } else {
+      throw new Error(`unexpected argument ${JSON.stringify(a)}; see --help`);
+    }
+  }
+  if (flags.help) command = "help";
+  else if (flags.version) command = "version";
+  return { command, flags, rest: args };
+}

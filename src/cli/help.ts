@@ -1,0 +1,21 @@
+// --help: usage and every setting, generated from the config table so it cannot drift.
+import { formatSettingsHelp } from "../config.js";
+import { VERSION } from "../version.js";
+
+export function helpText(): string {
+  return `spacepay-mcp ${VERSION}: MCP server for the SpacePay crypto-payments API
+
+Usage:
+  spacepay-mcp [--http] [--port N] [--host H] [--read-only] [--tools a,b] [--exclude-tools a,b] ...
+      Serve MCP over stdio (or Streamable HTTP at /mcp with --http). With no SPACEPAY_SECRET_KEY and
+      no SPACEPAY_API_URL it runs in demo mode against a built-in simulator: no keys, no real money.
+  spacepay-mcp simulator [--port N] [--seed N]
+      Run the SpacePay simulator alone, for your own agents and CI.
+  spacepay-mcp demo
+      A scripted walkthrough of what an agent does with this server, against the simulator.
+  spacepay-mcp --help | --version
+
+Settings (flag, environment variable; flags win; secrets only from the environment):
+${formatSettingsHelp()}
+`;
+}

@@ -1,0 +1,65 @@
+// `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
+// (or Streamable HTTP with --http) until the client goes away or a signal arrives.
+import { ConfigError, loadConfig } from "../config.js";
+import { log, setLogLevel } from "../log.js";
+import { createRuntime } from "../runtime.js";
+import { TOOL_NAMES } from "../server/tools/index.js";
+
+export async function serve(
+  flags: Record<string, string | boolean>,
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  let config;
+  try {
+    config = loadConfig({ env, flags, knownTools: TOOL_NAMES });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log("error", `configuration problem, not starting:\n${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  setLogLevel(config.logLevel);
+  const runtime = await createRuntime(config);
+  if (config.mode === "demo") {
+    log("info", `demo mode: simulated SpacePay, no real money (simulator at ${runtime.simulatorUrl})`);
+  } else {
+    log("info", `connected to ${runtime.info.apiHost} in ${config.mode} mode`);
+  }
+
+  let stopping = false;
+  let closeTransport: () => Promise<void> = async () => {};
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await closeTransport().catch(() => {});
+    await runtime.close().catch(() => {});
+  };
+
+  if (config.http) {
+    const { serveHttp } = await import("../http/serve-http.js");
+    const http = await serveHttp({
+      host: config.host,
+      port: config.port,
+      token: config.mcpHttpToken,
+      newServer: () => runtime.newServer(),
+    });
+    closeTransport = () => http.close();
+    log("info", `MCP over Streamable HTTP at ${http.url}`);
+  } else {
+    const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
+    const server = runtime.newServer();
+    const transport = new StdioServerTransport();
+    closeTransport = () => server.close();
+    // The client closing stdin is the normal way a stdio server is told to stop.
+    process.stdin.once("end", () => void stop().then(() => process.exit(0)));
+    await server.mcp.connect(transport);
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = () => void stop().then(resolve);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+  return 0;
+}

@@ -1,0 +1,135 @@
+// Streamable HTTP at /mcp, stateless: each POST gets a fresh server over the shared runtime.
+// Bound to loopback by default with Host and Origin checked against DNS rebinding; any other
+// bind address requires SPACEPAY_MCP_HTTP_TOKEN as a bearer token on every request.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { SpacePayServer } from "../server/create-server.js";
+import { log } from "../log.js";
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+const MAX_BODY = 4 * 1024 * 1024;
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Required when host is not loopback (config enforces it). */
+  token: string | null;
+  newServer: () => SpacePayServer;
+}
+
+export interface RunningHttp {
+  url: string;
+  close(): Promise<void>;
+}
+
+function hostOf(header: string): string {
+  // "[::1]:3000" → "[::1]", "localhost:3000" → "localhost"
+  if (header.startsWith("[")) return header.slice(0, header.indexOf("]") + 1);
+  const i = header.lastIndexOf(":");
+  return i === -1 ? header : header.slice(0, i);
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error("request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
+  const loopback = LOOPBACK.has(opts.host.toLowerCase());
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== "/mcp") return reject(res, 404, "Not found: the MCP endpoint is /mcp");
+
+    // DNS rebinding: a page on another origin must not reach a loopback server through a name it controls.
+    const host = hostOf(req.headers.host ?? "").toLowerCase();
+    if (loopback && !LOOPBACK.has(host)) return reject(res, 403, "Forbidden: Host header not allowed");
+    const origin = req.headers.origin;
+    if (origin) {
+      let originHost = "";
+      try {
+        originHost = new URL(origin).hostname.toLowerCase();
+      } catch {
+        return reject(res, 403, "Forbidden: malformed Origin");
+      }
+      const allowed = loopback
+        ? LOOPBACK.has(originHost) || LOOPBACK.has(`[${originHost}]`)
+        : originHost === host;
+      if (!allowed) return reject(res, 403, "Forbidden: Origin not allowed");
+    }
+    if (opts.token) {
+      const auth = req.headers.authorization ?? "";
+      const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+      if (!sameToken(given, opts.token)) {
+        return reject(res, 401, "Unauthorized: send Authorization: Bearer <SPACEPAY_MCP_HTTP_TOKEN>", {
+          "www-authenticate": "Bearer",
+        });
+      }
+    }
+    if (req.method !== "POST") {
+      // Stateless: no standalone SSE stream and no sessions to delete.
+      return reject(res, 405, "Method not allowed: this server is stateless; POST JSON-RPC to /mcp", {
+        allow: "POST",
+      });
+    }
+
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch (err) {
+      return reject(res, 400, `Bad request: ${(err as Error).message}`);
+    }
+    const server = opts.newServer();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+
+  const http = createHttpServer((req, res) => {
+    handle(req, res).catch((err) => {
+      log("error", `HTTP request failed: ${(err as Error).message}`);
+      if (!res.headersSent) reject(res, 500, "Internal error");
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : opts.port;
+  const shownHost = opts.host.includes(":") && !opts.host.startsWith("[") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${shownHost}:${port}/mcp`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,161 @@
+// Everything a running server needs, built once from the config: the SpacePay client (or, in demo
+// mode, an in-process simulator and a throwaway state directory), durable state, the guard, and a
+// factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Config } from "./config.js";
+import { log } from "./log.js";
+import { SpacePayClient } from "./spacepay/client.js";
+import type { RequestLogEvent } from "./spacepay/types.js";
+import { createServer, type SpacePayServer } from "./server/create-server.js";
+import { selectTools } from "./server/select-tools.js";
+import type { ServerInfo } from "./server/tool.js";
+import { createGuard, openAuditLog, openStateStore, type SafetyPolicy } from "./safety/index.js";
+import { fingerprintMerchantKey } from "./safety/idempotency.js";
+
+/** The key the built-in simulator accepts; demo mode uses it. */
+export const DEMO_KEY = "sk_test_simulator";
+
+export interface Runtime {
+  config: Config;
+  info: ServerInfo;
+  api: SpacePayClient;
+  /** Set in demo mode: the in-process simulator's URL. */
+  simulatorUrl: string | null;
+  stateDir: string;
+  newServer(): SpacePayServer;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Sample payments seeded into the demo simulator. */
+  demoPayments?: number;
+  /** Poll intervals (tests make them short). */
+  pollIntervalMs?: number;
+  subscriptionPollMs?: number;
+}
+
+export function safetyPolicy(config: Config): SafetyPolicy {
+  return {
+    confirm: config.confirm,
+    confirmTimeoutMs: config.confirmTimeoutMs,
+    confirmTtlSeconds: config.confirmTtlSeconds,
+    maxWithdrawalCents: config.maxWithdrawalCents,
+    dailyWithdrawalLimitCents: config.dailyWithdrawalLimitCents,
+    maxPaymentCents: config.maxPaymentCents,
+    withdrawalAllowlist: config.withdrawalAllowlist.length ? config.withdrawalAllowlist : null,
+    allowLiveWithdrawals: config.allowLiveWithdrawals,
+  };
+}
+
+export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let apiUrl = config.apiUrl;
+  let secretKey = config.secretKey;
+  let stateDir = config.stateDir;
+  let simulatorUrl: string | null = null;
+
+  if (config.mode === "demo") {
+    // Loaded only here: a real deployment never pays for the simulator's code.
+    const { startSimulator } = await import("./simulator/index.js");
+    const sim = await startSimulator({ samplePayments: opts.demoPayments ?? 40, seed: 1 });
+    cleanups.push(() => sim.close());
+    simulatorUrl = apiUrl = sim.url;
+    secretKey = DEMO_KEY;
+    // Demo budgets and secrets must never mix with a real deployment's state.
+    stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-demo-"));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+  }
+
+  const servers = new Set<SpacePayServer>();
+  const onRequest = (e: RequestLogEvent) => {
+    log("debug", `${e.method} ${e.path} → ${e.status ?? e.error ?? "no response"}`, {
+      ms: e.durationMs,
+      attempt: e.attempt,
+      requestId: e.requestId,
+    });
+    for (const s of servers) s.logApiCall(e);
+  };
+  const api = new SpacePayClient({
+    baseUrl: apiUrl,
+    secretKey,
+    bearerToken: config.bearerToken,
+    merchantId: config.merchantId,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    onRequest,
+  });
+  cleanups.push(() => api.close());
+
+  const store = await openStateStore(stateDir);
+  cleanups.push(() => store.close());
+  const audit = openAuditLog(stateDir);
+  cleanups.push(() => audit.close());
+
+  const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
+  const policy = safetyPolicy(config);
+  const guard = createGuard({
+    policy,
+    mode: config.mode,
+    store,
+    audit,
+    merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
+  });
+  const { tools, disabled } = selectTools({
+    readOnly: config.readOnly,
+    mode: config.mode,
+    allowLiveWithdrawals: config.allowLiveWithdrawals,
+    tools: config.tools,
+    excludeTools: config.excludeTools,
+  });
+  const account = {
+    disabledTools: disabled,
+    policy: {
+      confirm: policy.confirm,
+      maxWithdrawalCents: policy.maxWithdrawalCents,
+      dailyWithdrawalLimitCents: policy.dailyWithdrawalLimitCents,
+      maxPaymentCents: policy.maxPaymentCents,
+      withdrawalAllowlist: policy.withdrawalAllowlist,
+      allowLiveWithdrawals: policy.allowLiveWithdrawals,
+      readOnly: config.readOnly,
+    },
+    credentials: {
+      secretKey: secretKey ? "yes" : "no",
+      bearerToken: config.bearerToken ? "yes" : "no",
+      merchantId: config.merchantId ? "yes" : "no",
+    },
+  };
+
+  return {
+    config,
+    info,
+    api,
+    simulatorUrl,
+    stateDir,
+    newServer() {
+      const server = createServer({
+        api,
+        info,
+        tools,
+        secrets: store.secrets,
+        guard,
+        account,
+        auditRecent: (n) => audit.readRecent(n),
+        pollIntervalMs: opts.pollIntervalMs,
+        subscriptionPollMs: opts.subscriptionPollMs,
+      });
+      servers.add(server);
+      const close = server.close.bind(server);
+      server.close = async () => {
+        servers.delete(server);
+        await close();
+      };
+      return server;
+    },
+    async close() {
+      for (const s of [...servers]) await s.close();
+      for (const c of cleanups.reverse()) await c();
+    },
+  };
+}

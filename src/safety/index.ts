@@ -1,0 +1,32 @@
+// The money-moving safety layer: policy, confirmation, idempotency, durable state and audit, behind
+// one guard the MCP server wraps around money-moving tools.
+export { createGuard, classifyFailure, RESUME_WINDOW_MS } from "./guard.js";
+export type {
+  ElicitAction,
+  ElicitFn,
+  ExecuteResult,
+  FailureClass,
+  Guard,
+  GuardDeps,
+  GuardedCall,
+  GuardResult,
+} from "./guard.js";
+export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
+export type { AllowlistEntry, ConfirmMode, Refusal, SafetyPolicy } from "./policy.js";
+export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
+export type { StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
+export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";
+export { openAuditLog, readRecent, AUDIT_FILE } from "./audit.js";
+export type { AuditEntry, AuditLog, AuditOutcome, ConfirmedBy } from "./audit.js";
+export {
+  buildElicitation,
+  canonicalArgs,
+  canonicalJson,
+  confirmationSummary,
+  describeAction,
+  diffArgs,
+  TOKEN_ARG,
+} from "./confirm.js";
+export type { ConfirmationSummary, ElicitationRequest, ArgChange } from "./confirm.js";
+export { derivePaymentKey, fingerprintMerchantKey } from "./idempotency.js";
+export { formatCents } from "./format.js";

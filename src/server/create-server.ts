@@ -1,0 +1,108 @@
+// The transport-independent server factory: tools, resources, prompts, subscriptions and logging
+// over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
+import { VERSION } from "../version.js";
+import { registerTools, type GuardLike } from "./register-tools.js";
+import { registerResources } from "./resources.js";
+import { registerPrompts } from "./prompts.js";
+import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
+import { instructions } from "./instructions.js";
+import type { AnyTool, SecretStore, ServerInfo } from "./tool.js";
+import { TOOLS } from "./tools/index.js";
+
+export interface ServerDeps {
+  api: SpacePayApi;
+  info: ServerInfo;
+  /** Tools to offer (already filtered by read-only mode and the tool lists); all by default. */
+  tools?: readonly AnyTool[];
+  /** Payment secrets by payment id; in memory unless durable state is given. */
+  secrets?: SecretStore;
+  /** Wraps money-moving tools; without it they run unguarded (tests of the bare tools only). */
+  guard?: GuardLike;
+  /** How long to wait for the user's answer to an elicitation. */
+  confirmTimeoutMs?: number;
+  /** Extra fields for spacepay://account (policy, credentials). */
+  account?: Record<string, unknown>;
+  auditRecent?: (n: number) => unknown[];
+  now?: () => Date;
+  pollIntervalMs?: number;
+  subscriptionPollMs?: number;
+}
+
+export interface SpacePayServer {
+  mcp: McpServer;
+  /** Feed the API client's per-request events here; they go out as MCP debug log messages. */
+  logApiCall(event: RequestLogEvent): void;
+  close(): Promise<void>;
+}
+
+export function memorySecretStore(): SecretStore {
+  const map = new Map<string, string>();
+  return { get: (id) => map.get(id), put: (id, s) => void map.set(id, s) };
+}
+
+export function createServer(deps: ServerDeps): SpacePayServer {
+  const tools = deps.tools ?? TOOLS;
+  const secrets = deps.secrets ?? memorySecretStore();
+  const now = deps.now ?? (() => new Date());
+  const mcp = new McpServer(
+    { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
+    {
+      capabilities: { logging: {}, completions: {} },
+      instructions: instructions(deps.info.mode),
+    },
+  );
+  const server = mcp.server;
+
+  registerTools({
+    server,
+    tools,
+    guard: deps.guard,
+    context: () => ({ api: deps.api, secrets, info: deps.info, now, pollIntervalMs: deps.pollIntervalMs }),
+    canElicit: () => Boolean(server.getClientCapabilities()?.elicitation),
+    elicit: async (req, opts) => {
+      const res = await server.elicitInput(
+        { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },
+        { timeout: opts.timeoutMs, signal: opts.signal },
+      );
+      return { action: res.action, content: res.content as Record<string, unknown> | undefined };
+    },
+  });
+
+  registerResources(mcp, {
+    api: deps.api,
+    account: () => ({
+      server: `spacepay-mcp ${VERSION}`,
+      mode: deps.info.mode,
+      apiHost: deps.info.apiHost,
+      tools: tools.map((t) => t.name),
+      ...deps.account,
+    }),
+    auditRecent: deps.auditRecent,
+  });
+  registerPrompts(mcp);
+  const subscriptions: Subscriptions = registerSubscriptions(
+    server,
+    deps.api,
+    deps.subscriptionPollMs ?? 5000,
+  );
+
+  return {
+    mcp,
+    logApiCall(e) {
+      if (!server.transport) return;
+      void server
+        .sendLoggingMessage({
+          level: e.error || (e.status !== null && e.status >= 400) ? "warning" : "debug",
+          logger: "spacepay-api",
+          data: e,
+        })
+        .catch(() => {});
+    },
+    async close() {
+      subscriptions.close();
+      await mcp.close();
+    },
+  };
+}

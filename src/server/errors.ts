@@ -1,0 +1,100 @@
+// The one error boundary: every failure of a tool becomes an isError result with actionable text
+// (what failed, what SpacePay said, what to do next). Stack traces and raw bodies go to stderr only.
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { SpacePayError } from "../spacepay/errors.js";
+import { log, redact } from "../log.js";
+import { quote } from "./render.js";
+
+/** A tool argument that passed the schema but breaks a rule the schema cannot express. */
+export class ToolInputError extends Error {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(`Invalid argument \`${field}\`: ${rule}.`);
+    this.name = "ToolInputError";
+  }
+}
+
+/** A refusal by configuration or policy (read-only, limits, allow-list); no API call was made. */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RefusedError";
+  }
+}
+
+export type ErrorResult = CallToolResult & { isError: true };
+
+export function errorResult(text: string): ErrorResult {
+  return { isError: true, content: [{ type: "text", text: redact(text) }] };
+}
+
+function nextStep(err: SpacePayError): string {
+  const status = err.status ?? 0;
+  if (status === 400 || status === 422) {
+    return err.param
+      ? `Fix the \`${err.param}\` value and call again.`
+      : "Check the arguments against the tool's schema and call again.";
+  }
+  if (status === 401) {
+    return "The merchant secret key was rejected. Check SPACEPAY_SECRET_KEY: test keys start with sk_test_ and only work against the testnet API (https://api-testnet.spacepay.solutions); live keys start with sk_ and work against https://api.spacepay.solutions.";
+  }
+  if (status === 403)
+    return "This credential may not access that object (it may belong to another merchant).";
+  if (status === 404) {
+    return "Check the id. Use list_payments (search by order id, tx hash or address) or list_withdrawals to find the right one.";
+  }
+  if (status === 409) {
+    return "An earlier request with the same idempotency key is still in progress or had different arguments. Wait a few seconds and repeat the same call; for a different request, pass a new idempotencyKey.";
+  }
+  if (status === 429) {
+    const secs = err.retryAfterMs !== undefined ? Math.ceil(err.retryAfterMs / 1000) : null;
+    return secs !== null
+      ? `SpacePay is rate limiting; retry in ${secs} seconds.`
+      : "SpacePay is rate limiting; retry in a little while.";
+  }
+  if (status >= 500) {
+    return "SpacePay had a server error. Retry in a little while; repeating a create is safe (it reuses the same idempotency key).";
+  }
+  switch (err.name) {
+    case "TimeoutError":
+      return "SpacePay did not answer in time. Retry in a little while; repeating a create is safe (it reuses the same idempotency key). Use get_payment or list_withdrawals to check whether it went through.";
+    case "ConnectionError":
+      return "Could not reach SpacePay. Check SPACEPAY_API_URL and the network, then retry; repeating a create is safe (it reuses the same idempotency key).";
+    case "AbortedError":
+      return "The call was cancelled.";
+    case "MissingCredentialError":
+      return "Set the variables named above in the server's environment and restart it.";
+    default:
+      return "Retry once; if it fails again, report the request id to SpacePay support.";
+  }
+}
+
+/** Renders any failure of tool `tool` as an isError result. */
+export function toErrorResult(tool: string, err: unknown): ErrorResult {
+  if (err instanceof ToolInputError || err instanceof RefusedError) {
+    return errorResult(`${tool}: ${err.message}`);
+  }
+  if (err instanceof SpacePayError) {
+    const parts: string[] = [];
+    if (err.status) parts.push(`HTTP ${err.status}`);
+    if (err.type) parts.push(err.type);
+    if (err.code) parts.push(err.code);
+    if (err.param) parts.push(`param ${err.param}`);
+    const what = err.status ? "SpacePay answered with an error" : `the request failed (${err.name})`;
+    const lines = [
+      `${tool} failed: ${what}${parts.length ? ` (${parts.join(", ")})` : ""}.`,
+      `Message: ${quote(err.message)}`,
+    ];
+    if (err.requestId) lines.push(`Request id: ${err.requestId}`);
+    lines.push(`Next step: ${nextStep(err)}`);
+    log("debug", `${tool} failed`, { error: err.name, status: err.status, code: err.code });
+    return errorResult(lines.join("\n"));
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  log("error", `${tool} crashed: ${e.stack ?? e.message}`);
+  return errorResult(
+    `${tool} failed with an internal error: ${quote(e.message)}. The details are in the server's log.`,
+  );
+}

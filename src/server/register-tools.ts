@@ -1,0 +1,189 @@
+// Tool registration in one loop: tools/list from the definitions, and tools/call with argument
+// validation that names the field and the rule, the money-moving guard, and the error boundary.
+import { z } from "zod";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { AnyTool, ToolContext, ToolResult } from "./tool.js";
+import { errorResult, toErrorResult } from "./errors.js";
+import { log } from "../log.js";
+
+/** What the money-moving guard needs from a call; see src/safety/guard.ts. */
+export interface GuardLike {
+  run(call: {
+    tool: string;
+    kind: "payment" | "withdrawal";
+    args: Record<string, unknown>;
+    summary: ReturnType<NonNullable<AnyTool["movesMoney"]>["summarize"]>;
+    signal: AbortSignal;
+    elicit?: (
+      req: { message: string; requestedSchema: Record<string, unknown> },
+      opts: { timeoutMs: number; signal: AbortSignal },
+    ) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
+    execute: (idempotencyKey: string | undefined) => Promise<{
+      result: ToolResult<Record<string, unknown>>;
+      ids: Record<string, string>;
+      requestId: string | null;
+      replayed: boolean;
+    }>;
+  }): Promise<{ structured: Record<string, unknown>; text: string; isError?: boolean }>;
+}
+
+/** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
+const guardOutputShape = {
+  status: z
+    .enum(["done", "confirmation_required", "declined", "cancelled"])
+    .describe(
+      "done: it ran; confirmation_required: show summary to the user, then repeat with confirmationToken; declined/cancelled: nothing was done",
+    ),
+  confirmationToken: z.string().optional(),
+  expiresAt: z.string().optional(),
+  summary: z.looseObject({ action: z.string(), amount: z.string().nullable() }).optional(),
+};
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Tool["inputSchema"] {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+  return rest as Tool["inputSchema"];
+}
+
+interface Prepared {
+  tool: AnyTool;
+  input: z.ZodObject;
+  listing: Tool;
+}
+
+function prepare(tool: AnyTool): Prepared {
+  const input = z.strictObject(tool.inputSchema);
+  let output: z.ZodObject = z.object(tool.outputSchema);
+  if (tool.movesMoney) {
+    // A guarded call may end before the API call (confirmation, decline), so the tool's own fields are optional.
+    output = z.looseObject({ ...guardOutputShape, ...z.object(tool.outputSchema).partial().shape });
+  }
+  return {
+    tool,
+    input,
+    listing: {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: jsonSchema(input, "input"),
+      outputSchema: jsonSchema(output, "output") as Tool["outputSchema"],
+      annotations: { title: tool.title, ...tool.annotations },
+    },
+  };
+}
+
+/** "`amountInCents`: Too small: expected number to be >=250; `foo`: Unrecognized key" */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      if (i.code === "unrecognized_keys") {
+        return i.keys.map((k) => `\`${k}\`: not an argument of this tool`).join("; ");
+      }
+      const field = i.path.length ? i.path.map(String).join(".") : "(arguments)";
+      return `\`${field}\`: ${i.message}`;
+    })
+    .join("; ");
+}
+
+export interface ToolRegistration {
+  server: Server;
+  tools: readonly AnyTool[];
+  guard?: GuardLike;
+  /** Builds the per-call context (everything but signal and progress). */
+  context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
+  /** Whether the connected client declared elicitation (decided per call: clients differ). */
+  canElicit: () => boolean;
+  elicit: (
+    req: { message: string; requestedSchema: Record<string, unknown> },
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
+}
+
+export function registerTools({ server, tools, guard, context, canElicit, elicit }: ToolRegistration): void {
+  const prepared = new Map(tools.map((t) => [t.name, prepare(t)]));
+  const listing = [...prepared.values()].map((p) => p.listing);
+
+  server.registerCapabilities({ tools: {} });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const p = prepared.get(request.params.name);
+    if (!p) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool ${JSON.stringify(request.params.name)}. Available: ${[...prepared.keys()].join(", ")}`,
+      );
+    }
+    const { tool } = p;
+    const parsed = p.input.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) {
+      return errorResult(
+        `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Nothing was done.`,
+      );
+    }
+    const args = parsed.data as Record<string, unknown>;
+    const progressToken = request.params._meta?.progressToken;
+    const ctx: ToolContext = {
+      ...context(),
+      signal: extra.signal,
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined || extra.signal.aborted) return;
+        await extra
+          .sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress, total, message },
+          })
+          .catch(() => {});
+      },
+    };
+    const started = Date.now();
+    try {
+      let out: { structured: Record<string, unknown>; text: string; isError?: boolean };
+      if (tool.movesMoney && guard) {
+        const guarded = await guard.run({
+          tool: tool.name,
+          kind: tool.movesMoney.kind,
+          args,
+          summary: tool.movesMoney.summarize(args),
+          signal: extra.signal,
+          elicit: canElicit() ? elicit : undefined,
+          execute: async (idempotencyKey) => {
+            const result = await tool.handler(args, { ...ctx, idempotencyKey });
+            return {
+              result,
+              ids: result.meta?.ids ?? {},
+              requestId: result.meta?.requestId ?? null,
+              replayed: result.meta?.replayed ?? false,
+            };
+          },
+        });
+        // Every guarded answer says what happened (status) and where (mode), whether or not it ran.
+        out = { ...guarded, structured: { status: "done", mode: ctx.info.mode, ...guarded.structured } };
+      } else {
+        const result = await tool.handler(args, ctx);
+        out = {
+          structured: tool.movesMoney ? { status: "done", ...result.structured } : result.structured,
+          text: result.text,
+        };
+      }
+      log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
+      return {
+        content: [{ type: "text", text: out.text }],
+        structuredContent: out.isError ? undefined : out.structured,
+        ...(out.isError ? { isError: true } : {}),
+      };
+    } catch (err) {
+      if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
+      return toErrorResult(tool.name, err);
+    }
+  });
+}

@@ -1,0 +1,35 @@
+// Which tools a server offers: read-only mode wins over everything, then live-withdrawal gating,
+// then the allow and deny lists. A tool that is not offered is never registered at all.
+import type { AnyTool, Mode } from "./tool.js";
+import { TOOLS } from "./tools/index.js";
+
+export interface ToolSelection {
+  readOnly: boolean;
+  mode: Mode;
+  allowLiveWithdrawals: boolean;
+  /** Allow list of tool names; null or empty = all. */
+  tools: readonly string[] | null;
+  excludeTools: readonly string[] | null;
+}
+
+export interface Selected {
+  tools: AnyTool[];
+  /** Why each left-out tool is not offered, for spacepay://account and the startup log. */
+  disabled: Record<string, string>;
+}
+
+export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS): Selected {
+  const tools: AnyTool[] = [];
+  const disabled: Record<string, string> = {};
+  const allow = sel.tools && sel.tools.length ? new Set(sel.tools) : null;
+  const deny = new Set(sel.excludeTools ?? []);
+  for (const t of all) {
+    if (sel.readOnly && t.movesMoney) disabled[t.name] = "read-only mode (SPACEPAY_READ_ONLY)";
+    else if (t.movesMoney?.kind === "withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
+      disabled[t.name] = "live key without SPACEPAY_ALLOW_LIVE_WITHDRAWALS=true";
+    } else if (allow && !allow.has(t.name)) disabled[t.name] = "not in SPACEPAY_TOOLS";
+    else if (deny.has(t.name)) disabled[t.name] = "in SPACEPAY_EXCLUDE_TOOLS";
+    else tools.push(t);
+  }
+  return { tools, disabled };
+}

@@ -1,0 +1,154 @@
+// Argument and output schema pieces shared by several tools, and the payment-secret lookup.
+import { z } from "zod";
+import { registerSecret } from "../../log.js";
+import { ToolInputError } from "../errors.js";
+import type { ToolContext } from "../tool.js";
+
+// ---- Arguments ----
+
+export const paymentIdArg = z.string().trim().min(1).max(100).describe("SpacePay payment id (UUID)");
+
+export const orderIdArg = z.string().min(1).max(255).describe("Your order id (1–255 chars)");
+
+export const currencyArg = z.literal("USD").default("USD").describe("Currency; only USD");
+
+export const redirectUrlArg = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .optional()
+  .describe("Where the customer lands after paying (http/https URL)");
+
+export const customMetadataArg = z
+  .union([z.record(z.string(), z.unknown()), z.string()])
+  .optional()
+  .describe("Metadata: object or JSON string, ≤2048 chars serialised");
+
+export const idempotencyKeyArg = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .describe("Idempotency key; repeat it to retry safely (derived when omitted)");
+
+export const confirmationTokenArg = z
+  .string()
+  .max(200)
+  .optional()
+  .describe("Token from a confirmation_required result, after the user approved");
+
+export const chainArg = z
+  .union([z.string().min(1).max(64), z.number().int().positive()])
+  .describe("Chain: CAIP-2 (eip155:84532), numeric id or name (base-sepolia)");
+
+export const paymentSecretArg = z
+  .string()
+  .min(1)
+  .max(500)
+  .optional()
+  .describe("Sensitive: payment secret, only for payments created outside this server");
+
+export const limitArg = z.number().int().min(1).max(100).default(20).describe("Page size, 1–100");
+export const offsetArg = z.number().int().min(0).default(0).describe("Items to skip");
+
+/** Serialises customMetadata for the API (a JSON string) and enforces the 2048-char bound. */
+export function metadataString(value: string | Record<string, unknown> | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const s = typeof value === "string" ? value : JSON.stringify(value);
+  if (s.length > 2048) {
+    throw new ToolInputError(
+      "customMetadata",
+      `must be at most 2048 characters once serialised (got ${s.length})`,
+    );
+  }
+  return s;
+}
+
+/** The payment secret for `paymentId`: the one this server kept, or the caller's. */
+export function paymentSecretFor(ctx: ToolContext, paymentId: string, given: string | undefined): string {
+  if (given) {
+    registerSecret(given);
+    return given;
+  }
+  const kept = ctx.secrets.get(paymentId);
+  if (kept) return kept;
+  throw new ToolInputError(
+    "paymentSecret",
+    "this server did not create that payment, so it has no payment secret for it. Pass `paymentSecret` (the `secret` SpacePay returned when the payment was created), or use get_payment, which needs only the merchant key",
+  );
+}
+
+// ---- Output pieces ----
+
+export const modeOut = z.enum(["test", "live", "demo"]).describe("Environment the server is connected to");
+
+export const quoteOut = z.object({
+  id: z.string(),
+  token: z.string(),
+  chainId: z.string(),
+  amountDue: z.string().nullable(),
+  expectedAmountAsset: z.string(),
+  decimals: z.number(),
+  amountDueCents: z.number().nullable(),
+  depositAddress: z.string().nullable(),
+  contractAddress: z.string(),
+  expiresAt: z.string(),
+  status: z.string(),
+});
+
+const receiptOut = z
+  .object({
+    txHash: z.string().nullable(),
+    chainId: z.string().nullable(),
+    settledAmount: z.string().nullable(),
+    settledAmountUsd: z.string().nullable(),
+    senderAddress: z.string().nullable(),
+    timestamp: z.string().nullable(),
+  })
+  .nullable();
+
+export const paymentOut = z.object({
+  id: z.string(),
+  type: z.enum(["payment", "deposit"]),
+  status: z.string(),
+  statusMeaning: z.string(),
+  amountInCents: z.number().nullable(),
+  amount: z.string().nullable(),
+  amountDueCents: z.number().nullable(),
+  merchantNetCents: z.number().nullable(),
+  currency: z.string(),
+  orderId: z.string().nullable(),
+  createdAt: z.string(),
+  depositAddress: z.string().nullable(),
+  quotes: z.array(quoteOut),
+  receipt: receiptOut,
+});
+
+export const withdrawalOut = z.object({
+  id: z.string(),
+  status: z.string(),
+  statusMeaning: z.string(),
+  amountInCents: z.number(),
+  amount: z.string(),
+  chainId: z.string(),
+  recipientAddress: z.string(),
+  orderId: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  createdAt: z.string(),
+  receipt: receiptOut,
+});
+
+export const pageOut = z.object({
+  total: z.number(),
+  limit: z.number(),
+  offset: z.number(),
+  hasMore: z.boolean(),
+  nextOffset: z.number().nullable(),
+});
+
+/** Annotations of a tool that only reads SpacePay data. */
+export const READ_ONLY = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+} as const;

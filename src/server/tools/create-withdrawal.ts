@@ -1,0 +1,75 @@
+// create_withdrawal: send funds from the merchant wallet to a recipient address. Always guarded:
+// confirmation, per-withdrawal and rolling limits, allow-list and idempotency wrap this handler.
+import { z } from "zod";
+import { defineTool } from "../tool.js";
+import { withdrawalText, withdrawalView } from "../render.js";
+import {
+  chainArg,
+  confirmationTokenArg,
+  customMetadataArg,
+  idempotencyKeyArg,
+  metadataString,
+  modeOut,
+  withdrawalOut,
+} from "./common.js";
+import { caip2Arg } from "./create-quote.js";
+
+export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+export const createWithdrawal = defineTool({
+  name: "create_withdrawal",
+  title: "Withdraw funds",
+  description:
+    "Send funds from the merchant's SpacePay wallet to an address on a chain. Moves real money in live mode: the user must confirm, and limits apply. Amount in US cents.",
+  inputSchema: {
+    amountInCents: z.number().int().min(100).max(100_000_000).describe("Amount in US cents, 100–100000000"),
+    chainId: chainArg,
+    recipientAddress: z
+      .string()
+      .regex(EVM_ADDRESS, "must be an EVM address: 0x followed by 40 hex characters")
+      .describe("Recipient EVM address (0x + 40 hex)"),
+    orderId: z.string().min(1).max(255).optional().describe("Your reference for this withdrawal"),
+    customMetadata: customMetadataArg,
+    idempotencyKey: idempotencyKeyArg,
+    confirmationToken: confirmationTokenArg,
+  },
+  outputSchema: {
+    mode: modeOut,
+    replayed: z.boolean().describe("True when SpacePay returned an earlier withdrawal for the same request"),
+    withdrawal: withdrawalOut,
+  },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  movesMoney: {
+    kind: "withdrawal",
+    summarize: (a) => ({
+      action: "create_withdrawal",
+      amountInCents: a.amountInCents,
+      currency: "USD",
+      orderId: a.orderId,
+      chainId: caip2Arg("chainId", a.chainId),
+      recipientAddress: a.recipientAddress,
+    }),
+  },
+  async handler(args, ctx) {
+    const res = await ctx.api.createWithdrawal(
+      {
+        amountInCents: args.amountInCents,
+        chainId: caip2Arg("chainId", args.chainId),
+        recipientAddress: args.recipientAddress,
+        orderId: args.orderId,
+        customMetadata: metadataString(args.customMetadata),
+        currency: "USD",
+      },
+      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey ?? args.idempotencyKey },
+    );
+    const view = withdrawalView(res.data);
+    const headline = res.meta.replayed
+      ? "SpacePay returned the withdrawal already created for this request; nothing new was sent."
+      : `Created withdrawal ${view.id}.`;
+    return {
+      structured: { mode: ctx.info.mode, replayed: res.meta.replayed, withdrawal: view },
+      text: `${headline}\n${withdrawalText(view)}`,
+      meta: { ids: { withdrawalId: view.id }, requestId: res.meta.requestId, replayed: res.meta.replayed },
+    };
+  },
+});

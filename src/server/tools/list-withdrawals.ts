@@ -1,0 +1,33 @@
+// list_withdrawals: withdrawals, newest first, filtered by status and paged.
+import { z } from "zod";
+import { defineTool } from "../tool.js";
+import { pageFooter, pageView, withdrawalLine, withdrawalView } from "../render.js";
+import { limitArg, modeOut, offsetArg, pageOut, READ_ONLY, withdrawalOut } from "./common.js";
+
+export const listWithdrawals = defineTool({
+  name: "list_withdrawals",
+  title: "List withdrawals",
+  description: "List withdrawals from the merchant wallet, optionally by status, one page at a time.",
+  inputSchema: {
+    status: z
+      .enum(["pending", "processing", "completed", "failed", "cancelled"])
+      .optional()
+      .describe("Only this status"),
+    limit: limitArg,
+    offset: offsetArg,
+  },
+  outputSchema: { mode: modeOut, withdrawals: z.array(withdrawalOut), page: pageOut },
+  annotations: READ_ONLY,
+  async handler(args, ctx) {
+    const res = await ctx.api.listWithdrawals(
+      { status: args.status, limit: args.limit, offset: args.offset },
+      { signal: ctx.signal },
+    );
+    const withdrawals = res.data.data.map(withdrawalView);
+    const page = pageView(res.data);
+    return {
+      structured: { mode: ctx.info.mode, withdrawals, page },
+      text: [...withdrawals.map(withdrawalLine), pageFooter(page, withdrawals.length)].join("\n"),
+    };
+  },
+});

@@ -1,0 +1,49 @@
+// refresh_status: ask SpacePay to re-check a payment on-chain now, optionally pointing at a tx.
+import { z } from "zod";
+import { defineTool } from "../tool.js";
+import { PAYMENT_STATUS_MEANING } from "../render.js";
+import { chainArg, modeOut, paymentIdArg, paymentSecretArg, paymentSecretFor } from "./common.js";
+import { caip2Arg } from "./create-quote.js";
+
+export const refreshStatus = defineTool({
+  name: "refresh_status",
+  title: "Refresh payment status",
+  description:
+    "Force SpacePay to re-check a payment on-chain now, e.g. when a customer says they paid. Optionally name the transaction hash, chain and token contract.",
+  inputSchema: {
+    paymentId: paymentIdArg,
+    transactionHash: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex characters")
+      .optional()
+      .describe("Customer's transaction hash (0x + 64 hex)"),
+    chainId: chainArg.optional(),
+    tokenContractAddress: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Token contract the customer paid with"),
+    paymentSecret: paymentSecretArg,
+  },
+  outputSchema: { mode: modeOut, id: z.string(), status: z.string(), statusMeaning: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const secret = paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
+    const res = await ctx.api.refreshStatus(
+      args.paymentId,
+      secret,
+      {
+        transactionHash: args.transactionHash,
+        chainId: args.chainId !== undefined ? caip2Arg("chainId", args.chainId) : undefined,
+        tokenContractAddress: args.tokenContractAddress,
+      },
+      { signal: ctx.signal },
+    );
+    const meaning = PAYMENT_STATUS_MEANING[res.data.status] ?? res.data.status;
+    return {
+      structured: { mode: ctx.info.mode, id: res.data.id, status: res.data.status, statusMeaning: meaning },
+      text: `Payment ${res.data.id} re-checked: ${res.data.status} (${meaning}).`,
+    };
+  },
+});

@@ -1,0 +1,404 @@
+// Configuration: flags over environment over defaults, blank values as unset, secret files, every
+// validation message (variable, problem, accepted values), modes, cross-rules, and no secret leaks.
+import { describe, expect, it } from "vitest";
+import { ConfigError, SETTINGS, loadConfig, settingsHelp, type LoadConfigOptions } from "../src/config.js";
+import { redact } from "../src/log.js";
+
+const KEY = "sk_test_config_merchant_key_123";
+const LIVE_KEY = "sk_live_config_merchant_key_456";
+const BEARER = "bearer.config.token.789";
+const HTTP_TOKEN = "mcp-http-token-config-000";
+
+const base: Pick<LoadConfigOptions, "platform" | "homedir"> = { platform: "linux", homedir: "/home/ada" };
+const load = (env: Record<string, string | undefined> = {}, extra: Partial<LoadConfigOptions> = {}) =>
+  loadConfig({ ...base, env, ...extra });
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults and modes", () => {
+  it("no key and no URL: demo mode with every default", () => {
+    const c = load();
+    expect(c).toMatchObject({
+      mode: "demo",
+      secretKey: null,
+      apiUrl: "https://api.spacepay.solutions",
+      bearerToken: null,
+      merchantId: null,
+      timeoutMs: 15000,
+      maxRetries: 2,
+      stateDir: "/home/ada/.local/share/spacepay-mcp",
+      confirm: "auto",
+      confirmTimeoutMs: 120000,
+      confirmTtlSeconds: 600,
+      maxWithdrawalCents: 100000,
+      dailyWithdrawalLimitCents: 500000,
+      maxPaymentCents: 100000000,
+      withdrawalAllowlist: [],
+      allowLiveWithdrawals: false,
+      readOnly: false,
+      tools: null,
+      excludeTools: [],
+      logLevel: "info",
+      mcpHttpToken: null,
+      http: false,
+      port: 3000,
+      host: "127.0.0.1",
+      withdrawalsEnabled: true,
+    });
+    expect(c.sources.timeoutMs).toBe("default");
+  });
+
+  it("an sk_test_ key is test mode; any other key is live", () => {
+    expect(load({ SPACEPAY_SECRET_KEY: KEY }).mode).toBe("test");
+    expect(load({ SPACEPAY_SECRET_KEY: LIVE_KEY }).mode).toBe("live");
+    expect(load({ SPACEPAY_SECRET_KEY: "whatever_key_format" }).mode).toBe("live");
+  });
+
+  it("an API URL without a key is an error, not demo mode", () => {
+    const err = configError(() => load({ SPACEPAY_API_URL: "https://api-testnet.spacepay.solutions" }));
+    expect(err.message).toContain("SPACEPAY_API_URL");
+    expect(err.message).toContain("an API URL without a key is an error, not demo mode");
+    expect(err.message).toContain("SPACEPAY_SECRET_KEY");
+  });
+
+  it("an API URL given as a flag without a key is the same error", () => {
+    const err = configError(() => load({}, { flags: { "api-url": "http://127.0.0.1:4010" } }));
+    expect(err.message).toContain("--api-url (SPACEPAY_API_URL)");
+  });
+});
+
+describe("precedence and blank values", () => {
+  it("flags beat the environment, which beats the default", () => {
+    const env = { SPACEPAY_TIMEOUT_MS: "5000", SPACEPAY_MAX_RETRIES: "4" };
+    const c = load(env, { flags: { "timeout-ms": "7000" } });
+    expect(c.timeoutMs).toBe(7000);
+    expect(c.maxRetries).toBe(4);
+    expect(c.port).toBe(3000);
+    expect(c.sources).toMatchObject({ timeoutMs: "flag", maxRetries: "env", port: "default" });
+  });
+
+  it("flags may be booleans and numbers, as a CLI parser gives them", () => {
+    const c = load({}, { flags: { http: true, port: 8080, "read-only": false } });
+    expect(c).toMatchObject({ http: true, port: 8080, readOnly: false });
+  });
+
+  it("blank or whitespace-only values count as unset, in env and flags", () => {
+    const c = load(
+      { SPACEPAY_SECRET_KEY: "", SPACEPAY_API_URL: "   ", SPACEPAY_TIMEOUT_MS: "", SPACEPAY_TOOLS: " " },
+      { flags: { "max-retries": "", port: "  " } },
+    );
+    expect(c).toMatchObject({ mode: "demo", timeoutMs: 15000, maxRetries: 2, port: 3000, tools: null });
+  });
+
+  it("a blank flag falls through to the environment", () => {
+    expect(load({ SPACEPAY_MAX_RETRIES: "5" }, { flags: { "max-retries": "" } }).maxRetries).toBe(5);
+  });
+
+  it("values are trimmed", () => {
+    const c = load({ SPACEPAY_SECRET_KEY: `  ${KEY}\n`, SPACEPAY_LOG_LEVEL: " DEBUG " });
+    expect(c.secretKey).toBe(KEY);
+    expect(c.logLevel).toBe("debug");
+  });
+});
+
+describe("secrets", () => {
+  it("SPACEPAY_SECRET_KEY_FILE reads and trims the file", () => {
+    const files: Record<string, string> = { "/run/secrets/key": `${KEY}\n` };
+    const c = load({ SPACEPAY_SECRET_KEY_FILE: "/run/secrets/key" }, { readFile: (f) => files[f]! });
+    expect(c.secretKey).toBe(KEY);
+    expect(c.mode).toBe("test");
+    expect(c.sources.secretKey).toBe("file");
+  });
+
+  it("SPACEPAY_BEARER_TOKEN_FILE works the same way", () => {
+    const c = load({ SPACEPAY_BEARER_TOKEN_FILE: "/b" }, { readFile: () => ` ${BEARER} ` });
+    expect(c.bearerToken).toBe(BEARER);
+  });
+
+  it("a key and a key file both set is an error", () => {
+    const err = configError(() =>
+      load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_SECRET_KEY_FILE: "/k" }, { readFile: () => KEY }),
+    );
+    expect(err.message).toContain("SPACEPAY_SECRET_KEY and SPACEPAY_SECRET_KEY_FILE are both set");
+    expect(err.message).toContain("Accepted: set only one of them");
+    expect(err.message).not.toContain(KEY);
+  });
+
+  it("an unreadable or empty key file says which file and why", () => {
+    const missing = configError(() =>
+      load(
+        { SPACEPAY_SECRET_KEY_FILE: "/nope" },
+        {
+          readFile: () => {
+            throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
+          },
+        },
+      ),
+    );
+    expect(missing.message).toMatch(/SPACEPAY_SECRET_KEY_FILE.*"\/nope".*ENOENT/);
+    const empty = configError(() => load({ SPACEPAY_SECRET_KEY_FILE: "/empty" }, { readFile: () => "\n" }));
+    expect(empty.message).toMatch(/SPACEPAY_SECRET_KEY_FILE.*"\/empty" is empty/);
+  });
+
+  it.each(["secret-key", "secret-key-file", "bearer-token", "mcp-http-token"])(
+    "--%s is refused: secrets never come from argv",
+    (flag) => {
+      const err = configError(() => load({}, { flags: { [flag]: "sk_test_from_argv_value" } }));
+      expect(err.message).toContain(`--${flag} is not accepted`);
+      expect(err.message).not.toContain("sk_test_from_argv_value");
+    },
+  );
+
+  it("a malformed secret is reported without its value", () => {
+    const bad = "sk_test_with space_inside_it";
+    const err = configError(() => load({ SPACEPAY_SECRET_KEY: bad }));
+    expect(err.message).toContain("Invalid SPACEPAY_SECRET_KEY: contains whitespace or control characters");
+    expect(err.message).toContain("Accepted:");
+    expect(err.message).not.toContain(bad);
+    expect(err.message).not.toContain("space_inside");
+  });
+
+  it("every secret is registered for log redaction", () => {
+    load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_BEARER_TOKEN: BEARER, SPACEPAY_MCP_HTTP_TOKEN: HTTP_TOKEN });
+    expect(redact(`a ${KEY} b ${BEARER} c ${HTTP_TOKEN}`)).toBe("a [redacted] b [redacted] c [redacted]");
+  });
+
+  it("no secret appears in any error, even when every rule fails at once", () => {
+    // Fresh values: the logger's registry is process-wide, so earlier tests must not mask these.
+    const liveKey = `sk_live_fresh_${Date.now()}`;
+    const httpToken = `http_fresh_${Date.now()}`;
+    const env = {
+      SPACEPAY_SECRET_KEY: liveKey,
+      SPACEPAY_BEARER_TOKEN: BEARER,
+      SPACEPAY_TIMEOUT_MS: liveKey, // a secret pasted into the wrong variable
+      SPACEPAY_MAX_RETRIES: httpToken, // …including one whose setting comes later in the table
+      SPACEPAY_MCP_HTTP_TOKEN: httpToken,
+      SPACEPAY_CONFIRM: "off",
+    };
+    const err = configError(() => load(env, { flags: { host: "0.0.0.0" } }));
+    expect(err.message).toContain('Invalid SPACEPAY_TIMEOUT_MS "[redacted]"');
+    expect(err.message).not.toContain(liveKey);
+    expect(err.message).not.toContain(BEARER);
+    expect(err.message).not.toContain(httpToken);
+    expect(JSON.stringify(err.issues)).not.toContain(liveKey);
+  });
+});
+
+describe("validation messages name the variable, the problem and the accepted values", () => {
+  it.each([
+    ["SPACEPAY_TIMEOUT_MS", "abc", "is not a whole number", "an integer from 100 to 600000"],
+    ["SPACEPAY_TIMEOUT_MS", "99", "is below the minimum 100", "an integer from 100 to 600000"],
+    ["SPACEPAY_TIMEOUT_MS", "600001", "is above the maximum 600000", "an integer from 100 to 600000"],
+    ["SPACEPAY_MAX_RETRIES", "11", "is above the maximum 10", "an integer from 0 to 10"],
+    ["SPACEPAY_MAX_RETRIES", "1.5", "is not a whole number", "an integer from 0 to 10"],
+    ["SPACEPAY_CONFIRM", "sometimes", "is not one of the accepted values", "auto, elicitation, token, off"],
+    ["SPACEPAY_LOG_LEVEL", "verbose", "is not one of the accepted values", "debug, info, warn, error"],
+    ["SPACEPAY_READ_ONLY", "maybe", "is not a boolean", "true, false, 1, 0, yes, no"],
+    ["SPACEPAY_ALLOW_LIVE_WITHDRAWALS", "y", "is not a boolean", "true, false, 1, 0, yes, no"],
+    ["SPACEPAY_MCP_PORT", "70000", "is above the maximum 65535", "an integer from 1 to 65535"],
+    ["SPACEPAY_CONFIRM_TIMEOUT_MS", "10", "is below the minimum 1000", "an integer from 1000 to 3600000"],
+    ["SPACEPAY_CONFIRM_TTL_SECONDS", "x", "is not a whole number", "an integer from 10 to 86400"],
+    ["SPACEPAY_MAX_WITHDRAWAL_CENTS", "-1", "is below the minimum 0", "(cents)"],
+    ["SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS", "1e6", "is not a whole number", "(cents)"],
+    ["SPACEPAY_MAX_PAYMENT_CENTS", "100000001", "is above the maximum 100000000", "(cents)"],
+    ["SPACEPAY_MERCHANT_ID", "a b", "is not a merchant id", "letters, digits"],
+    ["SPACEPAY_MCP_HOST", "a b", "is not a host name or IP address", "127.0.0.1"],
+  ])("%s=%s", (variable, value, problem, accepted) => {
+    const err = configError(() => load({ [variable]: value }));
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(`Invalid ${variable} "${value}": ${problem}`);
+    expect(err.message).toContain(`Accepted: `);
+    expect(err.message).toContain(accepted);
+  });
+
+  it("a flag value names the flag and its variable", () => {
+    const err = configError(() => load({}, { flags: { port: "http" } }));
+    expect(err.message).toContain('Invalid --port (SPACEPAY_MCP_PORT) "http": is not a whole number');
+  });
+
+  it("several problems are reported together", () => {
+    const err = configError(() => load({ SPACEPAY_TIMEOUT_MS: "x", SPACEPAY_LOG_LEVEL: "loud" }));
+    expect(err.issues.map((i) => i.variable)).toEqual(["SPACEPAY_TIMEOUT_MS", "SPACEPAY_LOG_LEVEL"]);
+  });
+
+  it("booleans accept true/false/1/0/yes/no in any case", () => {
+    for (const [v, out] of [
+      ["TRUE", true],
+      ["1", true],
+      ["Yes", true],
+      ["false", false],
+      ["0", false],
+      ["NO", false],
+    ] as const) {
+      expect(load({ SPACEPAY_READ_ONLY: v }).readOnly).toBe(out);
+    }
+  });
+});
+
+describe("SPACEPAY_API_URL", () => {
+  const withKey = (url: string) => load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_API_URL: url });
+
+  it("strips trailing slashes and keeps a path prefix", () => {
+    expect(withKey("https://api-testnet.spacepay.solutions/").apiUrl).toBe(
+      "https://api-testnet.spacepay.solutions",
+    );
+    expect(withKey("http://127.0.0.1:4010/proxy//").apiUrl).toBe("http://127.0.0.1:4010/proxy");
+  });
+
+  it.each([
+    ["https://api.spacepay.solutions/v1", "ends in /v1"],
+    ["https://api.spacepay.solutions/v1/", "ends in /v1"],
+    ["ftp://api.spacepay.solutions", "is not an http(s) URL"],
+    ["api.spacepay.solutions", "is not a URL"],
+    ["https://api.spacepay.solutions?x=1", "must not carry a query string"],
+  ])("%s is refused: %s", (url, problem) => {
+    const err = configError(() => withKey(url));
+    expect(err.message).toContain(`Invalid SPACEPAY_API_URL "${url}": ${problem}`);
+    expect(err.message).toContain("Accepted: an http(s) URL without /v1");
+  });
+
+  it("a URL with credentials is refused without echoing them", () => {
+    const err = configError(() => withKey("https://user:hunter2secret@api.spacepay.solutions"));
+    expect(err.message).toContain("must not carry a user name or password");
+    expect(err.message).not.toContain("hunter2secret");
+  });
+});
+
+describe("state dir", () => {
+  it.each([
+    ["linux", {}, "/home/ada/.local/share/spacepay-mcp"],
+    ["linux", { XDG_DATA_HOME: "/data/xdg" }, "/data/xdg/spacepay-mcp"],
+    ["linux", { XDG_DATA_HOME: "relative/ignored" }, "/home/ada/.local/share/spacepay-mcp"],
+    ["darwin", {}, "/home/ada/Library/Application Support/spacepay-mcp"],
+    [
+      "win32",
+      { APPDATA: "C:\\Users\\ada\\AppData\\Roaming" },
+      "C:\\Users\\ada\\AppData\\Roaming\\spacepay-mcp",
+    ],
+  ] as const)("%s %o → %s", (platform, env, dir) => {
+    expect(loadConfig({ env, platform, homedir: "/home/ada" }).stateDir).toBe(dir);
+  });
+
+  it("SPACEPAY_STATE_DIR and --state-dir override the default", () => {
+    expect(load({ SPACEPAY_STATE_DIR: "/var/lib/sp" }).stateDir).toBe("/var/lib/sp");
+    expect(load({ SPACEPAY_STATE_DIR: "/var/lib/sp" }, { flags: { "state-dir": "/tmp/x" } }).stateDir).toBe(
+      "/tmp/x",
+    );
+  });
+});
+
+describe("withdrawal allow-list", () => {
+  it("parses bare and chain-qualified addresses, lowercased and de-duplicated", () => {
+    const a = "0x31adfE243828bb73E5186f77A66de459a4f568A8";
+    const c = load({
+      SPACEPAY_WITHDRAWAL_ALLOWLIST: ` ${a}, eip155:8453:${a} ,base-sepolia:${a},84532:${a.toLowerCase()},, `,
+    });
+    expect(c.withdrawalAllowlist).toEqual([
+      { address: a.toLowerCase() },
+      { chainId: "eip155:8453", address: a.toLowerCase() },
+      { chainId: "eip155:84532", address: a.toLowerCase() },
+    ]);
+  });
+
+  it.each([
+    ["0x1234", "is not an EVM address"],
+    ["eip155:8453:0xZZadfE243828bb73E5186f77A66de459a4f568A8", "is not an EVM address"],
+    ["atlantis:0x31adfE243828bb73E5186f77A66de459a4f568A8", 'names an unknown chain "atlantis"'],
+  ])("%s is refused", (value, problem) => {
+    const err = configError(() => load({ SPACEPAY_WITHDRAWAL_ALLOWLIST: value }));
+    expect(err.message).toContain("Invalid SPACEPAY_WITHDRAWAL_ALLOWLIST");
+    expect(err.message).toContain(problem);
+    expect(err.message).toContain("Accepted: comma-separated EVM addresses, optionally chain-qualified");
+  });
+});
+
+describe("tool lists", () => {
+  const knownTools = ["create_payment", "get_payment", "create_withdrawal"];
+
+  it("parses comma lists", () => {
+    const c = load(
+      { SPACEPAY_TOOLS: "get_payment, create_payment", SPACEPAY_EXCLUDE_TOOLS: "create_withdrawal" },
+      { knownTools },
+    );
+    expect(c.tools).toEqual(["get_payment", "create_payment"]);
+    expect(c.excludeTools).toEqual(["create_withdrawal"]);
+  });
+
+  it("an unknown tool name fails with the list of valid names", () => {
+    const err = configError(() => load({ SPACEPAY_EXCLUDE_TOOLS: "create_withdrawl" }, { knownTools }));
+    expect(err.variable).toBe("SPACEPAY_EXCLUDE_TOOLS");
+    expect(err.message).toContain('unknown tool "create_withdrawl"');
+    expect(err.message).toContain("Accepted: create_payment, get_payment, create_withdrawal");
+  });
+
+  it("without knownTools any name is accepted", () => {
+    expect(load({ SPACEPAY_TOOLS: "anything" }).tools).toEqual(["anything"]);
+  });
+});
+
+describe("cross-rules", () => {
+  const allow = "0x31adfE243828bb73E5186f77A66de459a4f568A8";
+
+  it("SPACEPAY_CONFIRM=off with withdrawals enabled and no allow-list refuses to start, saying why", () => {
+    const err = configError(() => load({ SPACEPAY_CONFIRM: "off" }));
+    expect(err.variable).toBe("SPACEPAY_CONFIRM");
+    expect(err.message).toContain("SPACEPAY_CONFIRM=off is refused");
+    expect(err.message).toContain("SPACEPAY_WITHDRAWAL_ALLOWLIST");
+    expect(err.message).toContain("SPACEPAY_READ_ONLY");
+  });
+
+  it.each([
+    ["with an allow-list", { SPACEPAY_WITHDRAWAL_ALLOWLIST: allow }, true],
+    ["read-only", { SPACEPAY_READ_ONLY: "true" }, false],
+    ["create_withdrawal excluded", { SPACEPAY_EXCLUDE_TOOLS: "create_withdrawal" }, false],
+    ["a tools list without create_withdrawal", { SPACEPAY_TOOLS: "create_payment" }, false],
+  ])("SPACEPAY_CONFIRM=off is accepted %s", (_label, env, withdrawals) => {
+    const c = load({ SPACEPAY_CONFIRM: "off", ...env });
+    expect(c.confirm).toBe("off");
+    expect(c.withdrawalsEnabled).toBe(withdrawals);
+  });
+
+  it.each(["127.0.0.1", "localhost", "::1"])("--host %s needs no HTTP token", (host) => {
+    expect(load({}, { flags: { http: true, host } }).host).toBe(host);
+  });
+
+  it("any other host requires SPACEPAY_MCP_HTTP_TOKEN", () => {
+    const err = configError(() => load({}, { flags: { http: true, host: "0.0.0.0" } }));
+    expect(err.message).toContain('--host (SPACEPAY_MCP_HOST) "0.0.0.0"');
+    expect(err.message).toContain("requires SPACEPAY_MCP_HTTP_TOKEN");
+    const ok = load({ SPACEPAY_MCP_HTTP_TOKEN: HTTP_TOKEN }, { flags: { http: true, host: "0.0.0.0" } });
+    expect(ok.mcpHttpToken).toBe(HTTP_TOKEN);
+  });
+});
+
+describe("the settings table", () => {
+  it("secrets have no flag; everything else has a kebab-case flag", () => {
+    for (const s of Object.values(SETTINGS)) {
+      if ("secret" in s && s.secret) expect(s.flag).toBeNull();
+      else expect(s.flag).toMatch(/^[a-z]+(-[a-z]+)*$/);
+    }
+  });
+
+  it("help rows describe every setting with default and accepted values", () => {
+    const rows = settingsHelp();
+    expect(rows).toHaveLength(Object.keys(SETTINGS).length);
+    expect(rows.find((r) => r.env === "SPACEPAY_SECRET_KEY")).toMatchObject({
+      flag: null,
+      fileEnv: "SPACEPAY_SECRET_KEY_FILE",
+      secret: true,
+    });
+    expect(rows.find((r) => r.env === "SPACEPAY_MCP_PORT")).toMatchObject({
+      flag: "--port",
+      default: "3000",
+    });
+    for (const r of rows) expect(r.description.length).toBeGreaterThan(10);
+  });
+});

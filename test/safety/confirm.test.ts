@@ -1,0 +1,74 @@
+// What a confirmation binds to (canonical arguments), how a changed call is explained, and the
+// prompt a person sees.
+import { describe, expect, it } from "vitest";
+import {
+  buildElicitation,
+  canonicalJson,
+  diffArgs,
+  hashToken,
+  newConfirmationToken,
+} from "../../src/safety/confirm.js";
+import { formatCents } from "../../src/safety/format.js";
+import { withdrawalArgs, withdrawalSummary } from "./helpers.js";
+
+describe("canonical arguments", () => {
+  it("ignores key order, undefined values and the token, but keeps idempotencyKey", () => {
+    const a = canonicalJson({
+      b: 1,
+      a: { y: 2, x: undefined, z: [1, { q: 1, p: 2 }] },
+      confirmationToken: "cfm_x",
+    });
+    const b = canonicalJson({ a: { z: [1, { p: 2, q: 1 }], y: 2 }, b: 1 });
+    expect(a).toBe(b);
+    expect(canonicalJson({ a: 1, idempotencyKey: "k" })).not.toBe(canonicalJson({ a: 1 }));
+  });
+
+  it("names each changed, added or removed argument", () => {
+    const confirmed = canonicalJson(withdrawalArgs());
+    const changes = diffArgs(confirmed, {
+      ...withdrawalArgs({ amountInCents: 9_999 }),
+      orderId: undefined,
+      memo: "x",
+    });
+    expect(changes.map((c) => c.name)).toEqual(["amountInCents", "memo", "orderId"]);
+    expect(changes[0]).toMatchObject({ confirmed: 2_500, presented: 9_999 });
+  });
+});
+
+describe("tokens", () => {
+  it("are prefixed, carry at least 128 random bits, and are stored only as a hash", () => {
+    const token = newConfirmationToken();
+    expect(token).toMatch(/^cfm_[A-Za-z0-9_-]{32,}$/);
+    expect(Buffer.from(token.slice(4), "base64url").length * 8).toBeGreaterThanOrEqual(128);
+    expect(newConfirmationToken()).not.toBe(token);
+    expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashToken(token)).not.toContain(token.slice(4));
+  });
+});
+
+describe("elicitation prompt", () => {
+  it("states the action, dollars, chain, recipient, order and mode, and asks for one required boolean", () => {
+    const req = buildElicitation(withdrawalSummary(withdrawalArgs({ amountInCents: 123_456 })), "live");
+    expect(req.message).toContain("$1,234.56 USD");
+    expect(req.message).toContain("0x1111111111111111111111111111111111111111");
+    expect(req.message).toContain("eip155:84532");
+    expect(req.message).toContain("wd-1");
+    expect(req.message).toContain("LIVE");
+    expect(req.requestedSchema).toEqual({
+      type: "object",
+      properties: { confirm: expect.objectContaining({ type: "boolean" }) },
+      required: ["confirm"],
+    });
+    expect(req.requestedSchema.properties.confirm).not.toHaveProperty("default");
+  });
+});
+
+describe("formatCents", () => {
+  it("formats dollars without floating point", () => {
+    expect(formatCents(0)).toBe("$0.00");
+    expect(formatCents(5)).toBe("$0.05");
+    expect(formatCents(100_000_000)).toBe("$1,000,000.00");
+    expect(formatCents(-1_999)).toBe("-$19.99");
+    expect(formatCents(Number.MAX_SAFE_INTEGER)).toBe("$90,071,992,547,409.91");
+  });
+});

@@ -1,0 +1,630 @@
+// The money-moving guard end to end against real state and audit files and a fake SpacePay:
+// confirmation by elicitation and by token, limits, idempotency across retries and crashes, audit.
+import fs from "node:fs";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { registerSecret } from "../../src/log.js";
+import type { Mode } from "../../src/server/tool.js";
+import {
+  DAY_MS,
+  classifyFailure,
+  createGuard,
+  openAuditLog,
+  openStateStore,
+  type AuditEntry,
+  type AuditLog,
+  type ElicitFn,
+  type ExecuteResult,
+  type GuardedCall,
+  type SafetyPolicy,
+} from "../../src/safety/index.js";
+import {
+  CHAIN,
+  RECIPIENT,
+  fakeApi,
+  fakeClock,
+  paymentSummary,
+  policy,
+  removeDir,
+  tempDir,
+  withdrawalArgs,
+  withdrawalSummary,
+  type WithdrawalArgs,
+} from "./helpers.js";
+
+let dir: string;
+let clock: ReturnType<typeof fakeClock>;
+let opened: { close(): void }[];
+
+beforeEach(() => {
+  dir = tempDir();
+  clock = fakeClock();
+  opened = [];
+});
+afterEach(() => {
+  for (const o of opened) o.close();
+  removeDir(dir);
+});
+
+async function setup(overrides: Partial<SafetyPolicy> = {}, mode: Mode = "test") {
+  const store = await openStateStore(dir);
+  const audit = openAuditLog(dir);
+  opened.push(store, audit);
+  const guard = createGuard({
+    policy: policy(overrides),
+    mode,
+    store,
+    audit,
+    merchantKeyFingerprint: "merchant-fp",
+    now: clock.now,
+  });
+  return { guard, store, audit };
+}
+
+type Guard = Awaited<ReturnType<typeof setup>>["guard"];
+
+function withdraw(
+  guard: Guard,
+  args: WithdrawalArgs,
+  execute: GuardedCall["execute"],
+  extra: Partial<GuardedCall> = {},
+) {
+  return guard.run({
+    tool: "create_withdrawal",
+    kind: "withdrawal",
+    args,
+    summary: withdrawalSummary(args),
+    signal: new AbortController().signal,
+    execute,
+    ...extra,
+  });
+}
+
+function pay(
+  guard: Guard,
+  tool: "create_payment" | "create_deposit",
+  args: Record<string, unknown>,
+  execute: GuardedCall["execute"],
+) {
+  return guard.run({
+    tool,
+    kind: "payment",
+    args,
+    summary: paymentSummary(args, tool),
+    signal: new AbortController().signal,
+    execute,
+  });
+}
+
+function events(audit: AuditLog): string[] {
+  return audit
+    .readRecent(100)
+    .map((e: AuditEntry) => (e.event === "intent" ? "intent" : `outcome:${e.outcome}`));
+}
+
+/** Passes the first call's token to a repeat of it. */
+function tokenOf(result: { structured: Record<string, unknown> }): string {
+  const token = result.structured.confirmationToken;
+  if (typeof token !== "string") throw new Error(`no token in ${JSON.stringify(result.structured)}`);
+  return token;
+}
+
+const accept: ElicitFn = async () => ({ action: "accept", content: { confirm: true } });
+
+class HttpError extends Error {
+  readonly requestId = "req_err";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+describe("confirmation by elicitation", () => {
+  it("asks with a summary, timeout and signal, and goes ahead only on accept with confirm: true", async () => {
+    const { guard, audit } = await setup({ confirm: "auto" });
+    const api = fakeApi();
+    const elicit = vi.fn<ElicitFn>(accept);
+    const result = await withdraw(guard, withdrawalArgs(), api.execute, { elicit });
+
+    expect(elicit).toHaveBeenCalledOnce();
+    const [req, opts] = elicit.mock.calls[0]!;
+    expect(req.message).toContain("$25.00");
+    expect(req.message).toContain(RECIPIENT);
+    expect(req.message).toContain("TEST");
+    expect(opts.timeoutMs).toBe(120_000);
+    expect(opts.signal).toBeInstanceOf(AbortSignal);
+    expect(result.isError).toBeUndefined();
+    expect(result.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "elicitation" } });
+    expect(api.keys).toHaveLength(1);
+    expect(events(audit)).toEqual(["intent", "outcome:done"]);
+  });
+
+  it.each([
+    ["decline", { action: "decline" as const }],
+    ["cancel", { action: "cancel" as const }],
+    ["accept without ticking confirm", { action: "accept" as const, content: { confirm: false } }],
+  ])("on %s: no API call, and a non-error result saying nothing was done", async (_name, answer) => {
+    const { guard, audit } = await setup({ confirm: "elicitation" });
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs(), api.execute, { elicit: async () => answer });
+    expect(api.keys).toEqual([]);
+    expect(result.isError).toBeUndefined();
+    expect(result.structured.status).toBe("declined");
+    expect(result.text).toContain("Nothing was done");
+    expect(events(audit)).toEqual(["outcome:declined"]);
+  });
+
+  it("in auto mode, falls back to a token when the prompt times out", async () => {
+    const { guard } = await setup({ confirm: "auto", confirmTimeoutMs: 30 });
+    const api = fakeApi();
+    let seenSignal: AbortSignal | undefined;
+    const never: ElicitFn = (_req, { signal }) => {
+      seenSignal = signal;
+      return new Promise(() => {});
+    };
+    const result = await withdraw(guard, withdrawalArgs(), api.execute, { elicit: never });
+    expect(result.structured.status).toBe("confirmation_required");
+    expect(result.text).toContain("timed out");
+    expect(seenSignal?.aborted).toBe(true);
+    expect(api.keys).toEqual([]);
+  });
+
+  it("in auto mode, falls back to a token when the prompt fails", async () => {
+    const { guard } = await setup({ confirm: "auto" });
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs(), api.execute, {
+      elicit: async () => {
+        throw new Error("Method not found");
+      },
+    });
+    expect(result.structured.status).toBe("confirmation_required");
+    expect(api.keys).toEqual([]);
+  });
+
+  it("in elicitation mode, a timeout is an error and nothing is sent", async () => {
+    const { guard, audit } = await setup({ confirm: "elicitation", confirmTimeoutMs: 30 });
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs(), api.execute, {
+      elicit: () => new Promise(() => {}),
+    });
+    expect(result.isError).toBe(true);
+    expect(result.structured.status).toBe("confirmation_failed");
+    expect(api.keys).toEqual([]);
+    expect(events(audit)).toEqual(["outcome:confirmation_failed"]);
+  });
+
+  it("in elicitation mode, refuses when the client cannot elicit", async () => {
+    const { guard } = await setup({ confirm: "elicitation" });
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs(), api.execute);
+    expect(result).toMatchObject({
+      isError: true,
+      structured: { rule: "SPACEPAY_CONFIRM", configured: "elicitation" },
+    });
+    expect(api.keys).toEqual([]);
+  });
+
+  it("in auto mode, uses a token when the client cannot elicit", async () => {
+    const { guard } = await setup({ confirm: "auto" });
+    const result = await withdraw(guard, withdrawalArgs(), fakeApi().execute);
+    expect(result.structured.status).toBe("confirmation_required");
+  });
+
+  it("when the client cancels the call during the prompt, nothing is sent", async () => {
+    const { guard } = await setup({ confirm: "elicitation" });
+    const api = fakeApi();
+    const controller = new AbortController();
+    const pending = withdraw(guard, withdrawalArgs(), api.execute, {
+      signal: controller.signal,
+      elicit: () => new Promise(() => {}),
+    });
+    controller.abort();
+    const result = await pending;
+    expect(result.structured.status).toBe("cancelled");
+    expect(api.keys).toEqual([]);
+  });
+});
+
+describe("confirmation by token", () => {
+  it("first call returns a token and a summary; the repeat with it sends once, with the key bound to it", async () => {
+    const { guard, audit, store } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const first = await withdraw(guard, args, api.execute);
+    expect(api.keys).toEqual([]);
+    expect(first.isError).toBeUndefined();
+    expect(first.structured).toMatchObject({
+      status: "confirmation_required",
+      expiresAt: "2025-06-01T12:10:00.000Z",
+      summary: {
+        action: "create_withdrawal",
+        amount: "$25.00",
+        chainId: CHAIN,
+        recipientAddress: RECIPIENT,
+        mode: "test",
+      },
+    });
+    const token = tokenOf(first);
+    expect(first.text).toContain(token);
+    expect(first.text).toMatch(/show the user/i);
+
+    const second = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    expect(second.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "token" } });
+    expect(api.keys).toHaveLength(1);
+    expect(store.ledger.findByKey(api.keys[0]!)?.status).toBe("done");
+    expect(events(audit)).toEqual(["outcome:confirmation_required", "intent", "outcome:done"]);
+    // The key was chosen and logged when the token was issued, before anything was sent.
+    expect(audit.readRecent(3)[0]?.idempotencyKey).toBe(api.keys[0]);
+  });
+
+  it("refuses a token used a second time", async () => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(guard, args, api.execute));
+    await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    const again = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    expect(again.isError).toBe(true);
+    expect(again.text).toContain("already been used");
+    expect(api.keys).toHaveLength(1);
+  });
+
+  it("refuses an expired token", async () => {
+    const { guard } = await setup({ confirmTtlSeconds: 600 });
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(guard, args, api.execute));
+    clock.advance(600_000);
+    const late = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    expect(late).toMatchObject({ isError: true, structured: { rule: "confirmationToken" } });
+    expect(late.text).toContain("expired");
+    expect(api.keys).toEqual([]);
+  });
+
+  it.each([
+    ["amountInCents", { amountInCents: 2_501 }],
+    ["recipientAddress", { recipientAddress: "0x9999999999999999999999999999999999999999" }],
+    ["chainId", { chainId: "eip155:8453" }],
+    ["idempotencyKey", { idempotencyKey: "mine" }],
+  ])("refuses a call whose %s differs from the confirmed one, naming it", async (name, change) => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(guard, args, api.execute));
+    const changed = await withdraw(guard, { ...args, ...change, confirmationToken: token }, api.execute);
+    expect(changed.isError).toBe(true);
+    expect(changed.text).toContain(`${name} (confirmed`);
+    expect(api.keys).toEqual([]);
+    // The token still confirms the original call.
+    const original = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    expect(original.structured.withdrawalId).toBe("wd_1");
+  });
+
+  it("refuses a token issued for another tool", async () => {
+    const { guard } = await setup();
+    const api = fakeApi("pay");
+    const args = { amountInCents: 1_000, orderId: "inv-1" };
+    const token = tokenOf(await pay(guard, "create_payment", args, api.execute));
+    const other = await pay(guard, "create_deposit", { ...args, confirmationToken: token }, api.execute);
+    expect(other.isError).toBe(true);
+    expect(other.text).toContain("issued for create_payment, not create_deposit");
+    expect(api.keys).toEqual([]);
+  });
+
+  it("refuses an unknown token", async () => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs({ confirmationToken: "cfm_made_up" }), api.execute);
+    expect(result).toMatchObject({ isError: true, structured: { rule: "confirmationToken" } });
+    expect(api.keys).toEqual([]);
+  });
+
+  it("after a crash mid-request, the same token resumes with the same key: one withdrawal upstream", async () => {
+    const first = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(first.guard, args, api.execute));
+    // The request reaches SpacePay, then the process dies before reading the answer.
+    const crashing = async (key: string): Promise<ExecuteResult> => {
+      await api.execute(key);
+      return new Promise<ExecuteResult>(() => {});
+    };
+    void withdraw(first.guard, { ...args, confirmationToken: token }, crashing);
+    await vi.waitFor(() => expect(api.keys).toHaveLength(1));
+    first.store.close();
+    first.audit.close();
+    opened = [];
+
+    const restarted = await setup();
+    expect(restarted.store.ledger.findByKey(api.keys[0]!)?.status).toBe("sent");
+    const resumed = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
+    expect(api.keys).toEqual([api.keys[0], api.keys[0]]);
+    expect(api.created()).toBe(1);
+    expect(resumed.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { replayed: true } });
+    expect(events(restarted.audit)).toEqual([
+      "outcome:confirmation_required",
+      "intent",
+      "intent",
+      "outcome:done",
+    ]);
+    // Counted once, not twice.
+    expect(restarted.store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    // And now it is used up.
+    const again = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
+    expect(again.text).toContain("already been used");
+  });
+
+  it("refuses a second concurrent use of the same token in one process", async () => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(guard, args, api.execute));
+    let release!: () => void;
+    const slow = async (key: string) => {
+      await new Promise<void>((r) => (release = r));
+      return api.execute(key);
+    };
+    const firstCall = withdraw(guard, { ...args, confirmationToken: token }, slow);
+    const second = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+    expect(second.text).toContain("already being used");
+    release();
+    expect((await firstCall).structured.withdrawalId).toBe("wd_1");
+    expect(api.created()).toBe(1);
+  });
+});
+
+describe("limits", () => {
+  it("refuses a withdrawal above the maximum before asking anyone, and never calls the API", async () => {
+    const { guard, audit } = await setup({ confirm: "auto" });
+    const execute = vi.fn();
+    const elicit = vi.fn<ElicitFn>(accept);
+    const result = await withdraw(guard, withdrawalArgs({ amountInCents: 100_001 }), execute, { elicit });
+    expect(result).toMatchObject({
+      isError: true,
+      structured: { status: "refused", rule: "SPACEPAY_MAX_WITHDRAWAL_CENTS", configured: 100_000 },
+    });
+    expect(execute).not.toHaveBeenCalled();
+    expect(elicit).not.toHaveBeenCalled();
+    expect(audit.readRecent(1)[0]).toMatchObject({
+      outcome: "refused",
+      rule: "SPACEPAY_MAX_WITHDRAWAL_CENTS",
+    });
+  });
+
+  it("enforces the rolling 24-hour cap; old withdrawals fall out of the window", async () => {
+    const { guard } = await setup({ confirm: "elicitation", dailyWithdrawalLimitCents: 5_000 });
+    const api = fakeApi();
+    const ok = await withdraw(guard, withdrawalArgs({ amountInCents: 3_000, orderId: "a" }), api.execute, {
+      elicit: accept,
+    });
+    expect(ok.structured.withdrawalId).toBe("wd_1");
+
+    const elicit = vi.fn<ElicitFn>(accept);
+    const over = await withdraw(guard, withdrawalArgs({ amountInCents: 3_000, orderId: "b" }), api.execute, {
+      elicit,
+    });
+    expect(over.structured).toMatchObject({
+      rule: "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS",
+      configured: 5_000,
+    });
+    expect(elicit).not.toHaveBeenCalled();
+
+    clock.advance(DAY_MS);
+    const later = await withdraw(guard, withdrawalArgs({ amountInCents: 3_000, orderId: "b" }), api.execute, {
+      elicit,
+    });
+    expect(later.structured.withdrawalId).toBe("wd_2");
+  });
+
+  it("re-checks the cap after confirmation: a token confirmed before the cap filled up is refused", async () => {
+    const { guard } = await setup({ dailyWithdrawalLimitCents: 5_000 });
+    const api = fakeApi();
+    const a = withdrawalArgs({ amountInCents: 3_000, orderId: "a" });
+    const b = withdrawalArgs({ amountInCents: 3_000, orderId: "b" });
+    const tokenA = tokenOf(await withdraw(guard, a, api.execute));
+    const tokenB = tokenOf(await withdraw(guard, b, api.execute));
+    await withdraw(guard, { ...a, confirmationToken: tokenA }, api.execute);
+    const refused = await withdraw(guard, { ...b, confirmationToken: tokenB }, api.execute);
+    expect(refused.structured.rule).toBe("SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS");
+    expect(api.created()).toBe(1);
+  });
+
+  it("refuses a recipient outside the allow-list, and allows a listed one without confirmation when confirm is off", async () => {
+    const { guard } = await setup({
+      confirm: "off",
+      withdrawalAllowlist: [{ chainId: CHAIN, address: RECIPIENT.toUpperCase().replace("0X", "0x") }],
+    });
+    const api = fakeApi();
+    const outside = await withdraw(
+      guard,
+      withdrawalArgs({ recipientAddress: "0x2222222222222222222222222222222222222222" }),
+      api.execute,
+    );
+    expect(outside.structured.rule).toBe("SPACEPAY_WITHDRAWAL_ALLOWLIST");
+    const listed = await withdraw(guard, withdrawalArgs(), api.execute);
+    expect(listed.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "off" } });
+  });
+
+  it("refuses withdrawals with a live key unless they are allowed", async () => {
+    const { guard } = await setup({ confirm: "auto" }, "live");
+    const execute = vi.fn();
+    const result = await withdraw(guard, withdrawalArgs(), execute, { elicit: accept });
+    expect(result.structured).toMatchObject({ rule: "SPACEPAY_ALLOW_LIVE_WITHDRAWALS", configured: false });
+    expect(execute).not.toHaveBeenCalled();
+  });
+});
+
+describe("idempotency", () => {
+  it("derives the same payment key for a repeated invoice, and a different one for another order", async () => {
+    const { guard } = await setup({ confirm: "off" });
+    const api = fakeApi("pay");
+    const invoice = { amountInCents: 1_000, orderId: "inv-1" };
+    const first = await pay(guard, "create_payment", invoice, api.execute);
+    const repeat = await pay(guard, "create_payment", { ...invoice }, api.execute);
+    await pay(guard, "create_payment", { ...invoice, orderId: "inv-2" }, api.execute);
+    await pay(guard, "create_payment", { ...invoice, amountInCents: 1_001 }, api.execute);
+    await pay(guard, "create_deposit", { orderId: "inv-1" }, api.execute);
+
+    expect(api.keys[0]).toBe(api.keys[1]);
+    expect(new Set(api.keys).size).toBe(4);
+    expect(first.structured.paymentId).toBe(repeat.structured.paymentId);
+    expect(repeat.structured.confirmation).toMatchObject({ replayed: true });
+  });
+
+  it("derives keys per merchant key", async () => {
+    const { store, audit } = await setup();
+    const keysFor = async (merchantKeyFingerprint: string) => {
+      const guard = createGuard({
+        policy: policy({ confirm: "off" }),
+        mode: "test",
+        store,
+        audit,
+        merchantKeyFingerprint,
+      });
+      const api = fakeApi("pay");
+      await pay(guard, "create_payment", { amountInCents: 1, orderId: "o" }, api.execute);
+      return api.keys[0];
+    };
+    expect(await keysFor("merchant-a")).not.toBe(await keysFor("merchant-b"));
+  });
+
+  it("uses the caller's idempotencyKey when given", async () => {
+    const { guard } = await setup({ confirm: "off" });
+    const api = fakeApi("pay");
+    await pay(
+      guard,
+      "create_payment",
+      { amountInCents: 1_000, orderId: "inv-1", idempotencyKey: "caller-key" },
+      api.execute,
+    );
+    expect(api.keys).toEqual(["caller-key"]);
+  });
+
+  it("after an ambiguous failure, a re-confirmed retry of the same withdrawal reuses the key, and the amount keeps counting", async () => {
+    const { guard, store, audit } = await setup({ confirm: "elicitation" });
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const reset = async (key: string): Promise<ExecuteResult> => {
+      await api.execute(key);
+      throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    };
+    await expect(withdraw(guard, args, reset, { elicit: accept })).rejects.toThrow("socket hang up");
+    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(audit.readRecent(1)[0]).toMatchObject({
+      outcome: "failed",
+      ambiguous: true,
+      error: { class: "Error", message: "socket hang up" },
+    });
+
+    const retry = await withdraw(guard, args, api.execute, { elicit: accept });
+    expect(api.keys[1]).toBe(api.keys[0]);
+    expect(api.created()).toBe(1);
+    expect(retry.structured.withdrawalId).toBe("wd_1");
+    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+  });
+
+  it("after an ambiguous failure, a new token for the same withdrawal is bound to the pending key", async () => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const t1 = tokenOf(await withdraw(guard, args, api.execute));
+    const timeout = async (key: string): Promise<ExecuteResult> => {
+      await api.execute(key);
+      throw new HttpError(504, "gateway timeout");
+    };
+    await expect(withdraw(guard, { ...args, confirmationToken: t1 }, timeout)).rejects.toThrow();
+    const t2 = tokenOf(await withdraw(guard, args, api.execute));
+    await withdraw(guard, { ...args, confirmationToken: t2 }, api.execute);
+    expect(api.created()).toBe(1);
+  });
+
+  it("a definite rejection (4xx) stops counting the amount and uses up the token", async () => {
+    const { guard, store, audit } = await setup();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(guard, args, fakeApi().execute));
+    const rejected = async (): Promise<ExecuteResult> => {
+      throw new HttpError(400, "invalid_amount");
+    };
+    await expect(withdraw(guard, { ...args, confirmationToken: token }, rejected)).rejects.toThrow(
+      "invalid_amount",
+    );
+    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(0);
+    expect(audit.readRecent(1)[0]).toMatchObject({
+      outcome: "failed",
+      ambiguous: false,
+      error: { class: "HttpError" },
+      requestId: "req_err",
+    });
+    const again = await withdraw(guard, { ...args, confirmationToken: token }, fakeApi().execute);
+    expect(again.text).toContain("already been used");
+  });
+
+  it("refuses a caller idempotencyKey already used for a different withdrawal", async () => {
+    const { guard } = await setup({ confirm: "elicitation" });
+    const api = fakeApi();
+    await withdraw(guard, withdrawalArgs({ idempotencyKey: "k1" }), api.execute, { elicit: accept });
+    const clash = await withdraw(
+      guard,
+      withdrawalArgs({ idempotencyKey: "k1", amountInCents: 999 }),
+      api.execute,
+      {
+        elicit: accept,
+      },
+    );
+    expect(clash.structured.rule).toBe("idempotencyKey");
+    expect(api.keys).toHaveLength(1);
+  });
+});
+
+describe("audit through the guard", () => {
+  it("writes intent and outcome with key, confirmation, ids and request id, and no secret or token", async () => {
+    const secret = "sk_test_guard_fake_secret_4242";
+    registerSecret(secret);
+    const { guard, audit } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs({ customMetadata: { note: secret } } as Partial<WithdrawalArgs>);
+    const token = tokenOf(await withdraw(guard, args, api.execute));
+    await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
+
+    const [, intent, outcome] = audit.readRecent(3);
+    expect(intent).toMatchObject({
+      event: "intent",
+      tool: "create_withdrawal",
+      confirmation: "token",
+      idempotencyKey: api.keys[0],
+    });
+    expect(outcome).toMatchObject({
+      event: "outcome",
+      outcome: "done",
+      ids: { withdrawalId: "wd_1" },
+      requestId: "req_1",
+      args: { summary: { amountInCents: 2_500, recipientAddress: RECIPIENT } },
+    });
+    const text = fs.readFileSync(audit.file, "utf8");
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(token);
+    expect(fs.statSync(audit.file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("classifyFailure", () => {
+  it("treats only clean rejections as not sent; anything that may have reached the API keeps counting", () => {
+    const status = (s: number | null, extra: Record<string, unknown> = {}) =>
+      Object.assign(new Error("x"), { status: s }, extra);
+    expect(classifyFailure(status(400))).toBe("not_sent");
+    expect(classifyFailure(status(401))).toBe("not_sent");
+    expect(classifyFailure(status(404))).toBe("not_sent");
+    expect(classifyFailure(Object.assign(new Error("x"), { name: "MissingCredentialError" }))).toBe(
+      "not_sent",
+    );
+    expect(classifyFailure(status(429, { attempts: 1 }))).toBe("not_sent");
+    expect(classifyFailure(status(429))).toBe("ambiguous");
+    expect(classifyFailure(status(408))).toBe("ambiguous");
+    expect(classifyFailure(status(409))).toBe("ambiguous");
+    expect(classifyFailure(status(502))).toBe("ambiguous");
+    expect(classifyFailure(status(null))).toBe("ambiguous");
+    expect(classifyFailure(new Error("socket hang up"))).toBe("ambiguous");
+    expect(classifyFailure("weird")).toBe("ambiguous");
+  });
+});

@@ -1,0 +1,106 @@
+// Shared fixtures for the safety tests: temp state dirs, a default policy, summaries, and a fake
+// SpacePay that honours idempotency keys the way the API does (same key, same result, replayed).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { MoneySummary } from "../../src/server/tool.js";
+import type { ExecuteResult, SafetyPolicy } from "../../src/safety/index.js";
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "spacepay-safety-"));
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export function policy(overrides: Partial<SafetyPolicy> = {}): SafetyPolicy {
+  return {
+    confirm: "token",
+    confirmTimeoutMs: 120_000,
+    confirmTtlSeconds: 600,
+    maxWithdrawalCents: 100_000,
+    dailyWithdrawalLimitCents: 500_000,
+    maxPaymentCents: 100_000_000,
+    withdrawalAllowlist: null,
+    allowLiveWithdrawals: false,
+    ...overrides,
+  };
+}
+
+export const RECIPIENT = "0x1111111111111111111111111111111111111111";
+export const CHAIN = "eip155:84532";
+
+export interface WithdrawalArgs extends Record<string, unknown> {
+  amountInCents: number;
+  chainId: string;
+  recipientAddress: string;
+  orderId?: string;
+  confirmationToken?: string;
+  idempotencyKey?: string;
+}
+
+export function withdrawalArgs(overrides: Partial<WithdrawalArgs> = {}): WithdrawalArgs {
+  return { amountInCents: 2_500, chainId: CHAIN, recipientAddress: RECIPIENT, orderId: "wd-1", ...overrides };
+}
+
+export function withdrawalSummary(args: WithdrawalArgs): MoneySummary {
+  return {
+    action: "create_withdrawal",
+    amountInCents: args.amountInCents,
+    currency: "USD",
+    orderId: args.orderId,
+    chainId: args.chainId,
+    recipientAddress: args.recipientAddress,
+  };
+}
+
+export function paymentSummary(
+  args: Record<string, unknown>,
+  action: MoneySummary["action"] = "create_payment",
+): MoneySummary {
+  return {
+    action,
+    amountInCents: action === "create_deposit" ? null : (args.amountInCents as number),
+    currency: "USD",
+    orderId: args.orderId as string,
+  };
+}
+
+/** A fake SpacePay: one object per idempotency key, replayed on repeats. */
+export function fakeApi(prefix = "wd") {
+  const byKey = new Map<string, string>();
+  const keys: string[] = [];
+  const execute = async (key: string): Promise<ExecuteResult> => {
+    keys.push(key);
+    let id = byKey.get(key);
+    const replayed = id !== undefined;
+    if (!id) {
+      id = `${prefix}_${byKey.size + 1}`;
+      byKey.set(key, id);
+    }
+    const idName = prefix === "wd" ? "withdrawalId" : "paymentId";
+    return {
+      result: { structured: { [idName]: id }, text: `Created ${id}.` },
+      ids: { [idName]: id },
+      requestId: `req_${keys.length}`,
+      replayed,
+    };
+  };
+  return { execute, keys, created: () => byKey.size };
+}
+
+/** A mutable clock for expiry and rolling-window tests. */
+export function fakeClock(start = "2025-06-01T12:00:00Z") {
+  let t = new Date(start).getTime();
+  return {
+    now: () => new Date(t),
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+export function fileMode(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}

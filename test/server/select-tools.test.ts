@@ -1,0 +1,43 @@
+// Which tools are registered: read-only wins over everything; live withdrawals need explicit consent.
+import { describe, expect, it } from "vitest";
+import { selectTools } from "../../src/server/select-tools.js";
+import { TOOL_NAMES } from "../../src/server/tools/index.js";
+
+const base = {
+  readOnly: false,
+  mode: "test" as const,
+  allowLiveWithdrawals: false,
+  tools: null,
+  excludeTools: null,
+};
+const names = (s: ReturnType<typeof selectTools>) => s.tools.map((t) => t.name);
+
+describe("tool selection", () => {
+  it("offers all thirteen tools by default", () => {
+    expect(names(selectTools(base))).toEqual(TOOL_NAMES);
+    expect(TOOL_NAMES).toHaveLength(13);
+  });
+
+  it("read-only drops every money-moving tool, even when listed explicitly", () => {
+    const s = selectTools({ ...base, readOnly: true, tools: ["create_withdrawal", "get_payment"] });
+    expect(names(s)).toEqual(["get_payment"]);
+    expect(s.disabled.create_withdrawal).toMatch(/read-only/);
+    expect(names(selectTools({ ...base, readOnly: true }))).not.toContain("create_payment");
+  });
+
+  it("a live key has no create_withdrawal unless allowed", () => {
+    expect(names(selectTools({ ...base, mode: "live" }))).not.toContain("create_withdrawal");
+    expect(names(selectTools({ ...base, mode: "live" }))).toContain("create_payment");
+    expect(names(selectTools({ ...base, mode: "live", allowLiveWithdrawals: true }))).toContain(
+      "create_withdrawal",
+    );
+  });
+
+  it("applies allow and deny lists", () => {
+    expect(
+      names(
+        selectTools({ ...base, tools: ["get_payment", "list_payments"], excludeTools: ["list_payments"] }),
+      ),
+    ).toEqual(["get_payment"]);
+  });
+});

@@ -1,0 +1,50 @@
+// The tools/list contract: names, schemas and annotations, committed as a snapshot so any change to
+// what agents see shows up in review.
+import { describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { createServer } from "../../src/server/create-server.js";
+import type { SpacePayApi } from "../../src/spacepay/types.js";
+
+async function listTools() {
+  const srv = createServer({ api: {} as SpacePayApi, info: { mode: "test", apiHost: "api.example" } });
+  const client = new Client({ name: "snapshot", version: "1" });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await Promise.all([srv.mcp.connect(b), client.connect(a)]);
+  const { tools } = await client.listTools();
+  await client.close();
+  await srv.close();
+  return tools;
+}
+
+describe("tools/list", () => {
+  it("matches the committed snapshot", async () => {
+    const tools = await listTools();
+    await expect(JSON.stringify(tools, null, 2) + "\n").toMatchFileSnapshot(
+      "../__snapshots__/tools-list.json",
+    );
+  });
+
+  it("gives every tool a title, all four annotations, and a description on every parameter", async () => {
+    const tools = await listTools();
+    expect(tools).toHaveLength(13);
+    for (const t of tools) {
+      expect(t.title, t.name).toBeTruthy();
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof t.annotations?.[hint], `${t.name}.${hint}`).toBe("boolean");
+      }
+      expect(t.outputSchema?.type, t.name).toBe("object");
+      const props = (t.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
+      for (const [name, schema] of Object.entries(props)) {
+        expect(schema.description, `${t.name}.${name}`).toBeTruthy();
+      }
+    }
+  });
+
+  it("marks money-moving tools as writes and create_withdrawal as destructive", async () => {
+    const byName = new Map((await listTools()).map((t) => [t.name, t]));
+    expect(byName.get("create_withdrawal")?.annotations?.destructiveHint).toBe(true);
+    expect(byName.get("create_payment")?.annotations?.readOnlyHint).toBe(false);
+    expect(byName.get("get_payment")?.annotations?.readOnlyHint).toBe(true);
+  });
+});
