@@ -279,6 +279,10 @@ export class HttpPipeline {
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const { text, truncated } = await readBody(res.body, ok ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES);
       return { kind: "response", status: res.statusCode, headers: res.headers, text, truncated };
+    } catch (err) {
+      // Whatever shape undici gives the abort, our own deadline firing means a timeout.
+      if (controller.signal.reason === timeout && !signal?.aborted) throw timeout;
+      throw err;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);

@@ -25,6 +25,8 @@ export interface Reply {
   reset?: boolean;
   /** Send headers and this much of the body, then stall. */
   stallAfterBytes?: number;
+  /** Send headers, then one byte of body every this many ms, never finishing. */
+  trickleMs?: number;
 }
 
 export type Handler = (req: RecordedRequest, index: number) => Reply | Promise<Reply>;
@@ -108,6 +110,12 @@ function send(res: ServerResponse, reply: Reply): void {
     ...(reply.body !== undefined && !isText ? { "content-type": "application/json" } : {}),
     ...reply.headers,
   };
+  if (reply.trickleMs !== undefined) {
+    res.writeHead(reply.status ?? 200, { ...headers, "content-length": "1000000" });
+    const timer = setInterval(() => res.write(" "), reply.trickleMs);
+    res.on("close", () => clearInterval(timer));
+    return;
+  }
   if (reply.stallAfterBytes !== undefined) {
     res.writeHead(reply.status ?? 200, { ...headers, "content-length": String(Buffer.byteLength(payload)) });
     res.write(payload.slice(0, reply.stallAfterBytes));

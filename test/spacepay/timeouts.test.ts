@@ -46,6 +46,13 @@ describe("timeouts", () => {
     await expect(h.client.listChains()).rejects.toBeInstanceOf(TimeoutError);
   });
 
+  it("a body that trickles in forever is cut by the whole-attempt timeout", async () => {
+    h = await harness(replies({ status: 200, trickleMs: 20 }), { timeoutMs: 300, maxRetries: 0 });
+    const started = Date.now();
+    await expect(h.client.listChains()).rejects.toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it("a refused connection is a retryable ConnectionError, retried maxRetries times", async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));

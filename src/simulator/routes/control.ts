@@ -4,7 +4,7 @@ import { invalid } from "../errors.js";
 import type { FaultSpec } from "../faults.js";
 import type { PayOutcome } from "../payments.js";
 import { asObject, int, oneOf, str, type Body } from "../validate.js";
-import { ok, type Ctx, type Route } from "./types.js";
+import { ok, type Route } from "./types.js";
 
 const P = "/__simulator";
 

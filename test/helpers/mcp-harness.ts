@@ -1,0 +1,83 @@
+// A simulator plus the real runtime (config → client → guard → server) behind an in-memory MCP
+// client: what an agent sees, without processes or sockets beyond the simulator's loopback port.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { loadConfig } from "../../src/config.js";
+import { createRuntime, type Runtime } from "../../src/runtime.js";
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
+import { TOOL_NAMES } from "../../src/server/tools/index.js";
+
+export const RECIPIENT = "0x1111111111111111111111111111111111111111";
+
+export interface Harness {
+  sim: SimulatorHandle;
+  runtime: Runtime;
+  client: Client;
+  stateDir: string;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult & { structuredContent?: any }>;
+  /** A second client on the same runtime (another conversation). */
+  connect(capabilities?: ClientCapabilities): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  simulator?: SimulatorOptions;
+  capabilities?: ClientCapabilities;
+  /** Reuse a simulator (and skip closing it). */
+  sharedSim?: SimulatorHandle;
+  /** Reuse a state directory (and skip deleting it), e.g. to prove state survives a restart. */
+  stateDir?: string;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const sim = opts.sharedSim ?? (await startSimulator({ processingMs: 20, ...opts.simulator }));
+  const stateDir = opts.stateDir ?? mkdtempSync(path.join(tmpdir(), "spacepay-mcp-test-"));
+  const config = loadConfig({
+    env: {
+      SPACEPAY_SECRET_KEY: "sk_test_simulator",
+      SPACEPAY_API_URL: sim.url,
+      SPACEPAY_STATE_DIR: stateDir,
+      SPACEPAY_TIMEOUT_MS: "2000",
+      SPACEPAY_CONFIRM: "off",
+      SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+      ...opts.env,
+    },
+    knownTools: TOOL_NAMES,
+  });
+  const runtime = await createRuntime(config, { pollIntervalMs: 30, subscriptionPollMs: 30 });
+  const clients: Client[] = [];
+  const connect = async (capabilities: ClientCapabilities = opts.capabilities ?? {}) => {
+    const server = runtime.newServer();
+    const client = new Client({ name: "harness", version: "1" }, { capabilities });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.mcp.connect(b), client.connect(a)]);
+    clients.push(client);
+    return client;
+  };
+  const client = await connect();
+  return {
+    sim,
+    runtime,
+    client,
+    stateDir,
+    connect,
+    call: (name, args = {}) =>
+      client.callTool({ name, arguments: args }) as Promise<CallToolResult & { structuredContent?: any }>,
+    async close() {
+      for (const c of clients) await c.close();
+      await runtime.close();
+      if (!opts.sharedSim) await sim.close();
+      if (!opts.stateDir) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The text of a tool result. */
+export function text(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
