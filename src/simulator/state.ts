@@ -64,18 +64,21 @@ export class Sim {
 
   /** Pending payments past their window become `expired`; evaluated lazily on each request. */
   sweepExpired(): void {
-    if (this.store.pending.size === 0) return;
+    const store = this.store;
     const now = this.now();
-    for (const p of this.store.pending) {
+    if (now < store.nextExpiry) return;
+    let next = Infinity;
+    for (const p of store.pending) {
       if (p.status !== "pending") {
-        this.store.pending.delete(p);
+        store.pending.delete(p);
       } else if (now >= p.expiresAt) {
         p.status = "expired";
         p.updatedAt = p.expiresAt;
         for (const q of p.quotes) if (q.status === "active") q.status = "expired";
-        this.store.pending.delete(p);
-      }
+        store.pending.delete(p);
+      } else if (p.expiresAt < next) next = p.expiresAt;
     }
+    store.nextExpiry = next;
   }
 
   /** Runs `run` after `processingMs` (at once when 0); resolves when it has run or was cancelled. */

@@ -9,6 +9,8 @@ export class Store {
   readonly paymentsBySecret = new Map<string, Payment>();
   /** Payments whose expiry still needs checking. */
   readonly pending = new Set<Payment>();
+  /** Earliest `expiresAt` in `pending` (or earlier): requests before it skip the expiry scan. */
+  nextExpiry = Infinity;
   readonly withdrawals = new Map<string, Withdrawal>();
   withdrawalOrder: Withdrawal[] = [];
   /** A customer's reusable deposit wallet, by `customerRefId`. */
@@ -24,7 +26,13 @@ export class Store {
     if (!last || last.createdAt <= p.createdAt) this.paymentOrder.push(p);
     else this.paymentOrder.splice(upperBound(this.paymentOrder, p.createdAt), 0, p);
     this.quoteCount += p.quotes.length;
-    if (p.status === "pending") this.pending.add(p);
+    this.trackPending(p);
+  }
+
+  trackPending(p: Payment): void {
+    if (p.status !== "pending") return;
+    this.pending.add(p);
+    if (p.expiresAt < this.nextExpiry) this.nextExpiry = p.expiresAt;
   }
 
   /** Adds many payments sorted by createdAt with one merge instead of one splice each. */
@@ -48,7 +56,7 @@ export class Store {
       this.payments.set(p.id, p);
       this.paymentsBySecret.set(p.secret, p);
       this.quoteCount += p.quotes.length;
-      if (p.status === "pending") this.pending.add(p);
+      this.trackPending(p);
     }
     this.paymentOrder = merged;
   }
@@ -63,6 +71,7 @@ export class Store {
     this.paymentOrder = [];
     this.paymentsBySecret.clear();
     this.pending.clear();
+    this.nextExpiry = Infinity;
     this.withdrawals.clear();
     this.withdrawalOrder = [];
     this.customerWallets.clear();
