@@ -30,10 +30,11 @@ async function main(): Promise<void> {
       process.once("SIGTERM", stop);
       return;
     }
-    case "demo":
-      console.error("spacepay-mcp: the demo walkthrough is not built yet");
-      process.exitCode = 2;
+    case "demo": {
+      const { runDemo } = await import("./cli/demo.js");
+      process.exitCode = await runDemo((line) => console.log(line));
       return;
+    }
     case "serve": {
       const { serve } = await import("./cli/serve.js");
       process.exitCode = await serve(parsed.flags, process.env);

@@ -11,6 +11,7 @@ import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { selectTools } from "./server/select-tools.js";
 import type { ServerInfo } from "./server/tool.js";
+import type { SimulatorHandle } from "./simulator/index.js";
 import { createGuard, openAuditLog, openStateStore, type SafetyPolicy } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
@@ -21,8 +22,8 @@ export interface Runtime {
   config: Config;
   info: ServerInfo;
   api: SpacePayClient;
-  /** Set in demo mode: the in-process simulator's URL. */
-  simulatorUrl: string | null;
+  /** Set in demo mode: the in-process simulator. */
+  simulator: SimulatorHandle | null;
   stateDir: string;
   newServer(): SpacePayServer;
   close(): Promise<void>;
@@ -54,14 +55,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   let apiUrl = config.apiUrl;
   let secretKey = config.secretKey;
   let stateDir = config.stateDir;
-  let simulatorUrl: string | null = null;
+  let simulator: SimulatorHandle | null = null;
 
   if (config.mode === "demo") {
     // Loaded only here: a real deployment never pays for the simulator's code.
     const { startSimulator } = await import("./simulator/index.js");
     const sim = await startSimulator({ samplePayments: opts.demoPayments ?? 40, seed: 1 });
     cleanups.push(() => sim.close());
-    simulatorUrl = apiUrl = sim.url;
+    simulator = sim;
+    apiUrl = sim.url;
     secretKey = DEMO_KEY;
     // Demo budgets and secrets must never mix with a real deployment's state.
     stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-demo-"));
@@ -131,7 +133,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     config,
     info,
     api,
-    simulatorUrl,
+    simulator,
     stateDir,
     newServer() {
       const server = createServer({

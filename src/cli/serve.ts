@@ -22,7 +22,7 @@ export async function serve(
   setLogLevel(config.logLevel);
   const runtime = await createRuntime(config);
   if (config.mode === "demo") {
-    log("info", `demo mode: simulated SpacePay, no real money (simulator at ${runtime.simulatorUrl})`);
+    log("info", `demo mode: simulated SpacePay, no real money (simulator at ${runtime.simulator?.url})`);
   } else {
     log("info", `connected to ${runtime.info.apiHost} in ${config.mode} mode`);
   }

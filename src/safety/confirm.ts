@@ -105,7 +105,8 @@ const MODE_NOTE: Record<Mode, string> = {
 export function describeAction(summary: MoneySummary, mode: Mode): string {
   const amount =
     summary.amountInCents === null ? null : `${formatCents(summary.amountInCents)} ${summary.currency}`;
-  const order = summary.orderId ? ` for order ${summary.orderId}` : "";
+  // orderId comes from the caller: quoted, so it reads as data in the prompt a person approves.
+  const order = summary.orderId ? ` for order ${JSON.stringify(summary.orderId)}` : "";
   let what: string;
   switch (summary.action) {
     case "create_withdrawal":

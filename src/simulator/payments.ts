@@ -9,7 +9,6 @@ import {
   chainById,
   DEFAULT_CHAIN_ID,
   defaultTokenOn,
-  normaliseChainId,
   tokenById,
   tokenOn,
   type TokenEntry,
@@ -115,7 +114,7 @@ export function resolveToken(req: QuoteRequest): TokenEntry {
     if (!t) throw invalid("token_not_supported", `Unknown token ${req.tokenId}`, "tokenId");
     return t;
   }
-  const chainId = req.chainId === undefined ? undefined : normaliseChainId(req.chainId);
+  const chainId = req.chainId;
   if (chainId !== undefined && !chainById(chainId)) {
     throw invalid("chain_not_supported", `Unknown or unsupported chain ${req.chainId}`, "chainId");
   }

@@ -129,8 +129,3 @@ export function tokenBySymbol(chainId: string, symbol: string): TokenEntry | und
 export function defaultTokenOn(chainId: string): TokenEntry | undefined {
   return tokenBySymbol(chainId, DEFAULT_WITHDRAWAL_SYMBOL);
 }
-
-/** Accepts CAIP-2 (`eip155:84532`) and, leniently, a bare EVM chain number (`84532`). */
-export function normaliseChainId(value: string): string {
-  return /^\d+$/.test(value) ? `eip155:${value}` : value;
-}

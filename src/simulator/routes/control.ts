@@ -1,6 +1,6 @@
 // The `/__simulator/` control API: an HTTP mirror of the in-process control handle. It needs no
 // credential; the simulator only listens on loopback.
-import { invalid } from "../errors.js";
+import { invalid, notFound } from "../errors.js";
 import type { FaultSpec } from "../faults.js";
 import type { PayOutcome } from "../payments.js";
 import { asObject, int, oneOf, str, type Body } from "../validate.js";
@@ -67,7 +67,7 @@ export const controlRoutes: Route[] = [
     handle: (ctx) => {
       const id = ctx.params.paymentId ?? "";
       const payment = ctx.rt.control.getPayment(id);
-      if (!payment) throw invalid("payment_not_found", "Payment not found", "paymentId");
+      if (!payment) throw notFound("payment_not_found", "Payment not found");
       return ok({ payment, secret: ctx.rt.control.paymentSecret(id) });
     },
   },

@@ -3,7 +3,7 @@
 import { invalid } from "../errors.js";
 import type { Payment } from "../model.js";
 import { createQuote, isQuoteActive } from "../payments.js";
-import { chainById, normaliseChainId } from "../registry.js";
+import { chainById } from "../registry.js";
 import { asObject, int, str } from "../validate.js";
 import { paymentDto, quoteDto } from "../views.js";
 import { MAX_CENTS } from "./payments.js";
@@ -17,7 +17,7 @@ function payment(ctx: Ctx): Payment {
 }
 
 function knownChain(chainId: string | undefined, param: string): void {
-  if (chainId !== undefined && !chainById(normaliseChainId(chainId))) {
+  if (chainId !== undefined && !chainById(chainId)) {
     throw invalid("chain_not_supported", `Unknown or unsupported chain ${chainId}`, param);
   }
 }

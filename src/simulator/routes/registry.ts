@@ -1,6 +1,6 @@
-// Public chain and token registry routes (no credential).
+// Public chain and token registry routes (no credential). Chain ids are CAIP-2 only, as the API documents.
 import { notFound } from "../errors.js";
-import { chainById, listChains, listTokens, normaliseChainId, sameContract, tokenById } from "../registry.js";
+import { chainById, listChains, listTokens, sameContract, tokenById } from "../registry.js";
 import { queryEnum, queryInt, queryString } from "../validate.js";
 import { page } from "../views.js";
 import { ok, type Ctx, type Route } from "./types.js";
@@ -18,12 +18,11 @@ function tokens(ctx: Ctx) {
   const contract = queryString(q, "contractAddress");
   const assetType = queryEnum(q, "assetType", ["native", "erc20"] as const);
   const tokenType = queryEnum(q, "tokenType", ["stablecoin", "volatile"] as const);
-  const chain = chainId === undefined ? undefined : normaliseChainId(chainId);
   const hits = listTokens()
     .map((t) => t.dto)
     .filter(
       (t) =>
-        (chain === undefined || t.chain.chainId === chain) &&
+        (chainId === undefined || t.chain.chainId === chainId) &&
         (symbol === undefined || t.symbol.toUpperCase() === symbol) &&
         (contract === undefined || sameContract(t.contractAddress, contract)) &&
         (assetType === undefined || t.assetType === assetType) &&
@@ -39,7 +38,7 @@ export const registryRoutes: Route[] = [
     path: "/v1/external/chains/:chainId",
     auth: "none",
     handle: (ctx) => {
-      const chain = chainById(normaliseChainId(ctx.params.chainId ?? ""));
+      const chain = chainById(ctx.params.chainId ?? "");
       if (!chain) throw notFound("chain_not_found", "Chain not found");
       return ok(chain);
     },

@@ -1,0 +1,447 @@
+// `npm run bench`: one run measuring cold start, per-call overhead, throughput, token footprint, memory
+// and the simulator against baselines measured in the same run; prints a table, writes
+// bench/results.json, and exits 0 whether or not the goals are met. `--smoke` runs tiny counts (~5 s);
+// `--cli PATH` measures another build of the server (e.g. a bundled one) in place of dist/cli.js.
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  DEFAULT_CLI,
+  ourServer,
+  requireCli,
+  ROOT,
+  RpcChild,
+  startSimulatorProcess,
+  stopAll,
+  tempStateDir,
+} from "./child.js";
+import { measureColdStart, type ColdStartResult } from "./cold-start.js";
+import { directApi, paymentIds } from "./http.js";
+import { measureMemory, type MemoryResult } from "./memory.js";
+import { measureOverhead, type OverheadResult, type ThroughputResult } from "./overhead.js";
+import { measureSimulator, type SimulatorResult } from "./simulator.js";
+import { now, round, withTimeout } from "./stats.js";
+import { measureTokens, type TokensResult } from "./tokens.js";
+
+export const RESULTS_FILE = path.join(ROOT, "bench", "results.json");
+
+export interface BenchOptions {
+  smoke?: boolean;
+  /** The server entry to measure (default dist/cli.js). */
+  cli?: string;
+  /** Where the table goes (default stdout); the smoke test passes a collector. */
+  print?: (line: string) => void;
+  /** Where to write the JSON results; null to skip (default: none when imported, results.json from the CLI). */
+  resultsFile?: string | null;
+}
+
+export interface Section<T> {
+  ok: boolean;
+  /** Wall-clock milliseconds the section took. */
+  ms: number;
+  result?: T;
+  error?: string;
+}
+
+export interface Goal {
+  name: string;
+  target: string;
+  figure: string;
+  measured: boolean;
+  met: boolean;
+}
+
+export interface BenchResult {
+  mode: "full" | "smoke";
+  startedAt: string;
+  durationMs: number;
+  machine: { cores: number; node: string; platform: string; cpu: string; loadavg: number[] };
+  cli: string;
+  counts: Counts;
+  sections: {
+    coldStart: Section<ColdStartResult>;
+    overhead: Section<OverheadResult>;
+    throughput: Section<ThroughputResult>;
+    tokens: Section<TokensResult>;
+    memory: Section<MemoryResult>;
+    simulator: Section<SimulatorResult>;
+  };
+  goals: Goal[];
+}
+
+interface Counts {
+  coldStarts: number;
+  calls: number;
+  warmup: number;
+  inFlight: number;
+  memoryCalls: number;
+  simulatorPayments: number;
+  simulatorGets: number;
+  simulatorQueries: number;
+}
+
+const FULL: Counts = {
+  coldStarts: 15,
+  calls: 2000,
+  warmup: 200,
+  inFlight: 16,
+  memoryCalls: 10_000,
+  simulatorPayments: 10_000,
+  simulatorGets: 5000,
+  simulatorQueries: 200,
+};
+const SMOKE: Counts = {
+  coldStarts: 2,
+  calls: 50,
+  warmup: 10,
+  inFlight: 16,
+  memoryCalls: 1000,
+  simulatorPayments: 1000,
+  simulatorGets: 200,
+  simulatorQueries: 10,
+};
+
+async function section<T>(fn: () => Promise<T>): Promise<Section<T>> {
+  const t = now();
+  try {
+    const result = await fn();
+    return { ok: true, ms: Math.round(now() - t), result };
+  } catch (err) {
+    return { ok: false, ms: Math.round(now() - t), error: (err as Error).stack ?? String(err) };
+  }
+}
+
+function failed<T>(error: string): Section<T> {
+  return { ok: false, ms: 0, error };
+}
+
+export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
+  const counts = opts.smoke ? SMOKE : FULL;
+  const cli = path.resolve(opts.cli ?? DEFAULT_CLI);
+  const startedAt = new Date();
+  const t0 = now();
+  requireCli(cli);
+
+  const state = tempStateDir();
+  let sim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
+  let sections: BenchResult["sections"];
+  try {
+    sim = await startSimulatorProcess(cli, { samples: 50, seed: 1 });
+    const apiUrl = sim.url;
+    const api = directApi(apiUrl, 1);
+    const ids = await paymentIds(api, 20).finally(() => api.close());
+    const shared = { cli, apiUrl, stateDir: state.dir };
+
+    const coldStart = await section(() =>
+      measureColdStart({ ...shared, runs: counts.coldStarts, warmup: !opts.smoke }),
+    );
+    // One session serves the token count (first, on a fresh server) and then the call timings.
+    const server = new RpcChild(ourServer(cli, apiUrl, state.dir));
+    let tokens: Section<TokensResult>;
+    let both: Section<Awaited<ReturnType<typeof measureOverhead>>>;
+    try {
+      const list = await withTimeout(server.handshake(), 15_000, "server handshake");
+      tokens = await section(() => measureTokens({ server, list, apiUrl }));
+      both = await section(() =>
+        measureOverhead({ server, apiUrl, ids, calls: counts.calls, warmup: counts.warmup, inFlight: counts.inFlight }),
+      );
+    } catch (err) {
+      tokens = both = failed((err as Error).stack ?? String(err));
+    } finally {
+      await server.stop();
+    }
+    const memory = await section(() =>
+      measureMemory({ ...shared, ids, calls: counts.memoryCalls, inFlight: counts.inFlight }),
+    );
+    const simulator = await section(() =>
+      measureSimulator({
+        cli,
+        payments: counts.simulatorPayments,
+        gets: counts.simulatorGets,
+        queries: counts.simulatorQueries,
+        inFlight: counts.inFlight,
+      }),
+    );
+    sections = {
+      coldStart,
+      overhead: both.ok ? { ...both, result: both.result!.overhead } : failed(both.error!),
+      throughput: both.ok ? { ...both, result: both.result!.throughput } : failed(both.error!),
+      tokens,
+      memory,
+      simulator,
+    };
+  } catch (err) {
+    const error = (err as Error).stack ?? String(err);
+    sections = {
+      coldStart: failed(error),
+      overhead: failed(error),
+      throughput: failed(error),
+      tokens: failed(error),
+      memory: failed(error),
+      simulator: failed(error),
+    };
+  } finally {
+    await sim?.stop();
+    await stopAll();
+    state.remove();
+  }
+
+  const result: BenchResult = {
+    mode: opts.smoke ? "smoke" : "full",
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(now() - t0),
+    machine: {
+      cores: os.availableParallelism(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpu: os.cpus()[0]?.model.trim() ?? "unknown",
+      loadavg: os.loadavg().map((l) => round(l, 2)),
+    },
+    cli: path.relative(ROOT, cli) || cli,
+    counts,
+    sections,
+    goals: goals(sections),
+  };
+  const resultsFile = opts.resultsFile === undefined ? null : opts.resultsFile;
+  if (resultsFile) writeFileSync(resultsFile, JSON.stringify(result, null, 2) + "\n");
+  const print = opts.print ?? ((line: string) => console.log(line));
+  for (const line of report(result)) print(line);
+  if (resultsFile) print(`Results written to ${path.relative(process.cwd(), resultsFile)}`);
+  return result;
+}
+
+// ---- Goals ----
+
+function goal(
+  name: string,
+  target: string,
+  value: number | null | undefined,
+  met: (v: number) => boolean,
+  figure: (v: number) => string,
+): Goal {
+  if (value === null || value === undefined || Number.isNaN(value)) {
+    return { name, target, figure: "not measured", measured: false, met: false };
+  }
+  return { name, target, figure: figure(value), measured: true, met: met(value) };
+}
+
+function goals(s: BenchResult["sections"]): Goal[] {
+  const cs = s.coldStart.result;
+  const oh = s.overhead.result;
+  const tk = s.tokens.result;
+  const mem = s.memory.result;
+  return [
+    goal(
+      "Cold start vs bare Node",
+      "≤ 1.8× bare",
+      cs?.oursOverBare,
+      (v) => v <= 1.8,
+      (v) => `${v}× (${cs!.ours.toolsListMs} ms vs ${cs!.bare.toolsListMs} ms)`,
+    ),
+    goal(
+      "Per-call overhead at p50",
+      "≤ 0.5 ms added",
+      oh?.addedP50Ms,
+      (v) => v <= 0.5,
+      (v) => `+${v} ms (${oh!.mcp.p50} vs ${oh!.http.p50} ms)`,
+    ),
+    goal(
+      "Every input parameter described",
+      "0 undescribed",
+      tk?.undescribedParams.length,
+      (v) => v === 0,
+      (v) => (v === 0 ? "all described" : `${v} undescribed: ${tk!.undescribedParams.join(", ")}`),
+    ),
+    goal(
+      "Model-visible tools/list (name, description, input schema)",
+      "≤ 2,000 tokens",
+      tk?.visibleTokens,
+      (v) => v <= 2000,
+      (v) => `${v} tokens, ${tk!.visibleTokensPerTool}/tool for ${tk!.tools} tools (Stripe ≈186/tool, aim ≈150)`,
+    ),
+    goal(
+      "Whole tools/list (output schemas included)",
+      "≤ 4,000 tokens",
+      tk?.listTokens,
+      (v) => v <= 4000,
+      (v) => `${v} tokens (${tk!.listBytes} bytes)`,
+    ),
+    goal(
+      "get_payment text vs raw API JSON",
+      "≤ 35% of raw tokens",
+      tk?.getPayment.textOverRaw,
+      (v) => v <= 0.35,
+      (v) => `${pct(v)} (${tk!.getPayment.textTokens} vs ${tk!.getPayment.rawTokens} tokens)`,
+    ),
+    goal(
+      `RSS growth over ${mem?.calls ?? "N"} calls`,
+      "< 10 MB",
+      mem?.growthMb,
+      (v) => v < 10,
+      (v) => `${v} MB (${mem!.startMb} → ${mem!.afterCallsMb} MB)`,
+    ),
+  ];
+}
+
+// ---- The table ----
+
+const pct = (v: number) => `${round(v * 100, 1)}%`;
+
+function table(rows: Array<Array<string | number>>): string[] {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+function sectionLines<T>(title: string, s: Section<T>, body: (r: T) => string[]): string[] {
+  const head = `${title}  [${(s.ms / 1000).toFixed(1)} s]`;
+  if (!s.ok || s.result === undefined) {
+    return ["", head, `  ERROR: ${(s.error ?? "unknown").split("\n")[0]}`];
+  }
+  return ["", head, ...body(s.result).map((l) => `  ${l}`)];
+}
+
+export function report(r: BenchResult): string[] {
+  const m = r.machine;
+  const s = r.sections;
+  const lines = [
+    `spacepay-mcp bench (${r.mode}) — ${r.cli}`,
+    `Machine: ${m.cores} cores, Node ${m.node} (${m.platform}, ${m.cpu}, load ${m.loadavg.join(" ")})`,
+  ];
+  lines.push(
+    ...sectionLines(
+      `1. Cold start: spawn → initialize → tools/list, raw JSON-RPC, median of ${r.counts.coldStarts} (ms)`,
+      s.coldStart,
+      (c) => [
+        ...table([
+          ["server", "initialize", "tools/list", "min", "p90"],
+          ...(
+            [
+              ["spacepay-mcp (simulator, demo off)", c.ours],
+              ["bare Node script", c.bare],
+              ["SDK floor (McpServer, 1 tool)", c.sdkFloor],
+            ] as const
+          ).map(([name, t]) => [name, t.initializeMs, t.toolsListMs, t.minMs, t.p90Ms]),
+        ]),
+        `ours/bare ${c.oursOverBare}×   ours/SDK floor ${c.oursOverSdkFloor}×   SDK floor/bare ${c.sdkFloorOverBare}×`,
+      ],
+    ),
+    ...sectionLines(
+      `2. Per-call overhead: get_payment, ${r.counts.calls} sequential calls each (ms)`,
+      s.overhead,
+      (o) => [
+        ...table([
+          ["path", "p50", "p99", "min", "max"],
+          ["MCP over stdio (our server)", o.mcp.p50, o.mcp.p99, o.mcp.min, o.mcp.max],
+          ["direct HTTP (undici)", o.http.p50, o.http.p99, o.http.min, o.http.max],
+        ]),
+        `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×`,
+        `client: ${o.client}; server notifications per call: ${o.notificationsPerCall}`,
+      ],
+    ),
+    ...sectionLines(`3. Throughput: ${r.counts.inFlight} calls in flight`, s.throughput, (t) => [
+      ...table([
+        ["path", "calls/s"],
+        ["MCP over one stdio connection", t.mcpCallsPerSec],
+        ["direct HTTP (ceiling)", t.httpCallsPerSec],
+      ]),
+      `MCP reaches ${pct(t.fractionOfCeiling)} of the ceiling (${t.calls} calls each)`,
+    ]),
+    ...sectionLines("4. Token footprint", s.tokens, (t) => [
+      `tokenizer: ${t.tokenizer} (a proxy)`,
+      ...table([
+        ["what", "bytes", "tokens", "note"],
+        [
+          `tools/list model-visible (${t.tools} tools)`,
+          t.visibleBytes,
+          t.visibleTokens,
+          `${t.visibleTokensPerTool}/tool`,
+        ],
+        ["tools/list whole", t.listBytes, t.listTokens, `${Math.round(t.listTokens / t.tools)}/tool`],
+        ["get_payment raw API JSON", t.getPayment.rawBytes, t.getPayment.rawTokens, ""],
+        ["get_payment text", "", t.getPayment.textTokens, pct(t.getPayment.textOverRaw) + " of raw"],
+        ["get_payment structured", "", t.getPayment.structuredTokens, pct(t.getPayment.structuredOverRaw) + " of raw"],
+        [`list_payments raw API JSON (${t.listPayments.items})`, t.listPayments.rawBytes, t.listPayments.rawTokens, ""],
+        ["list_payments text", "", t.listPayments.textTokens, pct(t.listPayments.textOverRaw) + " of raw"],
+        [
+          "list_payments structured",
+          "",
+          t.listPayments.structuredTokens,
+          pct(t.listPayments.structuredOverRaw) + " of raw",
+        ],
+      ]),
+      `heaviest tools (visible/whole): ${t.perTool
+        .slice(0, 5)
+        .map((p) => `${p.name} ${p.visibleTokens}/${p.listTokens}`)
+        .join(", ")}`,
+      `where it goes: tool descriptions ${t.breakdown.toolDescriptions}, parameter descriptions ${t.breakdown.paramDescriptions}, output schemas ${t.breakdown.outputSchemas} tokens; ${t.breakdown.schemaUriKeys} "$schema" keys`,
+      `without "$schema": visible ${t.breakdown.visibleWithoutSchemaUri}, whole ${t.breakdown.listWithoutSchemaUri}; without output schemas: whole ${t.breakdown.listWithoutOutputSchemas}`,
+    ]),
+    ...sectionLines(`5. Memory: our server's RSS (VmRSS)`, s.memory, (mm) =>
+      mm.startMb === null
+        ? ["RSS not available on this platform (no /proc)"]
+        : [
+            ...table([
+              ["when", "MB"],
+              ["after start (initialize + tools/list)", mm.startMb],
+              ["after warm-up", mm.afterWarmupMb ?? "n/a"],
+              [`after ${mm.calls} get_payment calls`, mm.afterCallsMb ?? "n/a"],
+            ]),
+            `growth ${mm.growthMb} MB (${mm.growthAfterWarmupMb} MB after warm-up); ${mm.callsPerSec} calls/s`,
+          ],
+    ),
+    ...sectionLines(`6. Simulator (its own process)`, s.simulator, (sm) => [
+      `${sm.payments} payments stored (start incl. seeding ${sm.startMs} ms); ${sm.getsPerSec} GETs/s with ${sm.inFlight} in flight`,
+      ...table([
+        ["query (ms)", "p50", "p99"],
+        ["list ?limit=20", sm.list.p50, sm.list.p99],
+        ["search (partial id) ?limit=20", sm.search.p50, sm.search.p99],
+        ["last page ?offset=N-20", sm.deepPage.p50, sm.deepPage.p99],
+      ]),
+    ]),
+  );
+  lines.push("", "Goals");
+  for (const g of r.goals) {
+    const tag = !g.measured ? "NOT MEASURED" : g.met ? "MET" : "MISSED";
+    lines.push(`  ${tag.padEnd(12)} ${g.name} (${g.target}): ${g.figure}`);
+  }
+  const missed = r.goals.filter((g) => !g.met).length;
+  lines.push(
+    "",
+    `${r.goals.length - missed}/${r.goals.length} goals met; ${(r.durationMs / 1000).toFixed(1)} s in all.`,
+  );
+  return lines;
+}
+
+// ---- CLI ----
+
+async function main(argv: string[]): Promise<void> {
+  const cliFlag = argv.indexOf("--cli");
+  const opts: BenchOptions = {
+    smoke: argv.includes("--smoke"),
+    cli: cliFlag >= 0 ? argv[cliFlag + 1] : undefined,
+    resultsFile: RESULTS_FILE,
+  };
+  const onSignal = () => void stopAll().then(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await runBench(opts);
+  } catch (err) {
+    // Even a run that could not start reports why and exits 0: the bench measures, it does not gate.
+    console.log(`bench could not run: ${(err as Error).message}`);
+  } finally {
+    await stopAll();
+  }
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  void main(process.argv.slice(2));
+}

@@ -1,0 +1,197 @@
+// Issue #5 acceptance: confirmation by elicitation through a real MCP client whose human is scripted
+// (accept, decline, cancel, never answering), in elicitation and auto modes, test and live keys.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT, startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
+import {
+  BASE_SEPOLIA,
+  CAN_ELICIT,
+  accept,
+  cancel,
+  decline,
+  neverAnswer,
+  reachesNothing,
+  scriptElicitation,
+  textOf,
+  withdrawal,
+  withdrawalPosts,
+  type ElicitScript,
+  type ToolResult,
+} from "./helpers.js";
+
+let sim: SimulatorHandle;
+let liveSim: SimulatorHandle;
+let opened: Harness[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ processingMs: 20 });
+  liveSim = await startSimulator({ processingMs: 20, secretKey: "sk_live_e2e_elicitation" });
+});
+afterEach(async () => {
+  for (const h of opened) await h.close();
+  opened = [];
+});
+afterAll(async () => {
+  await sim.close();
+  await liveSim.close();
+});
+
+/** A server in `confirm` mode whose client can elicit and answers with `script`. */
+async function server(script: ElicitScript, env: Record<string, string> = {}, opts: HarnessOptions = {}) {
+  const h = await startHarness({
+    sharedSim: sim,
+    capabilities: CAN_ELICIT,
+    ...opts,
+    env: { SPACEPAY_CONFIRM: "elicitation", ...env },
+  });
+  opened.push(h);
+  return { h, human: scriptElicitation(h.client, script) };
+}
+
+describe("accept", () => {
+  it("asks once with amount in dollars, recipient, chain and test mode, then withdraws once", async () => {
+    const { h, human } = await server(accept);
+    const before = sim.control.counts().withdrawals;
+    const res: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 12_345 }));
+
+    expect(res.isError).toBeFalsy();
+    expect(human.prompts).toHaveLength(1);
+    const prompt = human.prompts[0]!;
+    expect(prompt.message).toContain("$123.45");
+    expect(prompt.message).toContain(RECIPIENT);
+    expect(prompt.message).toContain(BASE_SEPOLIA);
+    expect(prompt.message).toMatch(/TEST mode/);
+    expect(prompt.message).not.toMatch(/LIVE/);
+    // One required boolean and no default: nothing is pre-approved.
+    const schema = prompt.requestedSchema as { required: string[]; properties: Record<string, any> };
+    expect(schema.required).toEqual(["confirm"]);
+    expect(schema.properties.confirm.type).toBe("boolean");
+    expect(schema.properties.confirm.default).toBeUndefined();
+
+    expect(res.structuredContent.status).toBe("done");
+    expect(res.structuredContent.mode).toBe("test");
+    expect(res.structuredContent.confirmation.by).toBe("elicitation");
+    expect(res.structuredContent.withdrawal.amount).toBe("$123.45");
+    expect(sim.control.counts().withdrawals).toBe(before + 1);
+  });
+
+  it("a payment prompt names the amount, the order and the mode", async () => {
+    const { h, human } = await server(accept);
+    const res: ToolResult = await h.call("create_payment", { amountInCents: 2_500, orderId: "elicit-pay-1" });
+    expect(res.isError).toBeFalsy();
+    expect(human.prompts).toHaveLength(1);
+    expect(human.prompts[0]!.message).toContain("$25.00");
+    expect(human.prompts[0]!.message).toContain("elicit-pay-1");
+    expect(human.prompts[0]!.message).toMatch(/TEST mode/);
+    expect(sim.control.getPayment(res.structuredContent.payment.id)).toBeDefined();
+  });
+
+  it("with a live key the prompt says LIVE, real money", async () => {
+    const { h, human } = await server(
+      decline,
+      { SPACEPAY_SECRET_KEY: "sk_live_e2e_elicitation", SPACEPAY_ALLOW_LIVE_WITHDRAWALS: "true" },
+      { sharedSim: liveSim },
+    );
+    const res: ToolResult = await reachesNothing(liveSim, () =>
+      h.call("create_withdrawal", withdrawal({ amountInCents: 7_500 })),
+    );
+    expect(human.prompts).toHaveLength(1);
+    expect(human.prompts[0]!.message).toContain("$75.00");
+    expect(human.prompts[0]!.message).toMatch(/LIVE: real money/);
+    expect(human.prompts[0]!.message).not.toMatch(/TEST mode/);
+    expect(res.structuredContent.mode).toBe("live");
+  });
+});
+
+describe("decline and cancel", () => {
+  for (const [name, script, said] of [
+    ["declines", decline, /declined/],
+    ["cancels", cancel, /cancelled/],
+    ["accepts without ticking confirm", (() => ({ action: "accept", content: { confirm: false } })) as ElicitScript, /did not tick confirm/],
+  ] as const) {
+    it(`when the user ${name}: a non-error result saying nothing was done, and no API call`, async () => {
+      const { h, human } = await server(script);
+      const postsBefore = withdrawalPosts(sim).length;
+      const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+
+      expect(human.prompts).toHaveLength(1);
+      expect(res.isError).toBeFalsy();
+      expect(res.structuredContent.status).toBe("declined");
+      expect(res.structuredContent.summary.amount).toBe("$50.00");
+      expect(textOf(res)).toMatch(said);
+      expect(textOf(res)).toMatch(/Nothing was done: no withdrawal was created/);
+      expect(withdrawalPosts(sim)).toHaveLength(postsBefore);
+    });
+  }
+
+  it("a declined payment is not created either", async () => {
+    const { h } = await server(decline, { SPACEPAY_CONFIRM: "auto" });
+    const res: ToolResult = await reachesNothing(sim, () =>
+      h.call("create_payment", { amountInCents: 4_000, orderId: "elicit-decline-pay" }),
+    );
+    expect(res.isError).toBeFalsy();
+    expect(textOf(res)).toMatch(/no payment was created/);
+  });
+});
+
+describe("no answer", () => {
+  it("in elicitation mode, a timeout is a refusal and nothing is sent", async () => {
+    const { h, human } = await server(neverAnswer, { SPACEPAY_CONFIRM_TIMEOUT_MS: "1000" });
+    const started = Date.now();
+    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    const took = Date.now() - started;
+
+    expect(human.prompts).toHaveLength(1);
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(5_000);
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/timed out/);
+    expect(textOf(res)).toMatch(/Nothing was sent/);
+    expect(textOf(res)).not.toMatch(/confirmationToken/);
+  });
+
+  it("in auto mode, a timeout falls back to a token, which then works once", async () => {
+    const { h, human } = await server(neverAnswer, {
+      SPACEPAY_CONFIRM: "auto",
+      SPACEPAY_CONFIRM_TIMEOUT_MS: "1000",
+    });
+    const args = withdrawal({ amountInCents: 6_000 });
+    const first: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", args));
+
+    expect(human.prompts).toHaveLength(1);
+    expect(first.isError).toBeFalsy();
+    expect(first.structuredContent.status).toBe("confirmation_required");
+    expect(textOf(first)).toMatch(/timed out, so this uses a token instead/);
+    const token = first.structuredContent.confirmationToken as string;
+    expect(textOf(first)).toContain(token);
+
+    const before = sim.control.counts().withdrawals;
+    const second: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken: token });
+    expect(second.isError).toBeFalsy();
+    expect(second.structuredContent.status).toBe("done");
+    expect(second.structuredContent.confirmation.by).toBe("token");
+    // The token is the confirmation: no second prompt.
+    expect(human.prompts).toHaveLength(1);
+    expect(sim.control.counts().withdrawals).toBe(before + 1);
+  });
+});
+
+describe("a client that cannot elicit", () => {
+  it("is refused in elicitation mode, naming the setting; nothing is sent", async () => {
+    const h = await startHarness({ sharedSim: sim, env: { SPACEPAY_CONFIRM: "elicitation" } });
+    opened.push(h);
+    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toContain("SPACEPAY_CONFIRM=elicitation");
+    expect(textOf(res)).toMatch(/requires a client that supports elicitation/);
+    expect(textOf(res)).toMatch(/Nothing was sent/);
+  });
+
+  it("gets a token in auto mode instead of a prompt", async () => {
+    const h = await startHarness({ sharedSim: sim, env: { SPACEPAY_CONFIRM: "auto" } });
+    opened.push(h);
+    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    expect(res.isError).toBeFalsy();
+    expect(res.structuredContent.status).toBe("confirmation_required");
+  });
+});

@@ -1,0 +1,147 @@
+// Shared pieces for the issue #5 acceptance tests: a scripted elicitation client, withdrawal
+// arguments, "nothing reached SpacePay" checks, and the built server spawned over stdio.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
+import {
+  ElicitRequestSchema,
+  type CallToolResult,
+  type ClientCapabilities,
+  type ElicitRequest,
+  type ElicitResult,
+} from "@modelcontextprotocol/sdk/types.js";
+import { expect } from "vitest";
+import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(REPO, "dist", "cli.js");
+
+/** A client that can answer form-mode elicitation. */
+export const CAN_ELICIT: ClientCapabilities = { elicitation: { form: {} } };
+
+export const BASE_SEPOLIA = "eip155:84532";
+export const SEPOLIA = "eip155:11155111";
+export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
+export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
+
+export type ElicitParams = ElicitRequest["params"];
+export type ElicitScript = (params: ElicitParams, signal: AbortSignal) => ElicitResult | Promise<ElicitResult>;
+
+export const accept: ElicitScript = () => ({ action: "accept", content: { confirm: true } });
+export const decline: ElicitScript = () => ({ action: "decline" });
+export const cancel: ElicitScript = () => ({ action: "cancel" });
+/** The human walks away: answers only by failing once the server gives up and cancels the request. */
+export const neverAnswer: ElicitScript = (_params, signal) =>
+  new Promise((_resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+
+/** Answers every elicitation with `script` (replaceable later) and records each prompt. */
+export function scriptElicitation(client: Client, script: ElicitScript) {
+  const state = { script, prompts: [] as ElicitParams[] };
+  client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+    state.prompts.push(request.params);
+    return state.script(request.params, extra.signal);
+  });
+  return state;
+}
+
+export interface WithdrawalArgs extends Record<string, unknown> {
+  amountInCents: number;
+  chainId: string;
+  recipientAddress: string;
+  orderId?: string;
+  confirmationToken?: string;
+}
+
+let orderSeq = 0;
+/** A withdrawal to the harness's allow-listed RECIPIENT on Base Sepolia, with a unique order id. */
+export function withdrawal(overrides: Partial<WithdrawalArgs> = {}): WithdrawalArgs {
+  return {
+    amountInCents: 5_000,
+    chainId: "base-sepolia",
+    recipientAddress: RECIPIENT,
+    orderId: `wd-${process.pid}-${++orderSeq}`,
+    ...overrides,
+  };
+}
+
+export function uniqueOrder(prefix: string): string {
+  return `${prefix}-${process.pid}-${++orderSeq}`;
+}
+
+export type ToolResult = CallToolResult & { structuredContent?: any };
+
+/** The text of a tool result. */
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
+
+/** Runs `fn` and asserts the simulator received no API request at all while it ran. */
+export async function reachesNothing<T>(sim: SimulatorHandle, fn: () => Promise<T>): Promise<T> {
+  const before = sim.control.counts();
+  const out = await fn();
+  const after = sim.control.counts();
+  expect(after.requests, "an API request reached the simulator").toBe(before.requests);
+  expect(after.withdrawals).toBe(before.withdrawals);
+  expect(after.payments).toBe(before.payments);
+  return out;
+}
+
+/** Asserts an isError refusal whose text names the rule and the configured value. */
+export function expectRefusal(result: ToolResult, rule: string, configured: string | number): void {
+  expect(result.isError, `expected a refusal, got ${textOf(result)}`).toBe(true);
+  const text = textOf(result);
+  expect(text).toContain(rule);
+  expect(text).toContain(`${rule}=${configured}`);
+  expect(text).toMatch(/Nothing was sent/);
+}
+
+export function withdrawalPosts(sim: SimulatorHandle) {
+  return sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH });
+}
+
+/** Fails with a clear message when the built CLI is missing (`npm test` builds it first). */
+export function requireBuiltCli(): void {
+  if (!existsSync(CLI)) {
+    throw new Error(
+      `${path.relative(REPO, CLI)} is missing: run \`npm run build\` (or \`npm test\`, which builds first) before these tests.`,
+    );
+  }
+}
+
+export interface StdioServer {
+  client: McpClient;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Spawns `node dist/cli.js` with exactly `env` (plus the SDK's safe defaults such as PATH and HOME). */
+export async function spawnStdioServer(env: Record<string, string>): Promise<StdioServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI],
+    cwd: REPO,
+    env,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const client = new McpClient({ name: "safety-e2e", version: "1" }, { capabilities: {} });
+  try {
+    await client.connect(transport);
+  } catch (err) {
+    await transport.close().catch(() => {});
+    throw new Error(`dist/cli.js did not start: ${(err as Error).message}\n${stderr}`);
+  }
+  return {
+    client,
+    stderr: () => stderr,
+    close: () => client.close(),
+  };
+}

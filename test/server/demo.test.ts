@@ -1,0 +1,29 @@
+// `spacepay-mcp demo` walks through the product against the built-in simulator and exits 0 quickly.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
+
+describe("demo walkthrough", () => {
+  it("shows confirmation, payment, progress, a refused and a confirmed withdrawal, then exits 0", async () => {
+    if (!existsSync(CLI))
+      throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, "demo"], {
+      env: { PATH: process.env.PATH ?? "" },
+      timeout: 20_000,
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(stdout).toMatch(/13 tools:/);
+    expect(stdout).toMatch(/Confirmation required/);
+    expect(stdout).toMatch(/Created payment/);
+    expect(stdout).toMatch(/progress: status/);
+    expect(stdout).toMatch(/is completed \(paid and settled\)/);
+    expect(stdout).toMatch(/Refused by SPACEPAY_MAX_WITHDRAWAL_CENTS/);
+    expect(stdout).toMatch(/Created withdrawal/);
+    expect(stdout).not.toMatch(/demo failed/);
+  }, 30_000);
+});
