@@ -147,7 +147,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         measureOverhead({ server, apiUrl, ids, calls: counts.calls, warmup: counts.warmup, inFlight: counts.inFlight }),
       );
     } catch (err) {
-      tokens = both = failed((err as Error).stack ?? String(err));
+      const error = (err as Error).stack ?? String(err);
+      tokens = failed(error);
+      both = failed(error);
     } finally {
       await server.stop();
     }
@@ -251,7 +253,7 @@ function goals(s: BenchResult["sections"]): Goal[] {
       "0 undescribed",
       tk?.undescribedParams.length,
       (v) => v === 0,
-      (v) => (v === 0 ? "all described" : `${v} undescribed: ${tk!.undescribedParams.join(", ")}`),
+      (v) => v === 0 ? "0 undescribed" : `${v} undescribed: ${tk!.undescribedParams.join(", ")}`,
     ),
     goal(
       "Model-visible tools/list (name, description, input schema)",

@@ -10,9 +10,18 @@ import { SpacePayClient } from "./spacepay/client.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { selectTools } from "./server/select-tools.js";
-import type { ServerInfo } from "./server/tool.js";
+import type { SecretStore, ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import { createGuard, openAuditLog, openStateStore, type SafetyPolicy } from "./safety/index.js";
+import {
+  createGuard,
+  openAuditLog,
+  openStateStore,
+  type AuditLog,
+  type Guard,
+  type SafetyPolicy,
+  type StateStore,
+} from "./safety/index.js";
+import type { GuardLike } from "./server/register-tools.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
 /** The key the built-in simulator accepts; demo mode uses it. */
@@ -90,20 +99,32 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   cleanups.push(() => api.close());
 
-  const store = await openStateStore(stateDir);
-  cleanups.push(() => store.close());
-  const audit = openAuditLog(stateDir);
-  cleanups.push(() => audit.close());
+  const policy = safetyPolicy(config);
+  // Durable state is opened on first use: a session that only reads never loads the SQLite module.
+  let stateReady: Promise<{ store: StateStore; audit: AuditLog; guard: Guard }> | null = null;
+  const state = () =>
+    (stateReady ??= openStateStore(stateDir).then((store) => {
+      const audit = openAuditLog(stateDir);
+      cleanups.push(
+        () => audit.close(),
+        () => store.close(),
+      );
+      const guard = createGuard({
+        policy,
+        mode: config.mode,
+        store,
+        audit,
+        merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
+      });
+      return { store, audit, guard };
+    }));
+  const secrets: SecretStore = {
+    get: async (id) => (await state()).store.secrets.get(id),
+    put: async (id, secret) => (await state()).store.secrets.put(id, secret),
+  };
+  const guard: GuardLike = { run: async (call) => (await state()).guard.run(call) };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
-  const policy = safetyPolicy(config);
-  const guard = createGuard({
-    policy,
-    mode: config.mode,
-    store,
-    audit,
-    merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
-  });
   const { tools, disabled } = selectTools({
     readOnly: config.readOnly,
     mode: config.mode,
@@ -140,10 +161,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         api,
         info,
         tools,
-        secrets: store.secrets,
+        secrets,
         guard,
         account,
-        auditRecent: (n) => audit.readRecent(n),
+        auditRecent: async (n) => (await state()).audit.readRecent(n),
         pollIntervalMs: opts.pollIntervalMs,
         subscriptionPollMs: opts.subscriptionPollMs,
       });

@@ -24,7 +24,7 @@ export interface ServerDeps {
   confirmTimeoutMs?: number;
   /** Extra fields for spacepay://account (policy, credentials). */
   account?: Record<string, unknown>;
-  auditRecent?: (n: number) => unknown[];
+  auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;
   now?: () => Date;
   pollIntervalMs?: number;
   subscriptionPollMs?: number;

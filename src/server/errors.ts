@@ -32,6 +32,10 @@ export function errorResult(text: string): ErrorResult {
 
 function nextStep(err: SpacePayError): string {
   const status = err.status ?? 0;
+  if (status >= 200 && status < 300) {
+    // A 2xx means SpacePay did the work; only its answer was lost, so a create may already exist.
+    return "SpacePay accepted the request, so a create may already have happened. Repeat the same call once: a create reuses the same idempotency key, so it is not made twice. If it fails again, report the request id to SpacePay support.";
+  }
   if (status === 400 || status === 422) {
     return err.param
       ? `Fix the \`${err.param}\` value and call again.`
@@ -82,7 +86,12 @@ export function toErrorResult(tool: string, err: unknown): ErrorResult {
     if (err.type) parts.push(err.type);
     if (err.code) parts.push(err.code);
     if (err.param) parts.push(`param ${err.param}`);
-    const what = err.status ? "SpacePay answered with an error" : `the request failed (${err.name})`;
+    const what =
+      err.status !== null && err.status >= 200 && err.status < 300
+        ? "SpacePay's answer could not be read"
+        : err.status
+          ? "SpacePay answered with an error"
+          : `the request failed (${err.name})`;
     const lines = [
       `${tool} failed: ${what}${parts.length ? ` (${parts.join(", ")})` : ""}.`,
       `Message: ${quote(err.message)}`,

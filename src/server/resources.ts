@@ -14,7 +14,7 @@ export interface ResourceDeps {
   /** The spacepay://account document (mode, host, tools, policy, which credentials are set). */
   account: () => Record<string, unknown>;
   /** Last audit entries, when durable state is on. */
-  auditRecent?: (n: number) => unknown[];
+  auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;
 }
 
 function json(uri: string, value: unknown): ReadResourceResult {
@@ -116,7 +116,7 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
       "audit_recent",
       "spacepay://audit/recent",
       { title: "Audit log", description: "The last 50 money-moving audit entries", mimeType: JSON_MIME },
-      async (uri) => json(uri.href, auditRecent(50)),
+      async (uri) => json(uri.href, await auditRecent(50)),
     );
   }
 }

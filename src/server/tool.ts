@@ -6,10 +6,11 @@ import type { SpacePayApi } from "../spacepay/types.js";
 
 export type Mode = "test" | "live" | "demo";
 
-/** Where payment secrets live: in memory by default, SQLite once durable state is configured. */
+/** Where payment secrets live: in memory by default, SQLite once durable state is configured
+ * (opened on first use, so either form may answer asynchronously). */
 export interface SecretStore {
-  get(paymentId: string): string | undefined;
-  put(paymentId: string, secret: string): void;
+  get(paymentId: string): string | undefined | Promise<string | undefined>;
+  put(paymentId: string, secret: string): void | Promise<void>;
 }
 
 /** What the server knows about its own deployment, for tool output and spacepay://account. */

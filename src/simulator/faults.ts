@@ -12,13 +12,14 @@ export const FAULT_KINDS = [
   "html",
   "empty",
   "hang",
+  "hang-after",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * A fault to inject. `reset`, `hang` and `error` stop the request before it is processed; `reset-after`,
- * `truncate`, `html` and `empty` let it be processed (its effect persists) and spoil only the response;
- * `latency` delays processing.
+ * `hang-after`, `truncate`, `html` and `empty` let it be processed (its effect persists) and spoil only
+ * the response; `latency` delays processing.
  */
 export interface FaultSpec {
   kind: FaultKind;

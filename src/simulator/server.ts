@@ -216,6 +216,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       req.socket.resetAndDestroy();
       return;
     }
+    if (fault?.kind === "hang-after") return; // processed, never answered; close() destroys the socket
     send(res, reply, fault);
   }
 

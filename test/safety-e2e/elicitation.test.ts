@@ -62,7 +62,9 @@ describe("accept", () => {
     expect(prompt.message).toContain(BASE_SEPOLIA);
     expect(prompt.message).toMatch(/TEST mode/);
     expect(prompt.message).not.toMatch(/LIVE/);
-    // One required boolean and no default: nothing is pre-approved.
+    // A form with one required boolean and no default: nothing is pre-approved.
+    expect(prompt.mode ?? "form").toBe("form");
+    if (!("requestedSchema" in prompt)) throw new Error("not a form elicitation");
     const schema = prompt.requestedSchema as { required: string[]; properties: Record<string, any> };
     expect(schema.required).toEqual(["confirm"]);
     expect(schema.properties.confirm.type).toBe("boolean");
@@ -107,7 +109,11 @@ describe("decline and cancel", () => {
   for (const [name, script, said] of [
     ["declines", decline, /declined/],
     ["cancels", cancel, /cancelled/],
-    ["accepts without ticking confirm", (() => ({ action: "accept", content: { confirm: false } })) as ElicitScript, /did not tick confirm/],
+    [
+      "accepts without ticking confirm",
+      (() => ({ action: "accept", content: { confirm: false } })) as ElicitScript,
+      /did not tick confirm/,
+    ],
   ] as const) {
     it(`when the user ${name}: a non-error result saying nothing was done, and no API call`, async () => {
       const { h, human } = await server(script);

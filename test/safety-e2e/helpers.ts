@@ -29,7 +29,10 @@ export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
 export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 
 export type ElicitParams = ElicitRequest["params"];
-export type ElicitScript = (params: ElicitParams, signal: AbortSignal) => ElicitResult | Promise<ElicitResult>;
+export type ElicitScript = (
+  params: ElicitParams,
+  signal: AbortSignal,
+) => ElicitResult | Promise<ElicitResult>;
 
 export const accept: ElicitScript = () => ({ action: "accept", content: { confirm: true } });
 export const decline: ElicitScript = () => ({ action: "decline" });

@@ -75,7 +75,9 @@ it("two processes, 20 concurrent $100 withdrawals each, $1,500 cap: exactly 15 g
 
   const done = results.filter((r) => !r.isError);
   const refused = results.filter((r) => r.isError);
-  const unexpected = refused.filter((r) => !textOf(r).includes("SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=150000"));
+  const unexpected = refused.filter(
+    (r) => !textOf(r).includes("SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=150000"),
+  );
   expect(unexpected.map(textOf), servers.map((s) => s.stderr()).join("\n")).toEqual([]);
   expect(done).toHaveLength(CAP_CENTS / AMOUNT_CENTS);
   expect(refused).toHaveLength(2 * ATTEMPTS_PER_PROCESS - CAP_CENTS / AMOUNT_CENTS);

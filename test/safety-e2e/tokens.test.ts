@@ -144,7 +144,11 @@ describe("tokens are bound to what the user approved", () => {
   it("a changed chain is refused naming chainId", async () => {
     const args = withdrawal({ chainId: "base-sepolia" });
     const token = await tokenFor("create_withdrawal", args);
-    const text = await refusedWith("create_withdrawal", { ...args, chainId: "sepolia", confirmationToken: token });
+    const text = await refusedWith("create_withdrawal", {
+      ...args,
+      chainId: "sepolia",
+      confirmationToken: token,
+    });
     expect(text).toContain('chainId (confirmed "base-sepolia", now "sepolia")');
   });
 
@@ -181,7 +185,10 @@ describe("expiry", () => {
   });
 
   it("a token used after its TTL is refused as expired, and nothing is sent", async () => {
-    const short = await startHarness({ sharedSim: h.sim, env: { SPACEPAY_CONFIRM: "token", SPACEPAY_CONFIRM_TTL_SECONDS: "10" } });
+    const short = await startHarness({
+      sharedSim: h.sim,
+      env: { SPACEPAY_CONFIRM: "token", SPACEPAY_CONFIRM_TTL_SECONDS: "10" },
+    });
     try {
       const args = withdrawal();
       const first: ToolResult = await short.call("create_withdrawal", args);

@@ -64,12 +64,16 @@ export function metadataString(value: string | Record<string, unknown> | undefin
 }
 
 /** The payment secret for `paymentId`: the one this server kept, or the caller's. */
-export function paymentSecretFor(ctx: ToolContext, paymentId: string, given: string | undefined): string {
+export async function paymentSecretFor(
+  ctx: ToolContext,
+  paymentId: string,
+  given: string | undefined,
+): Promise<string> {
   if (given) {
     registerSecret(given);
     return given;
   }
-  const kept = ctx.secrets.get(paymentId);
+  const kept = await ctx.secrets.get(paymentId);
   if (kept) return kept;
   throw new ToolInputError(
     "paymentSecret",

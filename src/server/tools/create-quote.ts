@@ -35,7 +35,7 @@ export const createQuote = defineTool({
   outputSchema: { mode: modeOut, quote: quoteOut },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const secret = paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
+    const secret = await paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
     let chainId = args.chainId !== undefined ? caip2Arg("chainId", args.chainId) : undefined;
     let contractAddress = args.contractAddress;
     if (contractAddress === undefined && args.token !== undefined) {

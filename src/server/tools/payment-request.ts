@@ -53,7 +53,7 @@ export async function createPaymentRequest(
   );
   const { paymentId, secret } = res.data;
   registerSecret(secret);
-  ctx.secrets.put(paymentId, secret);
+  await ctx.secrets.put(paymentId, secret);
   const view = paymentView(res.data.payment);
   const noun = args.type === "deposit" ? "deposit" : "payment";
   const headline = res.meta.replayed

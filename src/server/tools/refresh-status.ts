@@ -29,7 +29,7 @@ export const refreshStatus = defineTool({
   outputSchema: { mode: modeOut, id: z.string(), status: z.string(), statusMeaning: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const secret = paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
+    const secret = await paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
     const res = await ctx.api.refreshStatus(
       args.paymentId,
       secret,

@@ -37,7 +37,7 @@ export const waitForPayment = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     if (args.paymentSecret) registerSecret(args.paymentSecret);
-    const secret = args.paymentSecret ?? ctx.secrets.get(args.paymentId);
+    const secret = args.paymentSecret ?? (await ctx.secrets.get(args.paymentId));
     // The payment-secret status route is meant for polling; without a secret the merchant route works too.
     const read = async (): Promise<PaymentStatus> =>
       secret

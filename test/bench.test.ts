@@ -1,0 +1,68 @@
+// The benchmark keeps working: a smoke run (tiny counts) of `npm run bench` against the built server
+// yields every section with figures and a met/missed verdict per goal, and leaves no process behind.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { spawnedPids } from "../bench/child.js";
+import { runBench, type BenchResult } from "../bench/run.js";
+
+const CLI = path.resolve(import.meta.dirname, "../dist/cli.js");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every leaf of `value` that is a number, by path. */
+function numbers(value: unknown, at = ""): Array<[string, number]> {
+  if (typeof value === "number") return [[at, value]];
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => numbers(v, at ? `${at}.${k}` : k));
+  }
+  return [];
+}
+
+describe("npm run bench (smoke)", () => {
+  let result: BenchResult;
+  const output: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+    result = await runBench({ smoke: true, print: (line) => output.push(line), resultsFile: null });
+  }, 60_000);
+
+  it("measures every section, each with finite figures", () => {
+    for (const [name, section] of Object.entries(result.sections)) {
+      expect(section.error, `${name} failed`).toBeUndefined();
+      expect(section.ok, name).toBe(true);
+      const figures = numbers(section.result);
+      expect(figures.length, `${name} has figures`).toBeGreaterThan(0);
+      for (const [at, n] of figures) expect(Number.isFinite(n), `${name}.${at} = ${n}`).toBe(true);
+    }
+    expect(result.sections.coldStart.result!.ours.runs).toBeGreaterThanOrEqual(2);
+    expect(result.sections.tokens.result!.tools).toBe(13);
+  });
+
+  it("gives every goal a figure and a met/missed verdict, and prints them with the machine", () => {
+    expect(result.goals.length).toBeGreaterThanOrEqual(7);
+    for (const g of result.goals) {
+      expect(g.measured, g.name).toBe(true);
+      expect(typeof g.met, g.name).toBe("boolean");
+      expect(g.figure).toMatch(/\d/);
+    }
+    const text = output.join("\n");
+    expect(text).toMatch(/Machine: \d+ cores, Node v\d+/);
+    expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node/m);
+  });
+
+  it("leaves no child process running", () => {
+    const pids = spawnedPids();
+    // Three servers cold-started twice, the session, memory, and two simulators at the least.
+    expect(pids.length).toBeGreaterThanOrEqual(10);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});

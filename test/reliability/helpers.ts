@@ -1,0 +1,147 @@
+// Shared pieces for the issue #7 reliability tests: the built server spawned over stdio with every
+// byte it writes captured (raw stdout, stderr, MCP log notifications), and small result helpers.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  LoggingMessageNotificationSchema,
+  type CallToolResult,
+  type JSONRPCMessage,
+  type LoggingMessageNotification,
+} from "@modelcontextprotocol/sdk/types.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(REPO, "dist", "cli.js");
+
+export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
+export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
+export const BASE_SEPOLIA = "eip155:84532";
+
+export type ToolResult = CallToolResult & { structuredContent?: any };
+
+/** The text of a tool result. */
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
+
+/** A fresh order id per call, so tests sharing a simulator never collide. */
+export function uniqueOrder(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+}
+
+/**
+ * The client side of stdio, over a child we spawned ourselves: it keeps the raw stdout text (to
+ * search it for secrets) and the ChildProcess (to SIGKILL it).
+ */
+class CapturingStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private readonly buffer = new ReadBuffer();
+  stdout = "";
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {}
+
+  async start(): Promise<void> {
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.stdout += chunk.toString("utf8");
+      this.buffer.append(chunk);
+      for (;;) {
+        let message: JSONRPCMessage | null;
+        try {
+          message = this.buffer.readMessage();
+        } catch (err) {
+          this.onerror?.(err as Error);
+          continue;
+        }
+        if (message === null) break;
+        this.onmessage?.(message);
+      }
+    });
+    this.child.on("close", () => this.onclose?.());
+    this.child.on("error", (err) => this.onerror?.(err));
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.stdin.writable) return reject(new Error("server stdin is closed"));
+      this.child.stdin.write(serializeMessage(message), (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+  }
+}
+
+export interface SpawnedServer {
+  client: Client;
+  child: ChildProcessWithoutNullStreams;
+  /** Everything the server wrote to stdout (the protocol stream). */
+  stdout(): string;
+  stderr(): string;
+  /** notifications/message the server sent. */
+  logs: LoggingMessageNotification["params"][];
+  call(name: string, args?: Record<string, unknown>): Promise<ToolResult>;
+  /** SIGKILL, and wait until the process is gone. */
+  kill(): Promise<void>;
+  /** Closes stdin (the normal stop) and waits for the exit, killing it after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+  requireBuild();
+  const child = spawn(process.execPath, [CLI], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+  const transport = new CapturingStdioTransport(child);
+  const client = new Client({ name: "reliability", version: "1" }, { capabilities: {} });
+  const logs: LoggingMessageNotification["params"][] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params);
+  });
+  await client.connect(transport);
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  };
+  return {
+    client,
+    child,
+    stdout: () => transport.stdout,
+    stderr: () => stderr,
+    logs,
+    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<ToolResult>,
+    kill,
+    async close(graceMs = 3_000) {
+      await client.close().catch(() => {});
+      const timer = setTimeout(() => void kill(), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `check` every 10 ms until it is true, failing after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,115 @@
+// Issue #5 acceptance: durable state survives a restart. Server B, started on server A's state
+// directory after A stopped, knows A's payment secrets, tokens and withdrawals.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { reachesNothing, textOf, uniqueOrder, withdrawal, type ToolResult } from "./helpers.js";
+
+let sim: SimulatorHandle;
+let stateDir: string;
+let opened: Harness[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ processingMs: 20 });
+});
+beforeEach(() => {
+  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-restart-"));
+});
+afterEach(async () => {
+  for (const h of opened) await h.close();
+  opened = [];
+  rmSync(stateDir, { recursive: true, force: true });
+});
+afterAll(() => sim.close());
+
+async function server(env: Record<string, string> = {}, dir: string = stateDir): Promise<Harness> {
+  const h = await startHarness({ sharedSim: sim, stateDir: dir, env });
+  opened.push(h);
+  return h;
+}
+
+async function stop(h: Harness): Promise<void> {
+  opened = opened.filter((x) => x !== h);
+  await h.close();
+}
+
+it("a payment created before the restart can be quoted after it without its paymentSecret", async () => {
+  const a = await server();
+  const created: ToolResult = await a.call("create_payment", {
+    amountInCents: 2_500,
+    orderId: uniqueOrder("rs"),
+  });
+  const paymentId = created.structuredContent.payment.id as string;
+  await stop(a);
+
+  const b = await server();
+  const quote: ToolResult = await b.call("create_quote", {
+    paymentId,
+    token: "USDC",
+    chainId: "base-sepolia",
+  });
+  expect(quote.isError, textOf(quote)).toBeFalsy();
+  expect(quote.structuredContent.quote.token).toBe("USDC");
+  // The secret travelled in the header, from B's store.
+  const sent = sim.control.requests({ method: "POST", path: `**/${paymentId}/**` }).at(-1)!;
+  expect(sent.headers["x-spacepay-payment-secret"]).toBeDefined();
+
+  // Control: a server on another state directory does not know it.
+  const otherDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-restart-other-"));
+  try {
+    const c = await server({}, otherDir);
+    const res: ToolResult = await c.call("create_quote", { paymentId });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/paymentSecret/);
+    await stop(c);
+  } finally {
+    rmSync(otherDir, { recursive: true, force: true });
+  }
+});
+
+it("a used confirmation token stays used across the restart; an unused one still works", async () => {
+  const env = { SPACEPAY_CONFIRM: "token" };
+  const a = await server(env);
+  const usedArgs = withdrawal({ amountInCents: 1_500 });
+  const ask: ToolResult = await a.call("create_withdrawal", usedArgs);
+  const used = { ...usedArgs, confirmationToken: ask.structuredContent.confirmationToken as string };
+  const done: ToolResult = await a.call("create_withdrawal", used);
+  expect(done.structuredContent?.status, textOf(done)).toBe("done");
+  const pendingArgs = withdrawal({ amountInCents: 1_600 });
+  const pendingAsk: ToolResult = await a.call("create_withdrawal", pendingArgs);
+  const pending = {
+    ...pendingArgs,
+    confirmationToken: pendingAsk.structuredContent.confirmationToken as string,
+  };
+  await stop(a);
+
+  const b = await server(env);
+  const before = sim.control.counts().withdrawals;
+  const reuse: ToolResult = await reachesNothing(sim, () => b.call("create_withdrawal", used));
+  expect(reuse.isError).toBe(true);
+  expect(textOf(reuse)).toMatch(/confirmationToken has already been used/);
+
+  const later: ToolResult = await b.call("create_withdrawal", pending);
+  expect(later.isError, textOf(later)).toBeFalsy();
+  expect(later.structuredContent.withdrawal.amountInCents).toBe(1_600);
+  expect(sim.control.counts().withdrawals).toBe(before + 1);
+});
+
+it("the rolling limit remembers withdrawals made before the restart", async () => {
+  const env = { SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "15000" };
+  const a = await server(env);
+  const first: ToolResult = await a.call("create_withdrawal", withdrawal({ amountInCents: 10_000 }));
+  expect(first.isError, textOf(first)).toBeFalsy();
+  await stop(a);
+
+  const b = await server(env);
+  const res: ToolResult = await reachesNothing(sim, () =>
+    b.call("create_withdrawal", withdrawal({ amountInCents: 10_000 })),
+  );
+  expect(res.isError).toBe(true);
+  expect(textOf(res)).toContain("SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=15000");
+  expect(textOf(res)).toMatch(/\$100\.00 already withdrawn/);
+});
