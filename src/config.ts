@@ -374,10 +374,10 @@ export const SETTINGS = {
   port: def<number>({
     env: "SPACEPAY_MCP_PORT",
     flag: "port",
-    schema: int(1, 65_535),
+    schema: int(0, 65_535),
     default: 3000,
     defaultText: "3000",
-    accepted: "an integer from 1 to 65535",
+    accepted: "an integer from 0 to 65535 (0 picks a free port, logged at startup)",
     description: "HTTP port (with --http).",
   }),
   host: def<string>({

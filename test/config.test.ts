@@ -203,7 +203,7 @@ describe("validation messages name the variable, the problem and the accepted va
     ["SPACEPAY_LOG_LEVEL", "verbose", "is not one of the accepted values", "debug, info, warn, error"],
     ["SPACEPAY_READ_ONLY", "maybe", "is not a boolean", "true, false, 1, 0, yes, no"],
     ["SPACEPAY_ALLOW_LIVE_WITHDRAWALS", "y", "is not a boolean", "true, false, 1, 0, yes, no"],
-    ["SPACEPAY_MCP_PORT", "70000", "is above the maximum 65535", "an integer from 1 to 65535"],
+    ["SPACEPAY_MCP_PORT", "70000", "is above the maximum 65535", "an integer from 0 to 65535"],
     ["SPACEPAY_CONFIRM_TIMEOUT_MS", "10", "is below the minimum 1000", "an integer from 1000 to 3600000"],
     ["SPACEPAY_CONFIRM_TTL_SECONDS", "x", "is not a whole number", "an integer from 10 to 86400"],
     ["SPACEPAY_MAX_WITHDRAWAL_CENTS", "-1", "is below the minimum 0", "(cents)"],
