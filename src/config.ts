@@ -287,7 +287,8 @@ export const SETTINGS = {
     default: 500_000,
     defaultText: "500000 ($5,000.00)",
     accepted: "an integer from 0 to 10000000000 (cents)",
-    description: "Total withdrawals allowed per UTC day, in cents.",
+    description:
+      "Total withdrawn through this server in any rolling 24 hours, across every process sharing the state directory, in cents.",
   }),
   maxPaymentCents: def<number>({
     env: "SPACEPAY_MAX_PAYMENT_CENTS",
