@@ -8,7 +8,9 @@ const TOOL = {
   description: "Look up one payment or deposit by id: status, amounts, quotes and on-chain receipt.",
   inputSchema: {
     type: "object",
-    properties: { paymentId: { type: "string", minLength: 1, maxLength: 100, description: "SpacePay payment id (UUID)" } },
+    properties: {
+      paymentId: { type: "string", minLength: 1, maxLength: 100, description: "SpacePay payment id (UUID)" },
+    },
     required: ["paymentId"],
   },
   outputSchema: { type: "object", properties: { status: { type: "string" } }, required: ["status"] },

@@ -14,6 +14,11 @@ export const PROTOCOL_VERSION = "2025-06-18";
 
 const live = new Set<ChildProcess>();
 const spawned: number[] = [];
+// The simulator does not watch its stdin, so if the bench dies mid-run (an exception, a closed stdout)
+// it would outlive us; the MCP servers exit on their own when stdin closes.
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
 
 /** Every pid this module has spawned (the smoke test checks that none is still running). */
 export function spawnedPids(): readonly number[] {

@@ -144,7 +144,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       const list = await withTimeout(server.handshake(), 15_000, "server handshake");
       tokens = await section(() => measureTokens({ server, list, apiUrl }));
       both = await section(() =>
-        measureOverhead({ server, apiUrl, ids, calls: counts.calls, warmup: counts.warmup, inFlight: counts.inFlight }),
+        measureOverhead({
+          server,
+          apiUrl,
+          ids,
+          calls: counts.calls,
+          warmup: counts.warmup,
+          inFlight: counts.inFlight,
+        }),
       );
     } catch (err) {
       const error = (err as Error).stack ?? String(err);
@@ -253,14 +260,15 @@ function goals(s: BenchResult["sections"]): Goal[] {
       "0 undescribed",
       tk?.undescribedParams.length,
       (v) => v === 0,
-      (v) => v === 0 ? "0 undescribed" : `${v} undescribed: ${tk!.undescribedParams.join(", ")}`,
+      (v) => (v === 0 ? "0 undescribed" : `${v} undescribed: ${tk!.undescribedParams.join(", ")}`),
     ),
     goal(
       "Model-visible tools/list (name, description, input schema)",
       "≤ 2,000 tokens",
       tk?.visibleTokens,
       (v) => v <= 2000,
-      (v) => `${v} tokens, ${tk!.visibleTokensPerTool}/tool for ${tk!.tools} tools (Stripe ≈186/tool, aim ≈150)`,
+      (v) =>
+        `${v} tokens, ${tk!.visibleTokensPerTool}/tool for ${tk!.tools} tools (Stripe ≈186/tool, aim ≈150)`,
     ),
     goal(
       "Whole tools/list (output schemas included)",
@@ -342,9 +350,24 @@ export function report(r: BenchResult): string[] {
           ["path", "p50", "p99", "min", "max"],
           ["MCP over stdio (our server)", o.mcp.p50, o.mcp.p99, o.mcp.min, o.mcp.max],
           ["direct HTTP (undici)", o.http.p50, o.http.p99, o.http.min, o.http.max],
+          [
+            "  ours, client set log level warning",
+            o.mcpQuiet.p50,
+            o.mcpQuiet.p99,
+            o.mcpQuiet.min,
+            o.mcpQuiet.max,
+          ],
+          [
+            "  SDK floor no-op tool (no HTTP)",
+            o.sdkFloor.p50,
+            o.sdkFloor.p99,
+            o.sdkFloor.min,
+            o.sdkFloor.max,
+          ],
         ]),
-        `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×`,
-        `client: ${o.client}; server notifications per call: ${o.notificationsPerCall}`,
+        `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×` +
+          ` (log level warning: p50 +${round(o.mcpQuiet.p50 - o.http.p50, 3)} ms)`,
+        `client: ${o.client}; server notifications per call: ${o.notificationsPerCall} (${o.notificationsPerCallQuiet} at level warning)`,
       ],
     ),
     ...sectionLines(`3. Throughput: ${r.counts.inFlight} calls in flight`, s.throughput, (t) => [
@@ -368,8 +391,18 @@ export function report(r: BenchResult): string[] {
         ["tools/list whole", t.listBytes, t.listTokens, `${Math.round(t.listTokens / t.tools)}/tool`],
         ["get_payment raw API JSON", t.getPayment.rawBytes, t.getPayment.rawTokens, ""],
         ["get_payment text", "", t.getPayment.textTokens, pct(t.getPayment.textOverRaw) + " of raw"],
-        ["get_payment structured", "", t.getPayment.structuredTokens, pct(t.getPayment.structuredOverRaw) + " of raw"],
-        [`list_payments raw API JSON (${t.listPayments.items})`, t.listPayments.rawBytes, t.listPayments.rawTokens, ""],
+        [
+          "get_payment structured",
+          "",
+          t.getPayment.structuredTokens,
+          pct(t.getPayment.structuredOverRaw) + " of raw",
+        ],
+        [
+          `list_payments raw API JSON (${t.listPayments.items})`,
+          t.listPayments.rawBytes,
+          t.listPayments.rawTokens,
+          "",
+        ],
         ["list_payments text", "", t.listPayments.textTokens, pct(t.listPayments.textOverRaw) + " of raw"],
         [
           "list_payments structured",

@@ -31,7 +31,8 @@ describe("npm run bench (smoke)", () => {
   const output: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+    if (!existsSync(CLI))
+      throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
     result = await runBench({ smoke: true, print: (line) => output.push(line), resultsFile: null });
   }, 60_000);
 
