@@ -1,6 +1,7 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import { registerTools, type GuardLike } from "./register-tools.js";
@@ -88,17 +89,30 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     deps.subscriptionPollMs ?? 5000,
   );
 
+  // MCP log notifications go only to a client that asked for them (logging/setLevel): every
+  // notification is a write on the protocol channel, and most clients never read them.
+  const LEVELS: LoggingLevel[] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+  ];
+  let clientLevel: number | null = null;
+  server.setRequestHandler(SetLevelRequestSchema, (req) => {
+    clientLevel = LEVELS.indexOf(req.params.level);
+    return {};
+  });
+
   return {
     mcp,
     logApiCall(e) {
-      if (!server.transport) return;
-      void server
-        .sendLoggingMessage({
-          level: e.error || (e.status !== null && e.status >= 400) ? "warning" : "debug",
-          logger: "spacepay-api",
-          data: e,
-        })
-        .catch(() => {});
+      const level: LoggingLevel = e.error || (e.status !== null && e.status >= 400) ? "warning" : "debug";
+      if (clientLevel === null || LEVELS.indexOf(level) < clientLevel || !server.transport) return;
+      void server.sendLoggingMessage({ level, logger: "spacepay-api", data: e }).catch(() => {});
     },
     async close() {
       subscriptions.close();
