@@ -34,7 +34,8 @@ export interface Runtime {
   /** Set in demo mode: the in-process simulator. */
   simulator: SimulatorHandle | null;
   stateDir: string;
-  newServer(): SpacePayServer;
+  /** A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions). */
+  newServer(opts?: { stateless?: boolean }): SpacePayServer;
   close(): Promise<void>;
 }
 
@@ -156,8 +157,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     api,
     simulator,
     stateDir,
-    newServer() {
+    newServer({ stateless = false } = {}) {
       const server = createServer({
+        stateless,
         api,
         info,
         tools,

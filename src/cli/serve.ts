@@ -42,7 +42,7 @@ export async function serve(
       host: config.host,
       port: config.port,
       token: config.mcpHttpToken,
-      newServer: () => runtime.newServer(),
+      newServer: () => runtime.newServer({ stateless: true }),
     });
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);

@@ -90,8 +90,8 @@ const REJECTED_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
 export function classifyFailure(err: unknown): FailureClass {
   if (err === null || typeof err !== "object") return "ambiguous";
   const e = err as { name?: unknown; status?: unknown; statusCode?: unknown; attempts?: unknown };
-  // The client raises this before building any request.
-  if (e.name === "MissingCredentialError") return "not_sent";
+  // Raised before any request is built: by the client (credentials) or a tool's own argument checks.
+  if (e.name === "MissingCredentialError" || e.name === "ToolInputError") return "not_sent";
   const status =
     typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : null;
   if (status === null) return "ambiguous";

@@ -29,6 +29,8 @@ export interface ServerDeps {
   now?: () => Date;
   pollIntervalMs?: number;
   subscriptionPollMs?: number;
+  /** Stateless transports (HTTP) cannot deliver later notifications: no subscriptions then. */
+  stateless?: boolean;
 }
 
 export interface SpacePayServer {
@@ -83,11 +85,9 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     auditRecent: deps.auditRecent,
   });
   registerPrompts(mcp);
-  const subscriptions: Subscriptions = registerSubscriptions(
-    server,
-    deps.api,
-    deps.subscriptionPollMs ?? 5000,
-  );
+  const subscriptions: Subscriptions | null = deps.stateless
+    ? null
+    : registerSubscriptions(server, deps.api, deps.subscriptionPollMs ?? 5000);
 
   // MCP log notifications go only to a client that asked for them (logging/setLevel): every
   // notification is a write on the protocol channel, and most clients never read them.
@@ -115,7 +115,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
       void server.sendLoggingMessage({ level, logger: "spacepay-api", data: e }).catch(() => {});
     },
     async close() {
-      subscriptions.close();
+      subscriptions?.close();
       await mcp.close();
     },
   };

@@ -5,7 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/safety/index.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { type Harness } from "../helpers/mcp-harness.js";
 import {
   CAN_ELICIT,
   WITHDRAWALS_PATH,
@@ -16,6 +16,8 @@ import {
   uniqueOrder,
   withdrawal,
   type ToolResult,
+  startListedHarness,
+  connectListed,
 } from "./helpers.js";
 
 const MERCHANT_KEY = "sk_test_e2e_audit_merchant_key_0123456789";
@@ -36,7 +38,7 @@ let confirmationToken: string;
 let results: Record<keyof typeof orders, ToolResult>;
 
 beforeAll(async () => {
-  h = await startHarness({
+  h = await startListedHarness({
     simulator: { secretKey: MERCHANT_KEY, bearerToken: BEARER },
     capabilities: CAN_ELICIT,
     env: {
@@ -75,7 +77,7 @@ beforeAll(async () => {
   const failed: ToolResult = await h.call("create_withdrawal", withdrawal({ orderId: orders.failed }));
 
   // A client without elicitation gets a token in auto mode.
-  const tokenClient = await h.connect({});
+  const tokenClient = await connectListed(h, {});
   const tokenArgs = withdrawal({ orderId: orders.token });
   const ask = (await tokenClient.callTool({ name: "create_withdrawal", arguments: tokenArgs })) as ToolResult;
   confirmationToken = ask.structuredContent.confirmationToken;

@@ -15,7 +15,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { RECIPIENT, startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(REPO, "dist", "cli.js");
@@ -80,6 +80,28 @@ export function uniqueOrder(prefix: string): string {
 
 export type ToolResult = CallToolResult & { structuredContent?: any };
 
+/**
+ * startHarness, with the client's tool list loaded: like a real client, it then checks every
+ * structuredContent against the tool's declared output schema (and throws when it does not match).
+ */
+export async function startListedHarness(opts: HarnessOptions): Promise<Harness> {
+  const h = await startHarness(opts);
+  try {
+    await h.client.listTools();
+  } catch (err) {
+    await h.close();
+    throw err;
+  }
+  return h;
+}
+
+/** Another client on the same server, tool list loaded (see startListedHarness). */
+export async function connectListed(h: Harness, capabilities: ClientCapabilities = {}): Promise<Client> {
+  const client = await h.connect(capabilities);
+  await client.listTools();
+  return client;
+}
+
 /** The text of a tool result. */
 export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
@@ -120,8 +142,19 @@ export function requireBuiltCli(): void {
 
 export interface StdioServer {
   client: McpClient;
+  pid: number;
   stderr(): string;
   close(): Promise<void>;
+}
+
+/** Whether process `pid` still exists. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Spawns `node dist/cli.js` with exactly `env` (plus the SDK's safe defaults such as PATH and HOME). */
@@ -144,6 +177,7 @@ export async function spawnStdioServer(env: Record<string, string>): Promise<Std
   }
   return {
     client,
+    pid: transport.pid!,
     stderr: () => stderr,
     close: () => client.close(),
   };

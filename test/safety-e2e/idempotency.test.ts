@@ -3,7 +3,7 @@
 // the client's own retry or the agent's repeat of the call recovers it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { type Harness } from "../helpers/mcp-harness.js";
 import {
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
@@ -12,6 +12,7 @@ import {
   withdrawal,
   withdrawalPosts,
   type ToolResult,
+  startListedHarness,
 } from "./helpers.js";
 
 let sim: SimulatorHandle;
@@ -28,7 +29,7 @@ afterEach(async () => {
 afterAll(() => sim.close());
 
 async function server(env: Record<string, string> = {}): Promise<Harness> {
-  const h = await startHarness({ sharedSim: sim, env });
+  const h = await startListedHarness({ sharedSim: sim, env });
   opened.push(h);
   return h;
 }

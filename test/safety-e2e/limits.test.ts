@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
-import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import {
   CAN_ELICIT,
   accept,
@@ -13,6 +13,7 @@ import {
   textOf,
   withdrawal,
   type ToolResult,
+  startListedHarness,
 } from "./helpers.js";
 
 const MONEY_TOOLS = ["create_deposit", "create_payment", "create_withdrawal"];
@@ -36,7 +37,7 @@ afterAll(async () => {
 });
 
 async function server(env: Record<string, string>, shared = sim): Promise<Harness> {
-  const h = await startHarness({ sharedSim: shared, env });
+  const h = await startListedHarness({ sharedSim: shared, env });
   opened.push(h);
   return h;
 }
@@ -60,7 +61,7 @@ describe("per-call maximums", () => {
   });
 
   it("refuses before asking the human: no prompt, no token", async () => {
-    const h = await startHarness({
+    const h = await startListedHarness({
       sharedSim: sim,
       capabilities: CAN_ELICIT,
       env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MAX_WITHDRAWAL_CENTS: "10000" },
@@ -102,13 +103,30 @@ describe("per-call maximums", () => {
   });
 });
 
+describe("invalid arguments never use up the limit", () => {
+  it("a withdrawal whose metadata is too long is rejected without counting against the daily limit", async () => {
+    const h = await server({ SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "10000" });
+    const bad: ToolResult = await reachesNothing(sim, () =>
+      h.call(
+        "create_withdrawal",
+        withdrawal({ amountInCents: 10_000, customMetadata: { blob: "x".repeat(2_100) } }),
+      ),
+    );
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/customMetadata.*2048/);
+    // Nothing was sent, so the whole limit is still there.
+    const ok: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 10_000 }));
+    expect(ok.isError, textOf(ok)).toBeFalsy();
+  });
+});
+
 describe("the withdrawal allow-list", () => {
   const QUALIFIED = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
   const ANY_CHAIN = "0x2222222222222222222222222222222222222222";
   const CONFIGURED = `eip155:84532:${QUALIFIED.toLowerCase()},${ANY_CHAIN}`;
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({
+    h = await startListedHarness({
       sharedSim: sim,
       env: { SPACEPAY_WITHDRAWAL_ALLOWLIST: `eip155:84532:${QUALIFIED},${ANY_CHAIN}` },
     });

@@ -5,8 +5,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { reachesNothing, textOf, uniqueOrder, withdrawal, type ToolResult } from "./helpers.js";
+import { type Harness } from "../helpers/mcp-harness.js";
+import {
+  reachesNothing,
+  textOf,
+  uniqueOrder,
+  withdrawal,
+  type ToolResult,
+  startListedHarness,
+} from "./helpers.js";
 
 let sim: SimulatorHandle;
 let stateDir: string;
@@ -26,7 +33,7 @@ afterEach(async () => {
 afterAll(() => sim.close());
 
 async function server(env: Record<string, string> = {}, dir: string = stateDir): Promise<Harness> {
-  const h = await startHarness({ sharedSim: sim, stateDir: dir, env });
+  const h = await startListedHarness({ sharedSim: sim, stateDir: dir, env });
   opened.push(h);
   return h;
 }

@@ -2,7 +2,7 @@
 // told, single use, expiry, and binding to the exact arguments and tool the user approved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   CAN_ELICIT,
@@ -14,13 +14,15 @@ import {
   withdrawal,
   withdrawalPosts,
   type ToolResult,
+  startListedHarness,
+  connectListed,
 } from "./helpers.js";
 
 const OTHER = "0x2222222222222222222222222222222222222222";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({
+  h = await startListedHarness({
     env: { SPACEPAY_CONFIRM: "token", SPACEPAY_WITHDRAWAL_ALLOWLIST: `${RECIPIENT},${OTHER}` },
   });
 });
@@ -106,7 +108,7 @@ describe("the round trip", () => {
   });
 
   it("token mode never prompts, even a client that can elicit", async () => {
-    const client = await h.connect(CAN_ELICIT);
+    const client = await connectListed(h, CAN_ELICIT);
     const human = scriptElicitation(client, accept);
     const res = (await client.callTool({ name: "create_withdrawal", arguments: withdrawal() })) as ToolResult;
     expect(res.structuredContent.status).toBe("confirmation_required");
@@ -185,7 +187,7 @@ describe("expiry", () => {
   });
 
   it("a token used after its TTL is refused as expired, and nothing is sent", async () => {
-    const short = await startHarness({
+    const short = await startListedHarness({
       sharedSim: h.sim,
       env: { SPACEPAY_CONFIRM: "token", SPACEPAY_CONFIRM_TTL_SECONDS: "10" },
     });

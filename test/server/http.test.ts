@@ -14,14 +14,10 @@ const TOKEN = "http-test-token-0123456789";
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { samplePayments: 3 } });
-  http = await serveHttp({ host: "127.0.0.1", port: 0, token: null, newServer: () => h.runtime.newServer() });
+  const newServer = () => h.runtime.newServer({ stateless: true });
+  http = await serveHttp({ host: "127.0.0.1", port: 0, token: null, newServer });
   // Same loopback bind, but with a token, as a non-loopback bind would require.
-  guarded = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: TOKEN,
-    newServer: () => h.runtime.newServer(),
-  });
+  guarded = await serveHttp({ host: "127.0.0.1", port: 0, token: TOKEN, newServer });
 });
 afterAll(async () => {
   await http?.close();

@@ -1,0 +1,93 @@
+// The npm package as users get it: `npm pack` ships the built CLI and nothing from development, and
+// the tarball installed into an empty project runs as `spacepay-mcp` (version, then tools over stdio).
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
+
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
+const INSTALL_TIMEOUT_MS = 120_000;
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+};
+
+let work: string;
+let tarball: string;
+let entries: string[];
+let project: string;
+
+beforeAll(async () => {
+  requireBuild();
+  work = tempDir("pack");
+  const packed = await run(NPM, ["pack", "--json", "--pack-destination", work], {
+    cwd: ROOT,
+    timeoutMs: 60_000,
+  });
+  expect(packed.code, packed.stderr).toBe(0);
+  const [info] = JSON.parse(packed.stdout) as Array<{ filename: string }>;
+  tarball = path.join(work, info?.filename ?? "");
+  entries = (await run("tar", ["-tzf", tarball], { timeoutMs: 30_000 })).stdout.split("\n").filter(Boolean);
+}, 90_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("npm package", () => {
+  it("ships the built CLI, README and package.json, and nothing from development", () => {
+    expect(entries).toEqual(
+      expect.arrayContaining(["package/dist/cli.js", "package/README.md", "package/package.json"]),
+    );
+    const dev = entries.filter((e) =>
+      /^package\/(src|test|bench|scripts|node_modules|coverage|\.state)\//.test(e),
+    );
+    expect(dev).toEqual([]);
+    expect(entries.filter((e) => /\.(ts|tsbuildinfo|mcpb|tgz)$/.test(e) && !e.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  describe("installed from the tarball into an empty project", () => {
+    beforeAll(async () => {
+      project = path.join(work, "project");
+      rmSync(project, { recursive: true, force: true });
+      mkdirSync(project);
+      writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "pack-test", private: true }));
+      // --ignore-scripts: better-sqlite3 would build for a minute; SQLite opens only when money moves.
+      const installed = await run(
+        NPM,
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball],
+        { cwd: project, timeoutMs: INSTALL_TIMEOUT_MS },
+      );
+      expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    }, INSTALL_TIMEOUT_MS + 10_000);
+
+    it("links an executable `spacepay-mcp` that prints the package version", async () => {
+      const bin = path.join(project, "node_modules/.bin/spacepay-mcp");
+      accessSync(bin, constants.X_OK);
+      const installedCli = path.join(project, "node_modules/spacepay-mcp/dist/cli.js");
+      expect(readFileSync(installedCli, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+      const res = await run(NPX, ["--no", "--", "spacepay-mcp", "--version"], {
+        cwd: project,
+        timeoutMs: 60_000,
+      });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout.trim()).toBe(pkg.version);
+    }, 70_000);
+
+    it("serves all 13 tools over stdio in demo mode", async () => {
+      const stateDir = tempDir("pack-state");
+      const { client } = await connectStdio(
+        path.join(project, "node_modules/.bin/spacepay-mcp"),
+        [],
+        demoEnv(stateDir),
+      );
+      try {
+        const { tools } = await client.listTools();
+        expect(tools).toHaveLength(13);
+        const account = await client.readResource({ uri: "spacepay://account" });
+        expect(JSON.stringify(account.contents)).toContain('\\"mode\\":\\"demo\\"');
+      } finally {
+        await client.close();
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    }, 30_000);
+  });
+});

@@ -1,0 +1,142 @@
+// Issue #5 acceptance with two server processes (the built CLI over stdio) sharing one state
+// directory and one SpacePay: the rolling daily cap under 2 × 20 concurrent withdrawals, and
+// confirmation tokens honoured once whichever process sees them.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { DAY_MS, openStateStore } from "../../src/safety/index.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
+import {
+  requireBuiltCli,
+  spawnStdioServer,
+  textOf,
+  withdrawal,
+  withdrawalPosts,
+  isRunning,
+  type StdioServer,
+  type ToolResult,
+} from "./helpers.js";
+
+const CAP_CENTS = 150_000; // $1,500
+const AMOUNT_CENTS = 10_000; // $100
+const ATTEMPTS_PER_PROCESS = 20;
+
+let sim: SimulatorHandle;
+let stateDir: string;
+let servers: StdioServer[] = [];
+
+beforeAll(() => requireBuiltCli());
+beforeEach(async () => {
+  sim = await startSimulator({ processingMs: 20 });
+  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-cap-"));
+});
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  for (const s of servers) expect(isRunning(s.pid), `server process ${s.pid} left running`).toBe(false);
+  servers = [];
+  await sim.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string>): Record<string, string> {
+  return {
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_SECRET_KEY: "sk_test_simulator",
+    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    SPACEPAY_TIMEOUT_MS: "10000",
+    SPACEPAY_LOG_LEVEL: "warn",
+    ...extra,
+  };
+}
+
+async function twoServers(extra: Record<string, string>): Promise<[StdioServer, StdioServer]> {
+  const started = await Promise.allSettled([spawnStdioServer(env(extra)), spawnStdioServer(env(extra))]);
+  for (const s of started) if (s.status === "fulfilled") servers.push(s.value);
+  for (const s of started) if (s.status === "rejected") throw s.reason;
+  expect(servers[0]!.pid).not.toBe(servers[1]!.pid);
+  return [servers[0]!, servers[1]!];
+}
+
+function call(s: StdioServer, args: Record<string, unknown>): Promise<ToolResult> {
+  return s.client.callTool({ name: "create_withdrawal", arguments: args }, undefined, {
+    timeout: 45_000,
+  }) as Promise<ToolResult>;
+}
+
+it("two processes, 20 concurrent $100 withdrawals each, $1,500 cap: exactly 15 go through", async () => {
+  await twoServers({ SPACEPAY_CONFIRM: "off", SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: String(CAP_CENTS) });
+  // Both really are separate processes on the same state.
+  for (const s of servers) {
+    const names = (await s.client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("create_withdrawal");
+  }
+
+  const results = await Promise.all(
+    servers.flatMap((s, p) =>
+      Array.from({ length: ATTEMPTS_PER_PROCESS }, (_, i) =>
+        // Distinct orders: 40 different withdrawals, not retries of one.
+        call(s, withdrawal({ amountInCents: AMOUNT_CENTS, orderId: `cap-${p}-${i}` })),
+      ),
+    ),
+  );
+
+  const done = results.filter((r) => !r.isError);
+  const refused = results.filter((r) => r.isError);
+  const unexpected = refused.filter(
+    (r) => !textOf(r).includes("SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=150000"),
+  );
+  expect(unexpected.map(textOf), servers.map((s) => s.stderr()).join("\n")).toEqual([]);
+  expect(done).toHaveLength(CAP_CENTS / AMOUNT_CENTS);
+  expect(refused).toHaveLength(2 * ATTEMPTS_PER_PROCESS - CAP_CENTS / AMOUNT_CENTS);
+  for (const r of done) expect(r.structuredContent.status).toBe("done");
+  // What SpacePay holds: never above the cap, and each refusal never reached it.
+  expect(sim.control.counts().withdrawals).toBe(CAP_CENTS / AMOUNT_CENTS);
+  expect(withdrawalPosts(sim)).toHaveLength(CAP_CENTS / AMOUNT_CENTS);
+  const total = done.reduce((sum, r) => sum + (r.structuredContent.withdrawal.amountInCents as number), 0);
+  expect(total).toBe(CAP_CENTS);
+
+  // The shared ledger agrees: every counted cent is one SpacePay holds.
+  const store = await openStateStore(stateDir);
+  try {
+    expect(store.ledger.usedCents(new Date(), DAY_MS)).toBe(CAP_CENTS);
+  } finally {
+    store.close();
+  }
+}, 60_000);
+
+it("a token issued by one process is honoured once, by either process, even when both race for it", async () => {
+  const [a, b] = await twoServers({ SPACEPAY_CONFIRM: "token" });
+
+  // Issued by A, used by B, then refused by A.
+  const args = withdrawal({ amountInCents: 2_000 });
+  const ask = await call(a, args);
+  expect(ask.structuredContent.status).toBe("confirmation_required");
+  const confirmed = { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
+  const done = await call(b, confirmed);
+  expect(done.isError, textOf(done)).toBeFalsy();
+  expect(done.structuredContent.status).toBe("done");
+  const again = await call(a, confirmed);
+  expect(again.isError).toBe(true);
+  expect(textOf(again)).toMatch(/already been used/);
+  expect(sim.control.counts().withdrawals).toBe(1);
+
+  // Both processes present the same fresh token at once: one withdrawal upstream, whatever each is told.
+  const raceArgs = withdrawal({ amountInCents: 2_100 });
+  const raceAsk = await call(b, raceArgs);
+  const raced = { ...raceArgs, confirmationToken: raceAsk.structuredContent.confirmationToken as string };
+  const results = await Promise.all([call(a, raced), call(b, raced), call(a, raced), call(b, raced)]);
+  expect(results.filter((r) => !r.isError).length).toBeGreaterThanOrEqual(1);
+  expect(sim.control.counts().withdrawals).toBe(2);
+  const keys = new Set(
+    withdrawalPosts(sim)
+      .filter((r) => (r.body as { orderId?: string }).orderId === raceArgs.orderId)
+      .map((r) => r.headers["idempotency-key"]),
+  );
+  expect(keys.size).toBe(1);
+  // And it is used up now, for both.
+  for (const s of [a, b]) expect((await call(s, raced)).isError).toBe(true);
+  expect(sim.control.counts().withdrawals).toBe(2);
+}, 60_000);
