@@ -39,6 +39,12 @@ export function cleanOrNull(value: string | null | undefined): string | null {
   return value === null || value === undefined ? null : clean(value);
 }
 
+/** A hash or address from the API: bare when it is one (letters and digits only), else quoted. */
+export function hashish(value: string | null | undefined, none = "(none)"): string {
+  if (value === null || value === undefined) return none;
+  return /^[0-9A-Za-z]{1,130}$/.test(value) ? value : quote(value);
+}
+
 export const PAYMENT_STATUS_MEANING: Record<PaymentStatus, string> = {
   pending: "waiting for the customer to pay",
   processing: "funds seen on-chain, waiting for confirmations",
@@ -101,8 +107,8 @@ export function quoteView(q: Quote) {
     expectedAmountAsset: q.expectedAmountAsset,
     decimals: q.token.decimals,
     amountDueCents: q.amountDueCents,
-    depositAddress: q.depositAddress,
-    contractAddress: q.token.contractAddress,
+    depositAddress: cleanOrNull(q.depositAddress),
+    contractAddress: clean(q.token.contractAddress),
     expiresAt: q.expiresAt,
     status: q.status,
   };
@@ -112,7 +118,7 @@ export type QuoteView = ReturnType<typeof quoteView>;
 export function quoteLine(q: QuoteView): string {
   const due = q.amountDue ?? `${q.expectedAmountAsset} smallest units`;
   const usd = q.amountDueCents !== null ? ` (${formatCents(q.amountDueCents)})` : "";
-  return `${q.token} on ${chainLabel(q.chainId)}: pay ${due}${usd} to ${q.depositAddress ?? "(no address)"}, ${q.status}, expires ${q.expiresAt}`;
+  return `${q.token} on ${chainLabel(q.chainId)}: pay ${due}${usd} to ${hashish(q.depositAddress, "(no address)")}, ${q.status}, expires ${q.expiresAt}`;
 }
 
 // ---- Receipts ----
@@ -120,11 +126,11 @@ export function quoteLine(q: QuoteView): string {
 export function receiptView(r: PaymentReceipt | null) {
   if (!r) return null;
   return {
-    txHash: r.txHash,
+    txHash: cleanOrNull(r.txHash),
     chainId: r.chainId,
     settledAmount: tokenAmount(r.settledAmountAsset, r.token?.decimals, r.token?.symbol),
     settledAmountUsd: r.settledAmountUsd,
-    senderAddress: r.senderAddress,
+    senderAddress: cleanOrNull(r.senderAddress),
     timestamp: r.timestamp,
   };
 }
@@ -133,7 +139,7 @@ export type ReceiptView = NonNullable<ReturnType<typeof receiptView>>;
 function receiptLine(r: ReceiptView): string {
   const amount = r.settledAmount ?? (r.settledAmountUsd ? `$${r.settledAmountUsd}` : "amount unknown");
   const usd = r.settledAmount && r.settledAmountUsd ? ` ($${r.settledAmountUsd})` : "";
-  return `Receipt: tx ${r.txHash ?? "(none)"} on ${chainLabel(r.chainId)}, settled ${amount}${usd}`;
+  return `Receipt: tx ${hashish(r.txHash)} on ${chainLabel(r.chainId)}, settled ${amount}${usd}`;
 }
 
 // ---- Payments ----
@@ -155,7 +161,7 @@ export function paymentView(p: Payment) {
     currency: p.currency,
     orderId: cleanOrNull(p.orderId),
     createdAt: p.createdAt,
-    depositAddress,
+    depositAddress: cleanOrNull(depositAddress),
     quotes: p.quotes.map(quoteView),
     receipt: receiptView(p.receipt),
   };
@@ -180,7 +186,7 @@ export function paymentText(p: PaymentView, extra: { paymentUrl?: string | null 
     `Order: ${quote(p.orderId)} · created ${p.createdAt}`,
   ];
   if (extra.paymentUrl) lines.push(`Payment link: ${extra.paymentUrl}`);
-  if (p.depositAddress && p.quotes.length === 0) lines.push(`Deposit address: ${p.depositAddress}`);
+  if (p.depositAddress && p.quotes.length === 0) lines.push(`Deposit address: ${hashish(p.depositAddress)}`);
   for (const q of p.quotes) lines.push(`Quote: ${quoteLine(q)}`);
   if (p.receipt) lines.push(receiptLine(p.receipt));
   return lines.join("\n");
@@ -196,13 +202,13 @@ export function withdrawalView(w: Withdrawal) {
     amountInCents: w.amountInCents,
     amount: formatCents(w.amountInCents),
     chainId: w.chainId,
-    recipientAddress: w.recipientAddress,
+    recipientAddress: clean(w.recipientAddress),
     orderId: cleanOrNull(w.orderId),
     errorMessage: cleanOrNull(w.errorMessage),
     createdAt: w.createdAt,
     receipt: w.receipt
       ? {
-          txHash: w.receipt.txHash,
+          txHash: cleanOrNull(w.receipt.txHash),
           chainId: w.receipt.chainId ?? w.chainId,
           settledAmount: tokenAmount(
             w.receipt.settledAmountAsset,
@@ -210,7 +216,7 @@ export function withdrawalView(w: Withdrawal) {
             w.receipt.token?.symbol,
           ),
           settledAmountUsd: w.receipt.settledAmountUsd,
-          senderAddress: w.receipt.senderAddress,
+          senderAddress: cleanOrNull(w.receipt.senderAddress),
           timestamp: w.receipt.timestamp,
         }
       : null,
@@ -219,13 +225,13 @@ export function withdrawalView(w: Withdrawal) {
 export type WithdrawalView = ReturnType<typeof withdrawalView>;
 
 export function withdrawalLine(w: WithdrawalView): string {
-  return `${w.id} · ${w.amount} to ${w.recipientAddress} on ${chainLabel(w.chainId)} · ${w.status} · ${w.createdAt}`;
+  return `${w.id} · ${w.amount} to ${hashish(w.recipientAddress)} on ${chainLabel(w.chainId)} · ${w.status} · ${w.createdAt}`;
 }
 
 export function withdrawalText(w: WithdrawalView): string {
   const lines = [
     `Withdrawal ${w.id}: ${w.status} (${w.statusMeaning})`,
-    `Amount: ${w.amount} to ${w.recipientAddress} on ${chainLabel(w.chainId)}`,
+    `Amount: ${w.amount} to ${hashish(w.recipientAddress)} on ${chainLabel(w.chainId)}`,
     `Order: ${quote(w.orderId)} · created ${w.createdAt}`,
   ];
   if (w.errorMessage) lines.push(`Error from SpacePay: ${quote(w.errorMessage)}`);

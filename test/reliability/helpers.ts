@@ -34,7 +34,8 @@ export function uniqueOrder(prefix: string): string {
 }
 
 export function requireBuild(): void {
-  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  if (!existsSync(CLI))
+    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
 }
 
 /**
