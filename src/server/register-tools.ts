@@ -13,6 +13,7 @@ import {
 import type { AnyTool, ToolContext, ToolResult } from "./tool.js";
 import { errorResult, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
+import { classifyFailure } from "../safety/guard.js";
 
 /** What the money-moving guard needs from a call; see src/safety/guard.ts. */
 export interface GuardLike {
@@ -38,9 +39,9 @@ export interface GuardLike {
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
   status: z
-    .enum(["done", "confirmation_required", "declined", "cancelled"])
+    .enum(["done", "confirmation_required", "declined", "cancelled", "refused", "confirmation_failed"])
     .describe(
-      "done: it ran; confirmation_required: show summary to the user, then repeat with confirmationToken; declined/cancelled: nothing was done",
+      "done: it ran; confirmation_required: show summary to the user, then repeat with confirmationToken; others: nothing was done",
     ),
   confirmationToken: z.string().optional(),
   expiresAt: z.string().optional(),
@@ -178,12 +179,21 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
       log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
       return {
         content: [{ type: "text", text: out.text }],
-        structuredContent: out.isError ? undefined : out.structured,
+        // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
+        structuredContent: out.structured,
         ...(out.isError ? { isError: true } : {}),
       };
     } catch (err) {
       if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
-      return toErrorResult(tool.name, err);
+      const result = toErrorResult(tool.name, err);
+      if (tool.movesMoney && classifyFailure(err) === "ambiguous") {
+        // The request may have reached SpacePay: say so, and how to finish it without a duplicate.
+        result.content.push({
+          type: "text",
+          text: "It may have gone through. Repeat the same call unchanged (same arguments, and the same confirmationToken if you used one): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.",
+        });
+      }
+      return result;
     }
   });
 }

@@ -40,7 +40,8 @@ async function tokenFor(tool: string, args: Record<string, unknown>): Promise<st
 async function refusedWith(tool: string, args: Record<string, unknown>): Promise<string> {
   const res: ToolResult = await reachesNothing(h.sim, () => h.call(tool, args));
   expect(res.isError, textOf(res)).toBe(true);
-  expect(res.structuredContent).toBeUndefined();
+  // Machine-readable too: an automated caller can act on the rule without parsing text.
+  expect(res.structuredContent).toMatchObject({ status: "refused", rule: "confirmationToken" });
   expect(textOf(res)).toMatch(/^Refused: /);
   expect(textOf(res)).toContain("confirmationToken");
   expect(textOf(res)).toMatch(/Nothing was sent/);
