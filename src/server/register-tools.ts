@@ -48,12 +48,35 @@ const guardOutputShape = {
   summary: z.looseObject({ action: z.string(), amount: z.string().nullable() }).optional(),
 };
 
+// Keywords the advertised schemas leave out: every listed tool costs model context on every turn, and
+// these only restate rules the server enforces itself (with errors naming the field and the rule) or
+// that the field's description already gives. The zod schemas keep them all for validation.
+const ADVERTISED_NOISE = new Set(["$schema", "minLength", "maxLength", "pattern", "propertyNames"]);
+
+function lean(node: unknown, io: "input" | "output"): unknown {
+  if (Array.isArray(node)) return node.map((n) => lean(n, io));
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (ADVERTISED_NOISE.has(k)) continue;
+    // zod's .int() adds the safe-integer range; it says nothing a model needs.
+    if ((k === "maximum" || k === "minimum") && Math.abs(v as number) === Number.MAX_SAFE_INTEGER) continue;
+    if (
+      k === "additionalProperties" &&
+      (v === false || (typeof v === "object" && v !== null && !Object.keys(v).length))
+    ) {
+      continue;
+    }
+    // Output shapes are for validation by clients, which treat every listed field as present anyway.
+    if (io === "output" && k === "required") continue;
+    if (k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
+    out[k] = lean(v, io);
+  }
+  return out;
+}
+
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Tool["inputSchema"] {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<
-    string,
-    unknown
-  >;
-  return rest as Tool["inputSchema"];
+  return lean(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as Tool["inputSchema"];
 }
 
 interface Prepared {
@@ -78,7 +101,7 @@ function prepare(tool: AnyTool): Prepared {
       description: tool.description,
       inputSchema: jsonSchema(input, "input"),
       outputSchema: jsonSchema(output, "output") as Tool["outputSchema"],
-      annotations: { title: tool.title, ...tool.annotations },
+      annotations: tool.annotations,
     },
   };
 }

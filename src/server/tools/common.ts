@@ -16,7 +16,7 @@ export const redirectUrlArg = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .optional()
-  .describe("Where the customer lands after paying (http/https URL)");
+  .describe("Where the customer lands after paying");
 
 export const customMetadataArg = z
   .union([z.record(z.string(), z.unknown()), z.string()])
@@ -28,24 +28,24 @@ export const idempotencyKeyArg = z
   .min(1)
   .max(255)
   .optional()
-  .describe("Idempotency key; repeat it to retry safely (derived when omitted)");
+  .describe("Idempotency key (derived when omitted)");
 
 export const confirmationTokenArg = z
   .string()
   .max(200)
   .optional()
-  .describe("Token from a confirmation_required result, after the user approved");
+  .describe("From confirmation_required, once the user approved");
 
 export const chainArg = z
   .union([z.string().min(1).max(64), z.number().int().positive()])
-  .describe("Chain: CAIP-2 (eip155:84532), numeric id or name (base-sepolia)");
+  .describe("CAIP-2 (eip155:84532), numeric id or name (base-sepolia)");
 
 export const paymentSecretArg = z
   .string()
   .min(1)
   .max(500)
   .optional()
-  .describe("Sensitive: payment secret, only for payments created outside this server");
+  .describe("Sensitive; only for payments created elsewhere");
 
 export const limitArg = z.number().int().min(1).max(100).default(20).describe("Page size, 1–100");
 export const offsetArg = z.number().int().min(0).default(0).describe("Items to skip");
@@ -83,7 +83,7 @@ export async function paymentSecretFor(
 
 // ---- Output pieces ----
 
-export const modeOut = z.enum(["test", "live", "demo"]).describe("Environment the server is connected to");
+export const modeOut = z.enum(["test", "live", "demo"]);
 
 export const quoteOut = z.object({
   id: z.string(),
@@ -99,16 +99,12 @@ export const quoteOut = z.object({
   status: z.string(),
 });
 
+// Nested objects inside payments and withdrawals are declared by their field names only: the full
+// shapes would be repeated in four tools' output schemas, which every tools/list carries.
 const receiptOut = z
-  .object({
-    txHash: z.string().nullable(),
-    chainId: z.string().nullable(),
-    settledAmount: z.string().nullable(),
-    settledAmountUsd: z.string().nullable(),
-    senderAddress: z.string().nullable(),
-    timestamp: z.string().nullable(),
-  })
-  .nullable();
+  .looseObject({})
+  .nullable()
+  .describe("txHash, chainId, settledAmount, settledAmountUsd, senderAddress, timestamp");
 
 export const paymentOut = z.object({
   id: z.string(),
@@ -123,7 +119,7 @@ export const paymentOut = z.object({
   orderId: z.string().nullable(),
   createdAt: z.string(),
   depositAddress: z.string().nullable(),
-  quotes: z.array(quoteOut),
+  quotes: z.array(z.looseObject({})).describe("As create_quote's quote"),
   receipt: receiptOut,
 });
 
@@ -140,6 +136,11 @@ export const withdrawalOut = z.object({
   createdAt: z.string(),
   receipt: receiptOut,
 });
+
+// get_payment and get_withdrawal declare the full shapes; other tools refer to them by name, so the
+// shapes are not repeated in every tools/list.
+export const paymentRef = z.looseObject({}).describe("As get_payment's payment");
+export const withdrawalRef = z.looseObject({}).describe("As get_withdrawal's withdrawal");
 
 export const pageOut = z.object({
   total: z.number(),

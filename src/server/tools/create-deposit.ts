@@ -9,7 +9,7 @@ import {
   idempotencyKeyArg,
   modeOut,
   orderIdArg,
-  paymentOut,
+  paymentRef,
   redirectUrlArg,
 } from "./common.js";
 import { createPaymentRequest } from "./payment-request.js";
@@ -17,8 +17,7 @@ import { createPaymentRequest } from "./payment-request.js";
 export const createDeposit = defineTool({
   name: "create_deposit",
   title: "Create deposit",
-  description:
-    "Create a flexible-amount crypto deposit (the customer chooses the amount) and get its link. Use customerRefId to reuse one customer's deposit wallet.",
+  description: "A flexible-amount crypto deposit (the customer chooses the amount) and its link.",
   inputSchema: {
     orderId: orderIdArg,
     currency: currencyArg,
@@ -35,9 +34,9 @@ export const createDeposit = defineTool({
   },
   outputSchema: {
     mode: modeOut,
-    replayed: z.boolean().describe("True when SpacePay returned an earlier deposit for the same request"),
-    paymentUrl: z.string().describe("Link the customer pays at"),
-    payment: paymentOut,
+    replayed: z.boolean().describe("An earlier deposit for the same request"),
+    paymentUrl: z.string(),
+    payment: paymentRef,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   movesMoney: {

@@ -9,7 +9,7 @@ import {
   idempotencyKeyArg,
   modeOut,
   orderIdArg,
-  paymentOut,
+  paymentRef,
   redirectUrlArg,
 } from "./common.js";
 import { createPaymentRequest } from "./payment-request.js";
@@ -18,7 +18,7 @@ export const createPayment = defineTool({
   name: "create_payment",
   title: "Create payment",
   description:
-    "Create a fixed-amount crypto payment request (an invoice) and get the link to send the customer. Amounts are integer US cents. Repeating the same order and amount returns the same payment.",
+    "Invoice a customer: a fixed-amount crypto payment request and its payment link. Repeating the same order and amount returns the same payment.",
   inputSchema: {
     amountInCents: z.number().int().min(250).max(100_000_000).describe("Amount in US cents, 250–100000000"),
     orderId: orderIdArg,
@@ -30,9 +30,9 @@ export const createPayment = defineTool({
   },
   outputSchema: {
     mode: modeOut,
-    replayed: z.boolean().describe("True when SpacePay returned an earlier payment for the same request"),
-    paymentUrl: z.string().describe("Link the customer pays at"),
-    payment: paymentOut,
+    replayed: z.boolean().describe("An earlier payment for the same request"),
+    paymentUrl: z.string(),
+    payment: paymentRef,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   movesMoney: {

@@ -12,17 +12,12 @@ export const createQuote = defineTool({
   name: "create_quote",
   title: "Create quote",
   description:
-    "Get a quote to pay a pending payment with a given token and chain: the exact token amount, deposit address and expiry. With no token or chain, SpacePay's default quote.",
+    "Quote a pending payment in a token and chain: exact token amount, deposit address, expiry. No token or chain: SpacePay's default.",
   inputSchema: {
     paymentId: paymentIdArg,
     token: z.string().min(1).max(20).optional().describe("Token symbol, e.g. USDC, USDT, ETH"),
     chainId: chainArg.optional(),
-    contractAddress: z
-      .string()
-      .min(1)
-      .max(100)
-      .optional()
-      .describe("Token contract address (instead of token)"),
+    contractAddress: z.string().min(1).max(100).optional().describe("Token contract (instead of token)"),
     forceDepositAmountCents: z
       .number()
       .int()

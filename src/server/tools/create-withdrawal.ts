@@ -10,7 +10,7 @@ import {
   idempotencyKeyArg,
   metadataString,
   modeOut,
-  withdrawalOut,
+  withdrawalRef,
 } from "./common.js";
 import { caip2Arg } from "./create-quote.js";
 
@@ -20,7 +20,7 @@ export const createWithdrawal = defineTool({
   name: "create_withdrawal",
   title: "Withdraw funds",
   description:
-    "Send funds from the merchant's SpacePay wallet to an address on a chain. Moves real money in live mode: the user must confirm, and limits apply. Amount in US cents.",
+    "Send funds from the merchant wallet to an address. Real money in live mode; the user confirms and limits apply.",
   inputSchema: {
     amountInCents: z.number().int().min(100).max(100_000_000).describe("Amount in US cents, 100–100000000"),
     chainId: chainArg,
@@ -35,8 +35,8 @@ export const createWithdrawal = defineTool({
   },
   outputSchema: {
     mode: modeOut,
-    replayed: z.boolean().describe("True when SpacePay returned an earlier withdrawal for the same request"),
-    withdrawal: withdrawalOut,
+    replayed: z.boolean().describe("An earlier withdrawal for the same request"),
+    withdrawal: withdrawalRef,
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   movesMoney: {

@@ -11,7 +11,7 @@ export const getWithdrawalConfig = defineTool({
   name: "get_withdrawal_config",
   title: "Get withdrawal config",
   description:
-    "Show the tokens and chains withdrawals support, the minimum and maximum amount, and the backend wallet. Needs SPACEPAY_BEARER_TOKEN and SPACEPAY_MERCHANT_ID.",
+    "Tokens and chains withdrawals support, amount limits, backend wallet. Needs SPACEPAY_BEARER_TOKEN and SPACEPAY_MERCHANT_ID.",
   inputSchema: {},
   outputSchema: {
     mode: modeOut,

@@ -5,7 +5,7 @@ import { defineTool } from "../tool.js";
 import { pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
 import type { ListPaymentsQuery, Payment } from "../../spacepay/types.js";
 import { ToolInputError } from "../errors.js";
-import { limitArg, modeOut, offsetArg, pageOut, paymentOut, READ_ONLY } from "./common.js";
+import { limitArg, modeOut, offsetArg, pageOut, paymentRef, READ_ONLY } from "./common.js";
 
 /** How many payments a scan for orderId or dates reads at most before it stops and says so. */
 export const SCAN_LIMIT = 5000;
@@ -21,10 +21,9 @@ const isoDate = z
 export const listPayments = defineTool({
   name: "list_payments",
   title: "List payments",
-  description:
-    "List payments and deposits, newest first by default. Filter by type, status, free-text search (payment id, deposit address, tx hash, sender), exact orderId or creation dates.",
+  description: "List payments and deposits, newest first: filter, search, sort, page.",
   inputSchema: {
-    type: z.enum(["payment", "deposit"]).optional().describe("Only payments or only deposits"),
+    type: z.enum(["payment", "deposit"]).optional().describe("payment or deposit"),
     status: z
       .enum(["pending", "processing", "completed", "failed", "expired", "cancelled"])
       .optional()
@@ -34,7 +33,7 @@ export const listPayments = defineTool({
       .min(1)
       .max(200)
       .optional()
-      .describe("Partial match: payment id, address, tx hash, sender"),
+      .describe("Partial match on payment id, address, tx hash, sender"),
     orderId: z
       .string()
       .min(1)
@@ -43,14 +42,14 @@ export const listPayments = defineTool({
       .describe(`Exact order id (scans up to ${SCAN_LIMIT} payments)`),
     createdAfter: isoDate.optional().describe("Created at or after this ISO date"),
     createdBefore: isoDate.optional().describe("Created before this ISO date"),
-    sortBy: z.enum(["createdAt", "amountInCents"]).optional().describe("Sort field (default createdAt)"),
-    sortOrder: z.enum(["ASC", "DESC"]).optional().describe("Sort order (default DESC)"),
+    sortBy: z.enum(["createdAt", "amountInCents"]).optional().describe("Default createdAt"),
+    sortOrder: z.enum(["ASC", "DESC"]).optional().describe("Default DESC"),
     limit: limitArg,
     offset: offsetArg,
   },
   outputSchema: {
     mode: modeOut,
-    payments: z.array(paymentOut),
+    payments: z.array(paymentRef),
     page: pageOut,
     scan: z
       .object({ scanned: z.number(), complete: z.boolean() })

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { pageFooter, pageView, withdrawalLine, withdrawalView } from "../render.js";
-import { limitArg, modeOut, offsetArg, pageOut, READ_ONLY, withdrawalOut } from "./common.js";
+import { limitArg, modeOut, offsetArg, pageOut, READ_ONLY, withdrawalRef } from "./common.js";
 
 export const listWithdrawals = defineTool({
   name: "list_withdrawals",
@@ -16,7 +16,7 @@ export const listWithdrawals = defineTool({
     limit: limitArg,
     offset: offsetArg,
   },
-  outputSchema: { mode: modeOut, withdrawals: z.array(withdrawalOut), page: pageOut },
+  outputSchema: { mode: modeOut, withdrawals: z.array(withdrawalRef), page: pageOut },
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const res = await ctx.api.listWithdrawals(

@@ -8,15 +8,14 @@ import { caip2Arg } from "./create-quote.js";
 export const refreshStatus = defineTool({
   name: "refresh_status",
   title: "Refresh payment status",
-  description:
-    "Force SpacePay to re-check a payment on-chain now, e.g. when a customer says they paid. Optionally name the transaction hash, chain and token contract.",
+  description: "Make SpacePay re-check a payment on-chain now, e.g. when a customer says they paid.",
   inputSchema: {
     paymentId: paymentIdArg,
     transactionHash: z
       .string()
       .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex characters")
       .optional()
-      .describe("Customer's transaction hash (0x + 64 hex)"),
+      .describe("Customer's tx hash (0x + 64 hex)"),
     chainId: chainArg.optional(),
     tokenContractAddress: z
       .string()

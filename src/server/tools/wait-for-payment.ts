@@ -11,7 +11,7 @@ export const waitForPayment = defineTool({
   name: "wait_for_payment",
   title: "Wait for payment",
   description:
-    "Wait until a payment's status changes or becomes final (completed, failed, expired, cancelled), reporting progress. Returns the status reached or that it timed out.",
+    "Wait until a payment's status changes or is final (completed, failed, expired, cancelled), with progress.",
   inputSchema: {
     paymentId: paymentIdArg,
     until: z.enum(["final", "change"]).default("final").describe("final: a final status; change: any change"),
