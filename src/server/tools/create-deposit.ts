@@ -1,18 +1,15 @@
 // create_deposit: a flexible-amount deposit; the customer chooses how much to send.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
-import { paymentText } from "../render.js";
 import {
   confirmationTokenArg,
   currencyArg,
   customMetadataArg,
   idempotencyKeyArg,
-  modeOut,
   orderIdArg,
-  paymentRef,
   redirectUrlArg,
 } from "./common.js";
-import { createPaymentRequest } from "./payment-request.js";
+import { createdPaymentOutput, createPaymentRequest } from "./payment-request.js";
 
 export const createDeposit = defineTool({
   name: "create_deposit",
@@ -32,12 +29,7 @@ export const createDeposit = defineTool({
     idempotencyKey: idempotencyKeyArg,
     confirmationToken: confirmationTokenArg,
   },
-  outputSchema: {
-    mode: modeOut,
-    replayed: z.boolean().describe("An earlier deposit for the same request"),
-    paymentUrl: z.string(),
-    payment: paymentRef,
-  },
+  outputSchema: createdPaymentOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   movesMoney: {
     kind: "payment",
@@ -48,17 +40,5 @@ export const createDeposit = defineTool({
       orderId: a.orderId,
     }),
   },
-  async handler(args, ctx) {
-    const out = await createPaymentRequest(ctx, { type: "deposit", ...args });
-    return {
-      structured: {
-        mode: ctx.info.mode,
-        replayed: out.replayed,
-        paymentUrl: out.paymentUrl,
-        payment: out.view,
-      },
-      text: `${out.headline}\n${paymentText(out.view, { paymentUrl: out.paymentUrl })}`,
-      meta: out.meta,
-    };
-  },
+  handler: (args, ctx) => createPaymentRequest(ctx, { type: "deposit", ...args }),
 });

@@ -1,18 +1,15 @@
 // create_payment: a fixed-amount payment request; returns the customer's payment link.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
-import { paymentText } from "../render.js";
 import {
   confirmationTokenArg,
   currencyArg,
   customMetadataArg,
   idempotencyKeyArg,
-  modeOut,
   orderIdArg,
-  paymentRef,
   redirectUrlArg,
 } from "./common.js";
-import { createPaymentRequest } from "./payment-request.js";
+import { createdPaymentOutput, createPaymentRequest } from "./payment-request.js";
 
 export const createPayment = defineTool({
   name: "create_payment",
@@ -28,12 +25,7 @@ export const createPayment = defineTool({
     idempotencyKey: idempotencyKeyArg,
     confirmationToken: confirmationTokenArg,
   },
-  outputSchema: {
-    mode: modeOut,
-    replayed: z.boolean().describe("An earlier payment for the same request"),
-    paymentUrl: z.string(),
-    payment: paymentRef,
-  },
+  outputSchema: createdPaymentOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   movesMoney: {
     kind: "payment",
@@ -44,17 +36,5 @@ export const createPayment = defineTool({
       orderId: a.orderId,
     }),
   },
-  async handler(args, ctx) {
-    const out = await createPaymentRequest(ctx, { type: "payment", ...args });
-    return {
-      structured: {
-        mode: ctx.info.mode,
-        replayed: out.replayed,
-        paymentUrl: out.paymentUrl,
-        payment: out.view,
-      },
-      text: `${out.headline}\n${paymentText(out.view, { paymentUrl: out.paymentUrl })}`,
-      meta: out.meta,
-    };
-  },
+  handler: (args, ctx) => createPaymentRequest(ctx, { type: "payment", ...args }),
 });

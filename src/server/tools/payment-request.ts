@@ -1,9 +1,10 @@
 // What create_payment and create_deposit share: the API call, keeping the payment secret, and a
 // payment link that never carries that secret.
+import { z } from "zod";
 import { registerSecret } from "../../log.js";
-import type { ToolContext } from "../tool.js";
-import { paymentView, type PaymentView } from "../render.js";
-import { metadataString } from "./common.js";
+import type { ToolContext, ToolResult } from "../tool.js";
+import { paymentText, paymentView } from "../render.js";
+import { metadataString, modeOut, paymentRef } from "./common.js";
 
 interface PaymentRequestArgs {
   type: "payment" | "deposit";
@@ -29,16 +30,19 @@ export function safePaymentUrl(url: string, secret: string): string {
   }
 }
 
+/** The output shape both tools share. */
+export const createdPaymentOutput = {
+  mode: modeOut,
+  replayed: z.boolean().describe("SpacePay returned the one already made for this request"),
+  paymentUrl: z.string(),
+  payment: paymentRef,
+};
+
+/** Creates the payment or deposit and renders the tool result. */
 export async function createPaymentRequest(
   ctx: ToolContext,
   args: PaymentRequestArgs,
-): Promise<{
-  view: PaymentView;
-  paymentUrl: string;
-  replayed: boolean;
-  headline: string;
-  meta: { ids: Record<string, string>; requestId: string | null; replayed: boolean };
-}> {
+): Promise<ToolResult<z.infer<z.ZodObject<typeof createdPaymentOutput>>>> {
   const res = await ctx.api.createPayment(
     {
       type: args.type,
@@ -54,16 +58,16 @@ export async function createPaymentRequest(
   const { paymentId, secret } = res.data;
   registerSecret(secret);
   await ctx.secrets.put(paymentId, secret);
-  const view = paymentView(res.data.payment);
-  const noun = args.type === "deposit" ? "deposit" : "payment";
-  const headline = res.meta.replayed
+  const payment = paymentView(res.data.payment);
+  const paymentUrl = safePaymentUrl(res.data.paymentUrl, secret);
+  const { replayed, requestId } = res.meta;
+  const noun = args.type;
+  const headline = replayed
     ? `SpacePay returned the ${noun} already created for this request; no new ${noun} was made.`
     : `Created ${noun} ${paymentId}. Send the customer the payment link.`;
   return {
-    view,
-    paymentUrl: safePaymentUrl(res.data.paymentUrl, secret),
-    replayed: res.meta.replayed,
-    headline,
-    meta: { ids: { paymentId }, requestId: res.meta.requestId, replayed: res.meta.replayed },
+    structured: { mode: ctx.info.mode, replayed, paymentUrl, payment },
+    text: `${headline}\n${paymentText(payment, { paymentUrl })}`,
+    meta: { ids: { paymentId }, requestId, replayed },
   };
 }
