@@ -289,7 +289,8 @@ function goals(s: BenchResult["sections"]): Goal[] {
       "< 10 MB",
       mem?.growthMb,
       (v) => v < 10,
-      (v) => `${v} MB (${mem!.startMb} → ${mem!.afterCallsMb} MB)`,
+      (v) =>
+        `${v} MB (${mem!.startMb} → ${mem!.afterCallsMb} MB; ${mem!.growthAfterWarmupMb} MB after warm-up)`,
     ),
   ];
 }

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The `spacepay-mcp` command: the MCP server over stdio (default), `simulator`, `demo`, --help, --version.
 // Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
+import module from "node:module";
 import { parseArgs } from "./cli/args.js";
 import { VERSION } from "./version.js";
+
+// Node ≥ 22.1 keeps compiled code on disk for the next start (the modules below are imported lazily, so
+// they are covered); Node 20 has no such method. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 async function main(): Promise<void> {
   let parsed;

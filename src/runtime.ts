@@ -12,15 +12,7 @@ import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { selectTools } from "./server/select-tools.js";
 import type { SecretStore, ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import {
-  createGuard,
-  openAuditLog,
-  openStateStore,
-  type AuditLog,
-  type Guard,
-  type SafetyPolicy,
-  type StateStore,
-} from "./safety/index.js";
+import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
 import type { GuardLike } from "./server/register-tools.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
@@ -101,10 +93,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   cleanups.push(() => api.close());
 
   const policy = safetyPolicy(config);
-  // Durable state is opened on first use: a session that only reads never loads the SQLite module.
+  // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
   let stateReady: Promise<{ store: StateStore; audit: AuditLog; guard: Guard }> | null = null;
   const state = () =>
-    (stateReady ??= openStateStore(stateDir).then((store) => {
+    (stateReady ??= (async () => {
+      const { createGuard, openAuditLog, openStateStore } = await import("./safety/index.js");
+      const store = await openStateStore(stateDir);
       const audit = openAuditLog(stateDir);
       cleanups.push(
         () => audit.close(),
@@ -118,7 +112,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
       });
       return { store, audit, guard };
-    }));
+    })());
   const secrets: SecretStore = {
     get: async (id) => (await state()).store.secrets.get(id),
     put: async (id, secret) => (await state()).store.secrets.put(id, secret),

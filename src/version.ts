@@ -1,5 +1,10 @@
-// The package version, read once from package.json (used in the User-Agent and server info).
+// The package version (used in the User-Agent and server info): inlined by the build (scripts/build.mjs),
+// read from package.json when the sources run directly (tests, tsx).
 import { createRequire } from "node:module";
 
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require("../package.json") as { version: string }).version;
+declare const __SPACEPAY_VERSION__: string | undefined;
+
+export const VERSION: string =
+  typeof __SPACEPAY_VERSION__ === "string"
+    ? __SPACEPAY_VERSION__
+    : (createRequire(import.meta.url)("../package.json") as { version: string }).version;

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
 import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
+import { limitHeapGrowth } from "./heap.js";
 
 export async function serve(
   flags: Record<string, string | boolean>,
@@ -56,6 +57,7 @@ export async function serve(
     await server.mcp.connect(transport);
   }
 
+  limitHeapGrowth();
   await new Promise<void>((resolve) => {
     const onSignal = () => void stop().then(resolve);
     process.once("SIGINT", onSignal);

@@ -1,8 +1,7 @@
 // The one request pipeline of the SpacePay client: URL building, auth headers per route kind,
 // idempotency keys, per-attempt timeouts, retries within a budget, body reading and error mapping.
 import { randomUUID } from "node:crypto";
-import { Agent } from "undici";
-import type { Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { redact, registerSecret } from "../log.js";
 import { VERSION } from "../version.js";
 import {
@@ -110,7 +109,10 @@ export function encodePath(strings: TemplateStringsArray, ...values: Array<strin
 export class HttpPipeline {
   private readonly origin: string;
   private readonly prefix: string;
-  private readonly agent: Agent;
+  /** undici's connection pool, made on the first request: a session that never calls the API never loads undici. */
+  private agent: Agent | null = null;
+  private agentReady: Promise<Agent> | null = null;
+  private closed = false;
   private readonly sleep: Sleep;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -120,12 +122,6 @@ export class HttpPipeline {
     const url = new URL(opts.baseUrl);
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, "");
-    this.agent = new Agent({
-      connect: { timeout: opts.timeoutMs },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      connections: opts.connections ?? null,
-    });
     this.sleep = opts.sleep ?? defaultSleep;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
@@ -136,7 +132,23 @@ export class HttpPipeline {
 
   /** Closes the connection pool; in-flight requests finish first. */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.closed = true;
+    if (this.agentReady) await (await this.agentReady).close();
+  }
+
+  private loadAgent(): Promise<Agent> {
+    // `default` is undici's module.exports, both in Node's CommonJS interop and in the esbuild bundle.
+    return (this.agentReady ??= import("undici").then(async ({ default: { Agent } }) => {
+      const agent = new Agent({
+        connect: { timeout: this.opts.timeoutMs },
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+        connections: this.opts.connections ?? null,
+      });
+      // Closed before the first request: requests fail as they would on a closed pool.
+      if (this.closed) await agent.close();
+      return (this.agent = agent);
+    }));
   }
 
   /** Makes a fresh idempotency key (one per logical call; every retry reuses it). */
@@ -260,15 +272,24 @@ export class HttpPipeline {
     body: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Attempt> {
+    // Loading undici (first request only) is not part of the exchange that the timeout bounds.
+    const agent = this.agent ?? (await this.loadAgent());
+    if (signal?.aborted) throw signal.reason;
     const controller = new AbortController();
-    const timeout = new TimeoutError(`No complete response from SpacePay within ${this.opts.timeoutMs} ms.`, {
-      retryable: true,
-    });
-    const timer = setTimeout(() => controller.abort(timeout), this.opts.timeoutMs);
+    // The error is built only when the deadline fires: most attempts never need its stack trace.
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new TimeoutError(`No complete response from SpacePay within ${this.opts.timeoutMs} ms.`, {
+            retryable: true,
+          }),
+        ),
+      this.opts.timeoutMs,
+    );
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const res: Dispatcher.ResponseData = await this.agent.request({
+      const res: Dispatcher.ResponseData = await agent.request({
         origin: this.origin,
         path,
         method,
@@ -281,7 +302,8 @@ export class HttpPipeline {
       return { kind: "response", status: res.statusCode, headers: res.headers, text, truncated };
     } catch (err) {
       // Whatever shape undici gives the abort, our own deadline firing means a timeout.
-      if (controller.signal.reason === timeout && !signal?.aborted) throw timeout;
+      const reason: unknown = controller.signal.reason;
+      if (reason instanceof TimeoutError && !signal?.aborted) throw reason;
       throw err;
     } finally {
       clearTimeout(timer);
@@ -376,7 +398,9 @@ async function readBody(
     chunks.push(chunk);
     size += chunk.length;
   }
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated };
+  // Most API answers arrive in one chunk: decode it without copying it first.
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return { text: bytes.toString("utf8"), truncated };
 }
 
 function queryString(query: Record<string, QueryValue> | undefined): string {

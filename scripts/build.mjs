@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// `npm run build`: bundles src/cli.ts with esbuild into dist/ (ESM, Node 20), so a cold start loads a few
+// files instead of ~230 modules. Code reached only through `await import()` (simulator, demo, HTTP
+// transport, stdio transport, durable state, undici) lands in chunks loaded when first used.
+// Usage: node scripts/build.mjs [--sourcemap]. Type checking is `npm run typecheck`, not this.
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const OUT = path.join(ROOT, "dist");
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const sourcemap = process.argv.includes("--sourcemap");
+
+const started = Date.now();
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: ["src/cli.ts"],
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // Native addon: resolved from node_modules at run time, and only when durable state is first opened.
+  external: ["better-sqlite3"],
+  // Chunks sit next to cli.js so every output file has the same `..` (the package root).
+  chunkNames: "[name]-[hash]",
+  // CommonJS dependencies (undici, ajv) call require() for Node built-ins; ESM has none, so give each
+  // output file one. Names are prefixed so they cannot collide with bundled top-level symbols.
+  banner: {
+    js: 'import { createRequire as __spacepayCreateRequire } from "node:module";\nconst require = __spacepayCreateRequire(import.meta.url);',
+  },
+  define: { __SPACEPAY_VERSION__: JSON.stringify(pkg.version) },
+  // Whitespace and syntax only: identifiers and function names stay, so stack traces remain readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: "eof",
+  sourcemap: sourcemap ? "linked" : false,
+  metafile: true,
+  logLevel: "warning",
+});
+
+// Overwrite in place, then drop whatever an earlier build (or the old tsc output) left behind, so a
+// process running from dist/ at this moment keeps finding its files for as long as possible.
+const written = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(ROOT, f)));
+function prune(dir) {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) {
+      prune(file);
+      if (readdirSync(file).length === 0) rmSync(file, { recursive: true });
+    } else if (!written.has(file)) rmSync(file);
+  }
+}
+prune(OUT);
+
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js"));
+const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
+const entry = outputs.find(([f]) => f.endsWith("/cli.js"));
+const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
+process.stderr.write(
+  `dist/: ${outputs.length} files, ${kb(total)} (cli.js ${kb(entry?.[1].bytes ?? 0)}) in ${Date.now() - started} ms\n`,
+);

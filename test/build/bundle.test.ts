@@ -1,0 +1,122 @@
+// The build as users run it: dist/ is a self-contained esbuild bundle (only better-sqlite3 comes from
+// node_modules), and a session loads the code for the simulator, HTTP transport, durable state and
+// undici only when it first needs them, which is what keeps the cold start short.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const DIST = path.join(ROOT, "dist");
+const CLI = path.join(DIST, "cli.js");
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+
+let sim: SimulatorHandle;
+let work: string;
+
+beforeAll(async () => {
+  if (!existsSync(CLI))
+    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  sim = await startSimulator({ samplePayments: 3 });
+  work = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-build-"));
+  // A module hook that appends every URL Node loads to a file, so the test sees what a session loaded.
+  writeFileSync(
+    path.join(work, "hooks.mjs"),
+    `import { appendFileSync } from "node:fs";
+export async function load(url, context, next) {
+  appendFileSync(process.env.LOADED_LOG, url + "\\n");
+  return next(url, context);
+}
+`,
+  );
+  writeFileSync(
+    path.join(work, "register.mjs"),
+    `import { register } from "node:module";\nregister("./hooks.mjs", import.meta.url);\n`,
+  );
+});
+afterAll(async () => {
+  await sim?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const jsFiles = () => readdirSync(DIST).filter((f) => f.endsWith(".js"));
+
+// A bare specifier (the regex below also catches import-like text inside strings; this filters it out).
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/;
+
+/** The packages that the built files import (Node built-ins are imported as `node:…`). */
+function packageImports(): Set<string> {
+  const found = new Set<string>();
+  for (const file of jsFiles()) {
+    const code = readFileSync(path.join(DIST, file), "utf8");
+    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)) {
+      const spec = m[1]!;
+      if (PACKAGE_NAME.test(spec)) found.add(spec);
+    }
+  }
+  return found;
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += String(d)));
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stdout }));
+  });
+}
+
+describe("dist/ bundle", () => {
+  it("is an executable ESM entry with its chunks beside it and only better-sqlite3 left to node_modules", async () => {
+    expect(readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(readdirSync(DIST, { withFileTypes: true }).filter((e) => e.isDirectory())).toEqual([]);
+    expect([...packageImports()]).toEqual(["better-sqlite3"]);
+    const { code, stdout } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it("loads undici on the first API call and never loads the simulator, HTTP transport or SQLite for reads", async () => {
+    const log = path.join(work, "loaded.log");
+    writeFileSync(log, "");
+    const loaded = () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter((u) => u.includes("/dist/") || u.includes("better-sqlite3"))
+        .map((u) => (u.includes("better-sqlite3") ? "better-sqlite3" : path.basename(new URL(u).pathname)));
+    const lazy = /^(undici|simulator|cli|serve-http|demo|safety|help)-|better-sqlite3/;
+
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ["--import", pathToFileURL(path.join(work, "register.mjs")).href, CLI],
+      env: {
+        PATH: process.env.PATH ?? "",
+        LOADED_LOG: log,
+        SPACEPAY_SECRET_KEY: "sk_test_simulator",
+        SPACEPAY_API_URL: sim.url,
+        SPACEPAY_STATE_DIR: path.join(work, "state"),
+      },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "build-test", version: "1" });
+    await client.connect(transport);
+    try {
+      expect((await client.listTools()).tools).toHaveLength(13);
+      const atStart = loaded();
+      expect(atStart).toContain("cli.js");
+      expect(atStart.filter((f) => lazy.test(f))).toEqual([]);
+
+      const res = await client.callTool({ name: "list_payments", arguments: { limit: 1 } });
+      expect(res.isError).toBeFalsy();
+      expect(loaded().filter((f) => lazy.test(f))).toEqual([expect.stringMatching(/^undici-/)]);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+});
