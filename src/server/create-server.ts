@@ -2,6 +2,8 @@
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import { registerTools, type GuardLike } from "./register-tools.js";
@@ -45,6 +47,13 @@ export function memorySecretStore(): SecretStore {
   return { get: (id) => map.get(id), put: (id, s) => void map.set(id, s) };
 }
 
+// The SDK validates elicitation answers with Ajv, built eagerly per server by default; build it on
+// the first elicitation instead (most sessions never confirm anything), and once per process.
+let ajv: AjvJsonSchemaValidator | null = null;
+const lazyValidator: jsonSchemaValidator = {
+  getValidator: (schema) => (ajv ??= new AjvJsonSchemaValidator()).getValidator(schema),
+};
+
 export function createServer(deps: ServerDeps): SpacePayServer {
   const tools = deps.tools ?? TOOLS;
   const secrets = deps.secrets ?? memorySecretStore();
@@ -54,6 +63,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     {
       capabilities: { logging: {}, completions: {} },
       instructions: instructions(deps.info.mode),
+      jsonSchemaValidator: lazyValidator,
     },
   );
   const server = mcp.server;

@@ -85,14 +85,20 @@ interface Prepared {
   listing: Tool;
 }
 
+// Built once per tool per process, on first use: HTTP creates a server per request, and a stdio
+// session should not pay for JSON Schema generation before the client asks for the list.
+const preparedCache = new WeakMap<AnyTool, Prepared>();
+
 function prepare(tool: AnyTool): Prepared {
+  const cached = preparedCache.get(tool);
+  if (cached) return cached;
   const input = z.strictObject(tool.inputSchema);
   let output: z.ZodObject = z.object(tool.outputSchema);
   if (tool.movesMoney) {
     // A guarded call may end before the API call (confirmation, decline), so the tool's own fields are optional.
     output = z.looseObject({ ...guardOutputShape, ...z.object(tool.outputSchema).partial().shape });
   }
-  return {
+  const prepared: Prepared = {
     tool,
     input,
     listing: {
@@ -104,6 +110,8 @@ function prepare(tool: AnyTool): Prepared {
       annotations: tool.annotations,
     },
   };
+  preparedCache.set(tool, prepared);
+  return prepared;
 }
 
 /** "`amountInCents`: Too small: expected number to be >=250; `foo`: Unrecognized key" */
@@ -134,17 +142,17 @@ export interface ToolRegistration {
 }
 
 export function registerTools({ server, tools, guard, context, canElicit, elicit }: ToolRegistration): void {
-  const prepared = new Map(tools.map((t) => [t.name, prepare(t)]));
-  const listing = [...prepared.values()].map((p) => p.listing);
+  const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.registerCapabilities({ tools: {} });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((t) => prepare(t).listing) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const p = prepared.get(request.params.name);
+    const found = byName.get(request.params.name);
+    const p = found && prepare(found);
     if (!p) {
       throw new McpError(
         ErrorCode.InvalidParams,
-        `Unknown tool ${JSON.stringify(request.params.name)}. Available: ${[...prepared.keys()].join(", ")}`,
+        `Unknown tool ${JSON.stringify(request.params.name)}. Available: ${[...byName.keys()].join(", ")}`,
       );
     }
     const { tool } = p;
