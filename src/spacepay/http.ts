@@ -184,10 +184,22 @@ export class HttpPipeline {
         const { status, headers: resHeaders, text, truncated } = outcome;
         const requestId = header(resHeaders, "x-request-id") ?? header(resHeaders, "request-id");
         this.emit({ method: req.method, path: req.path, status, durationMs, attempt, requestId });
+        let body: unknown;
+        let unreadable: InvalidResponseError | null = null;
         if (status >= 200 && status < 300) {
+          try {
+            body = parseSuccessBody(text, truncated, status, requestId, req, scrub);
+          } catch (err) {
+            // A garbled or empty answer is worth asking again when that is safe (a GET, or a create
+            // whose key makes SpacePay replay its first answer); anything else is final.
+            if (!(err instanceof InvalidResponseError) || !err.retryable) throw err;
+            unreadable = err;
+          }
+        }
+        if (status >= 200 && status < 300 && !unreadable) {
           return {
             status,
-            body: parseSuccessBody(text, truncated, status, requestId, req, scrub),
+            body,
             meta: {
               status,
               requestId,
@@ -202,7 +214,7 @@ export class HttpPipeline {
           header(resHeaders, "retry-after-ms"),
           this.now(),
         );
-        error = errorFromResponse(status, resHeaders, text, requestId, retryAfter, scrub);
+        error = unreadable ?? errorFromResponse(status, resHeaders, text, requestId, retryAfter, scrub);
       } else {
         error = outcome.error;
         this.emit({
@@ -475,13 +487,23 @@ function parseSuccessBody(
       { status, requestId, code: "response_too_large" },
     );
   }
-  if (text.trim() === "") return undefined;
+  // Every SpacePay route answers JSON: an empty or non-JSON 2xx body was garbled on the way (a proxy,
+  // a cut connection), so it is retryable where repeating the request is safe.
+  if (text.trim() === "") {
+    throw new InvalidResponseError(`SpacePay answered ${status} to ${where} with an empty body.`, {
+      status,
+      requestId,
+      code: "empty_body",
+      retryable: true,
+    });
+  }
   const parsed = tryJson(text);
   if (!parsed.ok) {
     throw new InvalidResponseError(`SpacePay answered ${status} to ${where} with a body that is not JSON.`, {
       status,
       requestId,
       code: "invalid_json",
+      retryable: true,
       body: excerpt(text, scrub),
     });
   }

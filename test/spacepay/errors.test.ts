@@ -156,15 +156,39 @@ describe("bodies of any other shape", () => {
 describe("2xx answers that cannot be read", () => {
   it.each([
     ["HTML", { status: 200, body: "<html>maintenance</html>" }, /not JSON/],
-    ["empty", { status: 200 }, /unexpected body/],
+    ["empty", { status: 200 }, /empty body/],
+  ] as Array<[string, Reply, RegExp]>)(
+    "%s: garbled on the way, so retryable",
+    async (_label, reply, pattern) => {
+      const err = await failWith(reply);
+      expect(err).toBeInstanceOf(InvalidResponseError);
+      expect(err.status).toBe(200);
+      expect(err.retryable).toBe(true);
+      expect(err.message).toMatch(pattern);
+    },
+  );
+
+  it("a GET asks again after a garbled answer and takes the good one", async () => {
+    const good = fixture<object>("openapi-payment-completed.json");
+    h = await harness(replies({ status: 200, body: '{"id": "p1", "sta' }, { status: 200, body: good }), {
+      maxRetries: 2,
+    });
+    const res = await h.client.getPayment("p1");
+    expect(res.data.status).toBe("completed");
+    expect(res.meta.attempts).toBe(2);
+    expect(h.server.requests).toHaveLength(2);
+  });
+
+  it.each([
     ["missing required fields", { status: 200, body: { id: "p1" } }, /status/],
     [
       "a wrong status value",
       { status: 200, body: { ...fixture<object>("openapi-payment-completed.json"), status: "weird" } },
       /status/,
     ],
-  ] as Array<[string, Reply, RegExp]>)("%s → InvalidResponseError", async (_label, reply, pattern) => {
-    const err = await failWith(reply);
+  ] as Array<[string, Reply, RegExp]>)("%s: readable but wrong, so final", async (_label, reply, pattern) => {
+    h = await harness(replies(reply), { maxRetries: 2 });
+    const err = (await h.client.getPayment("p1").catch((e: unknown) => e)) as SpacePayError;
     expect(err).toBeInstanceOf(InvalidResponseError);
     expect(err.status).toBe(200);
     expect(err.retryable).toBe(false);
