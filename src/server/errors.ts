@@ -39,7 +39,7 @@ function nextStep(err: SpacePayError): string {
   if (status === 400 || status === 422) {
     return err.param
       ? `Fix the \`${err.param}\` value and call again.`
-      : "Check the arguments against the tool's schema and call again.";
+      : "SpacePay refused the request as sent; its message above says why. Change that before calling again (a quote, for example, needs a payment that is still pending).";
   }
   if (status === 401) {
     return "The merchant secret key was rejected. Check SPACEPAY_SECRET_KEY: test keys start with sk_test_ and only work against the testnet API (https://api-testnet.spacepay.solutions); live keys start with sk_ and work against https://api.spacepay.solutions.";
@@ -55,7 +55,7 @@ function nextStep(err: SpacePayError): string {
   if (status === 429) {
     const secs = err.retryAfterMs !== undefined ? Math.ceil(err.retryAfterMs / 1000) : null;
     return secs !== null
-      ? `SpacePay is rate limiting; retry in ${secs} seconds.`
+      ? `SpacePay is rate limiting; retry in ${secs} second${secs === 1 ? "" : "s"}.`
       : "SpacePay is rate limiting; retry in a little while.";
   }
   if (status >= 500) {
