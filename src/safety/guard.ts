@@ -537,15 +537,13 @@ export function createGuard(deps: GuardDeps): Guard {
       requestId: out.requestId,
       replayed: out.replayed,
     });
-    const replayNote = out.replayed
-      ? "\n(SpacePay replayed an earlier identical request: nothing new was created.)"
-      : "";
+    // The tool's own text already says when SpacePay replayed an earlier result.
     return {
       structured: {
         ...out.result.structured,
         confirmation: { by, idempotencyKey: key, replayed: out.replayed },
       },
-      text: out.result.text + replayNote,
+      text: out.result.text,
     };
   }
 
