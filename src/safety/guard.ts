@@ -238,37 +238,23 @@ export function createGuard(deps: GuardDeps): Guard {
   async function confirm(ctx: CallContext): Promise<Confirmation> {
     const { call } = ctx;
     if (policy.confirm === "off") return { ok: true, by: "off" };
+    const refuseByMode = (message: string): Confirmation => ({
+      ok: false,
+      result: ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
+    });
     if (ctx.presentedToken) {
       if (policy.confirm === "elicitation") {
-        return {
-          ok: false,
-          result: ctx.refuse(
-            {
-              rule: "SPACEPAY_CONFIRM",
-              configured: policy.confirm,
-              message:
-                "Refused: this server confirms through the client (SPACEPAY_CONFIRM=elicitation) and does not accept confirmationToken. Call again without it. Nothing was sent.",
-            },
-            null,
-          ),
-        };
+        return refuseByMode(
+          "Refused: this server confirms through the client (SPACEPAY_CONFIRM=elicitation) and does not accept confirmationToken. Call again without it. Nothing was sent.",
+        );
       }
       return claimToken(ctx, ctx.presentedToken);
     }
     if (!call.elicit) {
       if (policy.confirm === "elicitation") {
-        return {
-          ok: false,
-          result: ctx.refuse(
-            {
-              rule: "SPACEPAY_CONFIRM",
-              configured: policy.confirm,
-              message:
-                "Refused: SPACEPAY_CONFIRM=elicitation requires a client that supports elicitation, and this client did not declare it. Nothing was sent.",
-            },
-            null,
-          ),
-        };
+        return refuseByMode(
+          "Refused: SPACEPAY_CONFIRM=elicitation requires a client that supports elicitation, and this client did not declare it. Nothing was sent.",
+        );
       }
       return { ok: false, result: issueToken(ctx) };
     }
