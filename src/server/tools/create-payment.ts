@@ -2,14 +2,12 @@
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import {
-  confirmationTokenArg,
-  currencyArg,
-  customMetadataArg,
-  idempotencyKeyArg,
-  orderIdArg,
-  redirectUrlArg,
-} from "./common.js";
-import { createdPaymentOutput, createPaymentRequest } from "./payment-request.js";
+  createdPaymentOutput,
+  createPaymentRequest,
+  orderArgs,
+  paymentRequestAnnotations,
+  requestOptionArgs,
+} from "./payment-request.js";
 
 export const createPayment = defineTool({
   name: "create_payment",
@@ -18,15 +16,11 @@ export const createPayment = defineTool({
     "Invoice a customer: a fixed-amount crypto payment request and its payment link. Repeating the same order and amount returns the same payment.",
   inputSchema: {
     amountInCents: z.number().int().min(250).max(100_000_000).describe("Amount in US cents, 250–100000000"),
-    orderId: orderIdArg,
-    currency: currencyArg,
-    redirectUrl: redirectUrlArg,
-    customMetadata: customMetadataArg,
-    idempotencyKey: idempotencyKeyArg,
-    confirmationToken: confirmationTokenArg,
+    ...orderArgs,
+    ...requestOptionArgs,
   },
   outputSchema: createdPaymentOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  annotations: paymentRequestAnnotations,
   movesMoney: {
     kind: "payment",
     summarize: (a) => ({

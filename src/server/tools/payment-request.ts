@@ -2,9 +2,36 @@
 // payment link that never carries that secret.
 import { z } from "zod";
 import { registerSecret } from "../../log.js";
-import type { ToolContext, ToolResult } from "../tool.js";
+import type { ToolAnnotations, ToolContext, ToolResult } from "../tool.js";
 import { paymentText, paymentView } from "../render.js";
-import { metadataString, modeOut, paymentRef } from "./common.js";
+import {
+  confirmationTokenArg,
+  currencyArg,
+  customMetadataArg,
+  idempotencyKeyArg,
+  metadataString,
+  modeOut,
+  orderIdArg,
+  paymentRef,
+  redirectUrlArg,
+} from "./common.js";
+
+/** Arguments both tools take, in the order tools/list shows them (each tool adds its own between). */
+export const orderArgs = { orderId: orderIdArg, currency: currencyArg };
+export const requestOptionArgs = {
+  redirectUrl: redirectUrlArg,
+  customMetadata: customMetadataArg,
+  idempotencyKey: idempotencyKeyArg,
+  confirmationToken: confirmationTokenArg,
+};
+
+/** A payment request moves no money out, and repeating it returns the same one. */
+export const paymentRequestAnnotations: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+};
 
 interface PaymentRequestArgs {
   type: "payment" | "deposit";
