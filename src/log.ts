@@ -23,8 +23,13 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+/** Whether `level` would be written: lets a hot path skip building a message nobody reads. */
+export function logEnabled(level: LogLevel): boolean {
+  return order[level] >= order[threshold];
+}
+
 export function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-  if (order[level] < order[threshold]) return;
+  if (!logEnabled(level)) return;
   const extra = fields ? " " + safeJson(fields) : "";
   console.error(redact(`[spacepay-mcp] ${level}: ${message}${extra}`));
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Config } from "./config.js";
-import { log } from "./log.js";
+import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
@@ -74,11 +74,14 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 
   const servers = new Set<SpacePayServer>();
   const onRequest = (e: RequestLogEvent) => {
-    log("debug", `${e.method} ${e.path} → ${e.status ?? e.error ?? "no response"}`, {
-      ms: e.durationMs,
-      attempt: e.attempt,
-      requestId: e.requestId,
-    });
+    // Every API call passes here: build the debug line only when it will be written.
+    if (logEnabled("debug")) {
+      log("debug", `${e.method} ${e.path} → ${e.status ?? e.error ?? "no response"}`, {
+        ms: e.durationMs,
+        attempt: e.attempt,
+        requestId: e.requestId,
+      });
+    }
     for (const s of servers) s.logApiCall(e);
   };
   const api = new SpacePayClient({
