@@ -1,5 +1,5 @@
-// SpacePay wire shapes exactly as the published OpenAPI document describes them (see
-// ../shared/spacepay/openapi.json). The simulator emits these; the client sends requests in them and
+// SpacePay wire shapes exactly as the published OpenAPI document describes them (a copy is vendored
+// at test/fixtures/spacepay-openapi.json). The simulator emits these; the client sends requests in them and
 // reads responses leniently into the normalised shapes of ./types.ts.
 
 export type WirePaymentStatus = "pending" | "processing" | "completed" | "failed" | "expired" | "cancelled";

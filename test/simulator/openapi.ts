@@ -7,8 +7,12 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const OPENAPI_FILE = path.resolve(repoRoot, "../shared/spacepay/openapi.json");
+// SpacePay's published OpenAPI 3.0 document "SpacePay External API", copied byte for byte from the
+// team's shared reference on 2026-12-01 (vendored so a fresh clone tests on its own).
+export const OPENAPI_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../fixtures/spacepay-openapi.json",
+);
 const ROOT_ID = "https://spacepay.test/openapi.json";
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
