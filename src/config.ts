@@ -361,7 +361,8 @@ export const SETTINGS = {
     default: null,
     defaultText: "none",
     accepted: "a bearer token for HTTP clients, on one line",
-    description: "Token HTTP clients must present; required when --host is not loopback.",
+    description:
+      "Bearer token HTTP clients must present. Required when --host is not loopback; without it, HTTP offers only read-only tools (no payments, deposits or withdrawals).",
   }),
   http: def<boolean>({
     env: "SPACEPAY_MCP_HTTP",
@@ -370,7 +371,8 @@ export const SETTINGS = {
     default: false,
     defaultText: "false (stdio)",
     accepted: "true, false, 1, 0, yes, no",
-    description: "Serve MCP over Streamable HTTP instead of stdio.",
+    description:
+      "Serve MCP over Streamable HTTP instead of stdio (money-moving tools only with SPACEPAY_MCP_HTTP_TOKEN).",
   }),
   port: def<number>({
     env: "SPACEPAY_MCP_PORT",

@@ -9,7 +9,7 @@ import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
-import { selectTools } from "./server/select-tools.js";
+import { HTTP_WITHOUT_TOKEN, selectTools } from "./server/select-tools.js";
 import type { SecretStore, ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
 import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
@@ -26,6 +26,8 @@ export interface Runtime {
   /** Set in demo mode: the in-process simulator. */
   simulator: SimulatorHandle | null;
   stateDir: string;
+  /** Tools left out of every server, each with the reason (also in spacepay://account). */
+  disabledTools: Record<string, string>;
   /** A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions). */
   newServer(opts?: { stateless?: boolean }): SpacePayServer;
   close(): Promise<void>;
@@ -125,6 +127,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({
     readOnly: config.readOnly,
+    httpWithoutToken: config.http && !config.mcpHttpToken,
     mode: config.mode,
     allowLiveWithdrawals: config.allowLiveWithdrawals,
     tools: config.tools,
@@ -132,6 +135,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   const account = {
     disabledTools: disabled,
+    // Over HTTP, whoever reads this should see how callers are authenticated and what that costs.
+    ...(config.http && {
+      http: config.mcpHttpToken
+        ? { authentication: "bearer token (SPACEPAY_MCP_HTTP_TOKEN)" }
+        : { authentication: "none", moneyTools: `disabled: ${HTTP_WITHOUT_TOKEN}` },
+    }),
     policy: {
       confirm: policy.confirm,
       maxWithdrawalCents: policy.maxWithdrawalCents,
@@ -154,6 +163,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     api,
     simulator,
     stateDir,
+    disabledTools: disabled,
     newServer({ stateless = false } = {}) {
       const server = createServer({
         stateless,

@@ -7,8 +7,10 @@ export function helpText(): string {
 
 Usage:
   spacepay-mcp [--http] [--port N] [--host H] [--read-only] [--tools a,b] [--exclude-tools a,b] ...
-      Serve MCP over stdio (or Streamable HTTP at /mcp with --http). With no SPACEPAY_SECRET_KEY and
-      no SPACEPAY_API_URL it runs in demo mode against a built-in simulator: no keys, no real money.
+      Serve MCP over stdio (or Streamable HTTP at /mcp with --http; over HTTP, money-moving tools are
+      offered only with SPACEPAY_MCP_HTTP_TOKEN, which every request must then send as a bearer token).
+      With no SPACEPAY_SECRET_KEY and no SPACEPAY_API_URL it runs in demo mode against a built-in
+      simulator: no keys, no real money.
   spacepay-mcp simulator [--port N] [--seed N]
       Run the SpacePay simulator alone, for your own agents and CI.
   spacepay-mcp demo

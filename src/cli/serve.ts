@@ -6,6 +6,14 @@ import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { limitHeapGrowth } from "./heap.js";
 
+/** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
+function logDisabledTools(disabled: Record<string, string>): void {
+  const byReason = new Map<string, string[]>();
+  for (const [name, reason] of Object.entries(disabled))
+    byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
+  for (const [reason, names] of byReason) log("info", `tools not offered (${names.join(", ")}): ${reason}`);
+}
+
 export async function serve(
   flags: Record<string, string | boolean>,
   env: Record<string, string | undefined>,
@@ -27,6 +35,7 @@ export async function serve(
   } else {
     log("info", `connected to ${runtime.info.apiHost} in ${config.mode} mode`);
   }
+  logDisabledTools(runtime.disabledTools);
 
   let stopping = false;
   let closeTransport: () => Promise<void> = async () => {};

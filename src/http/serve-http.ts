@@ -1,6 +1,7 @@
 // Streamable HTTP at /mcp, stateless: each POST gets a fresh server over the shared runtime.
-// Bound to loopback by default with Host and Origin checked against DNS rebinding; any other
-// bind address requires SPACEPAY_MCP_HTTP_TOKEN as a bearer token on every request.
+// Bound to loopback by default with Host and Origin checked against DNS rebinding. With
+// SPACEPAY_MCP_HTTP_TOKEN set, every request must carry it as a bearer token; without it (loopback
+// only, config enforces that) the runtime offers no money-moving tools (server/select-tools.ts).
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -13,7 +14,7 @@ const MAX_BODY = 4 * 1024 * 1024;
 export interface HttpOptions {
   host: string;
   port: number;
-  /** Required when host is not loopback (config enforces it). */
+  /** Checked on every request when set; required off loopback and for money-moving tools. */
   token: string | null;
   newServer: () => SpacePayServer;
 }

@@ -1,10 +1,13 @@
-// Which tools a server offers: read-only mode wins over everything, then live-withdrawal gating,
-// then the allow and deny lists. A tool that is not offered is never registered at all.
+// Which tools a server offers: read-only mode wins over everything, then HTTP without a token (no
+// money tools), then live-withdrawal gating, then the allow and deny lists. A tool that is not
+// offered is never registered at all.
 import type { AnyTool, Mode } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
 export interface ToolSelection {
   readOnly: boolean;
+  /** Served over HTTP without SPACEPAY_MCP_HTTP_TOKEN: any local process could call the server. */
+  httpWithoutToken: boolean;
   mode: Mode;
   allowLiveWithdrawals: boolean;
   /** Allow list of tool names; null or empty = all. */
@@ -18,6 +21,10 @@ export interface Selected {
   disabled: Record<string, string>;
 }
 
+/** Why money-moving tools are missing over HTTP without a token, and how to get them back. */
+export const HTTP_WITHOUT_TOKEN =
+  "served over HTTP without SPACEPAY_MCP_HTTP_TOKEN, so any local process could call the server; to enable money-moving tools, set SPACEPAY_MCP_HTTP_TOKEN and send it as Authorization: Bearer <token>";
+
 export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS): Selected {
   const tools: AnyTool[] = [];
   const disabled: Record<string, string> = {};
@@ -25,6 +32,7 @@ export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS)
   const deny = new Set(sel.excludeTools ?? []);
   for (const t of all) {
     if (sel.readOnly && t.movesMoney) disabled[t.name] = "read-only mode (SPACEPAY_READ_ONLY)";
+    else if (sel.httpWithoutToken && t.movesMoney) disabled[t.name] = HTTP_WITHOUT_TOKEN;
     else if (t.movesMoney?.kind === "withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
       disabled[t.name] = "live key without SPACEPAY_ALLOW_LIVE_WITHDRAWALS=true";
     } else if (allow && !allow.has(t.name)) disabled[t.name] = "not in SPACEPAY_TOOLS";

@@ -1,10 +1,12 @@
-// Which tools are registered: read-only wins over everything; live withdrawals need explicit consent.
+// Which tools are registered: read-only wins over everything; HTTP without a token offers no money tools;
+// live withdrawals need explicit consent.
 import { describe, expect, it } from "vitest";
 import { selectTools } from "../../src/server/select-tools.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
 
 const base = {
   readOnly: false,
+  httpWithoutToken: false,
   mode: "test" as const,
   allowLiveWithdrawals: false,
   tools: null,
@@ -23,6 +25,19 @@ describe("tool selection", () => {
     expect(names(s)).toEqual(["get_payment"]);
     expect(s.disabled.create_withdrawal).toMatch(/read-only/);
     expect(names(selectTools({ ...base, readOnly: true }))).not.toContain("create_payment");
+  });
+
+  it("HTTP without a token drops every money-moving tool, saying how to enable them", () => {
+    const s = selectTools({ ...base, httpWithoutToken: true });
+    expect(names(s)).not.toContain("create_payment");
+    expect(names(s)).not.toContain("create_deposit");
+    expect(names(s)).not.toContain("create_withdrawal");
+    expect(names(s)).toContain("get_payment");
+    expect(s.disabled.create_withdrawal).toMatch(/set SPACEPAY_MCP_HTTP_TOKEN/);
+    // Read-only mode still names itself as the reason: it would hold with a token too.
+    expect(selectTools({ ...base, httpWithoutToken: true, readOnly: true }).disabled.create_payment).toMatch(
+      /read-only/,
+    );
   });
 
   it("a live key has no create_withdrawal unless allowed", () => {
