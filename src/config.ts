@@ -6,9 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import { redact, registerSecret, type LogLevel } from "./log.js";
 import { isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
-
-export type Mode = "demo" | "test" | "live";
-export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
+import type { ConfirmMode, Mode } from "./domain.js";
 
 export interface AllowlistEntry {
   /** CAIP-2 when the entry was chain-qualified; otherwise the address is allowed on every chain. */

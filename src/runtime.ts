@@ -10,10 +10,10 @@ import { SpacePayClient } from "./spacepay/client.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { HTTP_WITHOUT_TOKEN, selectTools } from "./server/select-tools.js";
-import type { SecretStore, ServerInfo } from "./server/tool.js";
+import type { SecretStore } from "./domain.js";
+import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
 import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
-import type { GuardLike } from "./server/register-tools.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
 /** The key the built-in simulator accepts; demo mode uses it. */
@@ -122,7 +122,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     get: async (id) => (await state()).store.secrets.get(id),
     put: async (id, secret) => (await state()).store.secrets.put(id, secret),
   };
-  const guard: GuardLike = { run: async (call) => (await state()).guard.run(call) };
+  const guard: Guard = { run: async (call) => (await state()).guard.run(call) };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({

@@ -1,7 +1,7 @@
 // Confirmation building blocks: the canonical form of a call's arguments (what a token is bound
 // to), token minting and hashing, the "which argument changed" diff, and the elicitation prompt.
 import { createHash, randomBytes } from "node:crypto";
-import type { MoneySummary, Mode } from "../server/tool.js";
+import type { MoneySummary, Mode } from "../domain.js";
 import { formatCents } from "./format.js";
 
 /** The argument that carries a token; never part of what the token is bound to. */

@@ -1,6 +1,6 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
-import type { MoneySummary, Mode, ToolResult } from "../server/tool.js";
+import type { MoneySummary, Mode, ToolResult } from "../domain.js";
 import type { AuditEntry, AuditLog, ConfirmedBy } from "./audit.js";
 import {
   TOKEN_ARG,

@@ -1,7 +1,7 @@
 // Idempotency keys for money-moving calls: derived for payments (the same invoice gets the same
 // payment back), random and stored before sending for withdrawals.
 import { createHash, randomBytes } from "node:crypto";
-import type { MoneySummary } from "../server/tool.js";
+import type { MoneySummary } from "../domain.js";
 
 /** A non-reversible tag for the merchant key, so keys differ per merchant without containing the key. */
 export function fingerprintMerchantKey(merchantKey: string): string {

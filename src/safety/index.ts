@@ -12,7 +12,7 @@ export type {
   GuardResult,
 } from "./guard.js";
 export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
-export type { AllowlistEntry, ConfirmMode, Refusal, SafetyPolicy } from "./policy.js";
+export type { AllowlistEntry, Refusal, SafetyPolicy } from "./policy.js";
 export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
 export type { StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
 export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";

@@ -1,9 +1,7 @@
 // Spending policy for money-moving calls, as pure functions: per-call limits, the recipient
 // allow-list and live-withdrawal gating. The rolling daily cap needs the ledger and lives in the guard.
-import type { MoneySummary, Mode } from "../server/tool.js";
+import type { ConfirmMode, MoneySummary, Mode } from "../domain.js";
 import { formatCents } from "./format.js";
-
-export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
 
 export interface AllowlistEntry {
   /** CAIP-2; when set the entry matches only that chain. */

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import type { SecretStore } from "../server/tool.js";
+import type { SecretStore } from "../domain.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
 
 type Db = BetterSqlite3.Database;

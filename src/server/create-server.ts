@@ -6,12 +6,14 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
-import { registerTools, type GuardLike } from "./register-tools.js";
+import type { SecretStore } from "../domain.js";
+import type { Guard } from "../safety/guard.js";
+import { registerTools } from "./register-tools.js";
 import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { instructions } from "./instructions.js";
-import type { AnyTool, SecretStore, ServerInfo } from "./tool.js";
+import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
 export interface ServerDeps {
@@ -22,7 +24,7 @@ export interface ServerDeps {
   /** Payment secrets by payment id; in memory unless durable state is given. */
   secrets?: SecretStore;
   /** Wraps money-moving tools; without it they run unguarded (tests of the bare tools only). */
-  guard?: GuardLike;
+  guard?: Guard;
   /** How long to wait for the user's answer to an elicitation. */
   confirmTimeoutMs?: number;
   /** Extra fields for spacepay://account (policy, credentials). */

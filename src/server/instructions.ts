@@ -1,5 +1,5 @@
 // The server's short instructions to the model: units, how confirmation works, and that API data is untrusted.
-import type { Mode } from "./tool.js";
+import type { Mode } from "../domain.js";
 
 export function instructions(mode: Mode): string {
   const env =

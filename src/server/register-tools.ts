@@ -10,31 +10,10 @@ import {
   type CallToolResult,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { AnyTool, ToolContext, ToolResult } from "./tool.js";
+import type { AnyTool, ToolContext } from "./tool.js";
 import { errorResult, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
-import { classifyFailure } from "../safety/guard.js";
-
-/** What the money-moving guard needs from a call; see src/safety/guard.ts. */
-export interface GuardLike {
-  run(call: {
-    tool: string;
-    kind: "payment" | "withdrawal";
-    args: Record<string, unknown>;
-    summary: ReturnType<NonNullable<AnyTool["movesMoney"]>["summarize"]>;
-    signal: AbortSignal;
-    elicit?: (
-      req: { message: string; requestedSchema: Record<string, unknown> },
-      opts: { timeoutMs: number; signal: AbortSignal },
-    ) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
-    execute: (idempotencyKey: string | undefined) => Promise<{
-      result: ToolResult<Record<string, unknown>>;
-      ids: Record<string, string>;
-      requestId: string | null;
-      replayed: boolean;
-    }>;
-  }): Promise<{ structured: Record<string, unknown>; text: string; isError?: boolean }>;
-}
+import { classifyFailure, type ElicitFn, type Guard, type GuardResult } from "../safety/guard.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
@@ -130,15 +109,12 @@ export function describeIssues(error: z.ZodError): string {
 export interface ToolRegistration {
   server: Server;
   tools: readonly AnyTool[];
-  guard?: GuardLike;
+  guard?: Guard;
   /** Builds the per-call context (everything but signal and progress). */
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
   /** Whether the connected client declared elicitation (decided per call: clients differ). */
   canElicit: () => boolean;
-  elicit: (
-    req: { message: string; requestedSchema: Record<string, unknown> },
-    opts: { timeoutMs: number; signal: AbortSignal },
-  ) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
+  elicit: ElicitFn;
 }
 
 export function registerTools({ server, tools, guard, context, canElicit, elicit }: ToolRegistration): void {
@@ -179,7 +155,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
     };
     const started = Date.now();
     try {
-      let out: { structured: Record<string, unknown>; text: string; isError?: boolean };
+      let out: GuardResult;
       if (tool.movesMoney && guard) {
         const guarded = await guard.run({
           tool: tool.name,

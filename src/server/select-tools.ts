@@ -1,7 +1,8 @@
 // Which tools a server offers: read-only mode wins over everything, then HTTP without a token (no
 // money tools), then live-withdrawal gating, then the allow and deny lists. A tool that is not
 // offered is never registered at all.
-import type { AnyTool, Mode } from "./tool.js";
+import type { Mode } from "../domain.js";
+import type { AnyTool } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
 export interface ToolSelection {

@@ -2,16 +2,8 @@
 // that receives injected dependencies. Registration, the error boundary and the money-moving guard
 // all work from this one shape.
 import type { z } from "zod";
+import type { Guarded, Mode, SecretStore, ToolResult } from "../domain.js";
 import type { SpacePayApi } from "../spacepay/types.js";
-
-export type Mode = "test" | "live" | "demo";
-
-/** Where payment secrets live: in memory by default, SQLite once durable state is configured
- * (opened on first use, so either form may answer asynchronously). */
-export interface SecretStore {
-  get(paymentId: string): string | undefined | Promise<string | undefined>;
-  put(paymentId: string, secret: string): void | Promise<void>;
-}
 
 /** What the server knows about its own deployment, for tool output and spacepay://account. */
 export interface ServerInfo {
@@ -42,25 +34,6 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
-/** What a money-moving call is about to do, for confirmation prompts, policy checks and the audit log. */
-export interface MoneySummary {
-  action: "create_payment" | "create_deposit" | "create_withdrawal";
-  /** Cents; null for deposits (the customer chooses the amount). */
-  amountInCents: number | null;
-  currency: string;
-  orderId?: string;
-  /** CAIP-2, withdrawals only. */
-  chainId?: string;
-  recipientAddress?: string;
-}
-
-export interface ToolResult<S> {
-  structured: S;
-  text: string;
-  /** What the API said about the call, for the audit log (never shown as is). */
-  meta?: { ids?: Record<string, string>; requestId?: string | null; replayed?: boolean };
-}
-
 export interface ToolDefinition<
   In extends z.ZodRawShape = z.ZodRawShape,
   Out extends z.ZodRawShape = z.ZodRawShape,
@@ -72,10 +45,7 @@ export interface ToolDefinition<
   outputSchema: Out;
   annotations: ToolAnnotations;
   /** Money-moving tools are wrapped by the guard (confirmation, limits, idempotency, audit). */
-  movesMoney?: {
-    kind: "payment" | "withdrawal";
-    summarize(args: z.infer<z.ZodObject<In>>): MoneySummary;
-  };
+  movesMoney?: Guarded<z.infer<z.ZodObject<In>>>;
   handler(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
 }
 

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { registerSecret } from "../../src/log.js";
-import type { Mode } from "../../src/server/tool.js";
+import type { Mode } from "../../src/domain.js";
 import {
   DAY_MS,
   classifyFailure,

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { MoneySummary } from "../../src/server/tool.js";
+import type { MoneySummary } from "../../src/domain.js";
 import type { ExecuteResult, SafetyPolicy } from "../../src/safety/index.js";
 
 export function tempDir(): string {

@@ -2,7 +2,8 @@
 // payment link that never carries that secret.
 import { z } from "zod";
 import { registerSecret } from "../../log.js";
-import type { ToolAnnotations, ToolContext, ToolResult } from "../tool.js";
+import type { ToolResult } from "../../domain.js";
+import type { ToolAnnotations, ToolContext } from "../tool.js";
 import { paymentText, paymentView } from "../render.js";
 import {
   confirmationTokenArg,

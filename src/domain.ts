@@ -1,0 +1,44 @@
+// The shared vocabulary at the bottom of the layers: what both the MCP server (src/server) and the
+// money-moving guard (src/safety) speak of, so neither has to import the other's types.
+
+export type Mode = "test" | "live" | "demo";
+
+/** How money-moving calls are confirmed: auto picks elicitation when the client supports it, else a token. */
+export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
+
+/** Where payment secrets live: in memory by default, SQLite once durable state is configured
+ * (opened on first use, so either form may answer asynchronously). */
+export interface SecretStore {
+  get(paymentId: string): string | undefined | Promise<string | undefined>;
+  put(paymentId: string, secret: string): void | Promise<void>;
+}
+
+/** What a guarded call is about to do, for confirmation prompts, policy checks and the audit log. */
+export interface MoneySummary {
+  action: "create_payment" | "create_deposit" | "create_withdrawal";
+  /** Cents; null for deposits (the customer chooses the amount). */
+  amountInCents: number | null;
+  currency: string;
+  orderId?: string;
+  /** CAIP-2, withdrawals only. */
+  chainId?: string;
+  recipientAddress?: string;
+}
+
+/** Which guard rules apply: payment requests (confirmation, size cap) or withdrawals (also the
+ * rolling cap, the allowlist and a fresh key per confirmation). */
+export type GuardKind = "payment" | "withdrawal";
+
+/** Marks a tool whose call goes through the guard, and says what the call would do. */
+export interface Guarded<Args> {
+  kind: GuardKind;
+  summarize(args: Args): MoneySummary;
+}
+
+/** What a tool answered: structured content, text for the model, and what the API said. */
+export interface ToolResult<S> {
+  structured: S;
+  text: string;
+  /** What the API said about the call, for the audit log (never shown as is). */
+  meta?: { ids?: Record<string, string>; requestId?: string | null; replayed?: boolean };
+}
