@@ -322,7 +322,8 @@ export const SETTINGS = {
     default: false,
     defaultText: "false",
     accepted: "true, false, 1, 0, yes, no",
-    description: "Register read-only tools only.",
+    description:
+      "Only tools annotated read-only are registered (no payments, deposits, quotes, withdrawals); wins over all.",
   }),
   tools: def<string[] | null>({
     env: "SPACEPAY_TOOLS",

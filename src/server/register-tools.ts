@@ -73,7 +73,7 @@ function prepare(tool: AnyTool): Prepared {
   if (cached) return cached;
   const input = z.strictObject(tool.inputSchema);
   let output: z.ZodObject = z.object(tool.outputSchema);
-  if (tool.movesMoney) {
+  if (tool.guarded) {
     // A guarded call may end before the API call (confirmation, decline), so the tool's own fields are optional.
     output = z.looseObject({ ...guardOutputShape, ...z.object(tool.outputSchema).partial().shape });
   }
@@ -156,12 +156,12 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
     const started = Date.now();
     try {
       let out: GuardResult;
-      if (tool.movesMoney && guard) {
-        const guarded = await guard.run({
+      if (tool.guarded && guard) {
+        const answer = await guard.run({
           tool: tool.name,
-          kind: tool.movesMoney.kind,
+          kind: tool.guarded.kind,
           args,
-          summary: tool.movesMoney.summarize(args),
+          summary: tool.guarded.summarize(args),
           signal: extra.signal,
           elicit: canElicit() ? elicit : undefined,
           execute: async (idempotencyKey) => {
@@ -175,11 +175,11 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
           },
         });
         // Every guarded answer says what happened (status) and where (mode), whether or not it ran.
-        out = { ...guarded, structured: { status: "done", mode: ctx.info.mode, ...guarded.structured } };
+        out = { ...answer, structured: { status: "done", mode: ctx.info.mode, ...answer.structured } };
       } else {
         const result = await tool.handler(args, ctx);
         out = {
-          structured: tool.movesMoney ? { status: "done", ...result.structured } : result.structured,
+          structured: tool.guarded ? { status: "done", ...result.structured } : result.structured,
           text: result.text,
         };
       }
@@ -193,7 +193,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
     } catch (err) {
       if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
       const result = toErrorResult(tool.name, err);
-      if (tool.movesMoney && classifyFailure(err) === "ambiguous") {
+      if (tool.guarded && classifyFailure(err) === "ambiguous") {
         // The request may have reached SpacePay: say so, and how to finish it without a duplicate.
         result.content.push({
           type: "text",

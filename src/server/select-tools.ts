@@ -1,6 +1,6 @@
-// Which tools a server offers: read-only mode wins over everything, then HTTP without a token (no
-// money tools), then live-withdrawal gating, then the allow and deny lists. A tool that is not
-// offered is never registered at all.
+// Which tools a server offers: read-only mode wins over everything, then HTTP without a token; both
+// offer exactly the tools annotated readOnlyHint. Then live-withdrawal gating, then the allow and
+// deny lists. A tool that is not offered is never registered at all.
 import type { Mode } from "../domain.js";
 import type { AnyTool } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
@@ -32,9 +32,10 @@ export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS)
   const allow = sel.tools && sel.tools.length ? new Set(sel.tools) : null;
   const deny = new Set(sel.excludeTools ?? []);
   for (const t of all) {
-    if (sel.readOnly && t.movesMoney) disabled[t.name] = "read-only mode (SPACEPAY_READ_ONLY)";
-    else if (sel.httpWithoutToken && t.movesMoney) disabled[t.name] = HTTP_WITHOUT_TOKEN;
-    else if (t.movesMoney?.kind === "withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
+    const writes = !t.annotations.readOnlyHint;
+    if (sel.readOnly && writes) disabled[t.name] = "read-only mode (SPACEPAY_READ_ONLY)";
+    else if (sel.httpWithoutToken && writes) disabled[t.name] = HTTP_WITHOUT_TOKEN;
+    else if (t.guarded?.kind === "withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
       disabled[t.name] = "live key without SPACEPAY_ALLOW_LIVE_WITHDRAWALS=true";
     } else if (allow && !allow.has(t.name)) disabled[t.name] = "not in SPACEPAY_TOOLS";
     else if (deny.has(t.name)) disabled[t.name] = "in SPACEPAY_EXCLUDE_TOOLS";

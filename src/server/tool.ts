@@ -44,8 +44,9 @@ export interface ToolDefinition<
   inputSchema: In;
   outputSchema: Out;
   annotations: ToolAnnotations;
-  /** Money-moving tools are wrapped by the guard (confirmation, limits, idempotency, audit). */
-  movesMoney?: Guarded<z.infer<z.ZodObject<In>>>;
+  /** Set on the tools the guard wraps (confirmation, limits, idempotency, audit): those that move
+   * money or ask a customer for it. */
+  guarded?: Guarded<z.infer<z.ZodObject<In>>>;
   handler(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
 }
 

@@ -66,8 +66,8 @@ describe("Streamable HTTP", () => {
     const client = new Client({ name: "http-test", version: "1" });
     await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
     const { tools } = await client.listTools();
-    // Every read-only tool; the money-moving ones need a token (test/server/http-auth.test.ts).
-    expect(tools).toHaveLength(10);
+    // Every tool annotated read-only; the others need a token (test/server/http-auth.test.ts).
+    expect(tools).toHaveLength(9);
     const res = await client.callTool({ name: "list_payments", arguments: { limit: 2 } });
     expect((res.structuredContent as { payments: unknown[] }).payments).toHaveLength(2);
     await client.close();

@@ -20,11 +20,26 @@ describe("tool selection", () => {
     expect(TOOL_NAMES).toHaveLength(13);
   });
 
-  it("read-only drops every money-moving tool, even when listed explicitly", () => {
+  it("read-only offers exactly the tools annotated readOnlyHint, even against an allow list", () => {
     const s = selectTools({ ...base, readOnly: true, tools: ["create_withdrawal", "get_payment"] });
     expect(names(s)).toEqual(["get_payment"]);
     expect(s.disabled.create_withdrawal).toMatch(/read-only/);
-    expect(names(selectTools({ ...base, readOnly: true }))).not.toContain("create_payment");
+    const all = selectTools({ ...base, readOnly: true });
+    expect(names(all)).toEqual([
+      "get_payment",
+      "list_payments",
+      "refresh_status",
+      "wait_for_payment",
+      "get_withdrawal",
+      "list_withdrawals",
+      "get_withdrawal_config",
+      "get_wallet_balances",
+      "list_supported_tokens",
+    ]);
+    expect(all.tools.every((t) => t.annotations.readOnlyHint)).toBe(true);
+    for (const name of ["create_payment", "create_deposit", "create_quote", "create_withdrawal"]) {
+      expect(all.disabled[name], name).toMatch(/read-only/);
+    }
   });
 
   it("HTTP without a token drops every money-moving tool, saying how to enable them", () => {

@@ -41,10 +41,15 @@ describe("tools/list", () => {
     }
   });
 
-  it("marks money-moving tools as writes and create_withdrawal as destructive", async () => {
+  it("annotates what each tool changes at SpacePay", async () => {
     const byName = new Map((await listTools()).map((t) => [t.name, t]));
-    expect(byName.get("create_withdrawal")?.annotations?.destructiveHint).toBe(true);
-    expect(byName.get("create_payment")?.annotations?.readOnlyHint).toBe(false);
-    expect(byName.get("get_payment")?.annotations?.readOnlyHint).toBe(true);
+    const hints = (name: string) => byName.get(name)?.annotations;
+    expect(hints("create_withdrawal")).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(hints("create_payment")).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    // "Create or update": a new quote replaces the token's active one.
+    expect(hints("create_quote")).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    // Only makes SpacePay look at the chain sooner.
+    expect(hints("refresh_status")?.readOnlyHint).toBe(true);
+    expect(hints("get_payment")?.readOnlyHint).toBe(true);
   });
 });

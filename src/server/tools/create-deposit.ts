@@ -25,7 +25,7 @@ export const createDeposit = defineTool({
   },
   outputSchema: createdPaymentOutput,
   annotations: paymentRequestAnnotations,
-  movesMoney: {
+  guarded: {
     kind: "payment",
     summarize: (a) => ({
       action: "create_deposit",

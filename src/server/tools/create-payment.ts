@@ -21,7 +21,7 @@ export const createPayment = defineTool({
   },
   outputSchema: createdPaymentOutput,
   annotations: paymentRequestAnnotations,
-  movesMoney: {
+  guarded: {
     kind: "payment",
     summarize: (a) => ({
       action: "create_payment",

@@ -28,7 +28,9 @@ export const createQuote = defineTool({
     paymentSecret: paymentSecretArg,
   },
   outputSchema: { mode: modeOut, quote: quoteOut },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  // SpacePay's "create or update": a new quote replaces the active one for the same token (that one
+  // expires, with its amount and address), so it changes upstream state, not only adds to it.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     const secret = await paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
     let chainId = args.chainId !== undefined ? caip2Arg("chainId", args.chainId) : undefined;

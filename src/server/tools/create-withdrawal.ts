@@ -39,7 +39,7 @@ export const createWithdrawal = defineTool({
     withdrawal: withdrawalRef,
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  movesMoney: {
+  guarded: {
     kind: "withdrawal",
     summarize: (a) => ({
       action: "create_withdrawal",

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { PAYMENT_STATUS_MEANING } from "../render.js";
-import { chainArg, modeOut, paymentIdArg, paymentSecretArg, paymentSecretFor } from "./common.js";
+import { READ_ONLY, chainArg, modeOut, paymentIdArg, paymentSecretArg, paymentSecretFor } from "./common.js";
 import { caip2Arg } from "./create-quote.js";
 
 export const refreshStatus = defineTool({
@@ -26,7 +26,9 @@ export const refreshStatus = defineTool({
     paymentSecret: paymentSecretArg,
   },
   outputSchema: { mode: modeOut, id: z.string(), status: z.string(), statusMeaning: z.string() },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  // Only makes SpacePay look at the chain (or the custody provider) sooner: the status it may record
+  // is what already happened there, so it changes nothing a merchant or customer controls.
+  annotations: READ_ONLY,
   async handler(args, ctx) {
     const secret = await paymentSecretFor(ctx, args.paymentId, args.paymentSecret);
     const res = await ctx.api.refreshStatus(

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { defineTool, type ToolContext } from "../tool.js";
 import { isFinalPaymentStatus, PAYMENT_STATUS_MEANING } from "../render.js";
-import { modeOut, paymentIdArg, paymentSecretArg } from "./common.js";
+import { modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
 import type { PaymentStatus } from "../../spacepay/types.js";
 import { registerSecret } from "../../log.js";
 
@@ -34,7 +34,7 @@ export const waitForPayment = defineTool({
     timedOut: z.boolean(),
     waitedSeconds: z.number(),
   },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  annotations: READ_ONLY,
   async handler(args, ctx) {
     if (args.paymentSecret) registerSecret(args.paymentSecret);
     const secret = args.paymentSecret ?? (await ctx.secrets.get(args.paymentId));
