@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 
-export type LedgerStatus = "reserved" | "sent" | "done" | "failed" | "released";
+export type LedgerStatus = "reserved" | "sent" | "done" | "failed";
 
 /** Statuses whose amount counts against the rolling cap: money moved, or might have. */
 const COUNTED = "('reserved','sent','done')";
@@ -55,8 +55,6 @@ export interface WithdrawalLedger {
   markDone(reservationId: string, withdrawalId: string | null, now: Date): void;
   /** The API definitely rejected the request (it answered 4xx): nothing moved, stop counting it. */
   markFailed(reservationId: string, now: Date): void;
-  /** The request was never sent (cancelled before the call): stop counting it. */
-  release(reservationId: string, now: Date): void;
   get(reservationId: string): LedgerEntry | undefined;
 }
 
@@ -164,7 +162,6 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
     markSent: (id, now) => void setSent.run(now.getTime(), id),
     markDone: (id, withdrawalId, now) => void setDone.run(withdrawalId, now.getTime(), id),
     markFailed: (id, now) => void setStatus.run("failed", now.getTime(), id),
-    release: (id, now) => void setStatus.run("released", now.getTime(), id),
     get: (id) => {
       const row = byId.get(id);
       return row ? toEntry(row) : undefined;

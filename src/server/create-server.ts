@@ -25,8 +25,6 @@ export interface ServerDeps {
   secrets?: SecretStore;
   /** Wraps money-moving tools; without it they run unguarded (tests of the bare tools only). */
   guard?: Guard;
-  /** How long to wait for the user's answer to an elicitation. */
-  confirmTimeoutMs?: number;
   /** Extra fields for spacepay://account (policy, credentials). */
   account?: Record<string, unknown>;
   auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;

@@ -100,12 +100,6 @@ export function knownChain(ref: string | number): KnownChain | undefined {
   return id ? byCaip2.get(id) : undefined;
 }
 
-/** The numeric EVM chain id of an eip155 CAIP-2 string, else null. */
-export function evmChainId(caip2: string): number | null {
-  const m = /^eip155:([0-9]+)$/.exec(caip2);
-  return m ? Number(m[1]) : null;
-}
-
 const NATIVE_ZERO = "0x" + "0".repeat(40);
 const NATIVE_EEE = "0x" + "e".repeat(40);
 

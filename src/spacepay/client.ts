@@ -303,29 +303,6 @@ export class SpacePayClient implements SpacePayApi {
   }
 }
 
-/** Builds a client from the loaded configuration (./config.ts). */
-export function createClientFromConfig(
-  config: {
-    apiUrl: string;
-    secretKey: string | null;
-    bearerToken: string | null;
-    merchantId: string | null;
-    timeoutMs: number;
-    maxRetries: number;
-  },
-  extra: Partial<SpacePayClientOptions> = {},
-): SpacePayClient {
-  return new SpacePayClient({
-    baseUrl: config.apiUrl,
-    secretKey: config.secretKey,
-    bearerToken: config.bearerToken,
-    merchantId: config.merchantId,
-    timeoutMs: config.timeoutMs,
-    maxRetries: config.maxRetries,
-    ...extra,
-  });
-}
-
 /** customMetadata goes out as a JSON string: objects are serialised, strings sent as given. */
 function metadata(value: string | Record<string, unknown> | undefined): string | undefined {
   if (value === undefined) return undefined;

@@ -29,19 +29,6 @@ export function formatTokenAmount(raw: string | bigint, decimals: number): strin
   return `${neg ? "-" : ""}${whole}${frac ? "." + frac : ""}`;
 }
 
-/** "1,234.5" / "$12" / "0.07" → cents (integer); throws on more than two decimals or non-numbers. */
-export function parseDollarsToCents(text: string): number {
-  const s = text.trim().replace(/^\$/, "").replace(/,/g, "");
-  const m = /^(-)?([0-9]+)(?:\.([0-9]{0,2}))?$/.exec(s);
-  if (!m) throw new RangeError(`not a dollar amount with at most two decimals: "${text.slice(0, 80)}"`);
-  const cents = BigInt(m[2]!) * 100n + BigInt((m[3] ?? "").padEnd(2, "0") || "0");
-  const value = m[1] ? -cents : cents;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`dollar amount too large: "${text.slice(0, 80)}"`);
-  }
-  return Number(value);
-}
-
 /**
  * A number or numeric string as a plain decimal string: String() for ordinary numbers, with
  * exponent notation (1e-7, 1e21) expanded so no float artefact reaches the user.

@@ -1,11 +1,6 @@
 // Money helpers: exact fiat and token formatting with integers only.
 import { describe, expect, it } from "vitest";
-import {
-  formatCents,
-  formatTokenAmount,
-  parseDollarsToCents,
-  toDecimalString,
-} from "../../src/spacepay/money.js";
+import { formatCents, formatTokenAmount, toDecimalString } from "../../src/spacepay/money.js";
 
 describe("formatCents", () => {
   it.each([
@@ -44,23 +39,6 @@ describe("formatTokenAmount", () => {
     expect(() => formatTokenAmount("1.5", 6)).toThrow(RangeError);
     expect(() => formatTokenAmount("1e6", 6)).toThrow(RangeError);
     expect(() => formatTokenAmount("1", -1)).toThrow(RangeError);
-  });
-});
-
-describe("parseDollarsToCents", () => {
-  it.each([
-    ["12.34", 1234],
-    ["$1,234.5", 123450],
-    ["0.07", 7],
-    ["7", 700],
-    ["-3.10", -310],
-  ])("%s → %i", (text, cents) => {
-    expect(parseDollarsToCents(text)).toBe(cents);
-  });
-
-  it("refuses more than two decimals and words", () => {
-    expect(() => parseDollarsToCents("1.234")).toThrow(RangeError);
-    expect(() => parseDollarsToCents("ten")).toThrow(RangeError);
   });
 });
 
