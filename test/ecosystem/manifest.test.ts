@@ -7,6 +7,7 @@ import { getMcpConfigForManifest } from "@anthropic-ai/mcpb/node";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SETTINGS } from "../../src/config.js";
 import { CLI, connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
+import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
 const MCPB_CLI = path.join(ROOT, "node_modules/@anthropic-ai/mcpb/dist/cli/cli.js");
 const FIX = "run `npm run build && node scripts/sync-manifest.mjs`";
@@ -85,7 +86,7 @@ describe("manifest.json", () => {
     const { client } = await connectStdio(process.execPath, [CLI], demoEnv(stateDir));
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(13);
+      expect(tools.map((t) => t.name)).toEqual(LISTED_TOOLS);
       expect(manifest.tools, `tools differ from tools/list: ${FIX}`).toEqual(
         tools.map((t) => ({ name: t.name, description: t.description })),
       );
@@ -167,9 +168,11 @@ describe("manifest.json", () => {
     it("registers only read-only tools when read_only is ticked", async () => {
       const { client } = await start({ read_only: true, max_withdrawal_cents: 5000 });
       try {
-        const names = await toolNames(client);
-        expect(names.length).toBeGreaterThan(0);
-        expect(names.filter((n) => n.startsWith("create_") && n !== "create_quote")).toEqual([]);
+        // Exactly the tools annotated read-only: create_quote and the guarded tools are gone, and
+        // refresh_status (it only asks SpacePay to look at the chain) stays.
+        expect(await toolNames(client)).toEqual(READ_ONLY_TOOLS);
+        expect(READ_ONLY_TOOLS).toContain("refresh_status");
+        expect(READ_ONLY_TOOLS.filter((n) => n.startsWith("create_"))).toEqual([]);
       } finally {
         await client.close();
       }

@@ -4,6 +4,7 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
+import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
@@ -72,7 +73,7 @@ describe("npm package", () => {
       expect(res.stdout.trim()).toBe(pkg.version);
     }, 70_000);
 
-    it("serves all 13 tools over stdio in demo mode", async () => {
+    it("serves every tool over stdio in demo mode", async () => {
       const stateDir = tempDir("pack-state");
       const { client } = await connectStdio(
         path.join(project, "node_modules/.bin/spacepay-mcp"),
@@ -81,7 +82,7 @@ describe("npm package", () => {
       );
       try {
         const { tools } = await client.listTools();
-        expect(tools).toHaveLength(13);
+        expect(tools.map((t) => t.name)).toEqual(LISTED_TOOLS);
         const account = await client.readResource({ uri: "spacepay://account" });
         expect(JSON.stringify(account.contents)).toContain('\\"mode\\":\\"demo\\"');
       } finally {

@@ -446,12 +446,20 @@ describe("limits", () => {
     expect(listed.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "off" } });
   });
 
-  it("refuses withdrawals with a live key unless they are allowed", async () => {
-    const { guard } = await setup({ confirm: "auto" }, "live");
-    const execute = vi.fn();
-    const result = await withdraw(guard, withdrawalArgs(), execute, { elicit: accept });
-    expect(result.structured).toMatchObject({ rule: "SPACEPAY_ALLOW_LIVE_WITHDRAWALS", configured: false });
-    expect(execute).not.toHaveBeenCalled();
+  // With a live key and SPACEPAY_ALLOW_LIVE_WITHDRAWALS unset, create_withdrawal is never registered
+  // (see test/safety-e2e/limits.test.ts), so the guard only meets live withdrawals that were allowed.
+  it("with live withdrawals allowed, the prompt says LIVE and the withdrawal runs only once accepted", async () => {
+    const { guard } = await setup({ confirm: "elicitation", allowLiveWithdrawals: true }, "live");
+    const api = fakeApi();
+    const elicit = vi.fn<ElicitFn>(async () => ({ action: "decline" }));
+    const declined = await withdraw(guard, withdrawalArgs(), api.execute, { elicit });
+    expect(elicit.mock.calls[0]![0].message).toMatch(/LIVE/);
+    expect(declined.structured.status).toBe("declined");
+    expect(api.keys).toEqual([]);
+
+    const done = await withdraw(guard, withdrawalArgs(), api.execute, { elicit: accept });
+    expect(done.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "elicitation" } });
+    expect(api.created()).toBe(1);
   });
 });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -65,7 +66,7 @@ describe("resources", () => {
     const account = await readJson("spacepay://account");
     expect(account.mode).toBe("test");
     expect(account.apiHost).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(account.tools).toHaveLength(13);
+    expect(account.tools).toEqual(LISTED_TOOLS);
     expect(account.policy.maxWithdrawalCents).toBe(100000);
     expect(account.credentials).toEqual({ secretKey: "yes", bearerToken: "no", merchantId: "no" });
     expect(JSON.stringify(account)).not.toContain("sk_test_simulator");

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 
 const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 let sim: SimulatorHandle;
@@ -45,7 +46,7 @@ describe("stdio entry", () => {
     });
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(13);
+      expect(tools.map((t) => t.name)).toEqual(LISTED_TOOLS);
       const res = await client.callTool({ name: "list_payments", arguments: { limit: 2 } });
       expect(res.isError).toBeFalsy();
       expect((res.structuredContent as { payments: unknown[] }).payments).toHaveLength(2);

@@ -94,11 +94,14 @@ describe("lookups", () => {
   });
 
   it("list_payments filters by status and finds an exact order id by scanning", async () => {
+    // Its own payment, among the seeded ones: the test must not lean on an earlier test's.
+    await h.call("create_payment", { amountInCents: 1500, orderId: "scan-881" });
     const completed = await h.call("list_payments", { status: "completed", limit: 100 });
+    expect(completed.structuredContent.payments.length).toBeGreaterThan(0);
     for (const p of completed.structuredContent.payments) expect(p.status).toBe("completed");
 
-    const res = await h.call("list_payments", { orderId: "881" });
-    expect(res.structuredContent.payments.map((p: { orderId: string }) => p.orderId)).toEqual(["881"]);
+    const res = await h.call("list_payments", { orderId: "scan-881" });
+    expect(res.structuredContent.payments.map((p: { orderId: string }) => p.orderId)).toEqual(["scan-881"]);
     expect(res.structuredContent.scan.complete).toBe(true);
     expect(text(res)).toMatch(/Searched all/);
   });
