@@ -23,7 +23,7 @@ import {
 } from "./retry.js";
 import type { RequestLogEvent, ResponseMeta } from "./types.js";
 
-/** Which credential a route takes (see "Hosts and authentication" in API-NOTES.md). */
+/** Which credential a route takes (see "Credentials" in docs/SPACEPAY-API.md). */
 export type AuthKind = "secretKey" | "paymentSecret" | "bearer" | "none";
 
 export type QueryValue = string | number | boolean | null | undefined;

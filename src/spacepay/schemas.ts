@@ -1,5 +1,5 @@
 // Lenient zod schemas that read every documented variant of a SpacePay response (OpenAPI shapes
-// and the older doc examples; see "Where sources disagree" in API-NOTES.md) into the one internal
+// and the older doc examples; see "Where the sources disagree" in docs/SPACEPAY-API.md) into the one internal
 // shape of ./types.ts. Unknown fields are kept; missing nullable fields become null.
 import { z } from "zod";
 import { chainName, knownChain, tryCaip2 } from "./chains.js";

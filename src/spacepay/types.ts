@@ -1,5 +1,5 @@
-// The one internal shape of SpacePay data, whatever variant the API answered with (see "Where
-// sources disagree" in API-NOTES.md), and the client surface the MCP tools are written against.
+// The one internal shape of SpacePay data, whatever variant the API answered with (see "Where the
+// sources disagree" in docs/SPACEPAY-API.md), and the client surface the MCP tools are written against.
 // Chain ids are always CAIP-2 strings here; token amounts are decimal strings; fiat is integer cents.
 
 export type PaymentStatus = "pending" | "processing" | "completed" | "failed" | "expired" | "cancelled";

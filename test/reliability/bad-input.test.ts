@@ -1,4 +1,4 @@
-// Issue #7.2 and #11: property tests over every tool's input, with boundaries read from the tools' zod
+// Reliability: property tests over every tool's input, with boundaries read from the tools' zod
 // input schemas (what the server validates), not from the advertised JSON Schema, which leaves string
 // rules out. Values the zod schema rejects (wrong types, boundaries, empty and huge strings, unknown keys
 // such as `constructor`) are refused naming the field, before anything reaches SpacePay; values it

@@ -1,4 +1,4 @@
-// Issue #7.5: the server is SIGKILLed after a confirmed withdrawal reached SpacePay and was processed,
+// Reliability: the server is SIGKILLed after a confirmed withdrawal reached SpacePay and was processed,
 // before the answer was read. A new process on the same state directory, given the same confirmed
 // call, resumes with the same idempotency key: exactly one withdrawal upstream, and the audit log
 // shows the intent written before the crash and the outcome written after it.

@@ -1,4 +1,4 @@
-// Issue #7.1: every fault the simulator injects, against get_payment, list_payments, create_payment and
+// Reliability: every fault the simulator injects, against get_payment, list_payments, create_payment and
 // create_withdrawal. Each call ends within its timeout plus retry budget, with a result or an isError
 // that says what happened and what to do; a GET recovers from a fault that clears within the retry
 // budget; a create never makes a second upstream object; and the server answers the next call.

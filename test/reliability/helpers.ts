@@ -1,4 +1,4 @@
-// Shared pieces for the issue #7 reliability tests: the built server spawned over stdio with every
+// Shared pieces for the reliability tests: the built server spawned over stdio with every
 // byte it writes captured (raw stdout, stderr, MCP log notifications), and small result helpers.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -1,4 +1,4 @@
-// Issue #7.6: 200 concurrent tool calls against the simulator with about 10 % of requests faulted
+// Reliability: 200 concurrent tool calls against the simulator with about 10 % of requests faulted
 // (503, connection reset, truncated JSON): every call is answered, nothing crashes or rejects,
 // no create is duplicated, and memory stays bounded across waves.
 import { afterAll, beforeAll, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Issue #7.3: the built server over stdio, debug logging on, driven through every tool (errors
+// Reliability: the built server over stdio, debug logging on, driven through every tool (errors
 // included): the protocol stream it writes, its stderr, its MCP log notifications, every resource
 // and prompt, and the audit file never contain the merchant key, the bearer token or a payment secret.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

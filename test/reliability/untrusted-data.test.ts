@@ -1,4 +1,4 @@
-// Issue #7.4: text that came from SpacePay (order ids, metadata, error messages, receipt fields) is
+// Reliability: text that came from SpacePay (order ids, metadata, error messages, receipt fields) is
 // data, not instructions: tool text shows it inside JSON-style quotes, and neither text, structured
 // output nor resources carry ANSI escapes, control, zero-width or bidi characters.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Issue #5 acceptance: the audit trail. Every money-moving attempt leaves intent and outcome lines in
+// The guard end to end: the audit trail. Every money-moving attempt leaves intent and outcome lines in
 // SPACEPAY_STATE_DIR/audit.jsonl (0600, no credentials, payment secrets or confirmation tokens), and
 // spacepay://audit/recent shows them to the client.
 import { readFileSync, statSync } from "node:fs";

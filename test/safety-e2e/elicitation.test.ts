@@ -1,4 +1,4 @@
-// Issue #5 acceptance: confirmation by elicitation through a real MCP client whose human is scripted
+// The guard end to end: confirmation by elicitation through a real MCP client whose human is scripted
 // (accept, decline, cancel, never answering), in elicitation and auto modes, test and live keys.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";

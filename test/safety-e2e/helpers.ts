@@ -1,4 +1,4 @@
-// Shared pieces for the issue #5 acceptance tests: a scripted elicitation client, withdrawal
+// Shared pieces for the guard end-to-end tests: a scripted elicitation client, withdrawal
 // arguments, "nothing reached SpacePay" checks, and the built server spawned over stdio.
 import { existsSync } from "node:fs";
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Issue #5 acceptance: money moves at most once. A repeated invoice is one payment upstream, and a
+// The guard end to end: money moves at most once. A repeated invoice is one payment upstream, and a
 // withdrawal whose response was lost after SpacePay processed it is one withdrawal upstream, whether
 // the client's own retry or the agent's repeat of the call recovers it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

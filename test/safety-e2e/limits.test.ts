@@ -1,4 +1,4 @@
-// Issue #5 acceptance: spending limits and tool gating through MCP. Every refusal is an isError result
+// The guard end to end: spending limits and tool gating through MCP. Every refusal is an isError result
 // naming the rule and its configured value, and never reaches SpacePay.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";

@@ -1,4 +1,4 @@
-// Issue #5 acceptance: durable state survives a restart. Server B, started on server A's state
+// The guard end to end: durable state survives a restart. Server B, started on server A's state
 // directory after A stopped, knows A's payment secrets, tokens and withdrawals.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

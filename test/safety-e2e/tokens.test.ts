@@ -1,4 +1,4 @@
-// Issue #5 acceptance: confirmation tokens through MCP (SPACEPAY_CONFIRM=token): what the agent is
+// The guard end to end: confirmation tokens through MCP (SPACEPAY_CONFIRM=token): what the agent is
 // told, single use, expiry, and binding to the exact arguments and tool the user approved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";

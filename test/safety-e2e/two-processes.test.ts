@@ -1,4 +1,4 @@
-// Issue #5 acceptance with two server processes (the built CLI over stdio) sharing one state
+// The guard end to end with two server processes (the built CLI over stdio) sharing one state
 // directory and one SpacePay: the rolling daily cap under 2 × 20 concurrent withdrawals, and
 // confirmation tokens honoured once whichever process sees them.
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,4 +1,4 @@
-// Issue #11.8: over HTTP, money-moving tools need SPACEPAY_MCP_HTTP_TOKEN, even on loopback (any local
+// Over HTTP, money-moving tools need SPACEPAY_MCP_HTTP_TOKEN, even on loopback (any local
 // process can reach a loopback port). Without a token the server offers read-only tools and says so on
 // stderr and in spacepay://account; with one, every request must carry it as a bearer token.
 import { rmSync } from "node:fs";

@@ -16,7 +16,7 @@ export const PAYMENT_STATUSES: readonly WirePaymentStatus[] = [
   "expired",
   "cancelled",
 ];
-/** API-NOTES "Where sources disagree": the documented minimum is 250 cents. */
+/** The documented minimum (the sources disagree; see docs/SPACEPAY-API.md). */
 export const MIN_PAYMENT_CENTS = 250;
 export const MAX_CENTS = 100_000_000;
 const BASE = "/v1/external/secretkey-auth/payments";
