@@ -2,7 +2,7 @@
 // to), token minting and hashing, the "which argument changed" diff, and the elicitation prompt.
 import { createHash, randomBytes } from "node:crypto";
 import type { MoneySummary, Mode } from "../domain.js";
-import { formatCents } from "./format.js";
+import { formatCents } from "../spacepay/money.js";
 
 /** The argument that carries a token; never part of what the token is bound to. */
 export const TOKEN_ARG = "confirmationToken";

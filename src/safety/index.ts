@@ -29,4 +29,3 @@ export {
 } from "./confirm.js";
 export type { ConfirmationSummary, ElicitationRequest, ArgChange } from "./confirm.js";
 export { derivePaymentKey, fingerprintMerchantKey } from "./idempotency.js";
-export { formatCents } from "./format.js";

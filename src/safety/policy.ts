@@ -1,7 +1,7 @@
 // Spending policy for money-moving calls, as pure functions: per-call limits, the recipient
 // allow-list and live-withdrawal gating. The rolling daily cap needs the ledger and lives in the guard.
 import type { ConfirmMode, MoneySummary, Mode } from "../domain.js";
-import { formatCents } from "./format.js";
+import { formatCents } from "../spacepay/money.js";
 
 export interface AllowlistEntry {
   /** CAIP-2; when set the entry matches only that chain. */

@@ -12,7 +12,7 @@ import type {
 } from "../spacepay/wire.js";
 import { iso } from "./clock.js";
 import type { Payment, Quote, Withdrawal } from "./model.js";
-import { formatCents } from "./money.js";
+import { centsToDollars } from "../spacepay/money.js";
 import { merchantFeeCents } from "./payments.js";
 import { tokenById } from "./registry.js";
 import type { Sim } from "./state.js";
@@ -57,7 +57,7 @@ function receiptDto(p: Payment, now: number): WirePaymentReceipt | null {
     settledToken,
     settledChain: settledToken.chain,
     settledAmountAsset: r.settledAmountAsset.toString(),
-    settledAmountUsd: formatCents(r.settledAmountCents),
+    settledAmountUsd: centsToDollars(r.settledAmountCents),
     txHash: r.tx.hash,
     txBlockNumber: r.tx.blockNumber,
     txTimestamp: iso(r.tx.timestamp),
@@ -113,7 +113,7 @@ export function withdrawalDto(sim: Sim, w: Withdrawal): WireWithdrawal {
       settledToken: t,
       settledChain: t.chain,
       settledAmountAsset: w.receipt.settledAmountAsset.toString(),
-      settledAmountUsd: formatCents(w.amountInCents),
+      settledAmountUsd: centsToDollars(w.amountInCents),
       txHash: w.receipt.tx.hash,
       txBlockNumber: w.receipt.tx.blockNumber,
       txTimestamp: iso(w.receipt.tx.timestamp),

@@ -1,17 +1,23 @@
 // Money formatting without floating point: fiat is integer cents, token amounts are integer strings
 // in the token's smallest unit (BigInt throughout).
 
-/** 123456 → "$1,234.56"; -5 → "-$0.05". Accepts a safe integer or a bigint. */
-export function formatCents(cents: number | bigint): string {
+/** 123456 → "1234.56": dollars as a plain decimal string, the wire's form (`settledAmountUsd`).
+ * Accepts a safe integer or a bigint. */
+export function centsToDollars(cents: number | bigint): string {
   if (typeof cents === "number" && !Number.isSafeInteger(cents)) {
-    throw new RangeError(`formatCents expects an integer number of cents, got ${cents}`);
+    throw new RangeError(`expected an integer number of cents, got ${cents}`);
   }
   const n = BigInt(cents);
-  const neg = n < 0n;
-  const abs = neg ? -n : n;
-  const dollars = (abs / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const rest = (abs % 100n).toString().padStart(2, "0");
-  return `${neg ? "-" : ""}$${dollars}.${rest}`;
+  const abs = n < 0n ? -n : n;
+  return `${n < 0n ? "-" : ""}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
+}
+
+/** 123456 → "$1,234.56"; -5 → "-$0.05": dollars for people (tool text, prompts, refusals). */
+export function formatCents(cents: number | bigint): string {
+  const plain = centsToDollars(cents);
+  const neg = plain.startsWith("-");
+  const [whole = "", rest = ""] = (neg ? plain.slice(1) : plain).split(".");
+  return `${neg ? "-" : ""}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${rest}`;
 }
 
 /** ("1500000", 6) → "1.5": an exact decimal string, trailing zeros trimmed. */

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { chainName, knownChain, tryCaip2 } from "./chains.js";
 import { toDecimalString } from "./money.js";
+import { PAYMENT_STATUSES, PAYMENT_TYPES, QUOTE_STATUSES, WITHDRAWAL_STATUSES } from "./wire.js";
 import type {
   Chain,
   CreatedPayment,
@@ -66,10 +67,10 @@ const lowerEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
     .transform((s) => s.trim().toLowerCase())
     .pipe(z.enum(values));
 
-const paymentStatus = lowerEnum(["pending", "processing", "completed", "failed", "expired", "cancelled"]);
-const quoteStatus = lowerEnum(["active", "expired", "used", "failed"]);
-const withdrawalStatus = lowerEnum(["pending", "processing", "completed", "failed", "cancelled"]);
-const paymentType = lowerEnum(["payment", "deposit"]);
+const paymentStatus = lowerEnum(PAYMENT_STATUSES);
+const quoteStatus = lowerEnum(QUOTE_STATUSES);
+const withdrawalStatus = lowerEnum(WITHDRAWAL_STATUSES);
+const paymentType = lowerEnum(PAYMENT_TYPES);
 
 /** A deposit address as DepositAddressDto (`.address`) or a bare string; null when absent. */
 const depositAddress = z

@@ -2,10 +2,13 @@
 // sources disagree" in docs/SPACEPAY-API.md), and the client surface the MCP tools are written against.
 // Chain ids are always CAIP-2 strings here; token amounts are decimal strings; fiat is integer cents.
 
-export type PaymentStatus = "pending" | "processing" | "completed" | "failed" | "expired" | "cancelled";
-export type QuoteStatus = "active" | "expired" | "used" | "failed";
-export type WithdrawalStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
-export type PaymentType = "payment" | "deposit";
+import type { WirePaymentStatus, WirePaymentType, WireQuoteStatus, WireWithdrawalStatus } from "./wire.js";
+
+// The same vocabularies as on the wire (read case-insensitively by ./schemas.ts).
+export type PaymentStatus = WirePaymentStatus;
+export type QuoteStatus = WireQuoteStatus;
+export type WithdrawalStatus = WireWithdrawalStatus;
+export type PaymentType = WirePaymentType;
 
 /** Unknown fields from the API are kept (lenient parsing), typed as unknown. */
 export type Passthrough = { [extra: string]: unknown };

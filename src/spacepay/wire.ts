@@ -2,10 +2,24 @@
 // at test/fixtures/spacepay-openapi.json). The simulator emits these; the client sends requests in them and
 // reads responses leniently into the normalised shapes of ./types.ts.
 
-export type WirePaymentStatus = "pending" | "processing" | "completed" | "failed" | "expired" | "cancelled";
-export type WireQuoteStatus = "active" | "expired" | "used" | "failed";
-export type WireWithdrawalStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
-export type WirePaymentType = "payment" | "deposit";
+// The status and type vocabularies, once: the client's schemas, the tools' filters and the
+// simulator all take them from here.
+export const PAYMENT_STATUSES = [
+  "pending",
+  "processing",
+  "completed",
+  "failed",
+  "expired",
+  "cancelled",
+] as const;
+export const QUOTE_STATUSES = ["active", "expired", "used", "failed"] as const;
+export const WITHDRAWAL_STATUSES = ["pending", "processing", "completed", "failed", "cancelled"] as const;
+export const PAYMENT_TYPES = ["payment", "deposit"] as const;
+
+export type WirePaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export type WireQuoteStatus = (typeof QUOTE_STATUSES)[number];
+export type WireWithdrawalStatus = (typeof WITHDRAWAL_STATUSES)[number];
+export type WirePaymentType = (typeof PAYMENT_TYPES)[number];
 
 /** ChainDto */
 export interface WireChain {

@@ -8,7 +8,6 @@ import {
   hashToken,
   newConfirmationToken,
 } from "../../src/safety/confirm.js";
-import { formatCents } from "../../src/safety/format.js";
 import { withdrawalArgs, withdrawalSummary } from "./helpers.js";
 
 describe("canonical arguments", () => {
@@ -60,15 +59,5 @@ describe("elicitation prompt", () => {
       required: ["confirm"],
     });
     expect(req.requestedSchema.properties.confirm).not.toHaveProperty("default");
-  });
-});
-
-describe("formatCents", () => {
-  it("formats dollars without floating point", () => {
-    expect(formatCents(0)).toBe("$0.00");
-    expect(formatCents(5)).toBe("$0.05");
-    expect(formatCents(100_000_000)).toBe("$1,000,000.00");
-    expect(formatCents(-1_999)).toBe("-$19.99");
-    expect(formatCents(Number.MAX_SAFE_INTEGER)).toBe("$90,071,992,547,409.91");
   });
 });

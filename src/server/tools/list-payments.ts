@@ -4,6 +4,7 @@ import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
 import type { ListPaymentsQuery, Payment } from "../../spacepay/types.js";
+import { PAYMENT_STATUSES, PAYMENT_TYPES } from "../../spacepay/wire.js";
 import { ToolInputError } from "../errors.js";
 import { limitArg, modeOut, offsetArg, pageOut, paymentRef, READ_ONLY } from "./common.js";
 
@@ -23,11 +24,8 @@ export const listPayments = defineTool({
   title: "List payments",
   description: "List payments and deposits, newest first: filter, search, sort, page.",
   inputSchema: {
-    type: z.enum(["payment", "deposit"]).optional().describe("payment or deposit"),
-    status: z
-      .enum(["pending", "processing", "completed", "failed", "expired", "cancelled"])
-      .optional()
-      .describe("Only this status"),
+    type: z.enum(PAYMENT_TYPES).optional().describe("payment or deposit"),
+    status: z.enum(PAYMENT_STATUSES).optional().describe("Only this status"),
     search: z
       .string()
       .min(1)

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { pageFooter, pageView, withdrawalLine, withdrawalView } from "../render.js";
+import { WITHDRAWAL_STATUSES } from "../../spacepay/wire.js";
 import { limitArg, modeOut, offsetArg, pageOut, READ_ONLY, withdrawalRef } from "./common.js";
 
 export const listWithdrawals = defineTool({
@@ -9,10 +10,7 @@ export const listWithdrawals = defineTool({
   title: "List withdrawals",
   description: "List withdrawals from the merchant wallet, optionally by status, one page at a time.",
   inputSchema: {
-    status: z
-      .enum(["pending", "processing", "completed", "failed", "cancelled"])
-      .optional()
-      .describe("Only this status"),
+    status: z.enum(WITHDRAWAL_STATUSES).optional().describe("Only this status"),
     limit: limitArg,
     offset: offsetArg,
   },

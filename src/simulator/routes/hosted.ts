@@ -1,6 +1,6 @@
 // A stand-in for the hosted payment page that `paymentUrl` points to, so the link opens something.
 import { notFound } from "../errors.js";
-import { formatCents } from "../money.js";
+import { centsToDollars } from "../../spacepay/money.js";
 import type { Route } from "./types.js";
 
 const escape = (s: string): string =>
@@ -22,7 +22,7 @@ export const hostedRoutes: Route[] = [
       const text =
         `<!doctype html><html><head><meta charset="utf-8"><title>SpacePay simulator payment</title></head><body>` +
         `<h1>${escape(sim.config.merchantShortName)}</h1><p>Payment ${escape(p.id)}</p>` +
-        `<p>Amount: $${formatCents(p.amountInCents)} USD</p><p>Status: ${escape(p.status)}</p>` +
+        `<p>Amount: $${centsToDollars(p.amountInCents)} USD</p><p>Status: ${escape(p.status)}</p>` +
         `<p>Send funds to <code>${escape(p.depositAddress.address)}</code></p></body></html>`;
       return { status: 200, text, contentType: "text/html; charset=utf-8" };
     },

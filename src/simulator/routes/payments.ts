@@ -1,5 +1,5 @@
 // Merchant (secret-key) payment routes: create, list with filters/search/sort/pagination, get.
-import type { WirePaymentStatus, WirePaymentType } from "../../spacepay/wire.js";
+import { PAYMENT_STATUSES, PAYMENT_TYPES } from "../../spacepay/wire.js";
 import { notFound } from "../errors.js";
 import type { Payment } from "../model.js";
 import { createPayment } from "../payments.js";
@@ -7,15 +7,6 @@ import { asObject, int, oneOf, queryEnum, queryInt, queryString, str } from "../
 import { merchantPaymentDto, page } from "../views.js";
 import { ok, type Ctx, type Route } from "./types.js";
 
-export const PAYMENT_TYPES: readonly WirePaymentType[] = ["payment", "deposit"];
-export const PAYMENT_STATUSES: readonly WirePaymentStatus[] = [
-  "pending",
-  "processing",
-  "completed",
-  "failed",
-  "expired",
-  "cancelled",
-];
 /** The documented minimum (the sources disagree; see docs/SPACEPAY-API.md). */
 export const MIN_PAYMENT_CENTS = 250;
 export const MAX_CENTS = 100_000_000;

@@ -1,8 +1,8 @@
 // Withdrawal routes (secret key), wallet balances (secret key) and the bearer-authenticated
 // withdrawal-config route.
-import type { WireWithdrawalStatus } from "../../spacepay/wire.js";
+import { WITHDRAWAL_STATUSES } from "../../spacepay/wire.js";
 import { ApiError, invalid, notFound } from "../errors.js";
-import { formatUnits } from "../money.js";
+import { formatTokenAmount } from "../../spacepay/money.js";
 import { chainById, defaultTokenOn, listChains, type TokenEntry } from "../registry.js";
 import { asObject, EVM_ADDRESS, int, oneOf, queryEnum, queryInt, str } from "../validate.js";
 import { page, withdrawalDto } from "../views.js";
@@ -11,13 +11,6 @@ import { MAX_CENTS } from "./payments.js";
 import { ok, type Ctx, type Route } from "./types.js";
 
 export const MIN_WITHDRAWAL_CENTS = 100;
-export const WITHDRAWAL_STATUSES: readonly WireWithdrawalStatus[] = [
-  "pending",
-  "processing",
-  "completed",
-  "failed",
-  "cancelled",
-];
 const BASE = "/v1/external/secretkey-auth/withdrawals";
 
 /** Chains with a default withdrawal token (USDC), in registry order. */
@@ -97,7 +90,7 @@ function balances(ctx: Ctx) {
         chainId: t.dto.chain.chainId,
         token: t.dto,
         amountRaw: raw.toString(),
-        amountFormatted: formatUnits(raw, t.dto.decimals),
+        amountFormatted: formatTokenAmount(raw, t.dto.decimals),
       };
     }),
   });
