@@ -1,7 +1,8 @@
 // The shared vocabulary at the bottom of the layers: what both the MCP server (src/server) and the
 // money-moving guard (src/safety) speak of, so neither has to import the other's types.
 
-export type Mode = "test" | "live" | "demo";
+export const MODES = ["test", "live", "demo"] as const;
+export type Mode = (typeof MODES)[number];
 
 /** How money-moving calls are confirmed: auto picks elicitation when the client supports it, else a token. */
 export type ConfirmMode = "auto" | "elicitation" | "token" | "off";

@@ -1,27 +1,20 @@
-// Lenient zod schemas that read every documented variant of a SpacePay response (OpenAPI shapes
-// and the older doc examples; see "Where the sources disagree" in docs/SPACEPAY-API.md) into the one internal
-// shape of ./types.ts. Unknown fields are kept; missing nullable fields become null.
+// Lenient zod schemas that read every documented variant of a SpacePay response (OpenAPI shapes and
+// the older doc examples; see "Where the sources disagree" in docs/SPACEPAY-API.md) into one internal
+// shape per entity, whose type is inferred from the schema (bottom of this file; ./types.ts re-exports
+// them). Unknown fields are kept; missing nullable fields become null.
 import { z } from "zod";
 import { chainName, knownChain, tryCaip2 } from "./chains.js";
 import { toDecimalString } from "./money.js";
 import { PAYMENT_STATUSES, PAYMENT_TYPES, QUOTE_STATUSES, WITHDRAWAL_STATUSES } from "./wire.js";
-import type {
-  Chain,
-  CreatedPayment,
-  Page,
-  Pagination,
-  Payment,
-  PaymentReceipt,
-  PaymentStatusResult,
-  Quote,
-  Token,
-  WalletBalance,
-  Withdrawal,
-  WithdrawalConfig,
-  WithdrawalReceipt,
-} from "./types.js";
+import type { WirePage as Page, WirePagination as Pagination } from "./wire.js";
 
 // ---- building blocks ----
+
+/** Unknown fields from the API are kept (lenient parsing), typed as unknown. */
+export type Passthrough = { [extra: string]: unknown };
+
+/** Says in the type what the loose schemas do at run time: a shape keeps the fields it did not name. */
+const keep = <T extends object>(value: T): T & Passthrough => value as T & Passthrough;
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? null);
 
@@ -89,9 +82,9 @@ export const ChainSchema = z
     isEnabled: z.boolean().optional(),
     isTestnet: z.boolean().optional(),
   })
-  .transform((c): Chain => {
+  .transform((c) => {
     const known = knownChain(c.chainId);
-    return {
+    return keep({
       ...c,
       chainId: c.chainId,
       name: c.name ?? chainName(c.chainId),
@@ -99,7 +92,7 @@ export const ChainSchema = z
       nativeDecimals: c.nativeDecimals ?? known?.nativeDecimals ?? 18,
       isEnabled: c.isEnabled ?? true,
       isTestnet: c.isTestnet ?? known?.isTestnet ?? false,
-    };
+    });
   });
 
 /** A chain the response did not describe, built from the chain id (marked `inferred: true`). */
@@ -131,14 +124,14 @@ const TokenPartSchema = z.looseObject({
 });
 type TokenPart = z.output<typeof TokenPartSchema>;
 
-function finishToken(t: TokenPart, fallbackChainId: string | null): Token | null {
+function finishToken(t: TokenPart, fallbackChainId: string | null) {
   const { chainId, chain, ...rest } = t;
   const id = chain?.chainId ?? chainId ?? fallbackChainId;
   if (!chain && !id) return null;
-  return { ...rest, chain: chain ?? inferChain(id!) };
+  return keep({ ...rest, chain: chain ?? inferChain(id!) });
 }
 
-export const TokenSchema = TokenPartSchema.transform((t, ctx): Token => {
+export const TokenSchema = TokenPartSchema.transform((t, ctx) => {
   const token = finishToken(t, null);
   if (!token) {
     ctx.addIssue({ code: "custom", message: "token has neither chain nor chainId", path: ["chain"] });
@@ -175,13 +168,17 @@ const QuotePartSchema = z
   });
 type QuotePart = z.output<typeof QuotePartSchema>;
 
-function finishQuote(q: QuotePart, paymentId: string, fallbackAddress: string | null): Quote {
-  return { ...q, paymentId: q.paymentId ?? paymentId, depositAddress: q.depositAddress ?? fallbackAddress };
+function finishQuote(q: QuotePart, paymentId: string, fallbackAddress: string | null) {
+  return keep({
+    ...q,
+    paymentId: q.paymentId ?? paymentId,
+    depositAddress: q.depositAddress ?? fallbackAddress,
+  });
 }
 
 /** A quote read on its own (quote routes); paymentId comes from the path when the body lacks it. */
 export function quoteSchema(paymentId: string) {
-  return QuotePartSchema.transform((q): Quote => finishQuote(q, paymentId, null));
+  return QuotePartSchema.transform((q) => finishQuote(q, paymentId, null));
 }
 
 const receiptCommon = {
@@ -206,14 +203,14 @@ export const PaymentReceiptSchema = z
     completedAt: optStr,
     selectedQuote: z.unknown().optional(),
   })
-  .transform((r): PaymentReceipt => {
+  .transform((r) => {
     const quoteChain =
       r.selectedQuote && typeof r.selectedQuote === "object"
         ? tryCaip2((r.selectedQuote as { chainId?: unknown }).chainId)
         : null;
     const chainId = r.settledChain?.chainId ?? r.chainId ?? r.settledToken?.chain?.chainId ?? quoteChain;
     const { transactionHash, txSenderAddress, txBlockNumber, txTimestamp, completedAt, ...rest } = r;
-    return {
+    return keep({
       ...rest,
       txHash: r.txHash ?? transactionHash,
       chainId,
@@ -224,7 +221,7 @@ export const PaymentReceiptSchema = z
       settledAmountUsd: r.settledAmountUsd,
       token: r.settledToken ? finishToken(r.settledToken, chainId) : null,
       timestamp: txTimestamp ?? completedAt,
-    };
+    });
   });
 
 export const PaymentSchema = z
@@ -248,13 +245,15 @@ export const PaymentSchema = z
     depositAddress,
     createdAt: z.string(),
   })
-  .transform((p): Payment => ({
-    ...p,
-    type: p.type ?? "payment",
-    currency: p.currency ?? "USD",
-    // The older shape has one address on the payment; it is every quote's address then.
-    quotes: (p.quotes ?? []).map((q) => finishQuote(q, p.id, p.depositAddress)),
-  }));
+  .transform((p) =>
+    keep({
+      ...p,
+      type: p.type ?? "payment",
+      currency: p.currency ?? "USD",
+      // The older shape has one address on the payment; it is every quote's address then.
+      quotes: (p.quotes ?? []).map((q) => finishQuote(q, p.id, p.depositAddress)),
+    }),
+  );
 
 export const CreatedPaymentSchema = z
   .looseObject({
@@ -263,7 +262,7 @@ export const CreatedPaymentSchema = z
     secret: z.string(),
     paymentId: z.string().optional(),
   })
-  .transform((c): CreatedPayment => ({
+  .transform((c) => ({
     paymentId: c.paymentId ?? c.payment.id,
     paymentUrl: c.paymentUrl,
     secret: c.secret,
@@ -272,7 +271,7 @@ export const CreatedPaymentSchema = z
 
 export const PaymentStatusSchema = z
   .looseObject({ id: z.string(), status: paymentStatus })
-  .transform((s): PaymentStatusResult => ({ id: s.id, status: s.status }));
+  .transform((s) => ({ id: s.id, status: s.status }));
 
 // ---- pages ----
 
@@ -310,10 +309,10 @@ export function pageSchema<T>(item: z.ZodType<T>): z.ZodType<Page<T>> {
 
 export const WithdrawalReceiptSchema = z
   .looseObject({ ...receiptCommon, withdrawalId: optStr })
-  .transform((r): WithdrawalReceipt => {
+  .transform((r) => {
     const chainId = r.settledChain?.chainId ?? r.chainId ?? r.settledToken?.chain?.chainId ?? null;
     const { txSenderAddress, txBlockNumber, txTimestamp, ...rest } = r;
-    return {
+    return keep({
       ...rest,
       txHash: r.txHash,
       chainId,
@@ -323,7 +322,7 @@ export const WithdrawalReceiptSchema = z
       settledAmountUsd: r.settledAmountUsd,
       token: r.settledToken ? finishToken(r.settledToken, chainId) : null,
       timestamp: txTimestamp,
-    };
+    });
   });
 
 export const WithdrawalSchema = z
@@ -342,14 +341,16 @@ export const WithdrawalSchema = z
     createdAt: z.string(),
     updatedAt: optStr,
   })
-  .transform((w): Withdrawal => ({
-    ...w,
-    currency: w.currency ?? "USD",
-    customMetadata:
-      w.customMetadata === null || typeof w.customMetadata === "string"
-        ? w.customMetadata
-        : JSON.stringify(w.customMetadata),
-  }));
+  .transform((w) =>
+    keep({
+      ...w,
+      currency: w.currency ?? "USD",
+      customMetadata:
+        w.customMetadata === null || typeof w.customMetadata === "string"
+          ? w.customMetadata
+          : JSON.stringify(w.customMetadata),
+    }),
+  );
 
 export const WithdrawalConfigSchema = z
   .looseObject({
@@ -357,7 +358,7 @@ export const WithdrawalConfigSchema = z
     supported: nullable(z.array(TokenSchema)),
     limits: z.looseObject({ minAmountInCents: num, maxAmountInCents: num }),
   })
-  .transform((c): WithdrawalConfig => ({
+  .transform((c) => ({
     backendWallet: c.backendWallet,
     supported: c.supported ?? [],
     limits: { minAmountInCents: c.limits.minAmountInCents, maxAmountInCents: c.limits.maxAmountInCents },
@@ -370,7 +371,7 @@ const WalletBalanceItemSchema = z
     amountRaw: nullable(rawAmount),
     amountFormatted: nullable(decimal),
   })
-  .transform((b, ctx): WalletBalance => {
+  .transform((b, ctx) => {
     const chainId = b.chainId ?? b.token.chain?.chainId ?? b.token.chainId ?? null;
     const token = finishToken(b.token, chainId);
     if (!chainId || !token) {
@@ -386,9 +387,23 @@ export const WalletBalancesSchema = z
     z.object({ balances: z.array(WalletBalanceItemSchema) }).transform((r) => r.balances),
     z.array(WalletBalanceItemSchema),
   ])
-  .transform((b): WalletBalance[] => b);
+  .transform((b) => b);
 
 export const PaymentPageSchema = pageSchema(PaymentSchema);
 export const WithdrawalPageSchema = pageSchema(WithdrawalSchema);
 export const ChainPageSchema = pageSchema(ChainSchema);
 export const TokenPageSchema = pageSchema(TokenSchema);
+
+// ---- the internal shapes, inferred from the schemas that produce them ----
+
+export type Chain = z.output<typeof ChainSchema>;
+export type Token = z.output<typeof TokenSchema>;
+export type Quote = ReturnType<typeof finishQuote>;
+export type PaymentReceipt = z.output<typeof PaymentReceiptSchema>;
+export type Payment = z.output<typeof PaymentSchema>;
+export type CreatedPayment = z.output<typeof CreatedPaymentSchema>;
+export type PaymentStatusResult = z.output<typeof PaymentStatusSchema>;
+export type WithdrawalReceipt = z.output<typeof WithdrawalReceiptSchema>;
+export type Withdrawal = z.output<typeof WithdrawalSchema>;
+export type WithdrawalConfig = z.output<typeof WithdrawalConfigSchema>;
+export type WalletBalance = z.output<typeof WalletBalanceItemSchema>;

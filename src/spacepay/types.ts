@@ -2,7 +2,25 @@
 // sources disagree" in docs/SPACEPAY-API.md), and the client surface the MCP tools are written against.
 // Chain ids are always CAIP-2 strings here; token amounts are decimal strings; fiat is integer cents.
 
-import type { WirePaymentStatus, WirePaymentType, WireQuoteStatus, WireWithdrawalStatus } from "./wire.js";
+import type {
+  WirePage,
+  WirePagination,
+  WirePaymentStatus,
+  WirePaymentType,
+  WireQuoteStatus,
+  WireWithdrawalStatus,
+} from "./wire.js";
+import type {
+  Chain,
+  CreatedPayment,
+  Payment,
+  PaymentStatusResult,
+  Quote,
+  Token,
+  WalletBalance,
+  Withdrawal,
+  WithdrawalConfig,
+} from "./schemas.js";
 
 // The same vocabularies as on the wire (read case-insensitively by ./schemas.ts).
 export type PaymentStatus = WirePaymentStatus;
@@ -10,156 +28,11 @@ export type QuoteStatus = WireQuoteStatus;
 export type WithdrawalStatus = WireWithdrawalStatus;
 export type PaymentType = WirePaymentType;
 
-/** Unknown fields from the API are kept (lenient parsing), typed as unknown. */
-export type Passthrough = { [extra: string]: unknown };
-
-export interface Chain extends Passthrough {
-  /** CAIP-2, e.g. "eip155:84532". */
-  chainId: string;
-  name: string;
-  nativeSymbol: string;
-  nativeDecimals: number;
-  isEnabled: boolean;
-  isTestnet: boolean;
-}
-
-export interface Token extends Passthrough {
-  id: string;
-  symbol: string;
-  /** Lowercase; "native" tokens may carry 0x000…0 or 0xeee…e (see isNativeContract). */
-  contractAddress: string;
-  decimals: number;
-  chain: Chain;
-  type?: string;
-  assetType?: string;
-  status?: string;
-  tokenPriceUsd: number | null;
-}
-
-export interface Quote extends Passthrough {
-  id: string;
-  paymentId: string;
-  token: Token;
-  /** CAIP-2. */
-  chainId: string;
-  /** The address the customer pays to for this quote (per-quote in OpenAPI, top-level in older docs). */
-  depositAddress: string | null;
-  /** Token smallest units, decimal string. */
-  expectedAmountAsset: string;
-  /** Decimal string (the API sends a number or a string). */
-  rateUsdAsset: string;
-  amountDueCents: number | null;
-  expiresAt: string;
-  status: QuoteStatus;
-  createdAt: string;
-}
-
-/** Both receipt shapes (OpenAPI PaymentReceiptDto and the older doc example) read into one. */
-export interface PaymentReceipt extends Passthrough {
-  txHash: string | null;
-  /** CAIP-2 or null when the receipt does not say. */
-  chainId: string | null;
-  senderAddress: string | null;
-  blockNumber: number | null;
-  confirmations: number | null;
-  /** Token smallest units, decimal string. */
-  settledAmountAsset: string | null;
-  /** Dollars as the API sends them, e.g. "100.00". */
-  settledAmountUsd: string | null;
-  token: Token | null;
-  timestamp: string | null;
-}
-
-export interface Payment extends Passthrough {
-  id: string;
-  merchantId: string | null;
-  merchantShortName: string | null;
-  type: PaymentType;
-  amountInCents: number | null;
-  amountDueCents: number | null;
-  convenienceFeeCents: number | null;
-  merchantFeeCents: number | null;
-  swapFeeCents: number | null;
-  /** Present on secret-key routes only. */
-  amountMerchantNetCents: number | null;
-  currency: string;
-  status: PaymentStatus;
-  quotes: Quote[];
-  receipt: PaymentReceipt | null;
-  orderId: string | null;
-  redirectUrl: string | null;
-  /** Top-level deposit address when the API sends one (older shape), else null. */
-  depositAddress: string | null;
-  createdAt: string;
-}
-
-export interface CreatedPayment {
-  paymentId: string;
-  paymentUrl: string;
-  /** The payment secret. Never shown to a model, never logged. */
-  secret: string;
-  payment: Payment;
-}
-
-export interface PaymentStatusResult {
-  id: string;
-  status: PaymentStatus;
-}
-
-export interface Pagination {
-  total: number;
-  limit: number;
-  offset: number;
-  hasMore: boolean;
-  totalPages: number;
-  currentPage: number;
-}
-
-export interface Page<T> {
-  data: T[];
-  pagination: Pagination;
-}
-
-export interface WithdrawalReceipt extends Passthrough {
-  txHash: string | null;
-  chainId: string | null;
-  senderAddress: string | null;
-  blockNumber: number | null;
-  settledAmountAsset: string | null;
-  settledAmountUsd: string | null;
-  token: Token | null;
-  timestamp: string | null;
-}
-
-export interface Withdrawal extends Passthrough {
-  id: string;
-  merchantId: string | null;
-  amountInCents: number;
-  /** CAIP-2. */
-  chainId: string;
-  recipientAddress: string;
-  status: WithdrawalStatus;
-  currency: string;
-  orderId: string | null;
-  customMetadata: string | null;
-  errorMessage: string | null;
-  receipt: WithdrawalReceipt | null;
-  createdAt: string;
-  updatedAt: string | null;
-}
-
-export interface WithdrawalConfig {
-  backendWallet: string;
-  supported: Token[];
-  limits: { minAmountInCents: number; maxAmountInCents: number };
-}
-
-export interface WalletBalance {
-  chainId: string;
-  token: Token;
-  amountRaw: string | null;
-  amountFormatted: string | null;
-}
+// Each entity is defined once, by the schema that reads it (./schemas.ts); pages always arrive
+// complete (the schema derives missing pagination fields), so they are the wire's own shape.
+export type * from "./schemas.js";
+export type Pagination = WirePagination;
+export type Page<T> = WirePage<T>;
 
 // ---- Requests (the client's inputs; it converts them to the wire shapes of ./wire.ts) ----
 

@@ -3,6 +3,9 @@ import { z } from "zod";
 import { registerSecret } from "../../log.js";
 import { ToolInputError } from "../errors.js";
 import type { ToolContext } from "../tool.js";
+import type { PaymentView, QuoteView, WithdrawalView } from "../render.js";
+import { MODES } from "../../domain.js";
+import { PAYMENT_TYPES } from "../../spacepay/wire.js";
 
 // ---- Arguments ----
 
@@ -83,7 +86,7 @@ export async function paymentSecretFor(
 
 // ---- Output pieces ----
 
-export const modeOut = z.enum(["test", "live", "demo"]);
+export const modeOut = z.enum(MODES);
 
 export const quoteOut = z.object({
   id: z.string(),
@@ -108,7 +111,7 @@ const receiptOut = z
 
 export const paymentOut = z.object({
   id: z.string(),
-  type: z.enum(["payment", "deposit"]),
+  type: z.enum(PAYMENT_TYPES),
   status: z.string(),
   statusMeaning: z.string(),
   amountInCents: z.number().nullable(),
@@ -136,6 +139,22 @@ export const withdrawalOut = z.object({
   createdAt: z.string(),
   receipt: receiptOut,
 });
+
+// Each view is defined once, by its function in ../render.ts; these checks fail the build when an
+// advertised output shape above stops having exactly the view's fields, or stops accepting them.
+type Matches<View, Out> = View extends Out
+  ? keyof View extends keyof Out
+    ? keyof Out extends keyof View
+      ? true
+      : false
+    : false
+  : false;
+type Holds<T extends true> = T;
+export type OutputShapesMatchViews = [
+  Holds<Matches<QuoteView, z.input<typeof quoteOut>>>,
+  Holds<Matches<PaymentView, z.input<typeof paymentOut>>>,
+  Holds<Matches<WithdrawalView, z.input<typeof withdrawalOut>>>,
+];
 
 // get_payment and get_withdrawal declare the full shapes; other tools refer to them by name, so the
 // shapes are not repeated in every tools/list.
