@@ -162,7 +162,8 @@ describe("the built server: spacepay-mcp --http", () => {
   it("without a token, says on stderr that money-moving tools are disabled and why, and lists none", async () => {
     const server = await start();
     expect(server.stderr()).toContain(
-      "tools not offered (create_payment, create_deposit, create_withdrawal): served over HTTP without SPACEPAY_MCP_HTTP_TOKEN",
+      // Every tool not annotated read-only, create_quote included (it replaces the token's active quote).
+      "tools not offered (create_payment, create_deposit, create_quote, create_withdrawal): served over HTTP without SPACEPAY_MCP_HTTP_TOKEN",
     );
     expect(server.stderr()).toMatch(/set SPACEPAY_MCP_HTTP_TOKEN/);
     const client = await connect(server.url);
