@@ -53,7 +53,7 @@ const guardOutputShape = {
 // that the field's description already gives. The zod schemas keep them all for validation.
 const ADVERTISED_NOISE = new Set(["$schema", "minLength", "maxLength", "pattern", "propertyNames"]);
 
-function lean(node: unknown, io: "input" | "output"): unknown {
+function lean(node: unknown, io: "input" | "output", top = false): unknown {
   if (Array.isArray(node)) return node.map((n) => lean(n, io));
   if (node === null || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
@@ -69,14 +69,16 @@ function lean(node: unknown, io: "input" | "output"): unknown {
     }
     // Output shapes are for validation by clients, which treat every listed field as present anyway.
     if (io === "output" && k === "required") continue;
-    if (k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
+    // Nested empty shapes say nothing, but a tool's own schema keeps `properties: {}`: some clients and
+    // validators expect it on every tool, even one without arguments.
+    if (!top && k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
     out[k] = lean(v, io);
   }
   return out;
 }
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Tool["inputSchema"] {
-  return lean(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as Tool["inputSchema"];
+  return lean(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io, true) as Tool["inputSchema"];
 }
 
 interface Prepared {
