@@ -11,6 +11,7 @@ import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { instructions } from "./instructions.js";
+import { validateInitialize } from "./initialize.js";
 import type { AnyTool, SecretStore, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
@@ -67,6 +68,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   );
   const server = mcp.server;
+  validateInitialize(server);
 
   registerTools({
     server,

@@ -49,6 +49,20 @@ describe("resources", () => {
     expect(done.completion.values).toContain(first.id);
   });
 
+  it("answers resource-not-found (-32002) for a payment or withdrawal SpacePay does not know", async () => {
+    for (const uri of [
+      "spacepay://payments/5a1e5a1e-0000-4000-8000-00000000dead",
+      "spacepay://withdrawals/5a1e5a1e-0000-4000-8000-00000000dead",
+    ]) {
+      const err = await h.client.readResource({ uri }).then(
+        () => null,
+        (e: unknown) => e as { code?: number; message?: string },
+      );
+      expect(err?.code, uri).toBe(-32002);
+      expect(err?.message, uri).toContain(`Resource not found: ${uri}`);
+    }
+  });
+
   it("reads withdrawals, recent and by id", async () => {
     const created = await h.call("create_withdrawal", {
       amountInCents: 700,
