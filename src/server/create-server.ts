@@ -96,7 +96,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     }),
     auditRecent: deps.auditRecent,
   });
-  registerPrompts(mcp);
+  registerPrompts(mcp, now);
   const subscriptions: Subscriptions | null = deps.stateless
     ? null
     : registerSubscriptions(server, deps.api, deps.subscriptionPollMs ?? 5000);
