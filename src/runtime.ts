@@ -1,8 +1,7 @@
 // Everything a running server needs, built once from the config: the SpacePay client (or, in demo
-// mode, an in-process simulator and a throwaway state directory), durable state, the guard, and a
+// mode, an in-process simulator and its own state directory), durable state, the guard, and a
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.js";
 import { log, logEnabled } from "./log.js";
@@ -15,9 +14,6 @@ import type { SimulatorHandle } from "./simulator/index.js";
 import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
 import type { GuardLike } from "./server/register-tools.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
-
-/** The key the built-in simulator accepts; demo mode uses it. */
-export const DEMO_KEY = "sk_test_simulator";
 
 export interface Runtime {
   config: Config;
@@ -58,20 +54,31 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const cleanups: Array<() => Promise<void> | void> = [];
   let apiUrl = config.apiUrl;
   let secretKey = config.secretKey;
+  let bearerToken = config.bearerToken;
+  let merchantId = config.merchantId;
   let stateDir = config.stateDir;
   let simulator: SimulatorHandle | null = null;
 
   if (config.mode === "demo") {
     // Loaded only here: a real deployment never pays for the simulator's code.
     const { startSimulator } = await import("./simulator/index.js");
-    const sim = await startSimulator({ samplePayments: opts.demoPayments ?? 40, seed: 1 });
+    // Demo state lives in its own subfolder: it survives between runs (a client that starts one process
+    // per call can still round-trip a confirmation token) and never mixes with a real deployment's.
+    stateDir = path.join(config.stateDir, "demo");
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const sim = await startSimulator({
+      samplePayments: opts.demoPayments ?? 40,
+      seed: 1,
+      stateFile: path.join(stateDir, "simulator.json"),
+    });
     cleanups.push(() => sim.close());
     simulator = sim;
     apiUrl = sim.url;
-    secretKey = DEMO_KEY;
-    // Demo budgets and secrets must never mix with a real deployment's state.
-    stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-demo-"));
-    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // The simulator's own credentials, so every tool works in demo mode, get_withdrawal_config included.
+    const creds = sim.control.info();
+    secretKey = creds.secretKey;
+    bearerToken = creds.bearerToken;
+    merchantId = creds.merchantId;
   }
 
   const servers = new Set<SpacePayServer>();
@@ -89,8 +96,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const api = new SpacePayClient({
     baseUrl: apiUrl,
     secretKey,
-    bearerToken: config.bearerToken,
-    merchantId: config.merchantId,
+    bearerToken,
+    merchantId,
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     onRequest,
@@ -152,8 +159,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
     credentials: {
       secretKey: secretKey ? "yes" : "no",
-      bearerToken: config.bearerToken ? "yes" : "no",
-      merchantId: config.merchantId ? "yes" : "no",
+      bearerToken: bearerToken ? "yes" : "no",
+      merchantId: merchantId ? "yes" : "no",
     },
   };
 
