@@ -239,10 +239,12 @@ export const SETTINGS = {
     flag: "state-dir",
     schema: z.string(),
     default: defaultStateDir,
+    // Says what defaultStateDir() does, platform by platform.
     defaultText:
-      "the per-user data dir (XDG_DATA_HOME, ~/Library/Application Support or %APPDATA%)/spacepay-mcp",
+      "$XDG_DATA_HOME/spacepay-mcp, else ~/.local/share/spacepay-mcp; macOS: ~/Library/Application Support/spacepay-mcp; Windows: %APPDATA%\\spacepay-mcp",
     accepted: "a directory path",
-    description: "Where durable state (payment secrets, budgets, audit log) lives.",
+    description:
+      "Where durable state lives: payment secrets, the withdrawal ledger, confirmation tokens (hashed), audit.jsonl. Demo mode uses its demo/ subfolder.",
   }),
   confirm: def<ConfirmMode>({
     env: "SPACEPAY_CONFIRM",
@@ -306,7 +308,7 @@ export const SETTINGS = {
     default: [],
     defaultText: "empty (any address, with confirmation)",
     accepted: "comma-separated EVM addresses, optionally chain-qualified (eip155:8453:0xabc…)",
-    description: "Recipient addresses withdrawals may go to.",
+    description: "Recipient addresses withdrawals may go to; when set, every other address is refused.",
   }),
   allowLiveWithdrawals: def<boolean>({
     env: "SPACEPAY_ALLOW_LIVE_WITHDRAWALS",
@@ -315,7 +317,7 @@ export const SETTINGS = {
     default: false,
     defaultText: "false",
     accepted: "true, false, 1, 0, yes, no",
-    description: "Allow withdrawals with a live key.",
+    description: "With a live key, create_withdrawal is registered only when this is true.",
   }),
   readOnly: def<boolean>({
     env: "SPACEPAY_READ_ONLY",
@@ -324,7 +326,7 @@ export const SETTINGS = {
     default: false,
     defaultText: "false",
     accepted: "true, false, 1, 0, yes, no",
-    description: "Register read-only tools only.",
+    description: "Money-moving tools are not registered at all; wins over every other setting.",
   }),
   tools: def<string[] | null>({
     env: "SPACEPAY_TOOLS",
@@ -333,7 +335,7 @@ export const SETTINGS = {
     default: null,
     defaultText: "all tools",
     accepted: "comma-separated tool names",
-    description: "Register only these tools.",
+    description: "Register only these tools; an unknown name stops startup with the valid names.",
   }),
   excludeTools: def<string[]>({
     env: "SPACEPAY_EXCLUDE_TOOLS",
@@ -615,6 +617,21 @@ export function settingsHelp(): SettingHelp[] {
     accepted: s.accepted,
     description: s.description,
   }));
+}
+
+/** settingsHelp() as the README's markdown table (scripts/sync-readme.mjs writes it; prettier aligns it). */
+export function settingsMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  const code = (name: string | null) => (name ? `\`${name}\`` : "");
+  const rows = settingsHelp().map((h) => {
+    const names = [h.env, h.fileEnv].filter(Boolean).map(code).join(", ");
+    return `| ${names} | ${h.flag ? code(h.flag) : "(env only)"} | ${cell(h.description)} | ${cell(h.accepted)} | ${cell(h.default)} |`;
+  });
+  return [
+    "| variable | flag | meaning | accepted | default |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }
 
 /** settingsHelp() as aligned text lines for --help. */
