@@ -24,8 +24,10 @@ describe("simulator state file", () => {
     const withdrawal = { amountInCents: 500, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT };
     const w1 = (await c1.post(W, withdrawal, { idempotencyKey: "retry-me" })).body as { id: string };
     expect(w1.id).toEqual(expect.any(String));
-    await c1.post("/__simulator/clock/advance", { minutes: 90 });
-    const advanced = first.control.now();
+    // The clock as it stood when advanced; the world is saved just after, so never earlier than this.
+    const advanced = new Date(
+      ((await c1.post("/__simulator/clock/advance", { minutes: 90 })).body as { now: string }).now,
+    );
     await first.close();
 
     const second = await sim({ stateFile: file, samplePayments: 3 });
