@@ -237,7 +237,8 @@ export const SETTINGS = {
   stateDir: def<string>({
     env: "SPACEPAY_STATE_DIR",
     flag: "state-dir",
-    schema: z.string(),
+    // Resolved once, here: a relative path must not change meaning when the working directory does.
+    schema: z.string().transform((s) => path.resolve(s)),
     default: defaultStateDir,
     // Says what defaultStateDir() does, platform by platform.
     defaultText:

@@ -37,6 +37,42 @@ export interface RuntimeOptions {
   subscriptionPollMs?: number;
 }
 
+interface DurableState {
+  store: StateStore;
+  audit: AuditLog;
+  guard: Guard;
+}
+
+async function openState(
+  stateDir: string,
+  config: Config,
+  policy: SafetyPolicy,
+  secretKey: string | null,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<DurableState> {
+  const { createGuard, openAuditLog, openStateStore } = await import("./safety/index.js");
+  const store = await openStateStore(stateDir);
+  let audit: AuditLog;
+  try {
+    audit = openAuditLog(stateDir);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  cleanups.push(
+    () => audit.close(),
+    () => store.close(),
+  );
+  const guard = createGuard({
+    policy,
+    mode: config.mode,
+    store,
+    audit,
+    merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
+  });
+  return { store, audit, guard };
+}
+
 export function safetyPolicy(config: Config): SafetyPolicy {
   return {
     confirm: config.confirm,
@@ -106,30 +142,45 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 
   const policy = safetyPolicy(config);
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
-  let stateReady: Promise<{ store: StateStore; audit: AuditLog; guard: Guard }> | null = null;
-  const state = () =>
-    (stateReady ??= (async () => {
-      const { createGuard, openAuditLog, openStateStore } = await import("./safety/index.js");
-      const store = await openStateStore(stateDir);
-      const audit = openAuditLog(stateDir);
-      cleanups.push(
-        () => audit.close(),
-        () => store.close(),
-      );
-      const guard = createGuard({
-        policy,
-        mode: config.mode,
-        store,
-        audit,
-        merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
-      });
-      return { store, audit, guard };
-    })());
+  // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
+  let stateReady: Promise<DurableState> | null = null;
+  const state = () => {
+    stateReady ??= openState(stateDir, config, policy, secretKey, cleanups);
+    stateReady.catch(() => {
+      stateReady = null;
+    });
+    return stateReady;
+  };
   const secrets: SecretStore = {
-    get: async (id) => (await state()).store.secrets.get(id),
+    get: async (id) => {
+      try {
+        return (await state()).store.secrets.get(id);
+      } catch (err) {
+        // Read tools keep working without durable state; they ask for the paymentSecret instead.
+        log("warn", `payment secrets unavailable: ${(err as Error).message}`);
+        return undefined;
+      }
+    },
     put: async (id, secret) => (await state()).store.secrets.put(id, secret),
   };
-  const guard: GuardLike = { run: async (call) => (await state()).guard.run(call) };
+  const guard: GuardLike = {
+    run: async (call) => {
+      let s: DurableState;
+      try {
+        s = await state();
+      } catch (err) {
+        // Fail closed: without the ledger and the audit log nothing may move.
+        const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
+        log("error", message);
+        return {
+          structured: { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
+          text: message,
+          isError: true,
+        };
+      }
+      return s.guard.run(call);
+    },
+  };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({
