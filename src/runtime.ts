@@ -6,12 +6,13 @@ import path from "node:path";
 import type { Config } from "./config.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
+import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { HTTP_WITHOUT_TOKEN, selectTools } from "./server/select-tools.js";
 import type { SecretStore, ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
+import type { AuditFs, AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
 import type { GuardLike } from "./server/register-tools.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   /** Poll intervals (tests make them short). */
   pollIntervalMs?: number;
   subscriptionPollMs?: number;
+  /** The audit log's write and fsync (tests inject short writes and a full disk). */
+  auditFs?: AuditFs;
 }
 
 interface DurableState {
@@ -43,18 +46,25 @@ interface DurableState {
   guard: Guard;
 }
 
+/** The longest a guarded call can be in flight at SpacePay: every attempt timing out, with backoff between. */
+export function callBoundMs(config: Config): number {
+  return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
+}
+
 async function openState(
   stateDir: string,
   config: Config,
   policy: SafetyPolicy,
   secretKey: string | null,
+  api: SpacePayClient,
   cleanups: Array<() => Promise<void> | void>,
+  opts: RuntimeOptions,
 ): Promise<DurableState> {
-  const { createGuard, openAuditLog, openStateStore } = await import("./safety/index.js");
+  const { createGuard, openAuditLog, openStateStore, reconcileLedger } = await import("./safety/index.js");
   const store = await openStateStore(stateDir);
   let audit: AuditLog;
   try {
-    audit = openAuditLog(stateDir);
+    audit = openAuditLog(stateDir, opts.auditFs);
   } catch (err) {
     store.close();
     throw err;
@@ -70,6 +80,16 @@ async function openState(
     audit,
     merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
   });
+  // Settles withdrawals an earlier run left without an outcome, in the background: until it has,
+  // they keep counting against the cap, which is the safe side. Closing waits for it.
+  const reconciling = reconcileLedger({ store, audit, api, inFlightMs: callBoundMs(config) }).then(
+    (r) => {
+      if (r.done + r.failed + r.unknown)
+        log("info", "reconciled withdrawals left without an outcome", { ...r });
+    },
+    (err: Error) => log("warn", `could not reconcile unsettled withdrawals with SpacePay: ${err.message}`),
+  );
+  cleanups.push(() => reconciling);
   return { store, audit, guard };
 }
 
@@ -145,7 +165,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
   let stateReady: Promise<DurableState> | null = null;
   const state = () => {
-    stateReady ??= openState(stateDir, config, policy, secretKey, cleanups);
+    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
     stateReady.catch(() => {
       stateReady = null;
     });

@@ -19,6 +19,7 @@ import {
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import type { StateStore } from "./store.js";
+import { log } from "../log.js";
 
 export type ElicitAction = "accept" | "decline" | "cancel";
 
@@ -98,6 +99,18 @@ export function classifyFailure(err: unknown): FailureClass {
   if (REJECTED_STATUSES.has(status)) return "not_sent";
   if (status === 429 && e.attempts === 1) return "not_sent";
   return "ambiguous";
+}
+
+/** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
+function settle(what: string, step: () => void): string | null {
+  try {
+    step();
+    return null;
+  } catch (err) {
+    const reason = `could not ${what}: ${errorInfo(err).message}`;
+    log("error", reason);
+    return reason;
+  }
 }
 
 function errorInfo(err: unknown): { class: string; message: string } {
@@ -484,52 +497,109 @@ export function createGuard(deps: GuardDeps): Guard {
       reservationId = reserved.reservationId;
     }
 
-    ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
-    if (reservationId) store.ledger.markSent(reservationId, clock());
+    // The intent is on disk before anything is sent, or nothing is sent (fail closed).
+    try {
+      ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
+      if (reservationId) store.ledger.markSent(reservationId, clock());
+    } catch (err) {
+      return unrecordedIntent(ctx, by, key, reservationId, finishToken, err);
+    }
 
     let out: ExecuteResult;
     try {
       out = await call.execute(key);
     } catch (err) {
       const failure = classify(err);
-      if (failure === "not_sent") {
-        if (reservationId) store.ledger.markFailed(reservationId, clock());
-        finishToken();
-      }
-      // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
-      // repeating the same call resumes with the same key and the API replays instead of paying twice.
-      ctx.record({
-        event: "outcome",
-        outcome: "failed",
-        confirmation: by,
-        idempotencyKey: key,
-        error: errorInfo(err),
-        ambiguous: failure === "ambiguous",
-        requestId: requestIdOf(err),
+      // Bookkeeping that fails here must not hide the API's error, which says what the agent may do.
+      settle("record the failure", () => {
+        if (failure === "not_sent") {
+          if (reservationId) store.ledger.markFailed(reservationId, clock());
+          finishToken();
+        }
+        // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
+        // repeating the same call resumes with the same key and the API replays instead of paying twice.
+        ctx.record({
+          event: "outcome",
+          outcome: "failed",
+          confirmation: by,
+          idempotencyKey: key,
+          error: errorInfo(err),
+          ambiguous: failure === "ambiguous",
+          requestId: requestIdOf(err),
+        });
       });
       throw err;
     }
 
-    if (reservationId) {
-      store.ledger.markDone(reservationId, out.ids.withdrawalId ?? out.ids.id ?? null, clock());
-    }
-    finishToken();
-    ctx.record({
-      event: "outcome",
-      outcome: "done",
-      confirmation: by,
-      idempotencyKey: key,
-      ids: out.ids,
-      requestId: out.requestId,
-      replayed: out.replayed,
-    });
+    // SpacePay succeeded: a bookkeeping failure from here on must never make the agent repeat the call.
+    const unrecorded = [
+      reservationId
+        ? settle("mark the ledger entry done", () =>
+            store.ledger.markDone(reservationId, out.ids.withdrawalId ?? out.ids.id ?? null, clock()),
+          )
+        : null,
+      settle("mark the confirmation used", finishToken),
+      settle("write the audit outcome", () =>
+        ctx.record({
+          event: "outcome",
+          outcome: "done",
+          confirmation: by,
+          idempotencyKey: key,
+          ids: out.ids,
+          requestId: out.requestId,
+          replayed: out.replayed,
+        }),
+      ),
+    ].filter((x): x is string => x !== null);
+    const warning = unrecorded.length
+      ? `Warning: this succeeded at SpacePay, but the server could not record the outcome (${unrecorded.join("; ")}). ` +
+        `Do not repeat the call: it is done. The server settles the record with SpacePay when it next starts.`
+      : null;
     // The tool's own text already says when SpacePay replayed an earlier result.
     return {
       structured: {
         ...out.result.structured,
         confirmation: { by, idempotencyKey: key, replayed: out.replayed },
+        ...(warning ? { warning } : {}),
       },
-      text: out.result.text,
+      text: warning ? `${out.result.text}\n${warning}` : out.result.text,
+    };
+  }
+
+  /**
+   * The intent could not be written (full disk, I/O error, unwritable state): nothing was sent, so
+   * the reservation stops counting and the confirmation is used up, and the agent is told so.
+   */
+  function unrecordedIntent(
+    ctx: CallContext,
+    by: ConfirmedBy,
+    key: string,
+    reservationId: string | undefined,
+    finishToken: () => void,
+    err: unknown,
+  ): GuardResult {
+    settle("release the reservation", () => {
+      if (reservationId) store.ledger.release(reservationId, clock());
+    });
+    settle("mark the confirmation used", finishToken);
+    // Best effort: the same log just failed, but a torn line is better than no trace.
+    settle("write the audit outcome", () =>
+      ctx.record({
+        event: "outcome",
+        outcome: "refused",
+        rule: "audit",
+        confirmation: by,
+        idempotencyKey: key,
+      }),
+    );
+    const message =
+      `Refused: the audit log (${audit.file}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
+      `(${errorInfo(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
+    log("error", message);
+    return {
+      structured: { status: "refused", rule: "audit", configured: null, message },
+      text: message,
+      isError: true,
     };
   }
 

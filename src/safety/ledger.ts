@@ -50,6 +50,9 @@ export interface WithdrawalLedger {
   /** The newest reserved or sent (not yet settled) entry with these arguments, for retries without a token. */
   findUnresolved(argsFingerprint: string): LedgerEntry | undefined;
   findByKey(idempotencyKey: string): LedgerEntry | undefined;
+  findByWithdrawalId(withdrawalId: string): LedgerEntry | undefined;
+  /** Entries still "sent" (no outcome recorded) last touched before `before`, oldest first. */
+  listSent(before: Date): LedgerEntry[];
   /** Recorded just before the request goes out. */
   markSent(reservationId: string, now: Date): void;
   markDone(reservationId: string, withdrawalId: string | null, now: Date): void;
@@ -95,6 +98,12 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
   );
   const byKey = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE idempotency_key = ?");
   const byId = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE id = ?");
+  const byWithdrawalId = db.prepare<[string], Row>(
+    "SELECT * FROM withdrawal_ledger WHERE withdrawal_id = ? LIMIT 1",
+  );
+  const sentBefore = db.prepare<[number], Row>(
+    "SELECT * FROM withdrawal_ledger WHERE status = 'sent' AND updated_at < ? ORDER BY created_at",
+  );
   const unresolved = db.prepare<[string], Row>(
     `SELECT * FROM withdrawal_ledger WHERE args_fingerprint = ? AND status IN ('reserved','sent')
      ORDER BY created_at DESC LIMIT 1`,
@@ -161,6 +170,11 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
       const row = byKey.get(key);
       return row ? toEntry(row) : undefined;
     },
+    findByWithdrawalId: (withdrawalId) => {
+      const row = byWithdrawalId.get(withdrawalId);
+      return row ? toEntry(row) : undefined;
+    },
+    listSent: (before) => sentBefore.all(before.getTime()).map(toEntry),
     markSent: (id, now) => void setSent.run(now.getTime(), id),
     markDone: (id, withdrawalId, now) => void setDone.run(withdrawalId, now.getTime(), id),
     markFailed: (id, now) => void setStatus.run("failed", now.getTime(), id),
