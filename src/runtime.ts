@@ -27,6 +27,11 @@ export interface Runtime {
   disabledTools: Record<string, string>;
   /** A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions). */
   newServer(opts?: { stateless?: boolean }): SpacePayServer;
+  /**
+   * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
+   * are waited for (bounded by one call's longest time) so their outcomes are recorded. close() does it too.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -183,8 +188,31 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
     put: async (id, secret) => (await state()).store.secrets.put(id, secret),
   };
+  let draining: Promise<void> | null = null;
+  const drain = () =>
+    (draining ??= (async () => {
+      // Never opened: nothing can be in flight.
+      const open = stateReady && (await stateReady.catch(() => null));
+      if (!open) return;
+      const boundMs = callBoundMs(config);
+      const pending = open.guard.drain(boundMs);
+      const { waited, unfinished } = await pending;
+      if (!waited.length) return;
+      log("info", `stopping: waited for ${waited.length} money-moving call(s) in flight`, { waited });
+      if (unfinished.length) {
+        log(
+          "warn",
+          `stopping: gave up after ${boundMs} ms on ${unfinished.length} call(s); their ledger entries stay counted`,
+          {
+            unfinished,
+          },
+        );
+      }
+    })());
   const guard: GuardLike = {
     run: async (call) => {
+      // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
+      if (draining) return (await import("./safety/index.js")).stoppingResult();
       let s: DurableState;
       try {
         s = await state();
@@ -263,7 +291,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       };
       return server;
     },
+    drain,
     async close() {
+      await drain();
       for (const s of [...servers]) await s.close();
       for (const c of cleanups.reverse()) await c();
     },

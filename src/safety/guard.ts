@@ -70,6 +70,20 @@ export interface GuardDeps {
 
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
+  /**
+   * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
+   * past confirmation to record their outcomes. Says what it waited for and what did not finish.
+   */
+  drain(timeoutMs: number): Promise<{ waited: string[]; unfinished: string[] }>;
+}
+
+/** The answer to a money call that arrives while the server is stopping. */
+export function stoppingResult(): GuardResult {
+  return refusalResult({
+    rule: "shutdown",
+    configured: null,
+    message: "Refused: the server is shutting down. Nothing was sent; call again once it is back.",
+  });
 }
 
 /**
@@ -150,8 +164,12 @@ export function createGuard(deps: GuardDeps): Guard {
   // Tokens being processed by a call in this process; a second concurrent presentation is refused
   // rather than racing the first (across processes, the shared idempotency key covers it).
   const running = new Set<string>();
+  // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
+  const inFlight = new Map<Promise<unknown>, string>();
+  let stopping = false;
 
   async function run(call: GuardedCall): Promise<GuardResult> {
+    if (stopping) return stoppingResult();
     const ctx = new CallContext(call);
 
     const refusal = checkPolicy(call.summary, policy, mode) ?? ctx.rollingPreCheck();
@@ -160,11 +178,27 @@ export function createGuard(deps: GuardDeps): Guard {
     const confirmation = await confirm(ctx);
     if (!confirmation.ok) return confirmation.result;
     const token = confirmation.token;
+    const proceeding = proceed(ctx, confirmation.by, token);
+    inFlight.set(proceeding, describeAction(call.summary, mode));
     try {
-      return await proceed(ctx, confirmation.by, token);
+      return await proceeding;
     } finally {
+      inFlight.delete(proceeding);
       if (token) running.delete(token.hash);
     }
+  }
+
+  async function drain(timeoutMs: number): Promise<{ waited: string[]; unfinished: string[] }> {
+    stopping = true;
+    const waited = [...inFlight.values()];
+    if (!waited.length) return { waited, unfinished: [] };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(inFlight.keys()),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return { waited, unfinished: [...inFlight.values()] };
   }
 
   /** Per-call values and audit helpers, computed once. */
@@ -448,6 +482,18 @@ export function createGuard(deps: GuardDeps): Guard {
       if (token) store.tokens.finish(token.hash, clock());
     };
 
+    // Confirmed while a graceful stop began: nothing is sent after the stop has started.
+    if (stopping) {
+      finishToken();
+      ctx.record({
+        event: "outcome",
+        outcome: "refused",
+        rule: "shutdown",
+        confirmation: by,
+        idempotencyKey: null,
+      });
+      return stoppingResult();
+    }
     // Again just before the call: confirmation can take minutes, and the rules are cheap.
     const refusal = checkPolicy(call.summary, policy, mode);
     if (refusal) {
@@ -603,7 +649,7 @@ export function createGuard(deps: GuardDeps): Guard {
     };
   }
 
-  return { run };
+  return { run, drain };
 }
 
 function describeKind(summary: MoneySummary): string {
