@@ -20,6 +20,7 @@ import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import type { StateStore } from "./store.js";
 import { log } from "../log.js";
+import { failureOf } from "../spacepay/failure.js";
 
 export type ElicitAction = "accept" | "decline" | "cancel";
 
@@ -54,8 +55,7 @@ export interface GuardResult {
   isError?: boolean;
 }
 
-/** Whether a failed call may have reached the API (and so may have moved money). */
-export type FailureClass = "not_sent" | "ambiguous";
+export type { FailureClass } from "../spacepay/errors.js";
 
 export interface GuardDeps {
   policy: SafetyPolicy;
@@ -65,7 +65,6 @@ export interface GuardDeps {
   /** See fingerprintMerchantKey; part of every derived payment key. */
   merchantKeyFingerprint: string;
   now?: () => Date;
-  classifyFailure?: (err: unknown) => FailureClass;
 }
 
 export interface Guard {
@@ -92,28 +91,6 @@ export function stoppingResult(): GuardResult {
  * approved exactly these arguments, and resuming reuses the key the API may already have.
  */
 export const RESUME_WINDOW_MS = DAY_MS;
-
-// Statuses that mean "the API rejected this request as sent": every retry carried the same body
-// and credentials, so no earlier attempt can have succeeded either.
-const REJECTED_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
-
-/**
- * Default classification, conservative on purpose: a timeout, reset, 5xx, 408 or 409 (same key
- * still in progress) may mean the withdrawal happened, so it keeps counting and keeps its key.
- * A 429 is a clean rejection only when no earlier attempt was made (an earlier one may have timed out after being processed).
- */
-export function classifyFailure(err: unknown): FailureClass {
-  if (err === null || typeof err !== "object") return "ambiguous";
-  const e = err as { name?: unknown; status?: unknown; statusCode?: unknown; attempts?: unknown };
-  // Raised before any request is built: by the client (credentials) or a tool's own argument checks.
-  if (e.name === "MissingCredentialError" || e.name === "ToolInputError") return "not_sent";
-  const status =
-    typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : null;
-  if (status === null) return "ambiguous";
-  if (REJECTED_STATUSES.has(status)) return "not_sent";
-  if (status === 429 && e.attempts === 1) return "not_sent";
-  return "ambiguous";
-}
 
 /** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
 function settle(what: string, step: () => void): string | null {
@@ -160,7 +137,6 @@ type Confirmation =
 export function createGuard(deps: GuardDeps): Guard {
   const { policy, mode, store, audit } = deps;
   const clock = deps.now ?? (() => new Date());
-  const classify = deps.classifyFailure ?? classifyFailure;
   // Tokens being processed by a call in this process; a second concurrent presentation is refused
   // rather than racing the first (across processes, the shared idempotency key covers it).
   const running = new Set<string>();
@@ -555,7 +531,8 @@ export function createGuard(deps: GuardDeps): Guard {
     try {
       out = await call.execute(key);
     } catch (err) {
-      const failure = classify(err);
+      // Decided by the request pipeline from every attempt (src/spacepay/failure.ts), not here.
+      const failure = failureOf(err);
       // Bookkeeping that fails here must not hide the API's error, which says what the agent may do.
       settle("record the failure", () => {
         if (failure === "not_sent") {

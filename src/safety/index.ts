@@ -1,6 +1,6 @@
 // The money-moving safety layer: policy, confirmation, idempotency, durable state and audit, behind
 // one guard the MCP server wraps around money-moving tools.
-export { createGuard, classifyFailure, stoppingResult, RESUME_WINDOW_MS } from "./guard.js";
+export { createGuard, stoppingResult, RESUME_WINDOW_MS } from "./guard.js";
 export type {
   ElicitAction,
   ElicitFn,

@@ -42,7 +42,8 @@ export type ReserveResult =
 export interface WithdrawalLedger {
   /**
    * Atomically (BEGIN IMMEDIATE) checks the rolling window and records a reservation. Idempotent
-   * per key: a key whose entry still counts is resumed without counting it twice.
+   * per key: a key whose entry still counts is resumed without counting it twice; one older than the
+   * window is checked against the cap again and counted from now.
    */
   reserve(req: ReserveRequest): ReserveResult;
   /** Cents counted in the window ending at `now`, optionally leaving out one idempotency key. */
@@ -119,6 +120,9 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
     `UPDATE withdrawal_ledger SET status = 'reserved', created_at = @now, updated_at = @now,
        amount_cents = @amountCents, withdrawal_id = NULL WHERE id = @id`,
   );
+  const recount = db.prepare(
+    "UPDATE withdrawal_ledger SET created_at = @now, updated_at = @now WHERE id = @id",
+  );
   const setStatus = db.prepare<[LedgerStatus, number, string]>(
     "UPDATE withdrawal_ledger SET status = ?, updated_at = ? WHERE id = ?",
   );
@@ -138,12 +142,19 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
     if (existing && existing.args_fingerprint !== req.argsFingerprint) {
       return { ok: false, reason: "key_conflict", existing: toEntry(existing) };
     }
-    if (existing && ["reserved", "sent", "done"].includes(existing.status)) {
+    const counted = existing && ["reserved", "sent", "done"].includes(existing.status);
+    const windowStart = req.now.getTime() - req.windowMs;
+    if (counted && existing.created_at > windowStart) {
       return { ok: true, reservationId: existing.id, resumed: true };
     }
     const used = usedCents(req.now, req.windowMs);
     if (used + req.amountCents > req.capCents) {
       return { ok: false, reason: "cap", usedCents: used, capCents: req.capCents };
+    }
+    if (counted) {
+      // Resumed after the window no longer counts it: counted afresh, from now, status kept (it may be done).
+      recount.run({ id: existing.id, now: req.now.getTime() });
+      return { ok: true, reservationId: existing.id, resumed: true };
     }
     const params = {
       id: existing?.id ?? randomUUID(),

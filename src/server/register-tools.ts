@@ -11,9 +11,9 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AnyTool, ToolContext, ToolResult } from "./tool.js";
-import { errorResult, toErrorResult } from "./errors.js";
+import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
-import { classifyFailure } from "../safety/guard.js";
+import { failureOf } from "../spacepay/failure.js";
 
 /** What the money-moving guard needs from a call; see src/safety/guard.ts. */
 export interface GuardLike {
@@ -27,7 +27,7 @@ export interface GuardLike {
       req: { message: string; requestedSchema: Record<string, unknown> },
       opts: { timeoutMs: number; signal: AbortSignal },
     ) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
-    execute: (idempotencyKey: string | undefined) => Promise<{
+    execute: (idempotencyKey: string) => Promise<{
       result: ToolResult<Record<string, unknown>>;
       ids: Record<string, string>;
       requestId: string | null;
@@ -180,6 +180,8 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
       },
     };
     const started = Date.now();
+    // Whether the guard let the call through to SpacePay: before that, nothing can have been sent.
+    let executed = false;
     try {
       let out: { structured: Record<string, unknown>; text: string; isError?: boolean };
       if (tool.movesMoney && guard) {
@@ -191,6 +193,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
           signal: extra.signal,
           elicit: canElicit() ? elicit : undefined,
           execute: async (idempotencyKey) => {
+            executed = true;
             const result = await tool.handler(args, { ...ctx, idempotencyKey });
             return {
               result,
@@ -219,11 +222,11 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
     } catch (err) {
       if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
       const result = toErrorResult(tool.name, err);
-      if (tool.movesMoney && classifyFailure(err) === "ambiguous") {
-        // The request may have reached SpacePay: say so, and how to finish it without a duplicate.
+      if (tool.movesMoney && guard) {
+        // The guard read the same answer (failureOf) to keep or release the reservation and key.
         result.content.push({
           type: "text",
-          text: "It may have gone through. Repeat the same call unchanged (same arguments, and the same confirmationToken if you used one): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.",
+          text: moneyFailureNote(executed ? failureOf(err) : "not_called", err),
         });
       }
       return result;

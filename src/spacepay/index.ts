@@ -1,6 +1,7 @@
 // The SpacePay client package: the client, its errors, and the chain and money helpers.
 export { SpacePayClient, createClientFromConfig, type SpacePayClientOptions } from "./client.js";
 export * from "./errors.js";
+export { classifyAttempts, failureOf, mayHaveBeenProcessed } from "./failure.js";
 export * from "./chains.js";
 export * from "./money.js";
 export {

@@ -1,8 +1,12 @@
 // Argument and output schema pieces shared by several tools, and the payment-secret lookup.
 import { z } from "zod";
 import { registerSecret } from "../../log.js";
+import { toCaip2 } from "../../spacepay/chains.js";
 import { ToolInputError } from "../errors.js";
 import type { ToolContext } from "../tool.js";
+
+// Arguments that need converting are converted here, by the schema, once: the guard's summary, the
+// handler and the client all receive the same clean value (and a bad one is refused before the guard).
 
 // ---- Arguments ----
 
@@ -18,10 +22,34 @@ export const redirectUrlArg = z
   .optional()
   .describe("Where the customer lands after paying");
 
+/** Metadata as the API takes it: a JSON string of at most 2048 characters (objects are serialised). */
 export const customMetadataArg = z
   .union([z.record(z.string(), z.unknown()), z.string()])
   .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || typeof value === "string") return checkMetadataLength(value, ctx);
+    let s: string;
+    try {
+      s = JSON.stringify(value);
+    } catch {
+      // A cycle cannot arrive as JSON; absurd nesting overflows the stack. Either way nothing is sent.
+      ctx.addIssue({ code: "custom", message: "cannot be serialised as JSON (nested too deeply)" });
+      return z.NEVER;
+    }
+    return checkMetadataLength(s, ctx);
+  })
   .describe("Metadata: object or JSON string, ≤2048 chars serialised");
+
+function checkMetadataLength(s: string | undefined, ctx: z.RefinementCtx): string | undefined {
+  if (s !== undefined && s.length > 2048) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be at most 2048 characters once serialised (got ${s.length})`,
+    });
+    return z.NEVER;
+  }
+  return s;
+}
 
 export const idempotencyKeyArg = z
   .string()
@@ -36,9 +64,18 @@ export const confirmationTokenArg = z
   .optional()
   .describe("From confirmation_required, once the user approved");
 
+/** A chain reference, converted to CAIP-2 (an unknown name is refused naming the field). */
 export const chainArg = z
   .union([z.string().min(1).max(64), z.number().int().positive()])
-  .describe("CAIP-2 (eip155:84532), numeric id or name (base-sepolia)");
+  .describe("CAIP-2 (eip155:84532), numeric id or name (base-sepolia)")
+  .transform((ref, ctx) => {
+    try {
+      return toCaip2(ref);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
 
 export const paymentSecretArg = z
   .string()
@@ -49,19 +86,6 @@ export const paymentSecretArg = z
 
 export const limitArg = z.number().int().min(1).max(100).default(20).describe("Page size, 1–100");
 export const offsetArg = z.number().int().min(0).default(0).describe("Items to skip");
-
-/** Serialises customMetadata for the API (a JSON string) and enforces the 2048-char bound. */
-export function metadataString(value: string | Record<string, unknown> | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const s = typeof value === "string" ? value : JSON.stringify(value);
-  if (s.length > 2048) {
-    throw new ToolInputError(
-      "customMetadata",
-      `must be at most 2048 characters once serialised (got ${s.length})`,
-    );
-  }
-  return s;
-}
 
 /** The payment secret for `paymentId`: the one this server kept, or the caller's. */
 export async function paymentSecretFor(

@@ -8,11 +8,9 @@ import {
   confirmationTokenArg,
   customMetadataArg,
   idempotencyKeyArg,
-  metadataString,
   modeOut,
   withdrawalRef,
 } from "./common.js";
-import { caip2Arg } from "./create-quote.js";
 
 export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -46,7 +44,7 @@ export const createWithdrawal = defineTool({
       amountInCents: a.amountInCents,
       currency: "USD",
       orderId: a.orderId,
-      chainId: caip2Arg("chainId", a.chainId),
+      chainId: a.chainId,
       recipientAddress: a.recipientAddress,
     }),
   },
@@ -54,13 +52,14 @@ export const createWithdrawal = defineTool({
     const res = await ctx.api.createWithdrawal(
       {
         amountInCents: args.amountInCents,
-        chainId: caip2Arg("chainId", args.chainId),
+        chainId: args.chainId,
         recipientAddress: args.recipientAddress,
         orderId: args.orderId,
-        customMetadata: metadataString(args.customMetadata),
+        customMetadata: args.customMetadata,
         currency: "USD",
       },
-      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey ?? args.idempotencyKey },
+      // The guard's key: the only one (it already took the caller's idempotencyKey into account).
+      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey },
     );
     const view = withdrawalView(res.data);
     const headline = res.meta.replayed

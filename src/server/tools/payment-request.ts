@@ -9,7 +9,6 @@ import {
   currencyArg,
   customMetadataArg,
   idempotencyKeyArg,
-  metadataString,
   modeOut,
   orderIdArg,
   paymentRef,
@@ -40,8 +39,8 @@ interface PaymentRequestArgs {
   currency: "USD";
   customerRefId?: string;
   redirectUrl?: string;
-  customMetadata?: string | Record<string, unknown>;
-  idempotencyKey?: string;
+  /** Already serialised by the schema (see customMetadataArg). */
+  customMetadata?: string;
 }
 
 /** Removes the payment secret from a payment URL, should SpacePay ever embed it there. */
@@ -78,9 +77,10 @@ export async function createPaymentRequest(
       orderId: args.orderId,
       customerRefId: args.customerRefId,
       redirectUrl: args.redirectUrl,
-      customMetadata: metadataString(args.customMetadata),
+      customMetadata: args.customMetadata,
     },
-    { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey ?? args.idempotencyKey },
+    // The guard's key: the only one (it already took the caller's idempotencyKey into account).
+    { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey },
   );
   const { paymentId, secret } = res.data;
   registerSecret(secret);
