@@ -151,7 +151,9 @@ describe("a create's attempt history", () => {
   });
 
   it("a 409 for a key used with another body rejects this request: not sent", async () => {
-    const lb = await loopback(json(409, { error: { code: "idempotency_key_reused", message: "other body" } }));
+    const lb = await loopback(
+      json(409, { error: { code: "idempotency_key_reused", message: "other body" } }),
+    );
     const err = await failed(clientFor(lb.url, 2).createWithdrawal(WITHDRAWAL, { idempotencyKey: "k5" }));
     expect(failureOf(err)).toBe("not_sent");
   });
