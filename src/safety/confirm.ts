@@ -68,9 +68,10 @@ export function diffArgs(confirmedJson: string, presented: Record<string, unknow
     .map((name) => ({ name, confirmed: confirmed[name], presented: now[name] }));
 }
 
-export function describeChanges(changes: readonly ArgChange[]): string {
+/** `was` names the earlier side: "confirmed" for a token, "first" for an invoice made before. */
+export function describeChanges(changes: readonly ArgChange[], was = "confirmed"): string {
   return changes
-    .map((c) => `${c.name} (confirmed ${showValue(c.confirmed)}, now ${showValue(c.presented)})`)
+    .map((c) => `${c.name} (${was} ${showValue(c.confirmed)}, now ${showValue(c.presented)})`)
     .join("; ");
 }
 

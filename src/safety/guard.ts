@@ -20,6 +20,7 @@ import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import type { StateStore } from "./store.js";
 import { log } from "../log.js";
+import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
 
 export type ElicitAction = "accept" | "decline" | "cancel";
@@ -551,6 +552,7 @@ export function createGuard(deps: GuardDeps): Guard {
           requestId: requestIdOf(err),
         });
       });
+      if (!ctx.isWithdrawal && err instanceof IdempotencyKeyReusedError) return invoiceConflict(ctx, key);
       throw err;
     }
 
@@ -626,8 +628,47 @@ export function createGuard(deps: GuardDeps): Guard {
     };
   }
 
+  /**
+   * SpacePay refused a payment whose derived key (same order, amount, currency, type) it saw before
+   * with another body: say which arguments differ from the first (from the audit log, when this
+   * server made it) and the two ways on.
+   */
+  function invoiceConflict(ctx: CallContext, key: string): GuardResult {
+    const { call } = ctx;
+    const first = audit
+      .readRecent(INVOICE_LOOKBACK)
+      .find((e) => e.event === "intent" && e.tool === call.tool && e.idempotencyKey === key);
+    const original = first?.args.arguments;
+    const changes =
+      original && typeof original === "object"
+        ? diffArgs(JSON.stringify(original), call.args).filter((c) => c.name !== "idempotencyKey")
+        : [];
+    const orderId = call.summary.orderId ?? "";
+    const what = changes.length
+      ? `other arguments: ${describeChanges(changes, "first")}`
+      : "other customMetadata, redirectUrl or customerRefId";
+    const message =
+      `Refused by SpacePay: this ${describeKind(call.summary)} (orderId ${JSON.stringify(orderId)}, same amount) was already created with ${what}. ` +
+      `Nothing new was created.\nNext step: for a new one, call ${call.tool} again with a new orderId; ` +
+      `to fetch the first, use list_payments with search ${JSON.stringify(orderId)}.`;
+    return {
+      structured: {
+        status: "refused",
+        rule: "idempotencyKey",
+        configured: null,
+        message,
+        differs: changes.map((c) => c.name),
+      },
+      text: message,
+      isError: true,
+    };
+  }
+
   return { run, drain };
 }
+
+/** How far back in the audit log the first request for an invoice is looked for. */
+const INVOICE_LOOKBACK = 2_000;
 
 function describeKind(summary: MoneySummary): string {
   return summary.action === "create_withdrawal"

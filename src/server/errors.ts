@@ -40,8 +40,9 @@ export function errorResult(text: string): ErrorResult {
 function nextStep(err: SpacePayError): string {
   const status = err.status ?? 0;
   if (status >= 200 && status < 300) {
-    // A 2xx means SpacePay did the work; only its answer was lost, so a create may already exist.
-    return "SpacePay accepted the request, so a create may already have happened. Repeat the same call once: a create reuses the same idempotency key, so it is not made twice. If it fails again, report the request id to SpacePay support.";
+    // A 2xx means SpacePay did the work; only its answer was lost. Whether repeating a create is
+    // safe is said by the money-call note (moneyFailureNote), where the guard kept the key.
+    return "SpacePay accepted the request, but its answer could not be read. Repeat the same call once; if it fails again, report the request id to SpacePay support.";
   }
   if (status === 400 || status === 422) {
     return err.param
@@ -66,13 +67,13 @@ function nextStep(err: SpacePayError): string {
       : "SpacePay is rate limiting; retry in a little while.";
   }
   if (status >= 500) {
-    return "SpacePay had a server error. Retry in a little while; repeating a create is safe (it reuses the same idempotency key).";
+    return "SpacePay had a server error. Retry in a little while.";
   }
   if (err instanceof TimeoutError) {
-    return "SpacePay did not answer in time. Retry in a little while; repeating a create is safe (it reuses the same idempotency key). Use get_payment or list_withdrawals to check whether it went through.";
+    return "SpacePay did not answer in time. Retry in a little while; use get_payment or list_withdrawals to check whether it went through.";
   }
   if (err instanceof ConnectionError) {
-    return "Could not reach SpacePay. Check SPACEPAY_API_URL and the network, then retry; repeating a create is safe (it reuses the same idempotency key).";
+    return "Could not reach SpacePay. Check SPACEPAY_API_URL and the network, then retry.";
   }
   if (err instanceof AbortedError) return "The call was cancelled.";
   if (err instanceof MissingCredentialError) {

@@ -2,13 +2,19 @@
 // can have been processed. Processed, then a 4xx on the client's retry, is "may have gone through"
 // (still counted, same key on repeat, one withdrawal upstream); 429 on every attempt is "not sent"
 // (reservation released, token used up, the agent told nothing was sent).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { STATE_FILE } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
 import {
   WITHDRAWALS_PATH,
+  reachesNothing,
   startListedHarness,
   textOf,
+  uniqueOrder,
   withdrawal,
   withdrawalPosts,
   type ToolResult,
@@ -135,5 +141,72 @@ describe("429 on every attempt", () => {
     expect(done.isError, textOf(done)).toBeFalsy();
     expect(done.structuredContent.replayed).toBe(false);
     expect(sim.control.counts().withdrawals).toBe(before + 1);
+  });
+});
+
+// Item 10: "repeat the same call unchanged" only where repeating resumes with the same key; a
+// failure that provably sent nothing says so.
+describe("honest next steps", () => {
+  it("corrupt state: the money call says nothing was sent, and nothing reached SpacePay", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-corrupt-"));
+    try {
+      writeFileSync(path.join(dir, STATE_FILE), "this is not a SQLite database, it is garbage ".repeat(200));
+      const h = await startListedHarness({ sharedSim: sim, stateDir: dir, env: {} });
+      opened.push(h);
+      const res: ToolResult = await reachesNothing(sim, () =>
+        h.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT })),
+      );
+      expect(res.isError).toBe(true);
+      expect(textOf(res)).toMatch(/Nothing was sent to SpacePay: the call stopped before any request/);
+      expect(textOf(res)).not.toMatch(/may have gone through|Repeat the same call unchanged/i);
+    } finally {
+      for (const h of opened) await h.close();
+      opened = [];
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("absurdly nested metadata is refused naming the field; nothing was sent", async () => {
+    const h = await server({});
+    let nested: Record<string, unknown> = {};
+    for (let i = 0; i < 50_000; i++) nested = { n: nested };
+    const res: ToolResult = await reachesNothing(sim, () =>
+      h.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT, customMetadata: nested })),
+    );
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/`customMetadata`: cannot be serialised/);
+    expect(textOf(res)).toMatch(/Nothing was done/);
+    expect(textOf(res)).not.toMatch(/may have gone through/i);
+  });
+
+  it("the same invoice with other metadata and redirectUrl: names the fields and the two ways on", async () => {
+    const h = await server({});
+    const orderId = uniqueOrder("inv-409");
+    const first: ToolResult = await h.call("create_payment", {
+      amountInCents: 4_200,
+      orderId,
+      customMetadata: { cart: 1 },
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const before = sim.control.counts().payments;
+
+    const other: ToolResult = await h.call("create_payment", {
+      amountInCents: 4_200,
+      orderId,
+      customMetadata: { cart: 2 },
+      redirectUrl: "https://shop.example/thanks",
+    });
+    expect(other.isError).toBe(true);
+    const text = textOf(other);
+    expect(other.structuredContent).toMatchObject({
+      status: "refused",
+      differs: ["customMetadata", "redirectUrl"],
+    });
+    expect(text).toContain('customMetadata (first "{\\"cart\\":1}", now "{\\"cart\\":2}")');
+    expect(text).toContain('redirectUrl (first absent, now "https://shop.example/thanks")');
+    expect(text).toMatch(/with a new orderId/);
+    expect(text).toContain(`list_payments with search ${JSON.stringify(orderId)}`);
+    expect(text).not.toMatch(/may have gone through|Repeat the same call unchanged|Wait a few seconds/i);
+    expect(sim.control.counts().payments).toBe(before);
   });
 });
