@@ -82,7 +82,7 @@ function nextStep(err: SpacePayError): string {
   return "Retry once; if it fails again, report the request id to SpacePay support.";
 }
 
-/** "1 ConnectionError ECONNRESET (may have been processed); 2 HTTP 403 (rejected)" */
+/** "1 ConnectionError ECONNRESET (may have been processed); 2 HTTP 403 (not processed)" */
 function describeAttempts(err: SpacePayError): string {
   return (err.attempts ?? [])
     .map(
