@@ -164,7 +164,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
         `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Nothing was done.`,
       );
     }
-    const args = parsed.data as Record<string, unknown>;
+    const parsedArgs = parsed.data as Record<string, unknown>;
     const progressToken = request.params._meta?.progressToken;
     const ctx: ToolContext = {
       ...context(),
@@ -183,6 +183,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
     // Whether the guard let the call through to SpacePay: before that, nothing can have been sent.
     let executed = false;
     try {
+      const args = tool.movesMoney?.normalize ? tool.movesMoney.normalize(parsedArgs) : parsedArgs;
       let out: { structured: Record<string, unknown>; text: string; isError?: boolean };
       if (tool.movesMoney && guard) {
         const guarded = await guard.run({

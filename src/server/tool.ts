@@ -74,6 +74,9 @@ export interface ToolDefinition<
   /** Money-moving tools are wrapped by the guard (confirmation, limits, idempotency, audit). */
   movesMoney?: {
     kind: "payment" | "withdrawal";
+    /** Converts the arguments once, before the guard, so the summary, the guard, the handler and the
+     * client see the same values; throws ToolInputError for a value it cannot convert. */
+    normalize?(args: z.infer<z.ZodObject<In>>): z.infer<z.ZodObject<In>>;
     summarize(args: z.infer<z.ZodObject<In>>): MoneySummary;
   };
   handler(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;

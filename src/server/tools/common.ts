@@ -1,12 +1,12 @@
 // Argument and output schema pieces shared by several tools, and the payment-secret lookup.
 import { z } from "zod";
 import { registerSecret } from "../../log.js";
-import { toCaip2 } from "../../spacepay/chains.js";
 import { ToolInputError } from "../errors.js";
 import type { ToolContext } from "../tool.js";
 
-// Arguments that need converting are converted here, by the schema, once: the guard's summary, the
-// handler and the client all receive the same clean value (and a bad one is refused before the guard).
+// customMetadata is converted here, by the schema, once (a money tool's `normalize` converts its
+// chain): the guard's summary, the handler and the client all receive the same clean value, and a
+// bad one is refused before the guard.
 
 // ---- Arguments ----
 
@@ -64,18 +64,9 @@ export const confirmationTokenArg = z
   .optional()
   .describe("From confirmation_required, once the user approved");
 
-/** A chain reference, converted to CAIP-2 (an unknown name is refused naming the field). */
 export const chainArg = z
   .union([z.string().min(1).max(64), z.number().int().positive()])
-  .describe("CAIP-2 (eip155:84532), numeric id or name (base-sepolia)")
-  .transform((ref, ctx) => {
-    try {
-      return toCaip2(ref);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
-      return z.NEVER;
-    }
-  });
+  .describe("CAIP-2 (eip155:84532), numeric id or name (base-sepolia)");
 
 export const paymentSecretArg = z
   .string()

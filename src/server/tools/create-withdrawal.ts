@@ -11,6 +11,7 @@ import {
   modeOut,
   withdrawalRef,
 } from "./common.js";
+import { caip2Arg } from "./create-quote.js";
 
 export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -39,12 +40,13 @@ export const createWithdrawal = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   movesMoney: {
     kind: "withdrawal",
+    normalize: (a) => ({ ...a, chainId: caip2Arg("chainId", a.chainId) }),
     summarize: (a) => ({
       action: "create_withdrawal",
       amountInCents: a.amountInCents,
       currency: "USD",
       orderId: a.orderId,
-      chainId: a.chainId,
+      chainId: String(a.chainId),
       recipientAddress: a.recipientAddress,
     }),
   },
