@@ -6,6 +6,7 @@ import {
   TOKEN_ARG,
   argsFingerprint,
   buildElicitation,
+  cleanSummary,
   canonicalArgs,
   canonicalJson,
   confirmationSummary,
@@ -195,7 +196,7 @@ export function createGuard(deps: GuardDeps): Guard {
       const token = call.args[TOKEN_ARG];
       this.presentedToken = typeof token === "string" && token !== "" ? token : undefined;
       if (this.presentedToken) this.tokenId = hashToken(this.presentedToken).slice(0, 12);
-      this.auditArgs = { summary: call.summary, arguments: canonicalArgs(call.args) };
+      this.auditArgs = { summary: cleanSummary(call.summary), arguments: canonicalArgs(call.args) };
     }
 
     get isWithdrawal(): boolean {
@@ -345,17 +346,14 @@ export function createGuard(deps: GuardDeps): Guard {
 
     if (answer.action === "accept" && answer.content?.confirm === true)
       return { ok: true, by: "elicitation" };
-    ctx.record({ event: "outcome", outcome: "declined", confirmation: "elicitation", idempotencyKey: null });
-    const how =
-      answer.action === "accept"
-        ? "did not tick confirm"
-        : answer.action === "cancel"
-          ? "cancelled"
-          : "declined";
+    // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
+    const status = answer.action === "cancel" ? "cancelled" : "declined";
+    ctx.record({ event: "outcome", outcome: status, confirmation: "elicitation", idempotencyKey: null });
+    const how = answer.action === "accept" ? "did not tick confirm" : status;
     return {
       ok: false,
       result: {
-        structured: { status: "declined", summary: confirmationSummary(call.summary, mode) },
+        structured: { status, summary: confirmationSummary(call.summary, mode) },
         text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
       },
     };

@@ -11,6 +11,7 @@ import {
 } from "../spacepay/errors.js";
 import { log, redact } from "../log.js";
 import { quote } from "./render.js";
+import { cleanLines } from "../text.js";
 
 /** A tool argument that passed the schema but breaks a rule the schema cannot express. */
 export class ToolInputError extends Error {
@@ -34,7 +35,7 @@ export class RefusedError extends Error {
 export type ErrorResult = CallToolResult & { isError: true };
 
 export function errorResult(text: string): ErrorResult {
-  return { isError: true, content: [{ type: "text", text: redact(text) }] };
+  return { isError: true, content: [{ type: "text", text: cleanLines(redact(text)) }] };
 }
 
 function nextStep(err: SpacePayError): string {

@@ -14,6 +14,7 @@ import type { AnyTool, ToolContext, ToolResult } from "./tool.js";
 import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
+import { cleanDeep, cleanLines, showInvisible } from "../text.js";
 
 /** What the money-moving guard needs from a call; see src/safety/guard.ts. */
 export interface GuardLike {
@@ -121,9 +122,10 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       if (i.code === "unrecognized_keys") {
-        return i.keys.map((k) => `\`${k}\`: not an argument of this tool`).join("; ");
+        // Names the model sent are shown with visible escapes: an invisible key is still named.
+        return i.keys.map((k) => `\`${showInvisible(k)}\`: not an argument of this tool`).join("; ");
       }
-      const field = i.path.length ? i.path.map(String).join(".") : "(arguments)";
+      const field = i.path.length ? showInvisible(i.path.map(String).join(".")) : "(arguments)";
       return `\`${field}\`: ${i.message}`;
     })
     .join("; ");
@@ -215,9 +217,10 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
       }
       log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
       return {
-        content: [{ type: "text", text: out.text }],
+        // Cleaned once more as a whole: no string from SpacePay or the model reaches the client unseen.
+        content: [{ type: "text", text: cleanLines(out.text) }],
         // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
-        structuredContent: out.structured,
+        structuredContent: cleanDeep(out.structured),
         ...(out.isError ? { isError: true } : {}),
       };
     } catch (err) {

@@ -6,6 +6,7 @@ import { McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/typ
 import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi } from "../spacepay/types.js";
 import { paymentView, withdrawalView } from "./render.js";
+import { cleanDeep } from "../text.js";
 
 const RECENT = 25;
 const JSON_MIME = "application/json";
@@ -19,8 +20,9 @@ export interface ResourceDeps {
 }
 
 function json(uri: string, value: unknown): ReadResourceResult {
-  // Compact JSON: resources are read into a model's context, so every byte counts.
-  return { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(value) }] };
+  // Compact JSON: resources are read into a model's context, so every byte counts. Every string is
+  // cleaned, the audit trail's recorded arguments included.
+  return { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(cleanDeep(value)) }] };
 }
 
 /** The spec's code for "no such resource" (the SDK's ErrorCode has no name for it). */

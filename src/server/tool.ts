@@ -52,6 +52,10 @@ export interface MoneySummary {
   /** CAIP-2, withdrawals only. */
   chainId?: string;
   recipientAddress?: string;
+  /** Payment requests: where the customer lands after paying. */
+  redirectUrl?: string;
+  /** Deposits: the customer's stable reference. */
+  customerRefId?: string;
 }
 
 export interface ToolResult<S> {

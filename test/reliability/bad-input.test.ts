@@ -12,6 +12,7 @@ import { TOOLS } from "../../src/server/tools/index.js";
 import type { AnyTool } from "../../src/server/tool.js";
 import { startHarness, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import { BASE_SEPOLIA, textOf, type ToolResult } from "./helpers.js";
+import { showInvisible } from "../../src/text.js";
 
 type Json = Record<string, any>;
 
@@ -257,7 +258,8 @@ describe("unknown keys", () => {
           Object.defineProperty(args, k, { value, enumerable: true, configurable: true, writable: true });
           const before = h.sim.control.counts().requests;
           const res = await call(tool.name, args);
-          expectRefusedNaming(res, tool.name, `${k}\`: not an argument of this tool`);
+          // Invisible characters in the name are shown as escapes, so the name stays readable.
+          expectRefusedNaming(res, tool.name, `${showInvisible(k)}\`: not an argument of this tool`);
           expect(h.sim.control.counts().requests).toBe(before);
         },
       ),

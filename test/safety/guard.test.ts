@@ -139,18 +139,22 @@ describe("confirmation by elicitation", () => {
   });
 
   it.each([
-    ["decline", { action: "decline" as const }],
-    ["cancel", { action: "cancel" as const }],
-    ["accept without ticking confirm", { action: "accept" as const, content: { confirm: false } }],
-  ])("on %s: no API call, and a non-error result saying nothing was done", async (_name, answer) => {
+    ["decline", { action: "decline" as const }, "declined"],
+    ["cancel", { action: "cancel" as const }, "cancelled"],
+    [
+      "accept without ticking confirm",
+      { action: "accept" as const, content: { confirm: false } },
+      "declined",
+    ],
+  ])("on %s: no API call, and a non-error result saying nothing was done", async (_name, answer, status) => {
     const { guard, audit } = await setup({ confirm: "elicitation" });
     const api = fakeApi();
     const result = await withdraw(guard, withdrawalArgs(), api.execute, { elicit: async () => answer });
     expect(api.keys).toEqual([]);
     expect(result.isError).toBeUndefined();
-    expect(result.structured.status).toBe("declined");
+    expect(result.structured.status).toBe(status);
     expect(result.text).toContain("Nothing was done");
-    expect(events(audit)).toEqual(["outcome:declined"]);
+    expect(events(audit)).toEqual([`outcome:${status}`]);
   });
 
   it("in auto mode, falls back to a token when the prompt times out", async () => {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { registerSecret } from "../../log.js";
 import { ToolInputError } from "../errors.js";
 import type { ToolContext } from "../tool.js";
+import { invisibleChar } from "../../text.js";
 
 // customMetadata is converted here, by the schema, once (a money tool's `normalize` converts its
 // chain): the guard's summary, the handler and the client all receive the same clean value, and a
@@ -12,13 +13,27 @@ import type { ToolContext } from "../tool.js";
 
 export const paymentIdArg = z.string().trim().min(1).max(100).describe("SpacePay payment id (UUID)");
 
-export const orderIdArg = z.string().min(1).max(255).describe("Your order id (1–255 chars)");
+/** Refuses text a person could not see: such a value would reach prompts and records looking like another. */
+export function rejectInvisible(value: string, ctx: z.RefinementCtx): void {
+  const found = invisibleChar(value);
+  if (found)
+    ctx.addIssue({
+      code: "custom",
+      message: `must not contain invisible or control characters (found ${found})`,
+    });
+}
+
+/** An order id or customer reference the model passes: 1–255 visible characters. */
+export const referenceText = () => z.string().min(1).max(255).superRefine(rejectInvisible);
+
+export const orderIdArg = referenceText().describe("Your order id (1–255 chars)");
 
 export const currencyArg = z.literal("USD").default("USD").describe("Currency; only USD");
 
 export const redirectUrlArg = z
   .url({ protocol: /^https?$/ })
   .max(2048)
+  .superRefine(rejectInvisible)
   .optional()
   .describe("Where the customer lands after paying");
 

@@ -9,6 +9,7 @@ import {
   customMetadataArg,
   idempotencyKeyArg,
   modeOut,
+  referenceText,
   withdrawalRef,
 } from "./common.js";
 import { caip2Arg } from "./create-quote.js";
@@ -27,7 +28,7 @@ export const createWithdrawal = defineTool({
       .string()
       .regex(EVM_ADDRESS, "must be an EVM address: 0x followed by 40 hex characters")
       .describe("Recipient EVM address (0x + 40 hex)"),
-    orderId: z.string().min(1).max(255).optional().describe("Your reference for this withdrawal"),
+    orderId: referenceText().optional().describe("Your reference for this withdrawal"),
     customMetadata: customMetadataArg,
     idempotencyKey: idempotencyKeyArg,
     confirmationToken: confirmationTokenArg,
