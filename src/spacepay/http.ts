@@ -289,7 +289,7 @@ export class HttpPipeline {
             "This call needs the payment secret (the `secret` returned when the payment was created).",
           );
         }
-        registerSecret(req.paymentSecret);
+        // Not registered process-wide: it may be the caller's, and send() masks it in this call's text.
         headers["x-spacepay-payment-secret"] = headerValue(req.paymentSecret.trim(), "the payment secret");
         break;
       case "bearer":

@@ -93,17 +93,28 @@ export const paymentSecretArg = z
 export const limitArg = z.number().int().min(1).max(100).default(20).describe("Page size, 1–100");
 export const offsetArg = z.number().int().min(0).default(0).describe("Items to skip");
 
-/** The payment secret for `paymentId`: the one this server kept, or the caller's. */
+/**
+ * The secret this server kept for `paymentId` (SpacePay gave it to us, so it is masked in every log
+ * line from now on, also after a restart that loaded it from disk).
+ */
+export async function keptSecret(ctx: ToolContext, paymentId: string): Promise<string | undefined> {
+  const kept = await ctx.secrets.get(paymentId);
+  registerSecret(kept);
+  return kept;
+}
+
+/**
+ * The payment secret for `paymentId`: the caller's, or the one this server kept. A caller's value is
+ * never registered process-wide (it could be any text, e.g. an address that the audit must show):
+ * the client masks it in that one call's request log and error text.
+ */
 export async function paymentSecretFor(
   ctx: ToolContext,
   paymentId: string,
   given: string | undefined,
 ): Promise<string> {
-  if (given) {
-    registerSecret(given);
-    return given;
-  }
-  const kept = await ctx.secrets.get(paymentId);
+  if (given) return given;
+  const kept = await keptSecret(ctx, paymentId);
   if (kept) return kept;
   throw new ToolInputError(
     "paymentSecret",

@@ -1,7 +1,6 @@
 // What create_payment and create_deposit share: the API call, keeping the payment secret, and a
 // payment link that never carries that secret.
 import { z } from "zod";
-import { registerSecret } from "../../log.js";
 import type { ToolAnnotations, ToolContext, ToolResult } from "../tool.js";
 import { paymentText, paymentView } from "../render.js";
 import {
@@ -83,7 +82,6 @@ export async function createPaymentRequest(
     { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey },
   );
   const { paymentId, secret } = res.data;
-  registerSecret(secret);
   await ctx.secrets.put(paymentId, secret);
   const payment = paymentView(res.data.payment);
   const paymentUrl = safePaymentUrl(res.data.paymentUrl, secret);
