@@ -5,7 +5,7 @@ import { homedir as osHomedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { redact, registerSecret, type LogLevel } from "./log.js";
-import { isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
+import { evmAddressProblem, isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
 
 export type Mode = "demo" | "test" | "live";
 export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
@@ -143,6 +143,11 @@ const allowlist = () =>
           code: "custom",
           message: `entry "${item}" is not an EVM address (0x and 40 hex digits)`,
         });
+        continue;
+      }
+      const problem = evm ? evmAddressProblem(rawAddress) : null;
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: `entry "${item}" ${problem}` });
         continue;
       }
       if (!rawAddress) {

@@ -13,8 +13,7 @@ import {
   withdrawalRef,
 } from "./common.js";
 import { caip2Arg } from "./create-quote.js";
-
-export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+import { EVM_ADDRESS, evmAddressProblem, isEvmAddress } from "../../spacepay/chains.js";
 
 export const createWithdrawal = defineTool({
   name: "create_withdrawal",
@@ -27,6 +26,11 @@ export const createWithdrawal = defineTool({
     recipientAddress: z
       .string()
       .regex(EVM_ADDRESS, "must be an EVM address: 0x followed by 40 hex characters")
+      .superRefine((address, ctx) => {
+        // The shape is the regex above (kept for the advertised pattern); here only the checksum.
+        const problem = isEvmAddress(address) ? evmAddressProblem(address) : null;
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .describe("Recipient EVM address (0x + 40 hex)"),
     orderId: referenceText().optional().describe("Your reference for this withdrawal"),
     customMetadata: customMetadataArg,
