@@ -67,6 +67,14 @@ export async function serve(
     const server = runtime.newServer();
     const transport = new StdioServerTransport();
     closeTransport = () => server.close();
+    // Set before connect, which chains them: the SDK reports a line it cannot read here, and closes
+    // the transport itself when a line exceeds its buffer limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
+    transport.onerror = (err) => log("error", `stdio: ${err.message}`);
+    transport.onclose = () => {
+      if (stopping) return;
+      log("error", "stdio transport closed after an error; stopping");
+      void stop("stdio transport error").then(() => process.exit(1));
+    };
     // The client closing stdin is the normal way a stdio server is told to stop.
     process.stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
     await server.mcp.connect(transport);
