@@ -30,11 +30,10 @@ export function showInvisible(value: string): string {
   });
 }
 
-/** The first invisible or control character in `value`, as "U+XXXX", or null when there is none. */
+/** The first invisible or control character in `value`, as a visible escape, or null when there is none. */
 export function invisibleChar(value: string): string | null {
   const m = HAS_INVISIBLE.exec(value);
-  if (!m) return null;
-  return "U+" + m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+  return m ? showInvisible(m[0]) : null;
 }
 
 /** At most `max` code points of `value` (never half a surrogate pair), with "…" when cut. */

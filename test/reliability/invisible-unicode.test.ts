@@ -118,6 +118,11 @@ describe("in the model's arguments", () => {
       "redirectUrl",
       (bad) => ({ amountInCents: 1_000, orderId: "p-1", redirectUrl: `https://shop.example/${bad}` }),
     ],
+    [
+      "create_payment",
+      "idempotencyKey",
+      (bad) => ({ amountInCents: 1_000, orderId: "p-2", idempotencyKey: bad }),
+    ],
     ["create_withdrawal", "orderId", (bad) => ({ ...chainless, orderId: bad })],
     ["create_withdrawal", "recipientAddress", (bad) => ({ ...chainless, recipientAddress: RECIPIENT + bad })],
     ["list_payments", "orderId", (bad) => ({ orderId: bad })],

@@ -11,8 +11,6 @@ import { invisibleChar } from "../../text.js";
 
 // ---- Arguments ----
 
-export const paymentIdArg = z.string().trim().min(1).max(100).describe("SpacePay payment id (UUID)");
-
 /** Refuses text a person could not see: such a value would reach prompts and records looking like another. */
 export function rejectInvisible(value: string, ctx: z.RefinementCtx): void {
   const found = invisibleChar(value);
@@ -22,6 +20,8 @@ export function rejectInvisible(value: string, ctx: z.RefinementCtx): void {
       message: `must not contain invisible or control characters (found ${found})`,
     });
 }
+
+export const paymentIdArg = z.string().trim().min(1).max(100).describe("SpacePay payment id (UUID)");
 
 /** An order id or customer reference the model passes: 1–255 visible characters. */
 export const referenceText = () => z.string().min(1).max(255).superRefine(rejectInvisible);
@@ -70,6 +70,7 @@ export const idempotencyKeyArg = z
   .string()
   .min(1)
   .max(255)
+  .superRefine(rejectInvisible)
   .optional()
   .describe("Idempotency key (derived when omitted)");
 
