@@ -13,6 +13,9 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const MANIFEST = path.join(ROOT, "manifest.json");
 const check = process.argv.includes("--check");
 
+// Arguments the server validates get a valid sample value, put back as the placeholder afterwards.
+const SAMPLES = { date: "1999-12-31" };
+
 /** What the built server lists, in the manifest's shape. Prompt text keeps ${arguments.x} placeholders. */
 async function listFromServer() {
   const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-manifest-"));
@@ -29,9 +32,12 @@ async function listFromServer() {
     const prompts = [];
     for (const p of (await client.listPrompts()).prompts) {
       const required = (p.arguments ?? []).filter((a) => a.required).map((a) => a.name);
-      const args = Object.fromEntries(required.map((name) => [name, `\${arguments.${name}}`]));
+      const placeholder = (name) => `\${arguments.${name}}`;
+      const args = Object.fromEntries(required.map((name) => [name, SAMPLES[name] ?? placeholder(name)]));
       const { messages } = await client.getPrompt({ name: p.name, arguments: args });
-      const text = messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n\n");
+      let text = messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n\n");
+      for (const name of required)
+        if (SAMPLES[name]) text = text.replaceAll(SAMPLES[name], placeholder(name));
       const names = (p.arguments ?? []).map((a) => a.name);
       prompts.push({ name: p.name, description: p.description, arguments: names, text });
     }

@@ -5,7 +5,7 @@ import { homedir as osHomedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { redact, registerSecret, type LogLevel } from "./log.js";
-import { isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
+import { evmAddressProblem, isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
 import type { ConfirmMode, Mode } from "./domain.js";
 
 export interface AllowlistEntry {
@@ -143,6 +143,11 @@ const allowlist = () =>
         });
         continue;
       }
+      const problem = evm ? evmAddressProblem(rawAddress) : null;
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: `entry "${item}" ${problem}` });
+        continue;
+      }
       if (!rawAddress) {
         ctx.addIssue({ code: "custom", message: `entry "${item}" has no address` });
         continue;
@@ -235,12 +240,15 @@ export const SETTINGS = {
   stateDir: def<string>({
     env: "SPACEPAY_STATE_DIR",
     flag: "state-dir",
-    schema: z.string(),
+    // Resolved once, here: a relative path must not change meaning when the working directory does.
+    schema: z.string().transform((s) => path.resolve(s)),
     default: defaultStateDir,
+    // Says what defaultStateDir() does, platform by platform.
     defaultText:
-      "the per-user data dir (XDG_DATA_HOME, ~/Library/Application Support or %APPDATA%)/spacepay-mcp",
+      "$XDG_DATA_HOME/spacepay-mcp, else ~/.local/share/spacepay-mcp; macOS: ~/Library/Application Support/spacepay-mcp; Windows: %APPDATA%\\spacepay-mcp",
     accepted: "a directory path",
-    description: "Where durable state (payment secrets, budgets, audit log) lives.",
+    description:
+      "Where durable state lives: payment secrets, the withdrawal ledger, confirmation tokens (hashed), audit.jsonl. Demo mode uses its demo/ subfolder.",
   }),
   confirm: def<ConfirmMode>({
     env: "SPACEPAY_CONFIRM",
@@ -304,7 +312,7 @@ export const SETTINGS = {
     default: [],
     defaultText: "empty (any address, with confirmation)",
     accepted: "comma-separated EVM addresses, optionally chain-qualified (eip155:8453:0xabc…)",
-    description: "Recipient addresses withdrawals may go to.",
+    description: "Recipient addresses withdrawals may go to; when set, every other address is refused.",
   }),
   allowLiveWithdrawals: def<boolean>({
     env: "SPACEPAY_ALLOW_LIVE_WITHDRAWALS",
@@ -313,7 +321,7 @@ export const SETTINGS = {
     default: false,
     defaultText: "false",
     accepted: "true, false, 1, 0, yes, no",
-    description: "Allow withdrawals with a live key.",
+    description: "With a live key, create_withdrawal is registered only when this is true.",
   }),
   readOnly: def<boolean>({
     env: "SPACEPAY_READ_ONLY",
@@ -332,7 +340,7 @@ export const SETTINGS = {
     default: null,
     defaultText: "all tools",
     accepted: "comma-separated tool names",
-    description: "Register only these tools.",
+    description: "Register only these tools; an unknown name stops startup with the valid names.",
   }),
   excludeTools: def<string[]>({
     env: "SPACEPAY_EXCLUDE_TOOLS",
@@ -614,6 +622,21 @@ export function settingsHelp(): SettingHelp[] {
     accepted: s.accepted,
     description: s.description,
   }));
+}
+
+/** settingsHelp() as the README's markdown table (scripts/sync-readme.mjs writes it; prettier aligns it). */
+export function settingsMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  const code = (name: string | null) => (name ? `\`${name}\`` : "");
+  const rows = settingsHelp().map((h) => {
+    const names = [h.env, h.fileEnv].filter(Boolean).map(code).join(", ");
+    return `| ${names} | ${h.flag ? code(h.flag) : "(env only)"} | ${cell(h.description)} | ${cell(h.accepted)} | ${cell(h.default)} |`;
+  });
+  return [
+    "| variable | flag | meaning | accepted | default |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }
 
 /** settingsHelp() as aligned text lines for --help. */

@@ -24,6 +24,10 @@ export interface MoneySummary {
   /** CAIP-2, withdrawals only. */
   chainId?: string;
   recipientAddress?: string;
+  /** Payment requests: where the customer lands after paying. */
+  redirectUrl?: string;
+  /** Deposits: the customer's stable reference. */
+  customerRefId?: string;
 }
 
 /** Which guard rules apply: payment requests (confirmation, size cap) or withdrawals (also the
@@ -33,6 +37,9 @@ export type GuardKind = "payment" | "withdrawal";
 /** Marks a tool whose call goes through the guard, and says what the call would do. */
 export interface Guarded<Args> {
   kind: GuardKind;
+  /** Converts the arguments once, before the guard, so the summary, the guard, the handler and the
+   * client see the same values; throws ToolInputError for a value it cannot convert. */
+  normalize?(args: Args): Args;
   summarize(args: Args): MoneySummary;
 }
 

@@ -1,5 +1,6 @@
 // The stderr logger: stdout is the MCP protocol channel, so this is the only place that prints
-// diagnostics. Known secrets are registered once and masked in every line.
+// diagnostics. Secrets the server obtained itself are registered once and masked in every line; a
+// field named like a secret is masked whatever its value.
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -7,7 +8,10 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 const secrets = new Set<string>();
 let threshold: LogLevel = "info";
 
-/** Registers a value that must never be printed (merchant key, bearer token, payment secrets). */
+/**
+ * Registers a value that must never be printed: only values the server obtained itself (configured
+ * credentials, payment secrets SpacePay returned), never text a caller passed, which could be anything.
+ */
 export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 6) secrets.add(value);
 }
@@ -34,9 +38,14 @@ export function log(level: LogLevel, message: string, fields?: Record<string, un
   console.error(redact(`[spacepay-mcp] ${level}: ${message}${extra}`));
 }
 
+/** Field names whose values are masked in any log line, whoever supplied the value. */
+const SENSITIVE_FIELD = /secret|token|password|authorization/i;
+
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (key, v: unknown) =>
+      key !== "" && SENSITIVE_FIELD.test(key) && v !== null && v !== undefined ? "[redacted]" : v,
+    );
   } catch {
     return "[unserialisable]";
   }

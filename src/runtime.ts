@@ -1,23 +1,20 @@
 // Everything a running server needs, built once from the config: the SpacePay client (or, in demo
-// mode, an in-process simulator and a throwaway state directory), durable state, the guard, and a
+// mode, an in-process simulator and its own state directory), durable state, the guard, and a
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
+import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { HTTP_WITHOUT_TOKEN, selectTools } from "./server/select-tools.js";
 import type { SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
+import type { AuditFs, AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
-
-/** The key the built-in simulator accepts; demo mode uses it. */
-export const DEMO_KEY = "sk_test_simulator";
 
 export interface Runtime {
   config: Config;
@@ -30,6 +27,11 @@ export interface Runtime {
   disabledTools: Record<string, string>;
   /** A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions). */
   newServer(opts?: { stateless?: boolean }): SpacePayServer;
+  /**
+   * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
+   * are waited for (bounded by one call's longest time) so their outcomes are recorded. close() does it too.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,61 @@ export interface RuntimeOptions {
   /** Poll intervals (tests make them short). */
   pollIntervalMs?: number;
   subscriptionPollMs?: number;
+  /** The audit log's write and fsync (tests inject short writes and a full disk). */
+  auditFs?: AuditFs;
+}
+
+interface DurableState {
+  store: StateStore;
+  audit: AuditLog;
+  guard: Guard;
+}
+
+/** The longest a guarded call can be in flight at SpacePay: every attempt timing out, with backoff between. */
+export function callBoundMs(config: Config): number {
+  return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
+}
+
+async function openState(
+  stateDir: string,
+  config: Config,
+  policy: SafetyPolicy,
+  secretKey: string | null,
+  api: SpacePayClient,
+  cleanups: Array<() => Promise<void> | void>,
+  opts: RuntimeOptions,
+): Promise<DurableState> {
+  const { createGuard, openAuditLog, openStateStore, reconcileLedger } = await import("./safety/index.js");
+  const store = await openStateStore(stateDir);
+  let audit: AuditLog;
+  try {
+    audit = openAuditLog(stateDir, opts.auditFs);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  cleanups.push(
+    () => audit.close(),
+    () => store.close(),
+  );
+  const guard = createGuard({
+    policy,
+    mode: config.mode,
+    store,
+    audit,
+    merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
+  });
+  // Settles withdrawals an earlier run left without an outcome, in the background: until it has,
+  // they keep counting against the cap, which is the safe side. Closing waits for it.
+  const reconciling = reconcileLedger({ store, audit, api, inFlightMs: callBoundMs(config) }).then(
+    (r) => {
+      if (r.done + r.failed + r.unknown)
+        log("info", "reconciled withdrawals left without an outcome", { ...r });
+    },
+    (err: Error) => log("warn", `could not reconcile unsettled withdrawals with SpacePay: ${err.message}`),
+  );
+  cleanups.push(() => reconciling);
+  return { store, audit, guard };
 }
 
 export function safetyPolicy(config: Config): SafetyPolicy {
@@ -58,20 +115,31 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const cleanups: Array<() => Promise<void> | void> = [];
   let apiUrl = config.apiUrl;
   let secretKey = config.secretKey;
+  let bearerToken = config.bearerToken;
+  let merchantId = config.merchantId;
   let stateDir = config.stateDir;
   let simulator: SimulatorHandle | null = null;
 
   if (config.mode === "demo") {
     // Loaded only here: a real deployment never pays for the simulator's code.
     const { startSimulator } = await import("./simulator/index.js");
-    const sim = await startSimulator({ samplePayments: opts.demoPayments ?? 40, seed: 1 });
+    // Demo state lives in its own subfolder: it survives between runs (a client that starts one process
+    // per call can still round-trip a confirmation token) and never mixes with a real deployment's.
+    stateDir = path.join(config.stateDir, "demo");
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const sim = await startSimulator({
+      samplePayments: opts.demoPayments ?? 40,
+      seed: 1,
+      stateFile: path.join(stateDir, "simulator.json"),
+    });
     cleanups.push(() => sim.close());
     simulator = sim;
     apiUrl = sim.url;
-    secretKey = DEMO_KEY;
-    // Demo budgets and secrets must never mix with a real deployment's state.
-    stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-demo-"));
-    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // The simulator's own credentials, so every tool works in demo mode, get_withdrawal_config included.
+    const creds = sim.control.info();
+    secretKey = creds.secretKey;
+    bearerToken = creds.bearerToken;
+    merchantId = creds.merchantId;
   }
 
   const servers = new Set<SpacePayServer>();
@@ -89,8 +157,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const api = new SpacePayClient({
     baseUrl: apiUrl,
     secretKey,
-    bearerToken: config.bearerToken,
-    merchantId: config.merchantId,
+    bearerToken,
+    merchantId,
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     onRequest,
@@ -99,30 +167,68 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 
   const policy = safetyPolicy(config);
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
-  let stateReady: Promise<{ store: StateStore; audit: AuditLog; guard: Guard }> | null = null;
-  const state = () =>
-    (stateReady ??= (async () => {
-      const { createGuard, openAuditLog, openStateStore } = await import("./safety/index.js");
-      const store = await openStateStore(stateDir);
-      const audit = openAuditLog(stateDir);
-      cleanups.push(
-        () => audit.close(),
-        () => store.close(),
-      );
-      const guard = createGuard({
-        policy,
-        mode: config.mode,
-        store,
-        audit,
-        merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
-      });
-      return { store, audit, guard };
-    })());
+  // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
+  let stateReady: Promise<DurableState> | null = null;
+  const state = () => {
+    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
+    stateReady.catch(() => {
+      stateReady = null;
+    });
+    return stateReady;
+  };
   const secrets: SecretStore = {
-    get: async (id) => (await state()).store.secrets.get(id),
+    get: async (id) => {
+      try {
+        return (await state()).store.secrets.get(id);
+      } catch (err) {
+        // Read tools keep working without durable state; they ask for the paymentSecret instead.
+        log("warn", `payment secrets unavailable: ${(err as Error).message}`);
+        return undefined;
+      }
+    },
     put: async (id, secret) => (await state()).store.secrets.put(id, secret),
   };
-  const guard: Guard = { run: async (call) => (await state()).guard.run(call) };
+  let draining: Promise<void> | null = null;
+  const drain = () =>
+    (draining ??= (async () => {
+      // Never opened: nothing can be in flight.
+      const open = stateReady && (await stateReady.catch(() => null));
+      if (!open) return;
+      const boundMs = callBoundMs(config);
+      const pending = open.guard.drain(boundMs);
+      const { waited, unfinished } = await pending;
+      if (!waited.length) return;
+      log("info", `stopping: waited for ${waited.length} money-moving call(s) in flight`, { waited });
+      if (unfinished.length) {
+        log(
+          "warn",
+          `stopping: gave up after ${boundMs} ms on ${unfinished.length} call(s); their ledger entries stay counted`,
+          {
+            unfinished,
+          },
+        );
+      }
+    })());
+  const guard: Pick<Guard, "run"> = {
+    run: async (call) => {
+      // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
+      if (draining) return (await import("./safety/index.js")).stoppingResult();
+      let s: DurableState;
+      try {
+        s = await state();
+      } catch (err) {
+        // Fail closed: without the ledger and the audit log nothing may move.
+        const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
+        log("error", message);
+        return {
+          structured: { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
+          text: message,
+          isError: true,
+        };
+      }
+      return s.guard.run(call);
+    },
+  };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({
@@ -152,8 +258,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
     credentials: {
       secretKey: secretKey ? "yes" : "no",
-      bearerToken: config.bearerToken ? "yes" : "no",
-      merchantId: config.merchantId ? "yes" : "no",
+      bearerToken: bearerToken ? "yes" : "no",
+      merchantId: merchantId ? "yes" : "no",
     },
   };
 
@@ -185,7 +291,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       };
       return server;
     },
+    drain,
     async close() {
+      await drain();
       for (const s of [...servers]) await s.close();
       for (const c of cleanups.reverse()) await c();
     },

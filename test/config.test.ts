@@ -297,7 +297,7 @@ describe("state dir", () => {
 
 describe("withdrawal allow-list", () => {
   it("parses bare and chain-qualified addresses, lowercased and de-duplicated", () => {
-    const a = "0x31adfE243828bb73E5186f77A66de459a4f568A8";
+    const a = "0x31adfE243828BB73e5186f77A66de459a4f568a8";
     const c = load({
       SPACEPAY_WITHDRAWAL_ALLOWLIST: ` ${a}, eip155:8453:${a} ,base-sepolia:${a},84532:${a.toLowerCase()},, `,
     });
@@ -311,7 +311,7 @@ describe("withdrawal allow-list", () => {
   it.each([
     ["0x1234", "is not an EVM address"],
     ["eip155:8453:0xZZadfE243828bb73E5186f77A66de459a4f568A8", "is not an EVM address"],
-    ["atlantis:0x31adfE243828bb73E5186f77A66de459a4f568A8", 'names an unknown chain "atlantis"'],
+    ["atlantis:0x31adfE243828BB73e5186f77A66de459a4f568a8", 'names an unknown chain "atlantis"'],
   ])("%s is refused", (value, problem) => {
     const err = configError(() => load({ SPACEPAY_WITHDRAWAL_ALLOWLIST: value }));
     expect(err.message).toContain("Invalid SPACEPAY_WITHDRAWAL_ALLOWLIST");
@@ -345,7 +345,7 @@ describe("tool lists", () => {
 });
 
 describe("cross-rules", () => {
-  const allow = "0x31adfE243828bb73E5186f77A66de459a4f568A8";
+  const allow = "0x31adfE243828BB73e5186f77A66de459a4f568a8";
 
   it("SPACEPAY_CONFIRM=off with withdrawals enabled and no allow-list refuses to start, saying why", () => {
     const err = configError(() => load({ SPACEPAY_CONFIRM: "off" }));

@@ -22,4 +22,17 @@ describe("stderr logger", () => {
     err.mockRestore();
     out.mockRestore();
   });
+
+  it("masks a field named like a secret whatever its value, without registering the value", () => {
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    setLogLevel("info");
+    log("info", "call", { paymentSecret: "caller-chosen-value", tool: "get_payment" });
+    log("info", "later caller-chosen-value");
+    const lines = err.mock.calls.map((c) => String(c[0]));
+    expect(lines[0]).toContain('"paymentSecret":"[redacted]"');
+    expect(lines[0]).toContain('"tool":"get_payment"');
+    // Not registered: the same text elsewhere is not a secret and stays readable.
+    expect(lines[1]).toContain("later caller-chosen-value");
+    err.mockRestore();
+  });
 });

@@ -1,5 +1,8 @@
 // `spacepay-mcp demo`: a scripted walkthrough. It acts as an MCP client against the demo server
 // (in-process simulator, no keys, no real money) and prints what an agent does, step by step.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -24,8 +27,13 @@ function textOf(r: CallToolResult): string {
 }
 
 export async function runDemo(out: Out): Promise<number> {
-  // No key and no URL: demo mode (in-process simulator, throwaway state). Tokens show the confirmation step.
-  const config = loadConfig({ env: { SPACEPAY_CONFIRM: "token" }, knownTools: TOOL_NAMES });
+  // No key and no URL: demo mode (in-process simulator). Tokens show the confirmation step. The script
+  // expects a fresh world and budget every run, so its state is thrown away, unlike the demo server's.
+  const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-walkthrough-"));
+  const config = loadConfig({
+    env: { SPACEPAY_CONFIRM: "token", SPACEPAY_STATE_DIR: stateDir },
+    knownTools: TOOL_NAMES,
+  });
   const runtime = await createRuntime(config, { demoPayments: 12, pollIntervalMs: 250 });
   const server = runtime.newServer();
   const client = new Client({ name: "spacepay-demo", version: "1" });
@@ -104,5 +112,6 @@ export async function runDemo(out: Out): Promise<number> {
   } finally {
     await client.close();
     await runtime.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -37,14 +37,19 @@ export async function serve(
   }
   logDisabledTools(runtime.disabledTools);
 
-  let stopping = false;
+  // A graceful stop: no new connections or money calls, wait for the ones in flight to record their
+  // outcomes (bounded), then close the transport, the state store and the audit log.
+  let stopping: Promise<void> | null = null;
+  let stopAccepting: () => void = () => {};
   let closeTransport: () => Promise<void> = async () => {};
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await closeTransport().catch(() => {});
-    await runtime.close().catch(() => {});
-  };
+  const stop = (why: string) =>
+    (stopping ??= (async () => {
+      log("info", `stopping (${why})`);
+      stopAccepting();
+      await runtime.drain().catch((err: Error) => log("error", `stopping: ${err.message}`));
+      await closeTransport().catch(() => {});
+      await runtime.close().catch(() => {});
+    })());
 
   if (config.http) {
     const { serveHttp } = await import("../http/serve-http.js");
@@ -54,6 +59,7 @@ export async function serve(
       token: config.mcpHttpToken,
       newServer: () => runtime.newServer({ stateless: true }),
     });
+    stopAccepting = () => http.stopAccepting();
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);
   } else {
@@ -61,14 +67,22 @@ export async function serve(
     const server = runtime.newServer();
     const transport = new StdioServerTransport();
     closeTransport = () => server.close();
+    // Set before connect, which chains them: the SDK reports a line it cannot read here, and closes
+    // the transport itself when a line exceeds its buffer limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
+    transport.onerror = (err) => log("error", `stdio: ${err.message}`);
+    transport.onclose = () => {
+      if (stopping) return;
+      log("error", "stdio transport closed after an error; stopping");
+      void stop("stdio transport error").then(() => process.exit(1));
+    };
     // The client closing stdin is the normal way a stdio server is told to stop.
-    process.stdin.once("end", () => void stop().then(() => process.exit(0)));
+    process.stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
     await server.mcp.connect(transport);
   }
 
   limitHeapGrowth();
   await new Promise<void>((resolve) => {
-    const onSignal = () => void stop().then(resolve);
+    const onSignal = (signal: NodeJS.Signals) => void stop(signal).then(resolve);
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   });

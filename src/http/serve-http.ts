@@ -21,6 +21,9 @@ export interface HttpOptions {
 
 export interface RunningHttp {
   url: string;
+  /** Stops taking new connections and drops idle ones; requests in progress go on. */
+  stopAccepting(): void;
+  /** Ends every connection, in progress or not. */
   close(): Promise<void>;
 }
 
@@ -127,9 +130,14 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   const shownHost = opts.host.includes(":") && !opts.host.startsWith("[") ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${shownHost}:${port}/mcp`,
+    stopAccepting: () => {
+      http.close();
+      http.closeIdleConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         http.closeAllConnections();
+        if (!http.listening) return resolve();
         http.close(() => resolve());
       }),
   };

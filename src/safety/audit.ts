@@ -1,8 +1,9 @@
 // The append-only audit log of money-moving attempts (SPACEPAY_STATE_DIR/audit.jsonl): one JSON line
-// per event, fsynced before the guard moves on, with every registered secret masked.
+// per event, written whole and fsynced before the guard moves on, with every registered secret masked.
 import fs from "node:fs";
 import path from "node:path";
 import { redact } from "../log.js";
+import { ensurePrivateDir, fsyncDir, openPrivateAppend } from "./private-files.js";
 
 export const AUDIT_FILE = "audit.jsonl";
 
@@ -31,28 +32,36 @@ export interface AuditEntry {
   ids?: Record<string, string>;
   requestId?: string | null;
   replayed?: boolean;
+  /** Settled at startup by asking SpacePay, for a withdrawal whose outcome was never recorded. */
+  reconciled?: boolean;
   /** First characters of the token's hash: ties a confirmation_required line to its use, without the token. */
   tokenId?: string;
 }
 
 export interface AuditLog {
   readonly file: string;
-  /** Appends one line and fsyncs it before returning. */
+  /** Appends one whole line and fsyncs it before returning; throws when it could not. */
   append(entry: AuditEntry): void;
   /** The last `n` entries, oldest first; torn or unreadable lines are skipped. */
   readRecent(n: number): AuditEntry[];
   close(): void;
 }
 
-export function openAuditLog(dir: string): AuditLog {
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+/** The file calls append makes, injectable so tests can fail them (short writes, ENOSPC). */
+export interface AuditFs {
+  writeSync(fd: number, buffer: Buffer, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+}
+
+export function openAuditLog(dir: string, io: AuditFs = fs): AuditLog {
+  ensurePrivateDir(dir);
   const file = path.join(dir, AUDIT_FILE);
-  const created = !fs.existsSync(file);
-  // O_APPEND: every process sharing the directory writes whole lines at the end, never over each other.
-  const fd = fs.openSync(file, "a", 0o600);
-  fs.fchmodSync(fd, 0o600);
+  const { fd, created } = openPrivateAppend(file);
   if (created) fsyncDir(dir);
   let closed = false;
+  // Set when an append failed part-way: the next one first ends the torn fragment, so it does not
+  // swallow the next good line.
+  let torn = false;
 
   return {
     file,
@@ -60,8 +69,21 @@ export function openAuditLog(dir: string): AuditLog {
       if (closed) throw new Error("audit log is closed");
       // Redact the serialised line, not the object: a secret can hide in any field or nested value.
       const line = redact(JSON.stringify(entry)) + "\n";
-      fs.writeSync(fd, line);
-      fs.fsyncSync(fd);
+      const buf = Buffer.from(torn ? "\n" + line : line, "utf8");
+      let written = 0;
+      try {
+        // writeSync may write less than asked (a nearly full disk) without throwing.
+        while (written < buf.length) {
+          const n = io.writeSync(fd, buf, written, buf.length - written);
+          if (n <= 0) throw Object.assign(new Error("audit log write made no progress"), { code: "EIO" });
+          written += n;
+        }
+        io.fsyncSync(fd);
+        torn = false;
+      } catch (err) {
+        if (written > 0) torn = true;
+        throw err;
+      }
     },
     readRecent: (n) => readRecent(file, n),
     close() {
@@ -70,20 +92,6 @@ export function openAuditLog(dir: string): AuditLog {
       fs.closeSync(fd);
     },
   };
-}
-
-/** Makes the new file's directory entry durable too, so a crash cannot lose the whole log. */
-function fsyncDir(dir: string): void {
-  try {
-    const dfd = fs.openSync(dir, "r");
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the per-line fsync still holds.
-  }
 }
 
 const CHUNK = 64 * 1024;

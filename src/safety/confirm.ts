@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { MoneySummary, Mode } from "../domain.js";
 import { formatCents } from "../spacepay/money.js";
+import { cleanDeep, cleanText, quoteText, truncate } from "../text.js";
 
 /** The argument that carries a token; never part of what the token is bound to. */
 export const TOKEN_ARG = "confirmationToken";
@@ -68,16 +69,16 @@ export function diffArgs(confirmedJson: string, presented: Record<string, unknow
     .map((name) => ({ name, confirmed: confirmed[name], presented: now[name] }));
 }
 
-export function describeChanges(changes: readonly ArgChange[]): string {
+/** `was` names the earlier side: "confirmed" for a token, "first" for an invoice made before. */
+export function describeChanges(changes: readonly ArgChange[], was = "confirmed"): string {
   return changes
-    .map((c) => `${c.name} (confirmed ${showValue(c.confirmed)}, now ${showValue(c.presented)})`)
+    .map((c) => `${c.name} (${was} ${showValue(c.confirmed)}, now ${showValue(c.presented)})`)
     .join("; ");
 }
 
 function showValue(value: unknown): string {
   if (value === undefined) return "absent";
-  const text = JSON.stringify(value);
-  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+  return truncate(cleanText(JSON.stringify(value)), 80);
 }
 
 /** What the user is asked to approve; also the `summary` of a confirmation_required result. */
@@ -87,13 +88,21 @@ export interface ConfirmationSummary extends MoneySummary {
   mode: Mode;
 }
 
+/** The summary as a person or the audit trail sees it: every string cleaned of invisible characters. */
+export function cleanSummary(summary: MoneySummary): MoneySummary {
+  return cleanDeep(summary);
+}
+
 export function confirmationSummary(summary: MoneySummary, mode: Mode): ConfirmationSummary {
   return {
-    ...summary,
+    ...cleanSummary(summary),
     amount: summary.amountInCents === null ? null : formatCents(summary.amountInCents),
     mode,
   };
 }
+
+/** Longest caller value a prompt shows, in code points (a URL may be 2048 characters). */
+const MAX_SHOWN = 300;
 
 const MODE_NOTE: Record<Mode, string> = {
   live: "LIVE: real money.",
@@ -102,11 +111,21 @@ const MODE_NOTE: Record<Mode, string> = {
 };
 
 /** One paragraph a person can approve or reject without knowing the tool names. */
-export function describeAction(summary: MoneySummary, mode: Mode): string {
+export function describeAction(raw: MoneySummary, mode: Mode): string {
+  const summary = cleanSummary(raw);
   const amount =
     summary.amountInCents === null ? null : `${formatCents(summary.amountInCents)} ${summary.currency}`;
-  // orderId comes from the caller: quoted, so it reads as data in the prompt a person approves.
-  const order = summary.orderId ? ` for order ${JSON.stringify(summary.orderId)}` : "";
+  // Values from the caller are quoted, so they read as data in the prompt a person approves.
+  const order = summary.orderId ? ` for order ${quoteText(summary.orderId, MAX_SHOWN)}` : "";
+  const extras = [
+    summary.customerRefId ? `Customer reference: ${quoteText(summary.customerRefId, MAX_SHOWN)}.` : "",
+    summary.redirectUrl
+      ? `After paying, the customer is sent to ${quoteText(summary.redirectUrl, MAX_SHOWN)}.`
+      : "",
+  ]
+    .filter(Boolean)
+    .map((s) => ` ${s}`)
+    .join("");
   let what: string;
   switch (summary.action) {
     case "create_withdrawal":
@@ -119,7 +138,7 @@ export function describeAction(summary: MoneySummary, mode: Mode): string {
       what = `Create a deposit request (the customer chooses the amount, ${summary.currency})${order}.`;
       break;
   }
-  return `${what} ${MODE_NOTE[mode]}`;
+  return `${what}${extras} ${MODE_NOTE[mode]}`;
 }
 
 export interface ElicitationRequest {

@@ -6,6 +6,7 @@ import {
   TOKEN_ARG,
   argsFingerprint,
   buildElicitation,
+  cleanSummary,
   canonicalArgs,
   canonicalJson,
   confirmationSummary,
@@ -19,6 +20,9 @@ import {
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import type { StateStore } from "./store.js";
+import { log } from "../log.js";
+import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
+import { failureOf } from "../spacepay/failure.js";
 
 export type ElicitAction = "accept" | "decline" | "cancel";
 
@@ -53,8 +57,7 @@ export interface GuardResult {
   isError?: boolean;
 }
 
-/** Whether a failed call may have reached the API (and so may have moved money). */
-export type FailureClass = "not_sent" | "ambiguous";
+export type { FailureClass } from "../spacepay/errors.js";
 
 export interface GuardDeps {
   policy: SafetyPolicy;
@@ -64,11 +67,24 @@ export interface GuardDeps {
   /** See fingerprintMerchantKey; part of every derived payment key. */
   merchantKeyFingerprint: string;
   now?: () => Date;
-  classifyFailure?: (err: unknown) => FailureClass;
 }
 
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
+  /**
+   * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
+   * past confirmation to record their outcomes. Says what it waited for and what did not finish.
+   */
+  drain(timeoutMs: number): Promise<{ waited: string[]; unfinished: string[] }>;
+}
+
+/** The answer to a money call that arrives while the server is stopping. */
+export function stoppingResult(): GuardResult {
+  return refusalResult({
+    rule: "shutdown",
+    configured: null,
+    message: "Refused: the server is shutting down. Nothing was sent; call again once it is back.",
+  });
 }
 
 /**
@@ -78,26 +94,16 @@ export interface Guard {
  */
 export const RESUME_WINDOW_MS = DAY_MS;
 
-// Statuses that mean "the API rejected this request as sent": every retry carried the same body
-// and credentials, so no earlier attempt can have succeeded either.
-const REJECTED_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
-
-/**
- * Default classification, conservative on purpose: a timeout, reset, 5xx, 408 or 409 (same key
- * still in progress) may mean the withdrawal happened, so it keeps counting and keeps its key.
- * A 429 is a clean rejection only when no earlier attempt was made (an earlier one may have timed out after being processed).
- */
-export function classifyFailure(err: unknown): FailureClass {
-  if (err === null || typeof err !== "object") return "ambiguous";
-  const e = err as { name?: unknown; status?: unknown; statusCode?: unknown; attempts?: unknown };
-  // Raised before any request is built: by the client (credentials) or a tool's own argument checks.
-  if (e.name === "MissingCredentialError" || e.name === "ToolInputError") return "not_sent";
-  const status =
-    typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : null;
-  if (status === null) return "ambiguous";
-  if (REJECTED_STATUSES.has(status)) return "not_sent";
-  if (status === 429 && e.attempts === 1) return "not_sent";
-  return "ambiguous";
+/** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
+function settle(what: string, step: () => void): string | null {
+  try {
+    step();
+    return null;
+  } catch (err) {
+    const reason = `could not ${what}: ${errorInfo(err).message}`;
+    log("error", reason);
+    return reason;
+  }
 }
 
 function errorInfo(err: unknown): { class: string; message: string } {
@@ -133,12 +139,15 @@ type Confirmation =
 export function createGuard(deps: GuardDeps): Guard {
   const { policy, mode, store, audit } = deps;
   const clock = deps.now ?? (() => new Date());
-  const classify = deps.classifyFailure ?? classifyFailure;
   // Tokens being processed by a call in this process; a second concurrent presentation is refused
   // rather than racing the first (across processes, the shared idempotency key covers it).
   const running = new Set<string>();
+  // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
+  const inFlight = new Map<Promise<unknown>, string>();
+  let stopping = false;
 
   async function run(call: GuardedCall): Promise<GuardResult> {
+    if (stopping) return stoppingResult();
     const ctx = new CallContext(call);
 
     const refusal = checkPolicy(call.summary, policy, mode) ?? ctx.rollingPreCheck();
@@ -147,11 +156,27 @@ export function createGuard(deps: GuardDeps): Guard {
     const confirmation = await confirm(ctx);
     if (!confirmation.ok) return confirmation.result;
     const token = confirmation.token;
+    const proceeding = proceed(ctx, confirmation.by, token);
+    inFlight.set(proceeding, describeAction(call.summary, mode));
     try {
-      return await proceed(ctx, confirmation.by, token);
+      return await proceeding;
     } finally {
+      inFlight.delete(proceeding);
       if (token) running.delete(token.hash);
     }
+  }
+
+  async function drain(timeoutMs: number): Promise<{ waited: string[]; unfinished: string[] }> {
+    stopping = true;
+    const waited = [...inFlight.values()];
+    if (!waited.length) return { waited, unfinished: [] };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(inFlight.keys()),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return { waited, unfinished: [...inFlight.values()] };
   }
 
   /** Per-call values and audit helpers, computed once. */
@@ -171,7 +196,7 @@ export function createGuard(deps: GuardDeps): Guard {
       const token = call.args[TOKEN_ARG];
       this.presentedToken = typeof token === "string" && token !== "" ? token : undefined;
       if (this.presentedToken) this.tokenId = hashToken(this.presentedToken).slice(0, 12);
-      this.auditArgs = { summary: call.summary, arguments: canonicalArgs(call.args) };
+      this.auditArgs = { summary: cleanSummary(call.summary), arguments: canonicalArgs(call.args) };
     }
 
     get isWithdrawal(): boolean {
@@ -321,17 +346,14 @@ export function createGuard(deps: GuardDeps): Guard {
 
     if (answer.action === "accept" && answer.content?.confirm === true)
       return { ok: true, by: "elicitation" };
-    ctx.record({ event: "outcome", outcome: "declined", confirmation: "elicitation", idempotencyKey: null });
-    const how =
-      answer.action === "accept"
-        ? "did not tick confirm"
-        : answer.action === "cancel"
-          ? "cancelled"
-          : "declined";
+    // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
+    const status = answer.action === "cancel" ? "cancelled" : "declined";
+    ctx.record({ event: "outcome", outcome: status, confirmation: "elicitation", idempotencyKey: null });
+    const how = answer.action === "accept" ? "did not tick confirm" : status;
     return {
       ok: false,
       result: {
-        structured: { status: "declined", summary: confirmationSummary(call.summary, mode) },
+        structured: { status, summary: confirmationSummary(call.summary, mode) },
         text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
       },
     };
@@ -435,6 +457,18 @@ export function createGuard(deps: GuardDeps): Guard {
       if (token) store.tokens.finish(token.hash, clock());
     };
 
+    // Confirmed while a graceful stop began: nothing is sent after the stop has started.
+    if (stopping) {
+      finishToken();
+      ctx.record({
+        event: "outcome",
+        outcome: "refused",
+        rule: "shutdown",
+        confirmation: by,
+        idempotencyKey: null,
+      });
+      return stoppingResult();
+    }
     // Again just before the call: confirmation can take minutes, and the rules are cheap.
     const refusal = checkPolicy(call.summary, policy, mode);
     if (refusal) {
@@ -484,57 +518,155 @@ export function createGuard(deps: GuardDeps): Guard {
       reservationId = reserved.reservationId;
     }
 
-    ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
-    if (reservationId) store.ledger.markSent(reservationId, clock());
+    // The intent is on disk before anything is sent, or nothing is sent (fail closed).
+    try {
+      ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
+      if (reservationId) store.ledger.markSent(reservationId, clock());
+    } catch (err) {
+      return unrecordedIntent(ctx, by, key, reservationId, finishToken, err);
+    }
 
     let out: ExecuteResult;
     try {
       out = await call.execute(key);
     } catch (err) {
-      const failure = classify(err);
-      if (failure === "not_sent") {
-        if (reservationId) store.ledger.markFailed(reservationId, clock());
-        finishToken();
-      }
-      // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
-      // repeating the same call resumes with the same key and the API replays instead of paying twice.
-      ctx.record({
-        event: "outcome",
-        outcome: "failed",
-        confirmation: by,
-        idempotencyKey: key,
-        error: errorInfo(err),
-        ambiguous: failure === "ambiguous",
-        requestId: requestIdOf(err),
+      // Decided by the request pipeline from every attempt (src/spacepay/failure.ts), not here.
+      const failure = failureOf(err);
+      // Bookkeeping that fails here must not hide the API's error, which says what the agent may do.
+      settle("record the failure", () => {
+        if (failure === "not_sent") {
+          if (reservationId) store.ledger.markFailed(reservationId, clock());
+          finishToken();
+        }
+        // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
+        // repeating the same call resumes with the same key and the API replays instead of paying twice.
+        ctx.record({
+          event: "outcome",
+          outcome: "failed",
+          confirmation: by,
+          idempotencyKey: key,
+          error: errorInfo(err),
+          ambiguous: failure === "ambiguous",
+          requestId: requestIdOf(err),
+        });
       });
+      if (!ctx.isWithdrawal && err instanceof IdempotencyKeyReusedError) return invoiceConflict(ctx, key);
       throw err;
     }
 
-    if (reservationId) {
-      store.ledger.markDone(reservationId, out.ids.withdrawalId ?? out.ids.id ?? null, clock());
-    }
-    finishToken();
-    ctx.record({
-      event: "outcome",
-      outcome: "done",
-      confirmation: by,
-      idempotencyKey: key,
-      ids: out.ids,
-      requestId: out.requestId,
-      replayed: out.replayed,
-    });
+    // SpacePay succeeded: a bookkeeping failure from here on must never make the agent repeat the call.
+    const unrecorded = [
+      reservationId
+        ? settle("mark the ledger entry done", () =>
+            store.ledger.markDone(reservationId, out.ids.withdrawalId ?? out.ids.id ?? null, clock()),
+          )
+        : null,
+      settle("mark the confirmation used", finishToken),
+      settle("write the audit outcome", () =>
+        ctx.record({
+          event: "outcome",
+          outcome: "done",
+          confirmation: by,
+          idempotencyKey: key,
+          ids: out.ids,
+          requestId: out.requestId,
+          replayed: out.replayed,
+        }),
+      ),
+    ].filter((x): x is string => x !== null);
+    const warning = unrecorded.length
+      ? `Warning: this succeeded at SpacePay, but the server could not record the outcome (${unrecorded.join("; ")}). ` +
+        `Do not repeat the call: it is done. The server settles the record with SpacePay when it next starts.`
+      : null;
     // The tool's own text already says when SpacePay replayed an earlier result.
     return {
       structured: {
         ...out.result.structured,
         confirmation: { by, idempotencyKey: key, replayed: out.replayed },
+        ...(warning ? { warning } : {}),
       },
-      text: out.result.text,
+      text: warning ? `${out.result.text}\n${warning}` : out.result.text,
     };
   }
 
-  return { run };
+  /**
+   * The intent could not be written (full disk, I/O error, unwritable state): nothing was sent, so
+   * the reservation stops counting and the confirmation is used up, and the agent is told so.
+   */
+  function unrecordedIntent(
+    ctx: CallContext,
+    by: ConfirmedBy,
+    key: string,
+    reservationId: string | undefined,
+    finishToken: () => void,
+    err: unknown,
+  ): GuardResult {
+    settle("release the reservation", () => {
+      if (reservationId) store.ledger.release(reservationId, clock());
+    });
+    settle("mark the confirmation used", finishToken);
+    // Best effort: the same log just failed, but a torn line is better than no trace.
+    settle("write the audit outcome", () =>
+      ctx.record({
+        event: "outcome",
+        outcome: "refused",
+        rule: "audit",
+        confirmation: by,
+        idempotencyKey: key,
+      }),
+    );
+    const message =
+      `Refused: the audit log (${audit.file}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
+      `(${errorInfo(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
+    log("error", message);
+    return {
+      structured: { status: "refused", rule: "audit", configured: null, message },
+      text: message,
+      isError: true,
+    };
+  }
+
+  /**
+   * SpacePay refused a payment whose derived key (same order, amount, currency, type) it saw before
+   * with another body: say which arguments differ from the first (from the audit log, when this
+   * server made it) and the two ways on.
+   */
+  function invoiceConflict(ctx: CallContext, key: string): GuardResult {
+    const { call } = ctx;
+    const first = audit
+      .readRecent(INVOICE_LOOKBACK)
+      .find((e) => e.event === "intent" && e.tool === call.tool && e.idempotencyKey === key);
+    const original = first?.args.arguments;
+    const changes =
+      original && typeof original === "object"
+        ? diffArgs(JSON.stringify(original), call.args).filter((c) => c.name !== "idempotencyKey")
+        : [];
+    const orderId = call.summary.orderId ?? "";
+    const what = changes.length
+      ? `other arguments: ${describeChanges(changes, "first")}`
+      : "other customMetadata, redirectUrl or customerRefId";
+    const message =
+      `Refused by SpacePay: this ${describeKind(call.summary)} (orderId ${JSON.stringify(orderId)}, same amount) was already created with ${what}. ` +
+      `Nothing new was created.\nNext step: for a new one, call ${call.tool} again with a new orderId; ` +
+      `to fetch the first, use list_payments with search ${JSON.stringify(orderId)}.`;
+    return {
+      structured: {
+        status: "refused",
+        rule: "idempotencyKey",
+        configured: null,
+        message,
+        differs: changes.map((c) => c.name),
+      },
+      text: message,
+      isError: true,
+    };
+  }
+
+  return { run, drain };
 }
+
+/** How far back in the audit log the first request for an invoice is looked for. */
+const INVOICE_LOOKBACK = 2_000;
 
 function describeKind(summary: MoneySummary): string {
   return summary.action === "create_withdrawal"

@@ -1,6 +1,6 @@
 // The money-moving safety layer: policy, confirmation, idempotency, durable state and audit, behind
 // one guard the MCP server wraps around money-moving tools.
-export { createGuard, classifyFailure, RESUME_WINDOW_MS } from "./guard.js";
+export { createGuard, stoppingResult, RESUME_WINDOW_MS } from "./guard.js";
 export type {
   ElicitAction,
   ElicitFn,
@@ -17,7 +17,10 @@ export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
 export type { StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
 export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";
 export { openAuditLog, readRecent, AUDIT_FILE } from "./audit.js";
-export type { AuditEntry, AuditLog, AuditOutcome, ConfirmedBy } from "./audit.js";
+export type { AuditEntry, AuditFs, AuditLog, AuditOutcome, ConfirmedBy } from "./audit.js";
+export { StateDirError } from "./private-files.js";
+export { reconcileLedger } from "./reconcile.js";
+export type { ReconcileApi, ReconcileReport } from "./reconcile.js";
 export {
   buildElicitation,
   canonicalArgs,

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 
-export type LedgerStatus = "reserved" | "sent" | "done" | "failed";
+export type LedgerStatus = "reserved" | "sent" | "done" | "failed" | "released";
 
 /** Statuses whose amount counts against the rolling cap: money moved, or might have. */
 const COUNTED = "('reserved','sent','done')";
@@ -42,7 +42,8 @@ export type ReserveResult =
 export interface WithdrawalLedger {
   /**
    * Atomically (BEGIN IMMEDIATE) checks the rolling window and records a reservation. Idempotent
-   * per key: a key whose entry still counts is resumed without counting it twice.
+   * per key: a key whose entry still counts is resumed without counting it twice; one older than the
+   * window is checked against the cap again and counted from now.
    */
   reserve(req: ReserveRequest): ReserveResult;
   /** Cents counted in the window ending at `now`, optionally leaving out one idempotency key. */
@@ -50,11 +51,16 @@ export interface WithdrawalLedger {
   /** The newest reserved or sent (not yet settled) entry with these arguments, for retries without a token. */
   findUnresolved(argsFingerprint: string): LedgerEntry | undefined;
   findByKey(idempotencyKey: string): LedgerEntry | undefined;
+  findByWithdrawalId(withdrawalId: string): LedgerEntry | undefined;
+  /** Entries still "sent" (no outcome recorded) last touched before `before`, oldest first. */
+  listSent(before: Date): LedgerEntry[];
   /** Recorded just before the request goes out. */
   markSent(reservationId: string, now: Date): void;
   markDone(reservationId: string, withdrawalId: string | null, now: Date): void;
   /** The API definitely rejected the request (it answered 4xx): nothing moved, stop counting it. */
   markFailed(reservationId: string, now: Date): void;
+  /** The request was never sent (cancelled before the call): stop counting it. */
+  release(reservationId: string, now: Date): void;
   get(reservationId: string): LedgerEntry | undefined;
 }
 
@@ -93,6 +99,12 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
   );
   const byKey = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE idempotency_key = ?");
   const byId = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE id = ?");
+  const byWithdrawalId = db.prepare<[string], Row>(
+    "SELECT * FROM withdrawal_ledger WHERE withdrawal_id = ? LIMIT 1",
+  );
+  const sentBefore = db.prepare<[number], Row>(
+    "SELECT * FROM withdrawal_ledger WHERE status = 'sent' AND updated_at < ? ORDER BY created_at",
+  );
   const unresolved = db.prepare<[string], Row>(
     `SELECT * FROM withdrawal_ledger WHERE args_fingerprint = ? AND status IN ('reserved','sent')
      ORDER BY created_at DESC LIMIT 1`,
@@ -107,6 +119,9 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
   const revive = db.prepare(
     `UPDATE withdrawal_ledger SET status = 'reserved', created_at = @now, updated_at = @now,
        amount_cents = @amountCents, withdrawal_id = NULL WHERE id = @id`,
+  );
+  const recount = db.prepare(
+    "UPDATE withdrawal_ledger SET created_at = @now, updated_at = @now WHERE id = @id",
   );
   const setStatus = db.prepare<[LedgerStatus, number, string]>(
     "UPDATE withdrawal_ledger SET status = ?, updated_at = ? WHERE id = ?",
@@ -127,12 +142,19 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
     if (existing && existing.args_fingerprint !== req.argsFingerprint) {
       return { ok: false, reason: "key_conflict", existing: toEntry(existing) };
     }
-    if (existing && ["reserved", "sent", "done"].includes(existing.status)) {
+    const counted = existing && ["reserved", "sent", "done"].includes(existing.status);
+    const windowStart = req.now.getTime() - req.windowMs;
+    if (counted && existing.created_at > windowStart) {
       return { ok: true, reservationId: existing.id, resumed: true };
     }
     const used = usedCents(req.now, req.windowMs);
     if (used + req.amountCents > req.capCents) {
       return { ok: false, reason: "cap", usedCents: used, capCents: req.capCents };
+    }
+    if (counted) {
+      // Resumed after the window no longer counts it: counted afresh, from now, status kept (it may be done).
+      recount.run({ id: existing.id, now: req.now.getTime() });
+      return { ok: true, reservationId: existing.id, resumed: true };
     }
     const params = {
       id: existing?.id ?? randomUUID(),
@@ -159,9 +181,15 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
       const row = byKey.get(key);
       return row ? toEntry(row) : undefined;
     },
+    findByWithdrawalId: (withdrawalId) => {
+      const row = byWithdrawalId.get(withdrawalId);
+      return row ? toEntry(row) : undefined;
+    },
+    listSent: (before) => sentBefore.all(before.getTime()).map(toEntry),
     markSent: (id, now) => void setSent.run(now.getTime(), id),
     markDone: (id, withdrawalId, now) => void setDone.run(withdrawalId, now.getTime(), id),
     markFailed: (id, now) => void setStatus.run("failed", now.getTime(), id),
+    release: (id, now) => void setStatus.run("released", now.getTime(), id),
     get: (id) => {
       const row = byId.get(id);
       return row ? toEntry(row) : undefined;

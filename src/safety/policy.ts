@@ -2,6 +2,7 @@
 // allow-list and live-withdrawal gating. The rolling daily cap needs the ledger and lives in the guard.
 import type { ConfirmMode, MoneySummary, Mode } from "../domain.js";
 import { formatCents } from "../spacepay/money.js";
+import { isEvmAddress } from "../spacepay/chains.js";
 
 export interface AllowlistEntry {
   /** CAIP-2; when set the entry matches only that chain. */
@@ -31,13 +32,11 @@ export interface Refusal {
 
 export const DAY_MS = 24 * 3600 * 1000;
 
-const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-
 /** EVM addresses are hex (checksummed or not), so case carries no meaning; other chains' addresses may be case-sensitive. */
 export function sameAddress(a: string, b: string): boolean {
   const x = a.trim();
   const y = b.trim();
-  if (EVM_ADDRESS.test(x) && EVM_ADDRESS.test(y)) return x.toLowerCase() === y.toLowerCase();
+  if (isEvmAddress(x) && isEvmAddress(y)) return x.toLowerCase() === y.toLowerCase();
   return x === y;
 }
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
+import { checkStateFile, ensurePrivateDir, fsyncDir } from "./private-files.js";
 
 type Db = BetterSqlite3.Database;
 
@@ -90,12 +91,23 @@ export interface StateStore {
  */
 export async function openStateStore(dir: string): Promise<StateStore> {
   const { default: Database } = await import("better-sqlite3");
-  createPrivateDir(dir);
+  ensurePrivateDir(dir);
   const file = path.join(dir, STATE_FILE);
-  // Create the file 0600 ourselves so it never exists with umask permissions, then tighten any
-  // file an older version (or a careless user) left readable.
-  fs.closeSync(fs.openSync(file, "a", 0o600));
-  fs.chmodSync(file, 0o600);
+  // better-sqlite3 cannot open with O_NOFOLLOW, so check before opening: no symlink, a regular file
+  // we own (the journal files too). The private directory is what keeps this check from going stale.
+  for (const f of [file, file + "-wal", file + "-shm"]) checkStateFile(f);
+  // Create the file 0600 ourselves so it never exists with umask permissions; SQLite gives its
+  // journal files the same mode. A file we did not create keeps the mode it has.
+  if (!fs.existsSync(file)) {
+    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+    try {
+      fs.closeSync(fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | (O_NOFOLLOW ?? 0), 0o600));
+      fsyncDir(dir);
+    } catch (err) {
+      // Another process sharing the directory created it first.
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
 
   const db = new Database(file);
   try {
@@ -108,7 +120,6 @@ export async function openStateStore(dir: string): Promise<StateStore> {
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     migrate(db);
-    for (const suffix of ["-wal", "-shm"]) chmodIfPresent(file + suffix);
     pruneTokens(db, Date.now());
   } catch (err) {
     db.close();
@@ -123,18 +134,6 @@ export async function openStateStore(dir: string): Promise<StateStore> {
     tokens: createTokenStore(db),
     close: () => db.close(),
   };
-}
-
-function createPrivateDir(dir: string): void {
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-}
-
-function chmodIfPresent(file: string): void {
-  try {
-    fs.chmodSync(file, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { instructions } from "./instructions.js";
+import { validateInitialize } from "./initialize.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
@@ -24,7 +25,7 @@ export interface ServerDeps {
   /** Payment secrets by payment id; in memory unless durable state is given. */
   secrets?: SecretStore;
   /** Wraps money-moving tools; without it they run unguarded (tests of the bare tools only). */
-  guard?: Guard;
+  guard?: Pick<Guard, "run">;
   /** Extra fields for spacepay://account (policy, credentials). */
   account?: Record<string, unknown>;
   auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;
@@ -67,6 +68,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   );
   const server = mcp.server;
+  validateInitialize(server);
 
   registerTools({
     server,
@@ -94,7 +96,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     }),
     auditRecent: deps.auditRecent,
   });
-  registerPrompts(mcp);
+  registerPrompts(mcp, now);
   const subscriptions: Subscriptions | null = deps.stateless
     ? null
     : registerSubscriptions(server, deps.api, deps.subscriptionPollMs ?? 5000);

@@ -1,9 +1,17 @@
 // The one error boundary: every failure of a tool becomes an isError result with actionable text
 // (what failed, what SpacePay said, what to do next). Stack traces and raw bodies go to stderr only.
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { SpacePayError } from "../spacepay/errors.js";
+import {
+  AbortedError,
+  ConnectionError,
+  MissingCredentialError,
+  SpacePayError,
+  TimeoutError,
+  type FailureClass,
+} from "../spacepay/errors.js";
 import { log, redact } from "../log.js";
 import { quote } from "./render.js";
+import { cleanLines } from "../text.js";
 
 /** A tool argument that passed the schema but breaks a rule the schema cannot express. */
 export class ToolInputError extends Error {
@@ -27,14 +35,15 @@ export class RefusedError extends Error {
 export type ErrorResult = CallToolResult & { isError: true };
 
 export function errorResult(text: string): ErrorResult {
-  return { isError: true, content: [{ type: "text", text: redact(text) }] };
+  return { isError: true, content: [{ type: "text", text: cleanLines(redact(text)) }] };
 }
 
 function nextStep(err: SpacePayError): string {
   const status = err.status ?? 0;
   if (status >= 200 && status < 300) {
-    // A 2xx means SpacePay did the work; only its answer was lost, so a create may already exist.
-    return "SpacePay accepted the request, so a create may already have happened. Repeat the same call once: a create reuses the same idempotency key, so it is not made twice. If it fails again, report the request id to SpacePay support.";
+    // A 2xx means SpacePay did the work; only its answer was lost. Whether repeating a create is
+    // safe is said by the money-call note (moneyFailureNote), where the guard kept the key.
+    return "SpacePay accepted the request, but its answer could not be read. Repeat the same call once; if it fails again, report the request id to SpacePay support.";
   }
   if (status === 400 || status === 422) {
     return err.param
@@ -59,20 +68,45 @@ function nextStep(err: SpacePayError): string {
       : "SpacePay is rate limiting; retry in a little while.";
   }
   if (status >= 500) {
-    return "SpacePay had a server error. Retry in a little while; repeating a create is safe (it reuses the same idempotency key).";
+    return "SpacePay had a server error. Retry in a little while.";
   }
-  switch (err.name) {
-    case "TimeoutError":
-      return "SpacePay did not answer in time. Retry in a little while; repeating a create is safe (it reuses the same idempotency key). Use get_payment or list_withdrawals to check whether it went through.";
-    case "ConnectionError":
-      return "Could not reach SpacePay. Check SPACEPAY_API_URL and the network, then retry; repeating a create is safe (it reuses the same idempotency key).";
-    case "AbortedError":
-      return "The call was cancelled.";
-    case "MissingCredentialError":
-      return "Set the variables named above in the server's environment and restart it.";
-    default:
-      return "Retry once; if it fails again, report the request id to SpacePay support.";
+  if (err instanceof TimeoutError) {
+    return "SpacePay did not answer in time. Retry in a little while; use get_payment or list_withdrawals to check whether it went through.";
   }
+  if (err instanceof ConnectionError) {
+    return "Could not reach SpacePay. Check SPACEPAY_API_URL and the network, then retry.";
+  }
+  if (err instanceof AbortedError) return "The call was cancelled.";
+  if (err instanceof MissingCredentialError) {
+    return "Set the variables named above in the server's environment and restart it.";
+  }
+  return "Retry once; if it fails again, report the request id to SpacePay support.";
+}
+
+/** "1 ConnectionError ECONNRESET (may have been processed); 2 HTTP 403 (not processed)" */
+function describeAttempts(err: SpacePayError): string {
+  return (err.attempts ?? [])
+    .map(
+      (a) =>
+        `${a.attempt} ${a.status !== null ? `HTTP ${a.status}` : a.what} (${a.mayHaveBeenProcessed ? "may have been processed" : "not processed"})`,
+    )
+    .join("; ");
+}
+
+/**
+ * What the agent is told about a failed money-moving call: whether anything may have moved, and
+ * the next step that is true for it. `not_called`: the guard stopped before any request.
+ */
+export function moneyFailureNote(failure: FailureClass | "not_called", err: unknown): string {
+  const attempts =
+    err instanceof SpacePayError && (err.attempts?.length ?? 0) > 1 ? describeAttempts(err) : "";
+  const history = attempts ? ` Attempts: ${attempts}.` : "";
+  if (failure === "not_called") return "Nothing was sent to SpacePay: the call stopped before any request.";
+  if (failure === "not_sent") {
+    return `Nothing was sent: SpacePay processed no attempt of this call, so nothing was created or moved.${history}`;
+  }
+  // Only here does repeating resume: the guard kept the key (and the token in_flight) for this call.
+  return `It may have gone through.${history} Repeat the same call unchanged (same arguments, and the same confirmationToken if you used one): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.`;
 }
 
 /** Renders any failure of tool `tool` as an isError result. */

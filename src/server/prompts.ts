@@ -1,13 +1,36 @@
 // Prompts: short task recipes that lead a model to the right tools in the right order.
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError, type GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 
 function user(text: string): GetPromptResult {
   return { messages: [{ role: "user", content: { type: "text", text } }] };
 }
 
-export function registerPrompts(mcp: McpServer): void {
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * A prompt's day argument as a UTC date: YYYY-MM-DD that exists on the calendar, or today/yesterday
+ * resolved against `now` in UTC. Anything else is refused: the value goes into the prompt verbatim.
+ */
+export function resolveDay(value: string, now: Date): string {
+  const word = value.trim().toLowerCase();
+  if (word === "today" || word === "yesterday") {
+    const day = new Date(now.getTime() - (word === "yesterday" ? 86_400_000 : 0));
+    return day.toISOString().slice(0, 10);
+  }
+  const m = DAY.exec(value.trim());
+  // Date.parse rolls 2026-02-30 over to March (and gives NaN for month 13): round-trip to check.
+  const ms = m ? Date.parse(`${m[0]}T00:00:00Z`) : NaN;
+  if (m && !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(m[0])) return m[0];
+  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  throw new McpError(
+    ErrorCode.InvalidParams,
+    `Invalid argument "date" ${shown}: give a UTC day as YYYY-MM-DD (e.g. 2026-11-20), "today" or "yesterday".`,
+  );
+}
+
+export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date()): void {
   mcp.registerPrompt(
     "invoice_customer",
     {
@@ -57,17 +80,21 @@ export function registerPrompts(mcp: McpServer): void {
     {
       title: "Daily reconciliation",
       description: "Summarise one day's payments and withdrawals",
-      argsSchema: { date: z.string().describe("The day, as YYYY-MM-DD (UTC)") },
+      argsSchema: {
+        date: z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
+      },
     },
-    ({ date }) =>
-      user(
+    ({ date }) => {
+      const day = resolveDay(date, now());
+      return user(
         [
-          `Reconcile SpacePay activity for ${JSON.stringify(date)} (UTC).`,
-          `1. Call list_payments with createdAfter ${date}T00:00:00Z and createdBefore the next day at 00:00:00Z, limit 100; page with offset until there is no next offset.`,
+          `Reconcile SpacePay activity for "${day}" (UTC).`,
+          `1. Call list_payments with createdAfter "${day}T00:00:00Z" and createdBefore the next day at 00:00:00Z, limit 100; page with offset until there is no next offset.`,
           "2. Group by status; total amountInCents for completed payments and merchantNetCents where present.",
           "3. Call list_withdrawals and keep the ones created that day; total them by status.",
           "4. Report in dollars: completed total, net to merchant, pending and failed counts, withdrawals out, and anything needing attention (failed, still processing).",
         ].join("\n"),
-      ),
+      );
+    },
   );
 }

@@ -11,9 +11,11 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AnyTool, ToolContext } from "./tool.js";
-import { errorResult, toErrorResult } from "./errors.js";
+import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
-import { classifyFailure, type ElicitFn, type Guard, type GuardResult } from "../safety/guard.js";
+import { failureOf } from "../spacepay/failure.js";
+import { cleanDeep, cleanLines, showInvisible } from "../text.js";
+import type { ElicitFn, Guard, GuardResult } from "../safety/guard.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
@@ -32,7 +34,7 @@ const guardOutputShape = {
 // that the field's description already gives. The zod schemas keep them all for validation.
 const ADVERTISED_NOISE = new Set(["$schema", "minLength", "maxLength", "pattern", "propertyNames"]);
 
-function lean(node: unknown, io: "input" | "output"): unknown {
+function lean(node: unknown, io: "input" | "output", top = false): unknown {
   if (Array.isArray(node)) return node.map((n) => lean(n, io));
   if (node === null || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
@@ -48,14 +50,16 @@ function lean(node: unknown, io: "input" | "output"): unknown {
     }
     // Output shapes are for validation by clients, which treat every listed field as present anyway.
     if (io === "output" && k === "required") continue;
-    if (k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
+    // Nested empty shapes say nothing, but a tool's own schema keeps `properties: {}`: some clients and
+    // validators expect it on every tool, even one without arguments.
+    if (!top && k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
     out[k] = lean(v, io);
   }
   return out;
 }
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Tool["inputSchema"] {
-  return lean(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io) as Tool["inputSchema"];
+  return lean(z.toJSONSchema(schema, { io, unrepresentable: "any" }), io, true) as Tool["inputSchema"];
 }
 
 interface Prepared {
@@ -98,9 +102,10 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       if (i.code === "unrecognized_keys") {
-        return i.keys.map((k) => `\`${k}\`: not an argument of this tool`).join("; ");
+        // Names the model sent are shown with visible escapes: an invisible key is still named.
+        return i.keys.map((k) => `\`${showInvisible(k)}\`: not an argument of this tool`).join("; ");
       }
-      const field = i.path.length ? i.path.map(String).join(".") : "(arguments)";
+      const field = i.path.length ? showInvisible(i.path.map(String).join(".")) : "(arguments)";
       return `\`${field}\`: ${i.message}`;
     })
     .join("; ");
@@ -109,7 +114,7 @@ export function describeIssues(error: z.ZodError): string {
 export interface ToolRegistration {
   server: Server;
   tools: readonly AnyTool[];
-  guard?: Guard;
+  guard?: Pick<Guard, "run">;
   /** Builds the per-call context (everything but signal and progress). */
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
   /** Whether the connected client declared elicitation (decided per call: clients differ). */
@@ -138,7 +143,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
         `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Nothing was done.`,
       );
     }
-    const args = parsed.data as Record<string, unknown>;
+    const parsedArgs = parsed.data as Record<string, unknown>;
     const progressToken = request.params._meta?.progressToken;
     const ctx: ToolContext = {
       ...context(),
@@ -154,7 +159,10 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
       },
     };
     const started = Date.now();
+    // Whether the guard let the call through to SpacePay: before that, nothing can have been sent.
+    let executed = false;
     try {
+      const args = tool.guarded?.normalize ? tool.guarded.normalize(parsedArgs) : parsedArgs;
       let out: GuardResult;
       if (tool.guarded && guard) {
         const answer = await guard.run({
@@ -165,6 +173,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
           signal: extra.signal,
           elicit: canElicit() ? elicit : undefined,
           execute: async (idempotencyKey) => {
+            executed = true;
             const result = await tool.handler(args, { ...ctx, idempotencyKey });
             return {
               result,
@@ -185,19 +194,20 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
       }
       log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
       return {
-        content: [{ type: "text", text: out.text }],
+        // Cleaned once more as a whole: no string from SpacePay or the model reaches the client unseen.
+        content: [{ type: "text", text: cleanLines(out.text) }],
         // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
-        structuredContent: out.structured,
+        structuredContent: cleanDeep(out.structured),
         ...(out.isError ? { isError: true } : {}),
       };
     } catch (err) {
       if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
       const result = toErrorResult(tool.name, err);
-      if (tool.guarded && classifyFailure(err) === "ambiguous") {
-        // The request may have reached SpacePay: say so, and how to finish it without a duplicate.
+      if (tool.guarded && guard) {
+        // The guard read the same answer (failureOf) to keep or release the reservation and key.
         result.content.push({
           type: "text",
-          text: "It may have gone through. Repeat the same call unchanged (same arguments, and the same confirmationToken if you used one): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.",
+          text: moneyFailureNote(executed ? failureOf(err) : "not_called", err),
         });
       }
       return result;

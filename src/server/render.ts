@@ -1,8 +1,9 @@
 // Turns SpacePay data into what a model reads: compact structured objects and short text lines.
-// Strings that come from the API or from users are untrusted data: control characters are removed
-// and they are always shown quoted, never as bare text a model could mistake for instructions.
+// Strings that come from the API or from users are untrusted data: cleaned by src/text.ts and always
+// shown quoted, never as bare text a model could mistake for instructions.
 import { formatCents, formatTokenAmount } from "../spacepay/money.js";
 import { chainName } from "../spacepay/chains.js";
+import { cleanText, quoteText } from "../text.js";
 import type {
   Page,
   Payment,
@@ -13,26 +14,15 @@ import type {
   WithdrawalStatus,
 } from "../spacepay/types.js";
 
-// C0/C1 controls, DEL, bidi overrides and zero-width characters: none belong in data shown to a model.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-// ANSI escape sequences (CSI … final byte), removed whole rather than leaving their printable tail.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-_]/g;
-
 const MAX_QUOTED = 200;
 
-/** Untrusted text with ANSI escapes and control characters removed (for structured output). */
-export function clean(value: string): string {
-  return value.replace(ANSI, "").replace(CONTROL, "");
-}
+/** Untrusted text without escapes or invisible characters (for structured output). */
+export const clean = cleanText;
 
 /** Untrusted text as a quoted, cleaned, length-bounded literal (for text output). */
 export function quote(value: string | null | undefined): string {
   if (value === null || value === undefined) return "(none)";
-  let s = clean(value);
-  if (s.length > MAX_QUOTED) s = s.slice(0, MAX_QUOTED) + "…";
-  return JSON.stringify(s);
+  return quoteText(value, MAX_QUOTED);
 }
 
 export function cleanOrNull(value: string | null | undefined): string | null {

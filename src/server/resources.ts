@@ -2,9 +2,11 @@
 // what the server is connected to and allowed to do, and the money-moving audit trail.
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi } from "../spacepay/types.js";
 import { paymentView, withdrawalView } from "./render.js";
+import { cleanDeep } from "../text.js";
 
 const RECENT = 25;
 const JSON_MIME = "application/json";
@@ -18,8 +20,23 @@ export interface ResourceDeps {
 }
 
 function json(uri: string, value: unknown): ReadResourceResult {
-  // Compact JSON: resources are read into a model's context, so every byte counts.
-  return { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(value) }] };
+  // Compact JSON: resources are read into a model's context, so every byte counts. Every string is
+  // cleaned, the audit trail's recorded arguments included.
+  return { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(cleanDeep(value)) }] };
+}
+
+/** The spec's code for "no such resource" (the SDK's ErrorCode has no name for it). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/** Reads one entity by id; an id SpacePay does not know is resource-not-found, not an internal error. */
+async function byId<T>(uri: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof NotFoundError)
+      throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+    throw err;
+  }
 }
 
 export function paymentUri(id: string): string {
@@ -61,7 +78,8 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
     { title: "Payment", description: "One payment by id; subscribe for status updates", mimeType: JSON_MIME },
     async (uri, vars) => {
       const id = decodeURIComponent(String(vars.paymentId));
-      return json(uri.href, paymentView((await api.getPayment(id)).data));
+      const { data } = await byId(uri.href, () => api.getPayment(id));
+      return json(uri.href, paymentView(data));
     },
   );
 
@@ -95,7 +113,8 @@ export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
     { title: "Withdrawal", description: "One withdrawal by id", mimeType: JSON_MIME },
     async (uri, vars) => {
       const id = decodeURIComponent(String(vars.withdrawalId));
-      return json(uri.href, withdrawalView((await api.getWithdrawal(id)).data));
+      const { data } = await byId(uri.href, () => api.getWithdrawal(id));
+      return json(uri.href, withdrawalView(data));
     },
   );
 

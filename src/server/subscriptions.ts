@@ -1,5 +1,6 @@
 // Resource subscriptions: while a client is subscribed to spacepay://payments/{id} and the payment is
 // not final, poll it at a bounded interval and send notifications/resources/updated on each change.
+// Only a payment SpacePay knows can be subscribed to; polling ends at a final status.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   ErrorCode,
@@ -10,6 +11,8 @@ import {
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "./render.js";
 import { log } from "../log.js";
+import { NotFoundError } from "../spacepay/errors.js";
+import { quoteText } from "../text.js";
 
 const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
 /** At most this many payments are watched at once per session. */
@@ -49,6 +52,8 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
       w.last = status;
       if (isFinalPaymentStatus(status)) stop(uri);
     } catch (err) {
+      // Gone (deleted, or another merchant's after a key change): it will not come back.
+      if (err instanceof NotFoundError) stop(uri);
       log("debug", `subscription poll for ${uri} failed`, {
         error: err instanceof Error ? err.name : String(err),
       });
@@ -68,17 +73,18 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
       );
     }
     if (watches.has(uri)) return {};
-    if (watches.size >= MAX_SUBSCRIPTIONS) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`,
-      );
-    }
+    const full = () =>
+      new McpError(ErrorCode.InvalidParams, `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`);
+    if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
     const paymentId = decodeURIComponent(m[1] ?? "");
+    // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
+    const status = await currentStatus(api, paymentId);
+    // A final payment will not change again, so there is nothing to poll for.
+    if (isFinalPaymentStatus(status) || watches.has(uri)) return {};
+    if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
     const timer = setInterval(() => void poll(uri, paymentId), intervalMs);
     timer.unref();
-    watches.set(uri, { timer, last: null, busy: false });
-    void poll(uri, paymentId);
+    watches.set(uri, { timer, last: status, busy: false });
     return {};
   });
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
@@ -92,4 +98,21 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
     },
     size: () => watches.size,
   };
+}
+
+async function currentStatus(api: SpacePayApi, paymentId: string): Promise<PaymentStatus> {
+  try {
+    return (await api.getPayment(paymentId)).data.status;
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `SpacePay has no payment ${quoteText(paymentId, 100)}, so there is nothing to watch. Check the id (list_payments finds payments by order id).`,
+      );
+    }
+    throw new McpError(
+      ErrorCode.InternalError,
+      `Could not look up payment ${quoteText(paymentId, 100)} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
+    );
+  }
 }

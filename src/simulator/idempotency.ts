@@ -2,7 +2,7 @@
 // repeat while the first is still in flight, is a 409.
 import { ApiError } from "./errors.js";
 
-interface Entry {
+export interface Entry {
   fingerprint: string;
   done: boolean;
   status: number;
@@ -62,6 +62,15 @@ export class IdempotencyStore {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** Finished entries, for saving (one still in flight is not an outcome yet). */
+  finished(): Array<[string, Entry]> {
+    return [...this.entries].filter(([, e]) => e.done);
+  }
+
+  restore(entries: ReadonlyArray<[string, Entry]>): void {
+    for (const [id, e] of entries) this.entries.set(id, e);
   }
 }
 

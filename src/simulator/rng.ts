@@ -12,10 +12,12 @@ export interface Rng {
   /** An RFC 4122 version-4 UUID. */
   uuid(): string;
   pick<T>(items: readonly T[]): T;
+  /** Where the stream stands, so a saved simulator can continue it (createRng's `from`). */
+  state(): [number, number, number, number];
 }
 
 /** Creates the stream for `label` under `seed`; the same pair always yields the same sequence. */
-export function createRng(seed: number, label: string): Rng {
+export function createRng(seed: number, label: string, from?: readonly number[]): Rng {
   let [a, b, c, d] = hashSeed(`${seed}:${label}`);
   const next32 = (): number => {
     // sfc32: small, fast, and good enough for simulation data.
@@ -33,6 +35,7 @@ export function createRng(seed: number, label: string): Rng {
     return t >>> 0;
   };
   for (let i = 0; i < 12; i++) next32();
+  if (from) [a, b, c, d] = from as [number, number, number, number];
   const hex = (n: number): string => {
     let out = "";
     while (out.length < n) out += next32().toString(16).padStart(8, "0");
@@ -47,6 +50,7 @@ export function createRng(seed: number, label: string): Rng {
       const variant = ((parseInt(h[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
     },
+    state: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0],
     pick: (items) => {
       if (items.length === 0) throw new Error("pick from an empty list");
       return items[Math.floor((next32() / 4294967296) * items.length)] as (typeof items)[number];

@@ -17,6 +17,7 @@ import { paymentRoutes } from "./routes/payments.js";
 import { registryRoutes } from "./routes/registry.js";
 import type { Ctx, Reply, Route, Runtime } from "./routes/types.js";
 import { withdrawalRoutes } from "./routes/withdrawals.js";
+import { loadWorld, saveWorld } from "./persist.js";
 import { Sim } from "./state.js";
 
 export interface SimulatorOptions {
@@ -44,6 +45,11 @@ export interface SimulatorOptions {
   initialBalanceCents?: number;
   /** Recorded requests kept (default 5,000). */
   maxRecordedRequests?: number;
+  /**
+   * Keep the world in this JSON file: loaded at start (instead of fresh sample payments when it
+   * exists) and saved after every request that can change it. One process at a time per file.
+   */
+  stateFile?: string;
 }
 
 export interface SimulatorHandle {
@@ -98,6 +104,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const idempotency = new IdempotencyStore();
   const control = createControl({ sim, faults, recorder, idempotency });
   const rt: Runtime = { sim, faults, recorder, idempotency, control };
+  const stateFile = options.stateFile;
+  const save = stateFile ? () => saveWorld(stateFile, sim, idempotency) : () => {};
+  if (stateFile) {
+    loadWorld(stateFile, sim, idempotency);
+    sim.onChange = save;
+  }
 
   const sockets = new Set<Socket>();
   const delays = new Set<NodeJS.Timeout>();
@@ -116,9 +128,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const server = createServer((req, res) => {
     const requestId = `req_${idPrefix}${(++requestCounter).toString(16).padStart(12, "0")}`;
-    handle(req, res, requestId).catch((err: unknown) => {
-      if (!res.headersSent && !res.destroyed) send(res, errorReply(err));
-    });
+    handle(req, res, requestId)
+      .catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) send(res, errorReply(err));
+      })
+      // Only writes change the world (GETs at most expire payments, which loading recomputes).
+      .finally(() => req.method !== "GET" && !closed && save());
   });
   server.keepAliveTimeout = 5_000;
   server.on("connection", (socket) => {

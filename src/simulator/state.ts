@@ -33,6 +33,8 @@ export class Sim {
   /** Set once the server listens; payment URLs point at it. */
   baseUrl = "";
   ids!: Rng;
+  /** Called after a timer changed the world (a transition ran), so a saved world stays current. */
+  onChange: () => void = () => {};
   private readonly transitions = new Map<string, Transition>();
 
   constructor(
@@ -94,6 +96,7 @@ export class Sim {
           clearTimeout(transition.timer);
           this.transitions.delete(id);
           run();
+          this.onChange();
           resolve();
         },
         cancel: () => {

@@ -135,5 +135,3 @@ export function queryString(q: URLSearchParams, key: string, maxLength = 1000): 
   }
   return value;
 }
-
-export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;

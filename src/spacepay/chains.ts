@@ -1,5 +1,8 @@
 // Chain references: users and the API name chains by number, CAIP-2 string or name; everything
-// internal is CAIP-2. Also knows which token contracts mean "the chain's native coin".
+// internal is CAIP-2. Also knows which token contracts mean "the chain's native coin", and what a
+// valid EVM address is (shape and EIP-55 checksum).
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 export interface KnownChain {
   /** CAIP-2, e.g. "eip155:8453". */
@@ -110,7 +113,33 @@ export function isNativeContract(address: string | null | undefined): boolean {
   return a === NATIVE_ZERO || a === NATIVE_EEE;
 }
 
-/** True for 0x followed by 40 hex digits (any case). */
+/** The shape of an EVM address: 0x followed by 40 hex digits, any case. The one definition. */
+export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** True for 0x followed by 40 hex digits (any case; see evmAddressProblem for the checksum). */
 export function isEvmAddress(address: string): boolean {
-  return /^0x[0-9a-fA-F]{40}$/.test(address);
+  return EVM_ADDRESS.test(address);
+}
+
+/** The EIP-55 spelling of an EVM address: a letter is upper case where its hash nibble is 8 or more. */
+export function toChecksumAddress(address: string): string {
+  const hex = address.slice(2).toLowerCase();
+  const hash = bytesToHex(keccak_256(utf8ToBytes(hex)));
+  let out = "0x";
+  for (let i = 0; i < hex.length; i++) out += parseInt(hash[i]!, 16) >= 8 ? hex[i]!.toUpperCase() : hex[i];
+  return out;
+}
+
+/**
+ * Why `address` cannot be a recipient, or null. All lower or all upper case carries no checksum;
+ * mixed case is an EIP-55 checksum and must match, since a typo in a mixed-case address would
+ * otherwise send funds to an address nobody holds.
+ */
+export function evmAddressProblem(address: string): string | null {
+  if (!isEvmAddress(address)) return "must be an EVM address: 0x followed by 40 hex characters";
+  const hex = address.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return null;
+  return toChecksumAddress(address) === address
+    ? null
+    : "has mixed case but a wrong EIP-55 checksum, so it may hold a typo: check it with the user";
 }

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { registerSecret } from "../log.js";
 import { toCaip2 } from "./chains.js";
 import { InvalidResponseError, MissingCredentialError, ValidationError } from "./errors.js";
+import { settle } from "./failure.js";
 import { HttpPipeline, encodePath, type HttpOptions, type HttpRequest } from "./http.js";
 import {
   ChainPageSchema,
@@ -227,8 +228,11 @@ export class SpacePayClient implements SpacePayApi {
 
   async getWithdrawalConfig(opts?: RequestOptions): Promise<ApiResult<WithdrawalConfig>> {
     if (!this.merchantId || !this.hasBearer) {
-      throw new MissingCredentialError(
-        "Reading the withdrawal config needs a dashboard bearer token and the merchant id: set SPACEPAY_BEARER_TOKEN and SPACEPAY_MERCHANT_ID.",
+      throw settle(
+        new MissingCredentialError(
+          "Reading the withdrawal config needs a dashboard bearer token and the merchant id: set SPACEPAY_BEARER_TOKEN and SPACEPAY_MERCHANT_ID.",
+        ),
+        [],
       );
     }
     const path = encodePath`/v1/merchants/${this.merchantId}/withdrawals/config`;
@@ -315,7 +319,11 @@ function chain(ref: string | number | undefined): string | undefined {
   try {
     return toCaip2(ref);
   } catch (err) {
-    throw new ValidationError((err as Error).message, { param: "chainId", code: "invalid_chain" });
+    // Raised before any request: nothing was sent.
+    throw settle(
+      new ValidationError((err as Error).message, { param: "chainId", code: "invalid_chain" }),
+      [],
+    );
   }
 }
 

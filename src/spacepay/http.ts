@@ -9,10 +9,13 @@ import {
   ConnectionError,
   InvalidResponseError,
   MissingCredentialError,
+  NotConnectedError,
   SpacePayError,
   TimeoutError,
   errorClassForStatus,
+  type AttemptRecord,
 } from "./errors.js";
+import { attemptRecord, settle } from "./failure.js";
 import {
   DEFAULT_RETRY_BUDGET_MS,
   backoffMs,
@@ -96,6 +99,15 @@ const CONNECTION_CODES = new Set([
   "ENETDOWN",
   "ETIMEDOUT",
 ]);
+// Of those, the ones where the connection was never made, so not a byte of the request went out.
+const NOT_CONNECTED_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+]);
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 /** Tagged template that URL-encodes every interpolated value: encodePath`/payments/${id}`. */
@@ -156,7 +168,21 @@ export class HttpPipeline {
     return randomUUID();
   }
 
+  /**
+   * Sends `req`, retrying within the budget. Whatever it throws is a SpacePayError stamped with every
+   * attempt's outcome and whether the call may have gone through (see ./failure.ts).
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const history: AttemptRecord[] = [];
+    try {
+      return await this.sendAttempts(req, history);
+    } catch (err) {
+      if (err instanceof SpacePayError) throw settle(err, history);
+      throw err;
+    }
+  }
+
+  private async sendAttempts(req: HttpRequest, history: AttemptRecord[]): Promise<HttpResponse> {
     const headers = this.headersFor(req);
     const secrets = [this.opts.secretKey, this.opts.bearerToken, req.paymentSecret];
     const scrub = (text: string) => scrubSecrets(text, secrets);
@@ -192,7 +218,10 @@ export class HttpPipeline {
           } catch (err) {
             // A garbled or empty answer is worth asking again when that is safe (a GET, or a create
             // whose key makes SpacePay replay its first answer); anything else is final.
-            if (!(err instanceof InvalidResponseError) || !err.retryable) throw err;
+            if (!(err instanceof InvalidResponseError) || !err.retryable) {
+              if (err instanceof SpacePayError) history.push(attemptRecord(attempt, err));
+              throw err;
+            }
             unreadable = err;
           }
         }
@@ -227,6 +256,7 @@ export class HttpPipeline {
           error: `${error.name}: ${error.message}`,
         });
       }
+      history.push(attemptRecord(attempt, error));
 
       if (!error.retryable || !mayRetry || attempt > this.opts.maxRetries) throw error;
       const wait = error.retryAfterMs ?? backoffMs(attempt, this.random);
@@ -259,7 +289,7 @@ export class HttpPipeline {
             "This call needs the payment secret (the `secret` returned when the payment was created).",
           );
         }
-        registerSecret(req.paymentSecret);
+        // Not registered process-wide: it may be the caller's, and send() masks it in this call's text.
         headers["x-spacepay-payment-secret"] = headerValue(req.paymentSecret.trim(), "the payment secret");
         break;
       case "bearer":
@@ -336,7 +366,8 @@ export class HttpPipeline {
       });
     }
     if (code && CONNECTION_CODES.has(code)) {
-      return new ConnectionError(`Could not reach SpacePay at ${this.origin}: ${detail}`, {
+      const Cls = NOT_CONNECTED_CODES.has(code) ? NotConnectedError : ConnectionError;
+      return new Cls(`Could not reach SpacePay at ${this.origin}: ${detail}`, {
         retryable: true,
         code,
         cause: err,
@@ -554,7 +585,7 @@ function errorFromResponse(
     apiMessage !== null
       ? `SpacePay API error ${status}${code ? ` (${clip(code, 100)})` : ""}: ${clip(apiMessage, 500)}`
       : `SpacePay API error ${status} with ${shape}.`;
-  const Cls = errorClassForStatus(status);
+  const Cls = errorClassForStatus(status, code);
   return new Cls(message, {
     status,
     type: clip(type, 100),

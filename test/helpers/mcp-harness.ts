@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "../../src/config.js";
-import { createRuntime, type Runtime } from "../../src/runtime.js";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
 
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   sharedSim?: SimulatorHandle;
   /** Reuse a state directory (and skip deleting it), e.g. to prove state survives a restart. */
   stateDir?: string;
+  /** Extra runtime options (e.g. an injected audit file layer). */
+  runtime?: RuntimeOptions;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -49,7 +51,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     knownTools: TOOL_NAMES,
   });
-  const runtime = await createRuntime(config, { pollIntervalMs: 30, subscriptionPollMs: 30 });
+  const runtime = await createRuntime(config, {
+    pollIntervalMs: 30,
+    subscriptionPollMs: 30,
+    ...opts.runtime,
+  });
   const clients: Client[] = [];
   const connect = async (capabilities: ClientCapabilities = opts.capabilities ?? {}) => {
     const server = runtime.newServer();

@@ -235,3 +235,123 @@ describe.concurrent.each(FAULTS)("$name", (c) => {
     });
   });
 });
+
+// Issue #11: two faults in a row on one call (the whole call: SPACEPAY_MAX_RETRIES=1, two attempts).
+// The agent is told "may have gone through" exactly when an attempt may have been processed, and
+// "nothing was sent" otherwise; the agent's repeat then leaves exactly one upstream object.
+interface FaultSequence {
+  name: string;
+  faults: [Omit<FaultSpec, "method" | "path" | "count">, Omit<FaultSpec, "method" | "path" | "count">];
+  /** Whether an attempt may have been processed (what the agent must be told). */
+  ambiguous: boolean;
+  /** Whether SpacePay really made the object during the faulted call (the simulator knows). */
+  created: boolean;
+}
+
+const SEQUENCES: FaultSequence[] = [
+  {
+    name: "reset after processing, then 403",
+    faults: [{ kind: "reset-after" }, { kind: "error", status: 403 }],
+    ambiguous: true,
+    created: true,
+  },
+  {
+    name: "503, then 429",
+    faults: [
+      { kind: "error", status: 503 },
+      { kind: "error", status: 429 },
+    ],
+    ambiguous: true,
+    created: false,
+  },
+  {
+    name: "timeout, then 400",
+    faults: [
+      { kind: "latency", latencyMs: LATENCY_MS },
+      { kind: "error", status: 400 },
+    ],
+    ambiguous: true,
+    created: true,
+  },
+  {
+    name: "429, then 429",
+    faults: [
+      { kind: "error", status: 429 },
+      { kind: "error", status: 429 },
+    ],
+    ambiguous: false,
+    created: false,
+  },
+  {
+    name: "429, then reset after processing",
+    faults: [{ kind: "error", status: 429 }, { kind: "reset-after" }],
+    ambiguous: true,
+    created: true,
+  },
+  {
+    name: "reset before processing, then 404",
+    faults: [{ kind: "reset" }, { kind: "error", status: 404 }],
+    // The client cannot tell a reset before processing from one after.
+    ambiguous: true,
+    created: false,
+  },
+  {
+    name: "an empty 2xx, then 401",
+    faults: [{ kind: "empty" }, { kind: "error", status: 401 }],
+    ambiguous: true,
+    created: true,
+  },
+  {
+    name: "429, then 422",
+    faults: [
+      { kind: "error", status: 429 },
+      { kind: "error", status: 422 },
+    ],
+    ambiguous: false,
+    created: false,
+  },
+];
+
+const CREATES = TARGETS.filter((t) => t.counter);
+
+describe.concurrent.each(SEQUENCES)("sequence: $name", (seq) => {
+  it("each create says what may have happened, and the agent's repeat leaves exactly one object", async () => {
+    const h = await startHarness({ env: { ...ENV, SPACEPAY_MAX_RETRIES: "1" } });
+    try {
+      const before = h.sim.control.counts();
+      const outcomes = await Promise.all(
+        CREATES.map(async (t) => {
+          for (const f of seq.faults) {
+            h.sim.control.addFault({ ...f, method: t.method, path: t.path(h, ""), count: 1 });
+          }
+          const args = t.args("");
+          return { t, args, res: await h.call(t.tool, args) };
+        }),
+      );
+      if (seq.faults.some((f) => f.kind === "latency")) await new Promise((r) => setTimeout(r, LATENCY_MS));
+      for (const { t, args, res } of outcomes) {
+        const counter = t.counter!;
+        const text = textOf(res);
+        expect(res.isError, `${t.tool}: ${text}`).toBe(true);
+        expect(text).toMatch(new RegExp(`^${t.tool} failed`));
+        expect(text).toMatch(/Attempts: 1 .*; 2 /);
+        if (seq.ambiguous) {
+          expect(text).toMatch(/It may have gone through/);
+          expect(text).not.toMatch(/Nothing was sent/);
+        } else {
+          expect(text).toMatch(/Nothing was sent/);
+          expect(text).not.toMatch(/may have gone through/i);
+        }
+        expect(h.sim.control.counts()[counter], `${t.tool} during the faults`).toBe(
+          before[counter] + (seq.created ? 1 : 0),
+        );
+        const again = await h.call(t.tool, args);
+        expect(again.isError, `${t.tool} again: ${textOf(again)}`).toBeFalsy();
+        expect(again.structuredContent.replayed).toBe(seq.created);
+        expect(h.sim.control.counts()[counter], `${t.tool}: upstream ${counter}`).toBe(before[counter] + 1);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

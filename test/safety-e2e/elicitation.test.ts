@@ -1,5 +1,7 @@
 // The guard end to end: confirmation by elicitation through a real MCP client whose human is scripted
 // (accept, decline, cancel, never answering), in elicitation and auto modes, test and live keys.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
@@ -107,13 +109,14 @@ describe("accept", () => {
 });
 
 describe("decline and cancel", () => {
-  for (const [name, script, said] of [
-    ["declines", decline, /declined/],
-    ["cancels", cancel, /cancelled/],
+  for (const [name, script, said, status] of [
+    ["declines", decline, /declined/, "declined"],
+    ["cancels", cancel, /cancelled/, "cancelled"],
     [
       "accepts without ticking confirm",
       (() => ({ action: "accept", content: { confirm: false } })) as ElicitScript,
       /did not tick confirm/,
+      "declined",
     ],
   ] as const) {
     it(`when the user ${name}: a non-error result saying nothing was done, and no API call`, async () => {
@@ -123,11 +126,14 @@ describe("decline and cancel", () => {
 
       expect(human.prompts).toHaveLength(1);
       expect(res.isError).toBeFalsy();
-      expect(res.structuredContent.status).toBe("declined");
+      expect(res.structuredContent.status).toBe(status);
       expect(res.structuredContent.summary.amount).toBe("$50.00");
       expect(textOf(res)).toMatch(said);
       expect(textOf(res)).toMatch(/Nothing was done: no withdrawal was created/);
       expect(withdrawalPosts(sim)).toHaveLength(postsBefore);
+      // The audit trail says the same as the result.
+      const audit = readFileSync(path.join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n");
+      expect(JSON.parse(audit.at(-1)!).outcome).toBe(status);
     });
   }
 

@@ -121,7 +121,7 @@ describe("invalid arguments never use up the limit", () => {
 });
 
 describe("the withdrawal allow-list", () => {
-  const QUALIFIED = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
+  const QUALIFIED = "0xabCDeF0123456789AbcdEf0123456789aBCDEF01";
   const ANY_CHAIN = "0x2222222222222222222222222222222222222222";
   const CONFIGURED = `eip155:84532:${QUALIFIED.toLowerCase()},${ANY_CHAIN}`;
   let h: Harness;
@@ -161,7 +161,7 @@ describe("the withdrawal allow-list", () => {
       );
       expect(res.isError, textOf(res)).toBeFalsy();
     }
-    const mixed = "0xaBcDeF0123456789AbCdEf0123456789aBcDeF01";
+    const mixed = "0xabCDeF0123456789AbcdEf0123456789aBCDEF01";
     const res: ToolResult = await h.call("create_withdrawal", withdrawal({ recipientAddress: mixed }));
     expect(res.isError, textOf(res)).toBeFalsy();
   });

@@ -152,7 +152,8 @@ describe("tokens are bound to what the user approved", () => {
       chainId: "sepolia",
       confirmationToken: token,
     });
-    expect(text).toContain('chainId (confirmed "base-sepolia", now "sepolia")');
+    // Compared as normalised (CAIP-2), the form the summary, the handler and SpacePay all receive.
+    expect(text).toContain('chainId (confirmed "eip155:84532", now "eip155:11155111")');
   });
 
   it("a token issued for create_payment is refused by create_withdrawal", async () => {

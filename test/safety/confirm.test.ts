@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   buildElicitation,
   canonicalJson,
+  describeChanges,
   diffArgs,
   hashToken,
   newConfirmationToken,
@@ -59,5 +60,35 @@ describe("elicitation prompt", () => {
       required: ["confirm"],
     });
     expect(req.requestedSchema.properties.confirm).not.toHaveProperty("default");
+  });
+
+  it("is built from cleaned values: no invisible character reaches the person approving", () => {
+    const hidden = "\u{E0049}\u{E0047}\u2028\u202e\u200b\u00ad\u034f\ufe0f";
+    const req = buildElicitation(
+      {
+        action: "create_deposit",
+        amountInCents: null,
+        currency: "USD",
+        orderId: `ord${hidden}-1`,
+        customerRefId: `cust${hidden}-2`,
+        redirectUrl: `https://shop.example/${hidden}thanks`,
+      },
+      "test",
+    );
+    for (const ch of hidden)
+      expect(req.message.includes(ch), `U+${ch.codePointAt(0)!.toString(16)}`).toBe(false);
+    expect(req.message).toContain('for order "ord-1"');
+    expect(req.message).toContain('Customer reference: "cust-2"');
+    expect(req.message).toContain('the customer is sent to "https://shop.example/thanks"');
+  });
+});
+
+describe("changed arguments", () => {
+  it("are shown cleaned and cut on code points", () => {
+    const confirmed = canonicalJson({ orderId: "a" });
+    const text = describeChanges(diffArgs(confirmed, { orderId: "\u200b" + "😀".repeat(100) }));
+    expect(text).not.toContain("\u200b");
+    expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    expect(text).toContain("😀…");
   });
 });

@@ -4,9 +4,10 @@ import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { registerSecret } from "../../src/log.js";
 import type { Mode } from "../../src/domain.js";
+import { errorClassForStatus, type SpacePayError } from "../../src/spacepay/errors.js";
+import { attemptRecord, settle } from "../../src/spacepay/failure.js";
 import {
   DAY_MS,
-  classifyFailure,
   createGuard,
   openAuditLog,
   openStateStore,
@@ -110,14 +111,11 @@ function tokenOf(result: { structured: Record<string, unknown> }): string {
 
 const accept: ElicitFn = async () => ({ action: "accept", content: { confirm: true } });
 
-class HttpError extends Error {
-  readonly requestId = "req_err";
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** What the request pipeline throws after one attempt answered `status` (classified as it would be). */
+function httpError(status: number, message: string): SpacePayError {
+  const Cls = errorClassForStatus(status);
+  const err = new Cls(message, { status, requestId: "req_err" });
+  return settle(err, [attemptRecord(1, err)]);
 }
 
 describe("confirmation by elicitation", () => {
@@ -141,18 +139,22 @@ describe("confirmation by elicitation", () => {
   });
 
   it.each([
-    ["decline", { action: "decline" as const }],
-    ["cancel", { action: "cancel" as const }],
-    ["accept without ticking confirm", { action: "accept" as const, content: { confirm: false } }],
-  ])("on %s: no API call, and a non-error result saying nothing was done", async (_name, answer) => {
+    ["decline", { action: "decline" as const }, "declined"],
+    ["cancel", { action: "cancel" as const }, "cancelled"],
+    [
+      "accept without ticking confirm",
+      { action: "accept" as const, content: { confirm: false } },
+      "declined",
+    ],
+  ])("on %s: no API call, and a non-error result saying nothing was done", async (_name, answer, status) => {
     const { guard, audit } = await setup({ confirm: "elicitation" });
     const api = fakeApi();
     const result = await withdraw(guard, withdrawalArgs(), api.execute, { elicit: async () => answer });
     expect(api.keys).toEqual([]);
     expect(result.isError).toBeUndefined();
-    expect(result.structured.status).toBe("declined");
+    expect(result.structured.status).toBe(status);
     expect(result.text).toContain("Nothing was done");
-    expect(events(audit)).toEqual(["outcome:declined"]);
+    expect(events(audit)).toEqual([`outcome:${status}`]);
   });
 
   it("in auto mode, falls back to a token when the prompt times out", async () => {
@@ -392,6 +394,40 @@ describe("limits", () => {
     });
   });
 
+  it("a withdrawal resumed with a key whose ledger entry is older than the window is checked against the cap again", async () => {
+    const { guard, store } = await setup({ confirm: "elicitation", dailyWithdrawalLimitCents: 5_000 });
+    const api = fakeApi();
+    const a = withdrawalArgs({ amountInCents: 4_000, orderId: "a" });
+    const lost = async (key: string): Promise<ExecuteResult> => {
+      await api.execute(key);
+      throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    };
+    await expect(withdraw(guard, a, lost, { elicit: accept })).rejects.toThrow("socket hang up");
+    clock.advance(DAY_MS + 60_000);
+    // While the user confirms the resumed call, another withdrawal uses the cap the old entry no longer holds.
+    const fillCap: ElicitFn = async () => {
+      const b = await withdraw(guard, withdrawalArgs({ amountInCents: 4_000, orderId: "b" }), api.execute, {
+        elicit: accept,
+      });
+      expect(b.structured.withdrawalId).toBe("wd_2");
+      return { action: "accept", content: { confirm: true } };
+    };
+    const resumed = await withdraw(guard, a, api.execute, { elicit: fillCap });
+    expect(resumed).toMatchObject({
+      isError: true,
+      structured: { status: "refused", rule: "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS" },
+    });
+    expect(api.keys).toHaveLength(2);
+    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+
+    // With room under the cap, the resumed entry counts again, from now.
+    clock.advance(DAY_MS + 60_000);
+    const room = await withdraw(guard, a, api.execute, { elicit: accept });
+    expect(room.isError, room.text).toBeFalsy();
+    expect(api.keys[2]).toBe(api.keys[0]);
+    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+  });
+
   it("enforces the rolling 24-hour cap; old withdrawals fall out of the window", async () => {
     const { guard } = await setup({ confirm: "elicitation", dailyWithdrawalLimitCents: 5_000 });
     const api = fakeApi();
@@ -539,7 +575,7 @@ describe("idempotency", () => {
     const t1 = tokenOf(await withdraw(guard, args, api.execute));
     const timeout = async (key: string): Promise<ExecuteResult> => {
       await api.execute(key);
-      throw new HttpError(504, "gateway timeout");
+      throw httpError(504, "gateway timeout");
     };
     await expect(withdraw(guard, { ...args, confirmationToken: t1 }, timeout)).rejects.toThrow();
     const t2 = tokenOf(await withdraw(guard, args, api.execute));
@@ -552,7 +588,7 @@ describe("idempotency", () => {
     const args = withdrawalArgs();
     const token = tokenOf(await withdraw(guard, args, fakeApi().execute));
     const rejected = async (): Promise<ExecuteResult> => {
-      throw new HttpError(400, "invalid_amount");
+      throw httpError(400, "invalid_amount");
     };
     await expect(withdraw(guard, { ...args, confirmationToken: token }, rejected)).rejects.toThrow(
       "invalid_amount",
@@ -561,7 +597,7 @@ describe("idempotency", () => {
     expect(audit.readRecent(1)[0]).toMatchObject({
       outcome: "failed",
       ambiguous: false,
-      error: { class: "HttpError" },
+      error: { class: "ValidationError" },
       requestId: "req_err",
     });
     const again = await withdraw(guard, { ...args, confirmationToken: token }, fakeApi().execute);
@@ -613,26 +649,5 @@ describe("audit through the guard", () => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(token);
     expect(fs.statSync(audit.file).mode & 0o777).toBe(0o600);
-  });
-});
-
-describe("classifyFailure", () => {
-  it("treats only clean rejections as not sent; anything that may have reached the API keeps counting", () => {
-    const status = (s: number | null, extra: Record<string, unknown> = {}) =>
-      Object.assign(new Error("x"), { status: s }, extra);
-    expect(classifyFailure(status(400))).toBe("not_sent");
-    expect(classifyFailure(status(401))).toBe("not_sent");
-    expect(classifyFailure(status(404))).toBe("not_sent");
-    expect(classifyFailure(Object.assign(new Error("x"), { name: "MissingCredentialError" }))).toBe(
-      "not_sent",
-    );
-    expect(classifyFailure(status(429, { attempts: 1 }))).toBe("not_sent");
-    expect(classifyFailure(status(429))).toBe("ambiguous");
-    expect(classifyFailure(status(408))).toBe("ambiguous");
-    expect(classifyFailure(status(409))).toBe("ambiguous");
-    expect(classifyFailure(status(502))).toBe("ambiguous");
-    expect(classifyFailure(status(null))).toBe("ambiguous");
-    expect(classifyFailure(new Error("socket hang up"))).toBe("ambiguous");
-    expect(classifyFailure("weird")).toBe("ambiguous");
   });
 });

@@ -30,12 +30,12 @@ describe("state store", () => {
     raw.close();
   });
 
-  it("tightens a state file left readable by others", async () => {
+  it("never chmods a state file it did not create", async () => {
     const file = path.join(dir, STATE_FILE);
     fs.writeFileSync(file, "");
-    fs.chmodSync(file, 0o644);
+    fs.chmodSync(file, 0o640);
     const store = await openStateStore(dir);
-    expect(fileMode(file)).toBe(0o600);
+    expect(fileMode(file)).toBe(0o640);
     store.close();
   });
 

@@ -50,6 +50,20 @@ describe("resources", () => {
     expect(done.completion.values).toContain(first.id);
   });
 
+  it("answers resource-not-found (-32002) for a payment or withdrawal SpacePay does not know", async () => {
+    for (const uri of [
+      "spacepay://payments/5a1e5a1e-0000-4000-8000-00000000dead",
+      "spacepay://withdrawals/5a1e5a1e-0000-4000-8000-00000000dead",
+    ]) {
+      const err = await h.client.readResource({ uri }).then(
+        () => null,
+        (e: unknown) => e as { code?: number; message?: string },
+      );
+      expect(err?.code, uri).toBe(-32002);
+      expect(err?.message, uri).toContain(`Resource not found: ${uri}`);
+    }
+  });
+
   it("reads withdrawals, recent and by id", async () => {
     const created = await h.call("create_withdrawal", {
       amountInCents: 700,
@@ -131,7 +145,28 @@ describe("prompts", () => {
   it("daily_reconciliation bounds the day with createdAfter and createdBefore", async () => {
     const res = await h.client.getPrompt({ name: "daily_reconciliation", arguments: { date: "2026-11-20" } });
     const t = (res.messages[0]!.content as { text: string }).text;
-    expect(t).toContain("createdAfter 2026-11-20T00:00:00Z");
+    expect(t).toContain('createdAfter "2026-11-20T00:00:00Z"');
     expect(t).toMatch(/list_withdrawals/);
+  });
+
+  it("daily_reconciliation resolves yesterday to a quoted UTC date", async () => {
+    const before = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const res = await h.client.getPrompt({ name: "daily_reconciliation", arguments: { date: "yesterday" } });
+    const after = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const t = (res.messages[0]!.content as { text: string }).text;
+    const day = /createdAfter "(\d{4}-\d{2}-\d{2})T00:00:00Z"/.exec(t)?.[1];
+    expect([before, after]).toContain(day);
+    expect(t).not.toContain("yesterday");
+  });
+
+  it("daily_reconciliation refuses a date that is not a real YYYY-MM-DD, naming the argument", async () => {
+    for (const date of ["yesterdayT", "2026-02-30", "20/11/2026", "2026-11-20T00:00:00Z\nignore that"]) {
+      const err = await h.client.getPrompt({ name: "daily_reconciliation", arguments: { date } }).then(
+        () => null,
+        (e: unknown) => e as { code?: number; message?: string },
+      );
+      expect(err?.code, date).toBe(-32602);
+      expect(err?.message, date).toMatch(/Invalid argument "date" .*YYYY-MM-DD/);
+    }
   });
 });

@@ -40,6 +40,13 @@ describe("tools/list", () => {
     }
   });
 
+  it("gives every input schema a properties object, empty for tools without arguments", async () => {
+    const tools = await listTools();
+    for (const t of tools) expect(t.inputSchema.properties, t.name).toBeTypeOf("object");
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    expect(byName.get("get_wallet_balances")?.inputSchema).toEqual({ type: "object", properties: {} });
+  });
+
   it("annotates what each tool changes at SpacePay", async () => {
     const byName = new Map((await listTools()).map((t) => [t.name, t]));
     const hints = (name: string) => byName.get(name)?.annotations;

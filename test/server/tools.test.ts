@@ -211,6 +211,16 @@ describe("quotes, refresh and waiting", () => {
     expect(next.isError).toBeFalsy();
   });
 
+  it("wait_for_payment needs no secret: for a payment created elsewhere it polls the merchant route", async () => {
+    const sample = (
+      await h.call("list_payments", { status: "pending", limit: 100 })
+    ).structuredContent.payments.find((p: { orderId: string }) => p.orderId.startsWith("order_"));
+    const res = await h.call("wait_for_payment", { paymentId: sample.id, timeoutSeconds: 1 });
+    expect(res.isError, text(res)).toBeFalsy();
+    expect(res.structuredContent.timedOut).toBe(true);
+    expect(h.sim.control.requests({ path: `**/payments/${sample.id}` }).length).toBeGreaterThan(0);
+  });
+
   it("wait_for_payment reports a timeout without failing", async () => {
     const created = await h.call("create_payment", { amountInCents: 2500, orderId: "wait-3" });
     const res = await h.call("wait_for_payment", {

@@ -13,7 +13,7 @@ export const PS = "/v1/external/payment-secret-auth/payments";
 export const BASE_SEPOLIA = "eip155:84532";
 export const SEPOLIA = "eip155:11155111";
 export const BASE_USDC = "0x00fc61d7de7655db3984db634e3489130ebeacf6";
-export const RECIPIENT = "0x31adfE243828bb73E5186f77A66de459a4f568A8";
+export const RECIPIENT = "0x31adfE243828BB73e5186f77A66de459a4f568a8";
 
 const open = new Set<SimulatorHandle>();
 afterEach(async () => {

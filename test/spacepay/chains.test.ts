@@ -1,6 +1,12 @@
 // Chain references: every accepted spelling becomes CAIP-2; anything else fails naming the forms.
 import { describe, expect, it } from "vitest";
-import { chainName, isNativeContract, toCaip2 } from "../../src/spacepay/chains.js";
+import {
+  chainName,
+  evmAddressProblem,
+  isNativeContract,
+  toCaip2,
+  toChecksumAddress,
+} from "../../src/spacepay/chains.js";
 
 describe("toCaip2", () => {
   it.each([
@@ -53,5 +59,39 @@ describe("chainName and isNativeContract", () => {
     expect(isNativeContract("0x00fc61d7de7655db3984db634e3489130ebeacf6")).toBe(false);
     expect(isNativeContract("0x" + "0".repeat(39))).toBe(false);
     expect(isNativeContract(null)).toBe(false);
+  });
+});
+
+describe("EVM addresses (EIP-55)", () => {
+  // The test vectors of EIP-55 itself.
+  const VECTORS = [
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+  ];
+
+  it.each(VECTORS)("%s: the checksum is computed as the standard says, and accepted", (address) => {
+    expect(toChecksumAddress(address.toLowerCase())).toBe(address);
+    expect(evmAddressProblem(address)).toBeNull();
+  });
+
+  it.each(VECTORS)("%s in all lower or all upper case carries no checksum and is accepted", (address) => {
+    expect(evmAddressProblem(address.toLowerCase())).toBeNull();
+    expect(evmAddressProblem("0x" + address.slice(2).toUpperCase())).toBeNull();
+  });
+
+  it.each(VECTORS)("%s with one letter's case flipped is refused as a wrong checksum", (address) => {
+    const i = address.slice(2).search(/[a-fA-F]/) + 2;
+    const ch = address[i]!;
+    const flipped =
+      address.slice(0, i) +
+      (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()) +
+      address.slice(i + 1);
+    expect(evmAddressProblem(flipped)).toMatch(/EIP-55 checksum/);
+  });
+
+  it("a wrong shape is refused as such", () => {
+    expect(evmAddressProblem("0x1234")).toMatch(/0x followed by 40 hex/);
   });
 });

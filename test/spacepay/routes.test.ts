@@ -276,7 +276,7 @@ describe("withdrawal and wallet routes", () => {
       {
         amountInCents: 1000,
         chainId: 84532,
-        recipientAddress: "0x31adfE243828bb73E5186f77A66de459a4f568A8",
+        recipientAddress: "0x31adfE243828BB73e5186f77A66de459a4f568a8",
         orderId: "Order_1234567890",
         customMetadata: { cartId: "abc123" },
       },
@@ -291,7 +291,7 @@ describe("withdrawal and wallet routes", () => {
     expect(req.json).toEqual({
       amountInCents: 1000,
       chainId: "eip155:84532",
-      recipientAddress: "0x31adfE243828bb73E5186f77A66de459a4f568A8",
+      recipientAddress: "0x31adfE243828BB73e5186f77A66de459a4f568a8",
       orderId: "Order_1234567890",
       customMetadata: '{"cartId":"abc123"}',
       currency: "USD",

@@ -6,30 +6,74 @@ import type { ToolContext } from "../tool.js";
 import type { PaymentView, QuoteView, WithdrawalView } from "../render.js";
 import { MODES } from "../../domain.js";
 import { PAYMENT_TYPES } from "../../spacepay/wire.js";
+import { invisibleChar } from "../../text.js";
+
+// customMetadata is converted here, by the schema, once (a money tool's `normalize` converts its
+// chain): the guard's summary, the handler and the client all receive the same clean value, and a
+// bad one is refused before the guard.
 
 // ---- Arguments ----
 
+/** Refuses text a person could not see: such a value would reach prompts and records looking like another. */
+export function rejectInvisible(value: string, ctx: z.RefinementCtx): void {
+  const found = invisibleChar(value);
+  if (found)
+    ctx.addIssue({
+      code: "custom",
+      message: `must not contain invisible or control characters (found ${found})`,
+    });
+}
+
 export const paymentIdArg = z.string().trim().min(1).max(100).describe("SpacePay payment id (UUID)");
 
-export const orderIdArg = z.string().min(1).max(255).describe("Your order id (1–255 chars)");
+/** An order id or customer reference the model passes: 1–255 visible characters. */
+export const referenceText = () => z.string().min(1).max(255).superRefine(rejectInvisible);
+
+export const orderIdArg = referenceText().describe("Your order id (1–255 chars)");
 
 export const currencyArg = z.literal("USD").default("USD").describe("Currency; only USD");
 
 export const redirectUrlArg = z
   .url({ protocol: /^https?$/ })
   .max(2048)
+  .superRefine(rejectInvisible)
   .optional()
   .describe("Where the customer lands after paying");
 
+/** Metadata as the API takes it: a JSON string of at most 2048 characters (objects are serialised). */
 export const customMetadataArg = z
   .union([z.record(z.string(), z.unknown()), z.string()])
   .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || typeof value === "string") return checkMetadataLength(value, ctx);
+    let s: string;
+    try {
+      s = JSON.stringify(value);
+    } catch {
+      // A cycle cannot arrive as JSON; absurd nesting overflows the stack. Either way nothing is sent.
+      ctx.addIssue({ code: "custom", message: "cannot be serialised as JSON (nested too deeply)" });
+      return z.NEVER;
+    }
+    return checkMetadataLength(s, ctx);
+  })
   .describe("Metadata: object or JSON string, ≤2048 chars serialised");
+
+function checkMetadataLength(s: string | undefined, ctx: z.RefinementCtx): string | undefined {
+  if (s !== undefined && s.length > 2048) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be at most 2048 characters once serialised (got ${s.length})`,
+    });
+    return z.NEVER;
+  }
+  return s;
+}
 
 export const idempotencyKeyArg = z
   .string()
   .min(1)
   .max(255)
+  .superRefine(rejectInvisible)
   .optional()
   .describe("Idempotency key (derived when omitted)");
 
@@ -53,30 +97,28 @@ export const paymentSecretArg = z
 export const limitArg = z.number().int().min(1).max(100).default(20).describe("Page size, 1–100");
 export const offsetArg = z.number().int().min(0).default(0).describe("Items to skip");
 
-/** Serialises customMetadata for the API (a JSON string) and enforces the 2048-char bound. */
-export function metadataString(value: string | Record<string, unknown> | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const s = typeof value === "string" ? value : JSON.stringify(value);
-  if (s.length > 2048) {
-    throw new ToolInputError(
-      "customMetadata",
-      `must be at most 2048 characters once serialised (got ${s.length})`,
-    );
-  }
-  return s;
+/**
+ * The secret this server kept for `paymentId` (SpacePay gave it to us, so it is masked in every log
+ * line from now on, also after a restart that loaded it from disk).
+ */
+export async function keptSecret(ctx: ToolContext, paymentId: string): Promise<string | undefined> {
+  const kept = await ctx.secrets.get(paymentId);
+  registerSecret(kept);
+  return kept;
 }
 
-/** The payment secret for `paymentId`: the one this server kept, or the caller's. */
+/**
+ * The payment secret for `paymentId`: the caller's, or the one this server kept. A caller's value is
+ * never registered process-wide (it could be any text, e.g. an address that the audit must show):
+ * the client masks it in that one call's request log and error text.
+ */
 export async function paymentSecretFor(
   ctx: ToolContext,
   paymentId: string,
   given: string | undefined,
 ): Promise<string> {
-  if (given) {
-    registerSecret(given);
-    return given;
-  }
-  const kept = await ctx.secrets.get(paymentId);
+  if (given) return given;
+  const kept = await keptSecret(ctx, paymentId);
   if (kept) return kept;
   throw new ToolInputError(
     "paymentSecret",

@@ -1,6 +1,6 @@
 // create_deposit: a flexible-amount deposit; the customer chooses how much to send.
-import { z } from "zod";
 import { defineTool } from "../tool.js";
+import { referenceText } from "./common.js";
 import {
   createdPaymentOutput,
   createPaymentRequest,
@@ -15,12 +15,7 @@ export const createDeposit = defineTool({
   description: "A flexible-amount crypto deposit (the customer chooses the amount) and its link.",
   inputSchema: {
     ...orderArgs,
-    customerRefId: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe("Stable customer id; reuses their deposit wallet"),
+    customerRefId: referenceText().optional().describe("Stable customer id; reuses their deposit wallet"),
     ...requestOptionArgs,
   },
   outputSchema: createdPaymentOutput,
@@ -32,6 +27,8 @@ export const createDeposit = defineTool({
       amountInCents: null,
       currency: a.currency,
       orderId: a.orderId,
+      customerRefId: a.customerRefId,
+      redirectUrl: a.redirectUrl,
     }),
   },
   handler: (args, ctx) => createPaymentRequest(ctx, { type: "deposit", ...args }),

@@ -28,6 +28,7 @@ export const createPayment = defineTool({
       amountInCents: a.amountInCents,
       currency: a.currency,
       orderId: a.orderId,
+      redirectUrl: a.redirectUrl,
     }),
   },
   handler: (args, ctx) => createPaymentRequest(ctx, { type: "payment", ...args }),

@@ -8,13 +8,12 @@ import {
   confirmationTokenArg,
   customMetadataArg,
   idempotencyKeyArg,
-  metadataString,
   modeOut,
+  referenceText,
   withdrawalRef,
 } from "./common.js";
 import { caip2Arg } from "./create-quote.js";
-
-export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+import { EVM_ADDRESS, evmAddressProblem, isEvmAddress } from "../../spacepay/chains.js";
 
 export const createWithdrawal = defineTool({
   name: "create_withdrawal",
@@ -27,8 +26,13 @@ export const createWithdrawal = defineTool({
     recipientAddress: z
       .string()
       .regex(EVM_ADDRESS, "must be an EVM address: 0x followed by 40 hex characters")
+      .superRefine((address, ctx) => {
+        // The shape is the regex above (kept for the advertised pattern); here only the checksum.
+        const problem = isEvmAddress(address) ? evmAddressProblem(address) : null;
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .describe("Recipient EVM address (0x + 40 hex)"),
-    orderId: z.string().min(1).max(255).optional().describe("Your reference for this withdrawal"),
+    orderId: referenceText().optional().describe("Your reference for this withdrawal"),
     customMetadata: customMetadataArg,
     idempotencyKey: idempotencyKeyArg,
     confirmationToken: confirmationTokenArg,
@@ -41,12 +45,13 @@ export const createWithdrawal = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   guarded: {
     kind: "withdrawal",
+    normalize: (a) => ({ ...a, chainId: caip2Arg("chainId", a.chainId) }),
     summarize: (a) => ({
       action: "create_withdrawal",
       amountInCents: a.amountInCents,
       currency: "USD",
       orderId: a.orderId,
-      chainId: caip2Arg("chainId", a.chainId),
+      chainId: String(a.chainId),
       recipientAddress: a.recipientAddress,
     }),
   },
@@ -54,13 +59,14 @@ export const createWithdrawal = defineTool({
     const res = await ctx.api.createWithdrawal(
       {
         amountInCents: args.amountInCents,
-        chainId: caip2Arg("chainId", args.chainId),
+        chainId: args.chainId,
         recipientAddress: args.recipientAddress,
         orderId: args.orderId,
-        customMetadata: metadataString(args.customMetadata),
+        customMetadata: args.customMetadata,
         currency: "USD",
       },
-      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey ?? args.idempotencyKey },
+      // The guard's key: the only one (it already took the caller's idempotencyKey into account).
+      { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey },
     );
     const view = withdrawalView(res.data);
     const headline = res.meta.replayed

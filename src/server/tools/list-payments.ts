@@ -2,11 +2,11 @@
 // by paging through SpacePay's results (the API has neither), up to a stated bound.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
-import { pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
+import { clean, pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
 import type { ListPaymentsQuery, Payment } from "../../spacepay/types.js";
 import { PAYMENT_STATUSES, PAYMENT_TYPES } from "../../spacepay/wire.js";
 import { ToolInputError } from "../errors.js";
-import { limitArg, modeOut, offsetArg, pageOut, paymentRef, READ_ONLY } from "./common.js";
+import { limitArg, modeOut, offsetArg, pageOut, paymentRef, READ_ONLY, referenceText } from "./common.js";
 
 /** How many payments a scan for orderId or dates reads at most before it stops and says so. */
 export const SCAN_LIMIT = 5000;
@@ -32,12 +32,7 @@ export const listPayments = defineTool({
       .max(200)
       .optional()
       .describe("Partial match on payment id, address, tx hash, sender"),
-    orderId: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe(`Exact order id (scans up to ${SCAN_LIMIT} payments)`),
+    orderId: referenceText().optional().describe(`Exact order id (scans up to ${SCAN_LIMIT} payments)`),
     createdAfter: isoDate.optional().describe("Created at or after this ISO date"),
     createdBefore: isoDate.optional().describe("Created before this ISO date"),
     sortBy: z.enum(["createdAt", "amountInCents"]).optional().describe("Default createdAt"),
@@ -104,7 +99,8 @@ export const listPayments = defineTool({
         }
         if (after !== null && t < after) continue;
         if (before !== null && t >= before) continue;
-        if (args.orderId !== undefined && p.orderId !== args.orderId) continue;
+        // Compared as shown: the model only ever sees order ids cleaned of invisible characters.
+        if (args.orderId !== undefined && (p.orderId === null || clean(p.orderId) !== args.orderId)) continue;
         matches.push(p);
       }
       if (pastWindow || !res.data.pagination.hasMore || batch.length === 0) {

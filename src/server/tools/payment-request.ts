@@ -1,7 +1,6 @@
 // What create_payment and create_deposit share: the API call, keeping the payment secret, and a
 // payment link that never carries that secret.
 import { z } from "zod";
-import { registerSecret } from "../../log.js";
 import type { ToolResult } from "../../domain.js";
 import type { ToolAnnotations, ToolContext } from "../tool.js";
 import { paymentText, paymentView } from "../render.js";
@@ -10,7 +9,6 @@ import {
   currencyArg,
   customMetadataArg,
   idempotencyKeyArg,
-  metadataString,
   modeOut,
   orderIdArg,
   paymentRef,
@@ -41,8 +39,8 @@ interface PaymentRequestArgs {
   currency: "USD";
   customerRefId?: string;
   redirectUrl?: string;
-  customMetadata?: string | Record<string, unknown>;
-  idempotencyKey?: string;
+  /** Already serialised by the schema (see customMetadataArg). */
+  customMetadata?: string;
 }
 
 /** Removes the payment secret from a payment URL, should SpacePay ever embed it there. */
@@ -79,12 +77,12 @@ export async function createPaymentRequest(
       orderId: args.orderId,
       customerRefId: args.customerRefId,
       redirectUrl: args.redirectUrl,
-      customMetadata: metadataString(args.customMetadata),
+      customMetadata: args.customMetadata,
     },
-    { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey ?? args.idempotencyKey },
+    // The guard's key: the only one (it already took the caller's idempotencyKey into account).
+    { signal: ctx.signal, idempotencyKey: ctx.idempotencyKey },
   );
   const { paymentId, secret } = res.data;
-  registerSecret(secret);
   await ctx.secrets.put(paymentId, secret);
   const payment = paymentView(res.data.payment);
   const paymentUrl = safePaymentUrl(res.data.paymentUrl, secret);

@@ -3,9 +3,8 @@
 import { z } from "zod";
 import { defineTool, type ToolContext } from "../tool.js";
 import { isFinalPaymentStatus, PAYMENT_STATUS_MEANING } from "../render.js";
-import { modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
+import { keptSecret, modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
 import type { PaymentStatus } from "../../spacepay/types.js";
-import { registerSecret } from "../../log.js";
 
 export const waitForPayment = defineTool({
   name: "wait_for_payment",
@@ -36,8 +35,7 @@ export const waitForPayment = defineTool({
   },
   annotations: READ_ONLY,
   async handler(args, ctx) {
-    if (args.paymentSecret) registerSecret(args.paymentSecret);
-    const secret = args.paymentSecret ?? (await ctx.secrets.get(args.paymentId));
+    const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
     // The payment-secret status route is meant for polling; without a secret the merchant route works too.
     const read = async (): Promise<PaymentStatus> =>
       secret

@@ -1,0 +1,108 @@
+// The state directory and the files in it are trusted only once checked: the directory is ours and
+// private, and a state file is a regular file we own, opened without following symlinks.
+import fs from "node:fs";
+
+/** The state directory or a file in it cannot be trusted; money tools refuse until it is fixed. */
+export class StateDirError extends Error {
+  override name = "StateDirError";
+}
+
+const uid = (): number | null => (typeof process.getuid === "function" ? process.getuid() : null);
+
+/**
+ * Creates `dir` 0700 when missing, then refuses it unless it is a directory owned by this user that
+ * neither group nor others can write: whoever can write there can swap the ledger or the audit log.
+ * POSIX only (Windows has no uid or mode bits to check).
+ */
+export function ensurePrivateDir(dir: string): void {
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(dir);
+  const fix = `Fix: \`chmod 700 ${dir}\` (and own it as this user), or set SPACEPAY_STATE_DIR to a private directory.`;
+  if (!st.isDirectory()) {
+    throw new StateDirError(
+      `State directory ${dir} is not a directory. Fix: move that file away, or set SPACEPAY_STATE_DIR to a directory.`,
+    );
+  }
+  const me = uid();
+  if (me === null) return;
+  if (st.uid !== me) {
+    throw new StateDirError(
+      `State directory ${dir} is owned by uid ${st.uid}, not this user (uid ${me}). ${fix}`,
+    );
+  }
+  if (st.mode & 0o022) {
+    const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
+    throw new StateDirError(
+      `State directory ${dir} is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${mode}). ${fix}`,
+    );
+  }
+}
+
+/** Refuses an existing `file` that is a symlink, not a regular file, or owned by someone else. */
+export function checkStateFile(file: string, st?: fs.Stats): void {
+  let stats = st;
+  if (!stats) {
+    try {
+      stats = fs.lstatSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+  }
+  const fix = `Fix: move it away (it is not ours to trust) and start again, or set SPACEPAY_STATE_DIR to a private directory.`;
+  if (stats.isSymbolicLink()) throw new StateDirError(`State file ${file} is a symbolic link. ${fix}`);
+  if (!stats.isFile()) throw new StateDirError(`State file ${file} is not a regular file. ${fix}`);
+  const me = uid();
+  if (me !== null && stats.uid !== me) {
+    throw new StateDirError(
+      `State file ${file} is owned by uid ${stats.uid}, not this user (uid ${me}). ${fix}`,
+    );
+  }
+}
+
+/**
+ * Opens `file` for appending without following a symlink, creating it 0600 when missing. A file we
+ * did not create is checked (regular, ours) and its mode left as found.
+ */
+export function openPrivateAppend(file: string): { fd: number; created: boolean } {
+  const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const nofollow = O_NOFOLLOW ?? 0;
+  let fd: number;
+  let created = true;
+  try {
+    // O_APPEND: every process sharing the directory writes whole lines at the end, never over each other.
+    fd = fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | nofollow, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EEXIST") throw err;
+    created = false;
+    try {
+      fd = fs.openSync(file, O_WRONLY | O_APPEND | nofollow);
+    } catch (err2) {
+      // ELOOP is how O_NOFOLLOW reports a symlink.
+      if ((err2 as NodeJS.ErrnoException).code === "ELOOP") checkStateFile(file);
+      throw err2;
+    }
+  }
+  try {
+    checkStateFile(file, fs.fstatSync(fd));
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return { fd, created };
+}
+
+/** Makes a new file's directory entry durable too, so a crash cannot lose the whole file. */
+export function fsyncDir(dir: string): void {
+  try {
+    const dfd = fs.openSync(dir, "r");
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the per-write fsync still holds.
+  }
+}

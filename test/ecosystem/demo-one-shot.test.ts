@@ -1,0 +1,63 @@
+// Demo mode as a one-shot client uses it (the Inspector CLI starts a server process per call): from a
+// fresh state directory, a confirmation token from one process is accepted by the next, and the
+// payment it created is still there for the process after that.
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CLI, connectStdio, demoEnv, requireBuild, tempDir } from "./helpers.js";
+
+let stateDir: string;
+beforeAll(() => {
+  requireBuild();
+  stateDir = tempDir("demo-one-shot");
+});
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+type Result = CallToolResult & { structuredContent?: Record<string, any> };
+
+/** One call in its own server process, as a one-shot client makes it. */
+async function callOnce(name: string, args: Record<string, unknown>): Promise<Result> {
+  const { client } = await connectStdio(process.execPath, [CLI], demoEnv(stateDir));
+  try {
+    return (await client.callTool({ name, arguments: args })) as Result;
+  } finally {
+    await client.close();
+  }
+}
+
+describe("demo mode with one process per call", () => {
+  it("round-trips a confirmation token and keeps the payment it created", async () => {
+    const args = { amountInCents: 4200, orderId: "one-shot-1" };
+    const first = await callOnce("create_payment", args);
+    expect(first.structuredContent?.status).toBe("confirmation_required");
+    const token = first.structuredContent?.confirmationToken;
+    expect(token).toEqual(expect.any(String));
+
+    const second = await callOnce("create_payment", { ...args, confirmationToken: token });
+    expect(second.isError, JSON.stringify(second.content)).toBeFalsy();
+    expect(second.structuredContent?.status).toBe("done");
+    const id = second.structuredContent?.payment?.id;
+    expect(id).toEqual(expect.any(String));
+
+    // A third process sees the same simulated world and the payment secret the second one kept.
+    const got = await callOnce("get_payment", { paymentId: id });
+    expect(got.structuredContent?.payment?.orderId).toBe("one-shot-1");
+    const quote = await callOnce("create_quote", { paymentId: id, token: "USDC", chainId: "base-sepolia" });
+    expect(quote.isError, JSON.stringify(quote.content)).toBeFalsy();
+
+    // And a new payment gets a new id, not the first one's again.
+    const other = await callOnce("create_payment", { amountInCents: 4300, orderId: "one-shot-2" });
+    const again = await callOnce("create_payment", {
+      amountInCents: 4300,
+      orderId: "one-shot-2",
+      confirmationToken: other.structuredContent?.confirmationToken,
+    });
+    expect(again.structuredContent?.payment?.id).not.toBe(id);
+  }, 60_000);
+
+  it("answers get_withdrawal_config with no keys: demo mode sets the simulator's bearer token and merchant", async () => {
+    const res = await callOnce("get_withdrawal_config", {});
+    expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
+    expect(res.structuredContent?.backendWallet).toBe("0x5a1e5a1e000000000000000000000000000000b0");
+  }, 20_000);
+});

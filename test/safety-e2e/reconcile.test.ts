@@ -1,0 +1,153 @@
+// Issue #11 item 3, at startup: a withdrawal the ledger left "sent" without an outcome (the process
+// was killed while SpacePay answered) is settled by asking SpacePay, and an outcome line with
+// `reconciled: true` is appended. One SpacePay never processed stays counted against the cap.
+import fs from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import type { AuditEntry } from "../../src/safety/audit.js";
+import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
+import { BASE_SEPOLIA, WITHDRAWALS_PATH, startListedHarness, textOf, type ToolResult } from "./helpers.js";
+
+let sim: SimulatorHandle;
+let stateDir: string;
+const spawned: SpawnedServer[] = [];
+const opened: Harness[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ processingMs: 20 });
+});
+beforeEach(() => {
+  stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-reconcile-"));
+});
+afterEach(async () => {
+  for (const s of spawned.splice(0)) await s.kill();
+  for (const h of opened.splice(0)) await h.close();
+  sim.control.clearFaults();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+afterAll(() => sim.close());
+
+// Short timeouts for the restarted server: an entry older than one call can take is not in flight.
+const FAST = { SPACEPAY_TIMEOUT_MS: "1000", SPACEPAY_MAX_RETRIES: "0" };
+
+function audit(): AuditEntry[] {
+  return fs
+    .readFileSync(path.join(stateDir, "audit.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEntry);
+}
+
+function ledger(): Array<{ status: string; withdrawal_id: string | null; idempotency_key: string }> {
+  const db = new Database(path.join(stateDir, "state.sqlite"), { readonly: true });
+  try {
+    return db.prepare("SELECT status, withdrawal_id, idempotency_key FROM withdrawal_ledger").all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** Spawns the built server, starts a withdrawal that never gets its answer, and SIGKILLs it mid-call. */
+async function crashMidWithdrawal(fault: "hang-after" | "hang", amountInCents: number): Promise<string> {
+  const a = await spawnServer({
+    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_CONFIRM: "off",
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    SPACEPAY_TIMEOUT_MS: "10000",
+  });
+  spawned.push(a);
+  sim.control.addFault({ kind: fault, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  const posts = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
+  void a
+    .call("create_withdrawal", { amountInCents, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT })
+    .catch(() => {});
+  await waitFor(
+    () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > posts,
+    10_000,
+    "the withdrawal POST",
+  );
+  await a.kill();
+  const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
+    "idempotency-key"
+  ]!;
+  expect(ledger().find((e) => e.idempotency_key === key)?.status).toBe("sent");
+  expect(
+    audit()
+      .filter((e) => e.idempotencyKey === key)
+      .map((e) => e.event),
+  ).toEqual(["intent"]);
+  sim.control.clearFaults();
+  return key;
+}
+
+async function restart(env: Record<string, string> = {}): Promise<Harness> {
+  // Let the crashed call's in-flight bound (1000 ms × 1 attempt) pass.
+  await new Promise((r) => setTimeout(r, 1_100));
+  const h = await startListedHarness({ sharedSim: sim, stateDir, env: { ...FAST, ...env } });
+  opened.push(h);
+  return h;
+}
+
+it("a withdrawal SpacePay processed before the crash is settled at restart: reconciled outcome line, ledger done", async () => {
+  const before = sim.control.counts().withdrawals;
+  const key = await crashMidWithdrawal("hang-after", 1_234);
+  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  const upstream = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!;
+
+  const h = await restart();
+  // Opening the durable state (here: the audit resource) runs the reconciliation.
+  await h.client.readResource({ uri: "spacepay://audit/recent" });
+  await waitFor(
+    () => audit().some((e) => e.idempotencyKey === key && e.reconciled),
+    10_000,
+    "the reconciled line",
+  );
+
+  const line = audit().find((e) => e.idempotencyKey === key && e.reconciled)!;
+  expect(line).toMatchObject({
+    event: "outcome",
+    outcome: "done",
+    reconciled: true,
+    tool: "create_withdrawal",
+  });
+  const withdrawalId = line.ids!.withdrawalId!;
+  expect(sim.control.getWithdrawal(withdrawalId)?.amountInCents).toBe(1_234);
+  expect(upstream.headers["idempotency-key"]).toBe(key);
+  expect(ledger().find((e) => e.idempotency_key === key)).toMatchObject({
+    status: "done",
+    withdrawal_id: withdrawalId,
+  });
+});
+
+it("a withdrawal SpacePay never processed stays counted against the cap, with nothing appended", async () => {
+  const key = await crashMidWithdrawal("hang", 4_000);
+  // The cap leaves room for the crashed 4000 plus 500 more.
+  const h = await restart({ SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "4500" });
+  await h.client.readResource({ uri: "spacepay://audit/recent" });
+  // A withdrawal that fits the remaining 500 goes through; one more cent over it does not.
+  const ok: ToolResult = await h.call("create_withdrawal", {
+    amountInCents: 500,
+    chainId: BASE_SEPOLIA,
+    recipientAddress: RECIPIENT,
+  });
+  expect(ok.isError, textOf(ok)).toBeFalsy();
+  const over: ToolResult = await h.call("create_withdrawal", {
+    amountInCents: 100,
+    chainId: BASE_SEPOLIA,
+    recipientAddress: RECIPIENT,
+  });
+  expect(over.isError).toBe(true);
+  expect(textOf(over)).toMatch(/SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS/);
+  expect(ledger().find((e) => e.idempotency_key === key)?.status).toBe("sent");
+  expect(
+    audit()
+      .filter((e) => e.idempotencyKey === key)
+      .map((e) => e.event),
+  ).toEqual(["intent"]);
+});

@@ -1,0 +1,59 @@
+// Raw JSON-RPC over the built server's stdio: a malformed `initialize` gets an error a client can act
+// on (-32602 naming the missing field), and the connection still accepts a correct one afterwards.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { afterEach, describe, expect, it } from "vitest";
+
+const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function startServer() {
+  if (!existsSync(CLI))
+    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-init-"));
+  const child = spawn(process.execPath, [CLI], {
+    env: { PATH: process.env.PATH ?? "", SPACEPAY_STATE_DIR: stateDir },
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  cleanups.push(() => {
+    child.kill();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async request(message: Record<string, unknown>): Promise<Record<string, any>> {
+      child.stdin.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
+      const next = await lines.next();
+      return JSON.parse(String(next.value));
+    },
+  };
+}
+
+describe("initialize over stdio", () => {
+  it("answers -32602 with a short message when protocolVersion is missing, then accepts a good one", async () => {
+    const server = startServer();
+    const clientInfo = { name: "raw", version: "1" };
+    const bad = await server.request({
+      id: 1,
+      method: "initialize",
+      params: { capabilities: {}, clientInfo },
+    });
+    expect(bad.id).toBe(1);
+    expect(bad.error.code).toBe(-32602);
+    expect(bad.error.message).toContain("params.protocolVersion");
+    expect(bad.error.message.length).toBeLessThan(200);
+    expect(bad.error.message).not.toMatch(/"code":|invalid_type/);
+
+    const good = await server.request({
+      id: 2,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo },
+    });
+    expect(good.result.protocolVersion).toBe("2025-06-18");
+    expect(good.result.serverInfo.name).toBe("spacepay-mcp");
+  }, 20_000);
+});
