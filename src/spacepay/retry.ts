@@ -1,5 +1,6 @@
 // The retry policy: which failures are worth another attempt, how long to wait (jittered
 // exponential backoff, or what Retry-After asks), and the bounded total budget for all of it.
+import type { SpacePayError } from "./errors.js";
 
 /** Waits `ms`, rejecting early when `signal` aborts. Injectable so tests need not wait. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -20,6 +21,30 @@ export function isRetryableStatus(status: number): boolean {
 export function backoffMs(retry: number, random: () => number): number {
   const base = Math.min(INITIAL_BACKOFF_MS * 2 ** Math.max(0, retry - 1), MAX_BACKOFF_MS);
   return Math.round(base * (1 - random() * 0.25));
+}
+
+/** Where a call stands when an attempt has failed. */
+export interface RetryState {
+  method: "GET" | "POST";
+  idempotencyKey: string | undefined;
+  /** The attempt that just failed (1 = the first). */
+  attempt: number;
+  maxRetries: number;
+  /** Time spent on attempts and waits so far, and the most they may take together. */
+  spentMs: number;
+  budgetMs: number;
+  /** [0, 1), for the jitter. */
+  random: () => number;
+}
+
+/** The retry decision: how long to wait before trying `error`'s request again, or null when it is final. */
+export function retryDelay(error: SpacePayError, s: RetryState): number | null {
+  // A POST repeated without a key could create a second payment; with one, the API replays.
+  const mayRetry = s.method === "GET" || s.idempotencyKey !== undefined;
+  if (!error.retryable || !mayRetry || s.attempt > s.maxRetries) return null;
+  // retryAfterMs (when the API sent it) says how long; a wait past the budget is not worth starting.
+  const wait = error.retryAfterMs ?? backoffMs(s.attempt, s.random);
+  return wait > s.budgetMs - s.spentMs ? null : wait;
 }
 
 /**
@@ -53,3 +78,24 @@ export const defaultSleep: Sleep = (ms, signal) =>
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+
+/** Sleeps `ms` but rejects as soon as `signal` aborts, even if an injected `sleep` ignores it. */
+export function pause(sleep: Sleep, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const p = sleep(ms, signal);
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
