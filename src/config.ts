@@ -6,14 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import { redact, registerSecret, type LogLevel } from "./log.js";
 import { evmAddressProblem, isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
-import type { ConfirmMode, Mode } from "./domain.js";
-
-export interface AllowlistEntry {
-  /** CAIP-2 when the entry was chain-qualified; otherwise the address is allowed on every chain. */
-  chainId?: string;
-  /** Lowercase for EVM addresses. */
-  address: string;
-}
+import type { AllowlistEntry, ConfirmMode, Mode } from "./domain.js";
 
 /** The tool whose registration decides whether withdrawal rules apply. */
 export const WITHDRAWAL_TOOL = "create_withdrawal";

@@ -7,6 +7,14 @@ export type Mode = (typeof MODES)[number];
 /** How money-moving calls are confirmed: auto picks elicitation when the client supports it, else a token. */
 export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
 
+/** One entry of the withdrawal allow-list (SPACEPAY_WITHDRAWAL_ALLOWLIST). */
+export interface AllowlistEntry {
+  /** CAIP-2 when the entry was chain-qualified; then it matches only that chain, else every chain. */
+  chainId?: string;
+  /** Lowercase for EVM addresses. */
+  address: string;
+}
+
 /** Where payment secrets live: in memory by default, SQLite once durable state is configured
  * (opened on first use, so either form may answer asynchronously). */
 export interface SecretStore {

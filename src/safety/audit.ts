@@ -38,6 +38,12 @@ export interface AuditEntry {
   tokenId?: string;
 }
 
+/** An error as an audit entry records it: its class and message (already free of secrets). */
+export function auditError(err: unknown): { class: string; message: string } {
+  if (err instanceof Error) return { class: err.constructor?.name || err.name, message: err.message };
+  return { class: typeof err, message: String(err) };
+}
+
 export interface AuditLog {
   readonly file: string;
   /** Appends one whole line and fsyncs it before returning; throws when it could not. */

@@ -168,3 +168,12 @@ export function buildElicitation(summary: MoneySummary, mode: Mode): Elicitation
     },
   };
 }
+
+/** "payment", "deposit" or "withdrawal": what a money call creates, for the sentences that name it. */
+export function describeKind(summary: MoneySummary): string {
+  return summary.action === "create_withdrawal"
+    ? "withdrawal"
+    : summary.action === "create_deposit"
+      ? "deposit"
+      : "payment";
+}

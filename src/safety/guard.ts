@@ -1,22 +1,25 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
-import type { MoneySummary, Mode, ToolResult } from "../domain.js";
-import type { AuditEntry, AuditLog, ConfirmedBy } from "./audit.js";
+import type { Mode, MoneySummary, ToolResult } from "../domain.js";
+import { auditError, type AuditEntry, type AuditLog, type ConfirmedBy } from "./audit.js";
 import {
-  TOKEN_ARG,
   argsFingerprint,
-  buildElicitation,
-  cleanSummary,
   canonicalArgs,
   canonicalJson,
-  confirmationSummary,
+  cleanSummary,
   describeAction,
   describeChanges,
+  describeKind,
   diffArgs,
   hashToken,
-  newConfirmationToken,
-  type ElicitationRequest,
+  TOKEN_ARG,
 } from "./confirm.js";
+import {
+  createConfirmationFlow,
+  type ConfirmationContext,
+  type ElicitFn,
+  type GuardResult,
+} from "./confirmation.js";
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import type { StateStore } from "./store.js";
@@ -24,12 +27,8 @@ import { log } from "../log.js";
 import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
 
-export type ElicitAction = "accept" | "decline" | "cancel";
-
-export type ElicitFn = (
-  req: ElicitationRequest,
-  opts: { timeoutMs: number; signal: AbortSignal },
-) => Promise<{ action: ElicitAction; content?: Record<string, unknown> }>;
+export type { ElicitAction, ElicitFn, GuardResult } from "./confirmation.js";
+export { RESUME_WINDOW_MS } from "./confirmation.js";
 
 export interface ExecuteResult {
   result: ToolResult<Record<string, unknown>>;
@@ -49,12 +48,6 @@ export interface GuardedCall {
   elicit?: ElicitFn;
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
-}
-
-export interface GuardResult {
-  structured: Record<string, unknown>;
-  text: string;
-  isError?: boolean;
 }
 
 export type { FailureClass } from "../spacepay/errors.js";
@@ -87,28 +80,16 @@ export function stoppingResult(): GuardResult {
   });
 }
 
-/**
- * How long an in_flight token (claimed, then the process crashed or the call failed ambiguously) may
- * be presented again to resume with its key. Longer than the confirmation TTL on purpose: the user
- * approved exactly these arguments, and resuming reuses the key the API may already have.
- */
-export const RESUME_WINDOW_MS = DAY_MS;
-
 /** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
 function settle(what: string, step: () => void): string | null {
   try {
     step();
     return null;
   } catch (err) {
-    const reason = `could not ${what}: ${errorInfo(err).message}`;
+    const reason = `could not ${what}: ${auditError(err).message}`;
     log("error", reason);
     return reason;
   }
-}
-
-function errorInfo(err: unknown): { class: string; message: string } {
-  if (err instanceof Error) return { class: err.constructor?.name || err.name, message: err.message };
-  return { class: typeof err, message: String(err) };
 }
 
 function requestIdOf(err: unknown): string | null {
@@ -129,19 +110,10 @@ function refusalResult(refusal: Refusal): GuardResult {
   };
 }
 
-function tokenRefusal(message: string): Refusal {
-  return { rule: TOKEN_ARG, configured: null, message: `Refused: ${message} Nothing was sent.` };
-}
-
-type Confirmation =
-  { ok: true; by: ConfirmedBy; token?: { hash: string; key: string } } | { ok: false; result: GuardResult };
-
 export function createGuard(deps: GuardDeps): Guard {
   const { policy, mode, store, audit } = deps;
   const clock = deps.now ?? (() => new Date());
-  // Tokens being processed by a call in this process; a second concurrent presentation is refused
-  // rather than racing the first (across processes, the shared idempotency key covers it).
-  const running = new Set<string>();
+  const confirmation = createConfirmationFlow({ policy, mode, store, clock });
   // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
   const inFlight = new Map<Promise<unknown>, string>();
   let stopping = false;
@@ -153,16 +125,16 @@ export function createGuard(deps: GuardDeps): Guard {
     const refusal = checkPolicy(call.summary, policy, mode) ?? ctx.rollingPreCheck();
     if (refusal) return ctx.refuse(refusal, null);
 
-    const confirmation = await confirm(ctx);
-    if (!confirmation.ok) return confirmation.result;
-    const token = confirmation.token;
-    const proceeding = proceed(ctx, confirmation.by, token);
+    const confirmed = await confirmation.confirm(ctx);
+    if (!confirmed.ok) return confirmed.result;
+    const token = confirmed.token;
+    const proceeding = proceed(ctx, confirmed.by, token);
     inFlight.set(proceeding, describeAction(call.summary, mode));
     try {
       return await proceeding;
     } finally {
       inFlight.delete(proceeding);
-      if (token) running.delete(token.hash);
+      if (token) confirmation.release(token.hash);
     }
   }
 
@@ -180,7 +152,7 @@ export function createGuard(deps: GuardDeps): Guard {
   }
 
   /** Per-call values and audit helpers, computed once. */
-  class CallContext {
+  class CallContext implements ConfirmationContext {
     readonly canonical: string;
     readonly fingerprint: string;
     readonly callerKey: string | undefined;
@@ -258,193 +230,6 @@ export function createGuard(deps: GuardDeps): Guard {
       }
       return this.unresolvedKey() ?? newWithdrawalKey();
     }
-  }
-
-  async function confirm(ctx: CallContext): Promise<Confirmation> {
-    const { call } = ctx;
-    if (policy.confirm === "off") return { ok: true, by: "off" };
-    const refuseByMode = (message: string): Confirmation => ({
-      ok: false,
-      result: ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
-    });
-    if (ctx.presentedToken) {
-      if (policy.confirm === "elicitation") {
-        return refuseByMode(
-          "Refused: this server confirms through the client (SPACEPAY_CONFIRM=elicitation) and does not accept confirmationToken. Call again without it. Nothing was sent.",
-        );
-      }
-      return claimToken(ctx, ctx.presentedToken);
-    }
-    if (!call.elicit) {
-      if (policy.confirm === "elicitation") {
-        return refuseByMode(
-          "Refused: SPACEPAY_CONFIRM=elicitation requires a client that supports elicitation, and this client did not declare it. Nothing was sent.",
-        );
-      }
-      return { ok: false, result: issueToken(ctx) };
-    }
-    if (policy.confirm === "token") return { ok: false, result: issueToken(ctx) };
-    return elicitConfirmation(ctx, call.elicit);
-  }
-
-  async function elicitConfirmation(ctx: CallContext, elicit: ElicitFn): Promise<Confirmation> {
-    const { call } = ctx;
-    const timeoutMs = policy.confirmTimeoutMs;
-    // Our own deadline as well as the one handed to the client, so a client that never answers
-    // cannot hold the call open forever.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    // Cancelling the call also ends the prompt (forwarded by hand: AbortSignal.any needs Node 20.3).
-    const onCancel = () => deadline.abort(call.signal.reason);
-    call.signal.addEventListener("abort", onCancel, { once: true });
-    if (call.signal.aborted) onCancel();
-    const signal = deadline.signal;
-    let answer: Awaited<ReturnType<ElicitFn>>;
-    try {
-      answer = await new Promise<Awaited<ReturnType<ElicitFn>>>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-        elicit(buildElicitation(call.summary, mode), { timeoutMs, signal }).then(resolve, reject);
-      });
-    } catch (err) {
-      if (call.signal.aborted) {
-        ctx.record({
-          event: "outcome",
-          outcome: "cancelled",
-          confirmation: "elicitation",
-          idempotencyKey: null,
-        });
-        return {
-          ok: false,
-          result: { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." },
-        };
-      }
-      const reason =
-        deadline.signal.aborted && !call.signal.aborted ? "timed out" : `failed (${errorInfo(err).message})`;
-      if (policy.confirm === "auto") {
-        return {
-          ok: false,
-          result: issueToken(ctx, `The confirmation prompt ${reason}, so this uses a token instead. `),
-        };
-      }
-      ctx.record({
-        event: "outcome",
-        outcome: "confirmation_failed",
-        confirmation: "elicitation",
-        idempotencyKey: null,
-        error: errorInfo(err),
-      });
-      const message = `The confirmation prompt ${reason}. Nothing was sent.`;
-      return {
-        ok: false,
-        result: { structured: { status: "confirmation_failed", message }, text: message, isError: true },
-      };
-    } finally {
-      clearTimeout(timer);
-      call.signal.removeEventListener("abort", onCancel);
-    }
-
-    if (answer.action === "accept" && answer.content?.confirm === true)
-      return { ok: true, by: "elicitation" };
-    // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
-    const status = answer.action === "cancel" ? "cancelled" : "declined";
-    ctx.record({ event: "outcome", outcome: status, confirmation: "elicitation", idempotencyKey: null });
-    const how = answer.action === "accept" ? "did not tick confirm" : status;
-    return {
-      ok: false,
-      result: {
-        structured: { status, summary: confirmationSummary(call.summary, mode) },
-        text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
-      },
-    };
-  }
-
-  function issueToken(ctx: CallContext, note = ""): GuardResult {
-    const { call } = ctx;
-    const token = newConfirmationToken();
-    const hash = hashToken(token);
-    const now = clock();
-    const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
-    // Bound now, so the key the confirmed call will send is on disk before anything is sent.
-    const key = ctx.chooseKey();
-    store.tokens.issue({
-      tokenHash: hash,
-      tool: call.tool,
-      canonicalArgs: ctx.canonical,
-      createdAt: now.getTime(),
-      expiresAt: expiresAt.getTime(),
-      idempotencyKey: key,
-    });
-    ctx.tokenId = hash.slice(0, 12);
-    ctx.record({
-      event: "outcome",
-      outcome: "confirmation_required",
-      confirmation: "token",
-      idempotencyKey: key,
-    });
-    return {
-      structured: {
-        status: "confirmation_required",
-        confirmationToken: token,
-        expiresAt: expiresAt.toISOString(),
-        summary: confirmationSummary(call.summary, mode),
-      },
-      text:
-        `${note}Confirmation required; nothing has been done yet. Show the user this summary and ask them to approve it: ` +
-        `"${describeAction(call.summary, mode)}" ` +
-        `Only once the user approves, call ${call.tool} again with exactly the same arguments plus confirmationToken "${token}" ` +
-        `(valid until ${expiresAt.toISOString()}, single use). If the user does not approve, do not call it again.`,
-    };
-  }
-
-  function claimToken(ctx: CallContext, token: string): Confirmation {
-    const { call } = ctx;
-    const hash = hashToken(token);
-    const refuse = (message: string): Confirmation => ({
-      ok: false,
-      result: ctx.refuse(tokenRefusal(message), "token"),
-    });
-    const record = store.tokens.get(hash);
-    if (!record) {
-      return refuse(
-        `confirmationToken is not recognised. Call ${call.tool} without confirmationToken to get a new one.`,
-      );
-    }
-    if (record.tool !== call.tool) {
-      return refuse(
-        `confirmationToken was issued for ${record.tool}, not ${call.tool}. Call ${call.tool} without confirmationToken to confirm this operation.`,
-      );
-    }
-    if (record.canonicalArgs !== ctx.canonical) {
-      const changes = diffArgs(record.canonicalArgs, call.args);
-      return refuse(
-        `the arguments differ from the ones the user confirmed: ${describeChanges(changes)}. ` +
-          `Repeat the confirmed call unchanged, or call without confirmationToken to confirm the new arguments.`,
-      );
-    }
-    if (running.has(hash)) {
-      return refuse("this confirmationToken is already being used by a call in progress.");
-    }
-    const claim = store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
-    if (!claim.ok) {
-      if (claim.reason === "used") {
-        return refuse(
-          `confirmationToken has already been used; each confirmation allows one operation. Call ${call.tool} without confirmationToken to confirm a new one.`,
-        );
-      }
-      if (claim.reason === "expired") {
-        const at = new Date(claim.record?.expiresAt ?? 0).toISOString();
-        const hint =
-          claim.record?.state === "in_flight"
-            ? ` An earlier attempt with it may have reached SpacePay (idempotency key ${claim.record.idempotencyKey}); check the recent ${describeKind(call.summary)}s before confirming again.`
-            : ` Call ${call.tool} without confirmationToken to confirm again.`;
-        return refuse(`confirmationToken expired (at ${at}).${hint}`);
-      }
-      return refuse(`confirmationToken is not recognised.`);
-    }
-    // Marked synchronously with the claim, so a concurrent call in this process sees it.
-    running.add(hash);
-    return { ok: true, by: "token", token: { hash, key: claim.record.idempotencyKey } };
   }
 
   async function proceed(
@@ -545,7 +330,7 @@ export function createGuard(deps: GuardDeps): Guard {
           outcome: "failed",
           confirmation: by,
           idempotencyKey: key,
-          error: errorInfo(err),
+          error: auditError(err),
           ambiguous: failure === "ambiguous",
           requestId: requestIdOf(err),
         });
@@ -617,7 +402,7 @@ export function createGuard(deps: GuardDeps): Guard {
     );
     const message =
       `Refused: the audit log (${audit.file}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
-      `(${errorInfo(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
+      `(${auditError(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
     log("error", message);
     return {
       structured: { status: "refused", rule: "audit", configured: null, message },
@@ -667,11 +452,3 @@ export function createGuard(deps: GuardDeps): Guard {
 
 /** How far back in the audit log the first request for an invoice is looked for. */
 const INVOICE_LOOKBACK = 2_000;
-
-function describeKind(summary: MoneySummary): string {
-  return summary.action === "create_withdrawal"
-    ? "withdrawal"
-    : summary.action === "create_deposit"
-      ? "deposit"
-      : "payment";
-}

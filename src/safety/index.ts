@@ -1,18 +1,18 @@
 // The money-moving safety layer: policy, confirmation, idempotency, durable state and audit, behind
 // one guard the MCP server wraps around money-moving tools.
-export { createGuard, stoppingResult, RESUME_WINDOW_MS } from "./guard.js";
+export { createGuard, stoppingResult } from "./guard.js";
+export type { ExecuteResult, FailureClass, Guard, GuardDeps, GuardedCall } from "./guard.js";
+export { createConfirmationFlow, RESUME_WINDOW_MS } from "./confirmation.js";
 export type {
+  Confirmation,
+  ConfirmationContext,
+  ConfirmationFlow,
   ElicitAction,
   ElicitFn,
-  ExecuteResult,
-  FailureClass,
-  Guard,
-  GuardDeps,
-  GuardedCall,
   GuardResult,
-} from "./guard.js";
+} from "./confirmation.js";
 export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
-export type { AllowlistEntry, Refusal, SafetyPolicy } from "./policy.js";
+export type { Refusal, SafetyPolicy } from "./policy.js";
 export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
 export type { StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
 export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";

@@ -1,14 +1,8 @@
 // Spending policy for money-moving calls, as pure functions: per-call limits, the recipient
 // allow-list and live-withdrawal gating. The rolling daily cap needs the ledger and lives in the guard.
-import type { ConfirmMode, MoneySummary, Mode } from "../domain.js";
+import type { AllowlistEntry, ConfirmMode, MoneySummary, Mode } from "../domain.js";
 import { formatCents } from "../spacepay/money.js";
 import { isEvmAddress } from "../spacepay/chains.js";
-
-export interface AllowlistEntry {
-  /** CAIP-2; when set the entry matches only that chain. */
-  chainId?: string;
-  address: string;
-}
 
 /** What the guard enforces; the lead maps the server config onto it. */
 export interface SafetyPolicy {

@@ -1,0 +1,278 @@
+// The confirmation flow of a money call: by SPACEPAY_CONFIRM mode and what the client can do, it asks
+// the user through elicitation (with our own deadline, and the call's cancellation), or issues a
+// single-use token bound to the exact arguments, or claims a presented one. The guard (guard.ts)
+// decides what happens before and after; this decides only whether the user confirmed, and how.
+import type { Mode, MoneySummary } from "../domain.js";
+import { auditError, type AuditEntry, type ConfirmedBy } from "./audit.js";
+import {
+  TOKEN_ARG,
+  buildElicitation,
+  confirmationSummary,
+  describeAction,
+  describeChanges,
+  describeKind,
+  diffArgs,
+  hashToken,
+  newConfirmationToken,
+  type ElicitationRequest,
+} from "./confirm.js";
+import { DAY_MS, type Refusal, type SafetyPolicy } from "./policy.js";
+import type { StateStore } from "./store.js";
+
+export type ElicitAction = "accept" | "decline" | "cancel";
+
+export type ElicitFn = (
+  req: ElicitationRequest,
+  opts: { timeoutMs: number; signal: AbortSignal },
+) => Promise<{ action: ElicitAction; content?: Record<string, unknown> }>;
+
+/** What a call's answer looks like when it ends before (or instead of) the API call. */
+export interface GuardResult {
+  structured: Record<string, unknown>;
+  text: string;
+  isError?: boolean;
+}
+
+/**
+ * How long an in_flight token (claimed, then the process crashed or the call failed ambiguously) may
+ * be presented again to resume with its key. Longer than the confirmation TTL on purpose: the user
+ * approved exactly these arguments, and resuming reuses the key the API may already have.
+ */
+export const RESUME_WINDOW_MS = DAY_MS;
+
+/** The guard's per-call view that confirmation reads and records through. */
+export interface ConfirmationContext {
+  readonly call: {
+    tool: string;
+    args: Record<string, unknown>;
+    summary: MoneySummary;
+    signal: AbortSignal;
+    /** Undefined when the client did not declare the elicitation capability. */
+    elicit?: ElicitFn;
+  };
+  /** The canonical JSON of the arguments a token is bound to. */
+  readonly canonical: string;
+  readonly presentedToken: string | undefined;
+  /** Set once a token is issued, so later audit lines tie back to it. */
+  tokenId: string | undefined;
+  record(entry: Omit<AuditEntry, "time" | "tool" | "args">): void;
+  refuse(refusal: Refusal, by: ConfirmedBy | null): GuardResult;
+  /** The idempotency key the confirmed call will send (the guard alone chooses it). */
+  chooseKey(): string;
+}
+
+export type Confirmation =
+  { ok: true; by: ConfirmedBy; token?: { hash: string; key: string } } | { ok: false; result: GuardResult };
+
+export interface ConfirmationDeps {
+  policy: SafetyPolicy;
+  mode: Mode;
+  store: StateStore;
+  clock: () => Date;
+}
+
+export interface ConfirmationFlow {
+  confirm(ctx: ConfirmationContext): Promise<Confirmation>;
+  /** Ends this process's hold on a claimed token once its call has finished. */
+  release(tokenHash: string): void;
+}
+
+function tokenRefusal(message: string): Refusal {
+  return { rule: TOKEN_ARG, configured: null, message: `Refused: ${message} Nothing was sent.` };
+}
+
+export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow {
+  const { policy, mode, store, clock } = deps;
+  // Tokens being processed by a call in this process; a second concurrent presentation is refused
+  // rather than racing the first (across processes, the shared idempotency key covers it).
+  const running = new Set<string>();
+
+  async function confirm(ctx: ConfirmationContext): Promise<Confirmation> {
+    const { call } = ctx;
+    if (policy.confirm === "off") return { ok: true, by: "off" };
+    const refuseByMode = (message: string): Confirmation => ({
+      ok: false,
+      result: ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
+    });
+    if (ctx.presentedToken) {
+      if (policy.confirm === "elicitation") {
+        return refuseByMode(
+          "Refused: this server confirms through the client (SPACEPAY_CONFIRM=elicitation) and does not accept confirmationToken. Call again without it. Nothing was sent.",
+        );
+      }
+      return claimToken(ctx, ctx.presentedToken);
+    }
+    if (!call.elicit) {
+      if (policy.confirm === "elicitation") {
+        return refuseByMode(
+          "Refused: SPACEPAY_CONFIRM=elicitation requires a client that supports elicitation, and this client did not declare it. Nothing was sent.",
+        );
+      }
+      return { ok: false, result: issueToken(ctx) };
+    }
+    if (policy.confirm === "token") return { ok: false, result: issueToken(ctx) };
+    return elicitConfirmation(ctx, call.elicit);
+  }
+
+  async function elicitConfirmation(ctx: ConfirmationContext, elicit: ElicitFn): Promise<Confirmation> {
+    const { call } = ctx;
+    const timeoutMs = policy.confirmTimeoutMs;
+    // Our own deadline as well as the one handed to the client, so a client that never answers
+    // cannot hold the call open forever.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    // Cancelling the call also ends the prompt (forwarded by hand: AbortSignal.any needs Node 20.3).
+    const onCancel = () => deadline.abort(call.signal.reason);
+    call.signal.addEventListener("abort", onCancel, { once: true });
+    if (call.signal.aborted) onCancel();
+    const signal = deadline.signal;
+    let answer: Awaited<ReturnType<ElicitFn>>;
+    try {
+      answer = await new Promise<Awaited<ReturnType<ElicitFn>>>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        elicit(buildElicitation(call.summary, mode), { timeoutMs, signal }).then(resolve, reject);
+      });
+    } catch (err) {
+      if (call.signal.aborted) {
+        ctx.record({
+          event: "outcome",
+          outcome: "cancelled",
+          confirmation: "elicitation",
+          idempotencyKey: null,
+        });
+        return {
+          ok: false,
+          result: { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." },
+        };
+      }
+      const reason =
+        deadline.signal.aborted && !call.signal.aborted ? "timed out" : `failed (${auditError(err).message})`;
+      if (policy.confirm === "auto") {
+        return {
+          ok: false,
+          result: issueToken(ctx, `The confirmation prompt ${reason}, so this uses a token instead. `),
+        };
+      }
+      ctx.record({
+        event: "outcome",
+        outcome: "confirmation_failed",
+        confirmation: "elicitation",
+        idempotencyKey: null,
+        error: auditError(err),
+      });
+      const message = `The confirmation prompt ${reason}. Nothing was sent.`;
+      return {
+        ok: false,
+        result: { structured: { status: "confirmation_failed", message }, text: message, isError: true },
+      };
+    } finally {
+      clearTimeout(timer);
+      call.signal.removeEventListener("abort", onCancel);
+    }
+
+    if (answer.action === "accept" && answer.content?.confirm === true)
+      return { ok: true, by: "elicitation" };
+    // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
+    const status = answer.action === "cancel" ? "cancelled" : "declined";
+    ctx.record({ event: "outcome", outcome: status, confirmation: "elicitation", idempotencyKey: null });
+    const how = answer.action === "accept" ? "did not tick confirm" : status;
+    return {
+      ok: false,
+      result: {
+        structured: { status, summary: confirmationSummary(call.summary, mode) },
+        text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
+      },
+    };
+  }
+
+  function issueToken(ctx: ConfirmationContext, note = ""): GuardResult {
+    const { call } = ctx;
+    const token = newConfirmationToken();
+    const hash = hashToken(token);
+    const now = clock();
+    const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
+    // Bound now, so the key the confirmed call will send is on disk before anything is sent.
+    const key = ctx.chooseKey();
+    store.tokens.issue({
+      tokenHash: hash,
+      tool: call.tool,
+      canonicalArgs: ctx.canonical,
+      createdAt: now.getTime(),
+      expiresAt: expiresAt.getTime(),
+      idempotencyKey: key,
+    });
+    ctx.tokenId = hash.slice(0, 12);
+    ctx.record({
+      event: "outcome",
+      outcome: "confirmation_required",
+      confirmation: "token",
+      idempotencyKey: key,
+    });
+    return {
+      structured: {
+        status: "confirmation_required",
+        confirmationToken: token,
+        expiresAt: expiresAt.toISOString(),
+        summary: confirmationSummary(call.summary, mode),
+      },
+      text:
+        `${note}Confirmation required; nothing has been done yet. Show the user this summary and ask them to approve it: ` +
+        `"${describeAction(call.summary, mode)}" ` +
+        `Only once the user approves, call ${call.tool} again with exactly the same arguments plus confirmationToken "${token}" ` +
+        `(valid until ${expiresAt.toISOString()}, single use). If the user does not approve, do not call it again.`,
+    };
+  }
+
+  function claimToken(ctx: ConfirmationContext, token: string): Confirmation {
+    const { call } = ctx;
+    const hash = hashToken(token);
+    const refuse = (message: string): Confirmation => ({
+      ok: false,
+      result: ctx.refuse(tokenRefusal(message), "token"),
+    });
+    const record = store.tokens.get(hash);
+    if (!record) {
+      return refuse(
+        `confirmationToken is not recognised. Call ${call.tool} without confirmationToken to get a new one.`,
+      );
+    }
+    if (record.tool !== call.tool) {
+      return refuse(
+        `confirmationToken was issued for ${record.tool}, not ${call.tool}. Call ${call.tool} without confirmationToken to confirm this operation.`,
+      );
+    }
+    if (record.canonicalArgs !== ctx.canonical) {
+      const changes = diffArgs(record.canonicalArgs, call.args);
+      return refuse(
+        `the arguments differ from the ones the user confirmed: ${describeChanges(changes)}. ` +
+          `Repeat the confirmed call unchanged, or call without confirmationToken to confirm the new arguments.`,
+      );
+    }
+    if (running.has(hash)) {
+      return refuse("this confirmationToken is already being used by a call in progress.");
+    }
+    const claim = store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    if (!claim.ok) {
+      if (claim.reason === "used") {
+        return refuse(
+          `confirmationToken has already been used; each confirmation allows one operation. Call ${call.tool} without confirmationToken to confirm a new one.`,
+        );
+      }
+      if (claim.reason === "expired") {
+        const at = new Date(claim.record?.expiresAt ?? 0).toISOString();
+        const hint =
+          claim.record?.state === "in_flight"
+            ? ` An earlier attempt with it may have reached SpacePay (idempotency key ${claim.record.idempotencyKey}); check the recent ${describeKind(call.summary)}s before confirming again.`
+            : ` Call ${call.tool} without confirmationToken to confirm again.`;
+        return refuse(`confirmationToken expired (at ${at}).${hint}`);
+      }
+      return refuse(`confirmationToken is not recognised.`);
+    }
+    // Marked synchronously with the claim, so a concurrent call in this process sees it.
+    running.add(hash);
+    return { ok: true, by: "token", token: { hash, key: claim.record.idempotencyKey } };
+  }
+
+  return { confirm, release: (hash) => void running.delete(hash) };
+}
