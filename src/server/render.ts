@@ -52,17 +52,6 @@ export const WITHDRAWAL_STATUS_MEANING: Record<WithdrawalStatus, string> = {
   cancelled: "cancelled",
 };
 
-export const FINAL_PAYMENT_STATUSES: readonly PaymentStatus[] = [
-  "completed",
-  "failed",
-  "expired",
-  "cancelled",
-];
-
-export function isFinalPaymentStatus(status: PaymentStatus): boolean {
-  return FINAL_PAYMENT_STATUSES.includes(status);
-}
-
 function chainLabel(chainId: string | null | undefined): string {
   if (!chainId) return "unknown chain";
   const name = chainName(chainId);

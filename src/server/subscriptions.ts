@@ -9,7 +9,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
-import { isFinalPaymentStatus } from "./render.js";
+import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";

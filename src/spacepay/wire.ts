@@ -21,6 +21,21 @@ export type WireQuoteStatus = (typeof QUOTE_STATUSES)[number];
 export type WireWithdrawalStatus = (typeof WITHDRAWAL_STATUSES)[number];
 export type WirePaymentType = (typeof PAYMENT_TYPES)[number];
 
+/**
+ * The payment statuses that never change again: waiting (wait_for_payment) and watching
+ * (subscriptions, the app card) stop there. Decided here, beside the vocabulary, once.
+ */
+export const FINAL_PAYMENT_STATUSES: readonly WirePaymentStatus[] = [
+  "completed",
+  "failed",
+  "expired",
+  "cancelled",
+];
+
+export function isFinalPaymentStatus(status: WirePaymentStatus): boolean {
+  return FINAL_PAYMENT_STATUSES.includes(status);
+}
+
 /** ChainDto */
 export interface WireChain {
   chainId: string;

@@ -2,7 +2,8 @@
 // notifications; stops at once when the call is cancelled.
 import { z } from "zod";
 import { defineTool, type ToolContext } from "../tool.js";
-import { isFinalPaymentStatus, PAYMENT_STATUS_MEANING } from "../render.js";
+import { PAYMENT_STATUS_MEANING } from "../render.js";
+import { isFinalPaymentStatus } from "../../spacepay/wire.js";
 import { keptSecret, modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
 import type { PaymentStatus } from "../../spacepay/types.js";
 
