@@ -1,31 +1,31 @@
-// The MCP conformance suite's server scenarios that apply to any server, run against the built
-// `--http` entry in demo mode. Known failures live in conformance-baseline.json, each with a reason.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+// The MCP conformance suite, every server scenario each protocol revision requires (plus those it runs
+// unscored), against the built `--http` entry in demo mode. The suite needs Node 22: it runs on the
+// node@22 binary from test/ecosystem/conformance-node, found by its package path, never on PATH;
+// the server under test and these tests run on the project's Node. Every scenario the suite runs is
+// named in conformance-baseline.json, as passing or as an expected failure with its reason.
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoEnv, requireBuild, ROOT, run, startHttpServer, tempDir, type HttpServer } from "./helpers.js";
 
 const CONFORMANCE = path.join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
-const SCENARIO_TIMEOUT_MS = 60_000;
-
-/** Scenarios that need nothing from the server but the protocol (the rest call fixture tools). */
-const SCENARIOS = [
-  "server-initialize",
-  "ping",
-  "tools-list",
-  "logging-set-level",
-  "resources-list",
-  "resources-subscribe",
-  "resources-unsubscribe",
-  "prompts-list",
-  "dns-rebinding-protection",
-];
+const NODE22_PKG = path.join(import.meta.dirname, "conformance-node/node_modules/node");
+const REVISIONS = ["2025-11-25", "2026-07-28"] as const;
+type Revision = (typeof REVISIONS)[number];
+const SCENARIO_TIMEOUT_MS = 20_000;
+const RUN_TIMEOUT_MS = 240_000;
 
 interface ExpectedFailure {
   scenario: string;
-  check: string;
+  /** Appears in the message of at least one failing check (or in the crash line of the scenario). */
   failsWith: string;
+  /** The suite's fixture the scenario needs, when that alone keeps it failing on a domain server. */
+  fixture?: string;
   reason: string;
+}
+interface RevisionBaseline {
+  passes: string[];
+  expectedFailures: ExpectedFailure[];
 }
 interface Check {
   id: string;
@@ -35,9 +35,91 @@ interface Check {
 
 const baseline = (
   JSON.parse(readFileSync(path.join(import.meta.dirname, "conformance-baseline.json"), "utf8")) as {
-    expectedFailures: ExpectedFailure[];
+    revisions: Record<Revision, RevisionBaseline>;
   }
-).expectedFailures;
+).revisions;
+
+/** node@22's binary as its own package.json names it (bin/node, or bin/node.exe on Windows). */
+function node22(): string {
+  const pkgFile = path.join(NODE22_PKG, "package.json");
+  if (!existsSync(pkgFile))
+    throw new Error(
+      "the conformance suite's Node 22 is missing: run `npm run prepare` (npm ci and npm install do it)",
+    );
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { bin: { node: string } };
+  return path.join(NODE22_PKG, pkg.bin.node);
+}
+
+/** The server scenarios `list --requirements` names: the scored ones, then those run but never scored. */
+async function offered(revision: Revision): Promise<{ scored: string[]; unscored: string[] }> {
+  const res = await run(node22(), [CONFORMANCE, "list", "--server", "--requirements", revision], {
+    timeoutMs: 30_000,
+  });
+  expect(res.code, res.stderr).toBe(0);
+  const scored: string[] = [];
+  const unscored: string[] = [];
+  let section: "server" | "client" | "unscored" | undefined;
+  for (const line of res.stdout.split("\n")) {
+    if (line.startsWith("Server scenarios")) section = "server";
+    else if (line.startsWith("Client scenarios")) section = "client";
+    else if (line.startsWith("Run and reported, but never scored")) section = "unscored";
+    const item = /^\s+- (\S+)(?: \[(server|client)\])?$/.exec(line);
+    if (!item?.[1]) continue;
+    if (section === "server") scored.push(item[1]);
+    else if (section === "unscored" && item[2] === "server") unscored.push(item[1]);
+  }
+  return { scored, unscored };
+}
+
+interface ScenarioResult {
+  failed: boolean;
+  /** Failing checks as `id: message`, or the crash line of a scenario that produced no checks. */
+  failures: string[];
+}
+
+/** Runs every server scenario of `revision`; results land in <outDir>/server-<scenario>-<timestamp>/. */
+async function runRevision(
+  revision: Revision,
+  url: string,
+  outDir: string,
+): Promise<{ code: number | null; output: string; results: Map<string, ScenarioResult> }> {
+  mkdirSync(outDir, { recursive: true });
+  const res = await run(
+    node22(),
+    [
+      CONFORMANCE,
+      "server",
+      "--url",
+      url,
+      "--requirements",
+      revision,
+      "--timeout",
+      String(SCENARIO_TIMEOUT_MS),
+      "--output-dir",
+      outDir,
+    ],
+    { cwd: outDir, timeoutMs: RUN_TIMEOUT_MS },
+  );
+  const output = res.stdout + res.stderr;
+  const results = new Map<string, ScenarioResult>();
+  for (const dir of readdirSync(outDir)) {
+    const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/.exec(dir)?.[1];
+    if (!scenario) continue;
+    const file = path.join(outDir, dir, "checks.json");
+    if (!existsSync(file)) {
+      // The suite writes no checks when a scenario throws; its output says why.
+      const crash = new RegExp(`^Failed to run scenario ${scenario}: .*$`, "m").exec(output)?.[0];
+      results.set(scenario, { failed: true, failures: [crash ?? "crashed without checks"] });
+      continue;
+    }
+    const checks = JSON.parse(readFileSync(file, "utf8")) as Check[];
+    const failures = checks
+      .filter((c) => c.status === "FAILURE")
+      .map((c) => `${c.id}: ${c.errorMessage ?? "(no message)"}`);
+    results.set(scenario, { failed: failures.length > 0, failures });
+  }
+  return { code: res.code, output, results };
+}
 
 let server: HttpServer;
 let stateDir: string;
@@ -55,65 +137,53 @@ afterAll(async () => {
   rmSync(outRoot, { recursive: true, force: true });
 });
 
-async function runScenario(
-  scenario: string,
-): Promise<{ code: number | null; output: string; checks: Check[] }> {
-  const outDir = path.join(outRoot, scenario);
-  const res = await run(
-    process.execPath,
-    [CONFORMANCE, "server", "--url", server.url, "--scenario", scenario, "--output-dir", outDir],
-    { cwd: outRoot, timeoutMs: SCENARIO_TIMEOUT_MS },
-  );
-  const output = res.stdout + res.stderr;
-  // Results land in <outDir>/server-<scenario>-<timestamp>/checks.json.
-  const runs = readdirSync(outDir).filter((d) => d.startsWith(`server-${scenario}-`));
-  expect(runs, `no results directory for ${scenario}:\n${output}`).toHaveLength(1);
-  const checks = JSON.parse(readFileSync(path.join(outDir, runs[0] ?? "", "checks.json"), "utf8")) as Check[];
-  return { code: res.code, output, checks };
-}
-
 describe("MCP conformance suite against --http (demo mode)", () => {
-  it("still offers every scenario we run, and the baseline names only those", async () => {
-    const res = await run(process.execPath, [CONFORMANCE, "list", "--server"], { timeoutMs: 30_000 });
-    const offered = new Set([...res.stdout.matchAll(/^\s+- (\S+)$/gm)].map((m) => m[1]));
-    expect(SCENARIOS.filter((s) => !offered.has(s))).toEqual([]);
-    expect(baseline.filter((b) => !SCENARIOS.includes(b.scenario))).toEqual([]);
-    for (const b of baseline)
-      expect(b.reason.length, `reason for ${b.scenario}/${b.check}`).toBeGreaterThan(10);
+  it("runs on node@22's binary while the tests and the server run on the project's Node", async () => {
+    const res = await run(node22(), ["--version"], { timeoutMs: 30_000 });
+    expect(res.stdout).toMatch(/^v22\./);
+    expect(realpathSync(process.execPath)).not.toBe(realpathSync(node22()));
+    // A `node` in the project's node_modules/.bin would come first on PATH for every npm script.
+    expect(existsSync(path.join(ROOT, "node_modules/.bin/node"))).toBe(false);
   });
 
-  describe.concurrent.each(SCENARIOS)("%s", (scenario) => {
-    it(
-      "fails only the baselined checks, for the baselined reason",
-      async () => {
-        const { code, output, checks } = await runScenario(scenario);
-        expect(checks.length, `scenario produced no checks:\n${output}`).toBeGreaterThan(0);
+  it.each(REVISIONS)(
+    "%s: fails exactly the baselined scenarios, for the baselined reasons",
+    async (revision) => {
+      const { passes, expectedFailures } = baseline[revision];
+      const { scored, unscored } = await offered(revision);
+      const all = [...scored, ...unscored];
+      const named = [...passes, ...expectedFailures.map((f) => f.scenario)];
+      const problems: string[] = [];
+      for (const s of all)
+        if (!named.includes(s)) problems.push(`${s}: offered by the suite but not in the baseline`);
+      for (const s of named)
+        if (!all.includes(s)) problems.push(`${s}: in the baseline but no longer offered`);
+      for (const s of new Set(named))
+        if (named.filter((n) => n === s).length > 1) problems.push(`${s}: named twice in the baseline`);
+      for (const f of expectedFailures)
+        if (f.reason.length < 20 || f.failsWith.length < 5)
+          problems.push(`${f.scenario}: give a reason and a failsWith`);
 
-        const expected = baseline.filter((b) => b.scenario === scenario);
-        const failed = checks.filter((c) => c.status === "FAILURE");
-        const unexpected = failed
-          .filter((c) => !expected.some((b) => b.check === c.id))
-          .map((c) => `${c.id}: ${c.errorMessage ?? "(no message)"}`);
-        expect(unexpected, `unexpected conformance failures:\n${output}`).toEqual([]);
-
-        for (const b of expected) {
-          const check = checks.find((c) => c.id === b.check);
-          expect(
-            check,
-            `baselined check ${b.check} no longer runs: remove it from the baseline`,
-          ).toBeDefined();
-          expect(
-            check?.status,
-            `baselined check ${b.check} now passes: remove it from conformance-baseline.json`,
-          ).toBe("FAILURE");
-          expect(check?.errorMessage ?? "", `baselined check ${b.check} fails for another reason`).toContain(
-            b.failsWith,
+      const outDir = path.join(outRoot, revision);
+      const { code, output, results } = await runRevision(revision, server.url, outDir);
+      for (const s of all) {
+        const result = results.get(s);
+        const expected = expectedFailures.find((f) => f.scenario === s);
+        if (!result) problems.push(`${s}: offered but produced no results`);
+        else if (!expected && result.failed)
+          problems.push(`${s}: fails\n    ${result.failures.join("\n    ")}`);
+        else if (expected && !result.failed)
+          problems.push(`${s}: now passes, move it to "passes" in conformance-baseline.json`);
+        else if (expected && !result.failures.some((m) => m.includes(expected.failsWith)))
+          problems.push(
+            `${s}: fails, but no longer with "${expected.failsWith}"; update its reason\n    ${result.failures.join("\n    ")}`,
           );
-        }
-        // The CLI's own verdict agrees: non-zero exactly when a check failed.
-        expect(code, output).toBe(failed.length > 0 ? 1 : 0);
-      },
-      SCENARIO_TIMEOUT_MS + 10_000,
-    );
-  });
+      }
+      expect(problems, `conformance ${revision} against ${server.url}:\n${output}`).toEqual([]);
+      // The CLI's own verdict agrees: non-zero exactly when a scored scenario failed.
+      const scoredFailed = scored.some((s) => results.get(s)?.failed);
+      expect(code, output).toBe(scoredFailed ? 1 : 0);
+    },
+    RUN_TIMEOUT_MS + 40_000,
+  );
 });
