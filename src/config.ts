@@ -151,6 +151,34 @@ const allowlist = () =>
     return [...out.values()];
   });
 
+/** Names that reach only this machine, as a bind address or as a URL's hostname ("[::1]"). */
+export const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** An OAuth issuer or resource URL: https, or plain http on loopback only (a test issuer). Kept as
+ * typed: `iss` and `aud` are compared as exact strings, so no normalisation may change them. */
+const oauthUrl = () =>
+  z.string().superRefine((s, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not a URL" });
+      return;
+    }
+    const loopback = LOOPBACK_HOSTS.has(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be an https URL (plain http only on 127.0.0.1, localhost or ::1)",
+      });
+    } else if (url.username || url.password || url.search || url.hash) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must not carry a user name, password, query string or fragment",
+      });
+    }
+  });
+
 const host = () => z.string().regex(/^[^\s/]+$/, "is not a host name or IP address");
 
 export function defaultStateDir(ctx: Context): string {
@@ -362,7 +390,28 @@ export const SETTINGS = {
     defaultText: "none",
     accepted: "a bearer token for HTTP clients, on one line",
     description:
-      "Bearer token HTTP clients must present. Required when --host is not loopback; without it, HTTP offers only read-only tools (no payments, deposits or withdrawals).",
+      "Bearer token HTTP clients must present. Required when --host is not loopback, unless OAuth is set (not both); without either, HTTP offers only read-only tools (no payments, deposits or withdrawals).",
+  }),
+  oauthIssuer: def<string | null>({
+    env: "SPACEPAY_OAUTH_ISSUER",
+    flag: "oauth-issuer",
+    schema: oauthUrl(),
+    default: null,
+    defaultText: "none",
+    accepted:
+      "the authorization server's issuer URL, exactly as its tokens' iss claim (https; http only on loopback)",
+    description:
+      "OAuth 2.1 over HTTP: accept access tokens from this issuer (keys found through its RFC 8414 or OpenID metadata). Set with SPACEPAY_OAUTH_AUDIENCE; replaces SPACEPAY_MCP_HTTP_TOKEN.",
+  }),
+  oauthAudience: def<string | null>({
+    env: "SPACEPAY_OAUTH_AUDIENCE",
+    flag: "oauth-audience",
+    schema: oauthUrl(),
+    default: null,
+    defaultText: "none",
+    accepted: "this server's public MCP URL, e.g. https://mcp.example.com/mcp (https; http only on loopback)",
+    description:
+      "OAuth 2.1 over HTTP: the resource (RFC 8707) tokens must name in aud, and the resource in the protected-resource metadata. Set with SPACEPAY_OAUTH_ISSUER.",
   }),
   http: def<boolean>({
     env: "SPACEPAY_MCP_HTTP",
@@ -372,7 +421,7 @@ export const SETTINGS = {
     defaultText: "false (stdio)",
     accepted: "true, false, 1, 0, yes, no",
     description:
-      "Serve MCP over Streamable HTTP instead of stdio (money-moving tools only with SPACEPAY_MCP_HTTP_TOKEN).",
+      "Serve MCP over Streamable HTTP instead of stdio (money-moving tools only with SPACEPAY_MCP_HTTP_TOKEN or OAuth).",
   }),
   port: def<number>({
     env: "SPACEPAY_MCP_PORT",
@@ -390,7 +439,7 @@ export const SETTINGS = {
     default: "127.0.0.1",
     defaultText: "127.0.0.1",
     accepted:
-      "a host name or IP address; anything but 127.0.0.1, localhost or ::1 needs SPACEPAY_MCP_HTTP_TOKEN",
+      "a host name or IP address; anything but 127.0.0.1, localhost or ::1 needs SPACEPAY_MCP_HTTP_TOKEN or OAuth",
     description: "HTTP bind address (with --http).",
   }),
 };
@@ -405,6 +454,8 @@ export interface Config extends Settings {
   mode: Mode;
   /** Whether the create_withdrawal tool will be registered (not read-only, not excluded). */
   withdrawalsEnabled: boolean;
+  /** HTTP callers authenticate with OAuth access tokens: both settings were given. */
+  oauth: { issuer: string; audience: string } | null;
   /** Where each setting's value came from. */
   sources: Record<SettingKey, Source>;
 }
@@ -427,8 +478,6 @@ export class ConfigError extends Error {
     this.variable = issues[0]?.variable ?? "";
   }
 }
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Reads, validates and cross-checks every setting; throws ConfigError listing every problem. */
 export function loadConfig(options: LoadConfigOptions): Config {
@@ -502,16 +551,36 @@ export function loadConfig(options: LoadConfigOptions): Config {
       message: `${labels.confirm}=off is refused while withdrawals are enabled and SPACEPAY_WITHDRAWAL_ALLOWLIST is empty: unconfirmed withdrawals could go to any address. Accepted: set SPACEPAY_WITHDRAWAL_ALLOWLIST, or SPACEPAY_READ_ONLY=true, or exclude ${WITHDRAWAL_TOOL} (SPACEPAY_EXCLUDE_TOOLS), or choose SPACEPAY_CONFIRM auto, elicitation or token.`,
     });
   }
-  if (!LOOPBACK_HOSTS.has(v.host.toLowerCase()) && !v.mcpHttpToken) {
+  const oauth = Boolean(v.oauthIssuer && v.oauthAudience);
+  if (Boolean(v.oauthIssuer) !== Boolean(v.oauthAudience)) {
+    const [set, missing] = v.oauthIssuer
+      ? (["oauthIssuer", "oauthAudience"] as const)
+      : (["oauthAudience", "oauthIssuer"] as const);
+    issues.push({
+      variable: labels[missing],
+      message: `${labels[set]} is set but ${SETTINGS[missing].env} is not: OAuth needs both, the issuer whose tokens are accepted and the audience they must name. Accepted: set both, or neither.`,
+    });
+  }
+  // One way to authenticate HTTP callers: a shared token would let anyone holding it past the
+  // scopes and the per-subject confirmations OAuth gives.
+  if (oauth && v.mcpHttpToken) {
+    issues.push({
+      variable: "SPACEPAY_MCP_HTTP_TOKEN",
+      message: `SPACEPAY_MCP_HTTP_TOKEN and SPACEPAY_OAUTH_ISSUER are both set: choose one way to authenticate HTTP callers. Accepted: unset SPACEPAY_MCP_HTTP_TOKEN to use OAuth, or unset SPACEPAY_OAUTH_ISSUER and SPACEPAY_OAUTH_AUDIENCE to use the shared token.`,
+    });
+  }
+  if (!LOOPBACK_HOSTS.has(v.host.toLowerCase()) && !v.mcpHttpToken && !oauth) {
     issues.push({
       variable: labels.host,
-      message: `${labels.host} "${echo(v.host)}" exposes the server beyond this machine, which requires SPACEPAY_MCP_HTTP_TOKEN. Accepted: 127.0.0.1, localhost or ::1, or any host with SPACEPAY_MCP_HTTP_TOKEN set.`,
+      message: `${labels.host} "${echo(v.host)}" exposes the server beyond this machine, which requires SPACEPAY_MCP_HTTP_TOKEN or OAuth. Accepted: 127.0.0.1, localhost or ::1, or any host with SPACEPAY_MCP_HTTP_TOKEN set, or with SPACEPAY_OAUTH_ISSUER and SPACEPAY_OAUTH_AUDIENCE set.`,
     });
   }
   if (issues.length) throw new ConfigError(issues);
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
-  return { ...v, mode, withdrawalsEnabled, sources };
+  const oauthSettings =
+    v.oauthIssuer && v.oauthAudience ? { issuer: v.oauthIssuer, audience: v.oauthAudience } : null;
+  return { ...v, mode, withdrawalsEnabled, oauth: oauthSettings, sources };
 }
 
 interface RawValue {

@@ -58,3 +58,10 @@ export interface ToolResult<S> {
   /** What the API said about the call, for the audit log (never shown as is). */
   meta?: { ids?: Record<string, string>; requestId?: string | null; replayed?: boolean };
 }
+
+/** Who is calling over HTTP with OAuth: the access token's subject, its scopes and its client. */
+export interface Principal {
+  subject: string;
+  scopes: readonly string[];
+  clientId?: string;
+}

@@ -9,8 +9,8 @@ import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
-import { HTTP_WITHOUT_TOKEN, selectTools } from "./server/select-tools.js";
-import type { SecretStore } from "./domain.js";
+import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools.js";
+import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
 import type { AuditFs, AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
@@ -25,8 +25,11 @@ export interface Runtime {
   stateDir: string;
   /** Tools left out of every server, each with the reason (also in spacepay://account). */
   disabledTools: Record<string, string>;
-  /** A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions). */
-  newServer(opts?: { stateless?: boolean }): SpacePayServer;
+  /**
+   * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
+   * With a principal (OAuth), it offers only the tools the token's scopes allow.
+   */
+  newServer(opts?: { stateless?: boolean; principal?: Principal }): SpacePayServer;
   /**
    * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
    * are waited for (bounded by one call's longest time) so their outcomes are recorded. close() does it too.
@@ -233,7 +236,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({
     readOnly: config.readOnly,
-    httpWithoutToken: config.http && !config.mcpHttpToken,
+    httpWithoutToken: config.http && !config.mcpHttpToken && !config.oauth,
     mode: config.mode,
     allowLiveWithdrawals: config.allowLiveWithdrawals,
     tools: config.tools,
@@ -243,9 +246,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     disabledTools: disabled,
     // Over HTTP, whoever reads this should see how callers are authenticated and what that costs.
     ...(config.http && {
-      http: config.mcpHttpToken
-        ? { authentication: "bearer token (SPACEPAY_MCP_HTTP_TOKEN)" }
-        : { authentication: "none", moneyTools: `disabled: ${HTTP_WITHOUT_TOKEN}` },
+      http: config.oauth
+        ? { authentication: "OAuth 2.1 access tokens", ...config.oauth }
+        : config.mcpHttpToken
+          ? { authentication: "bearer token (SPACEPAY_MCP_HTTP_TOKEN)" }
+          : { authentication: "none", moneyTools: `disabled: ${HTTP_WITHOUT_TOKEN}` },
     }),
     policy: {
       confirm: policy.confirm,
@@ -270,12 +275,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     simulator,
     stateDir,
     disabledTools: disabled,
-    newServer({ stateless = false } = {}) {
+    newServer({ stateless = false, principal } = {}) {
       const server = createServer({
         stateless,
         api,
         info,
-        tools,
+        tools: principal ? toolsFor(principal, tools) : tools,
         secrets,
         guard,
         account,

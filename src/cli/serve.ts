@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
 import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
+import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
 
 /** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
@@ -53,12 +54,18 @@ export async function serve(
 
   if (config.http) {
     const { serveHttp } = await import("../http/serve-http.js");
+    const oauth =
+      config.oauth &&
+      (await import("../http/oauth.js")).createOAuthGate({ ...config.oauth, ...SCOPE_POLICY });
     const http = await serveHttp({
       host: config.host,
       port: config.port,
       token: config.mcpHttpToken,
-      newServer: () => runtime.newServer({ stateless: true }),
+      oauth,
+      newServer: (principal) => runtime.newServer({ stateless: true, principal }),
     });
+    // In the background: an unreachable issuer must not stop the server; requests retry it.
+    void oauth?.warmUp();
     stopAccepting = () => http.stopAccepting();
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);

@@ -2,11 +2,14 @@
 // Bound to loopback by default with Host and Origin checked against DNS rebinding. With
 // SPACEPAY_MCP_HTTP_TOKEN set, every request must carry it as a bearer token; without it (loopback
 // only, config enforces that) the runtime offers no money-moving tools (server/select-tools.ts).
+// With OAuth (oauth.ts), each request's access token decides who calls and which tools it sees.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { SpacePayServer } from "../server/create-server.js";
+import type { Principal } from "../domain.js";
 import { log } from "../log.js";
+import { isRejection, type OAuthGate } from "./oauth.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 const MAX_BODY = 4 * 1024 * 1024;
@@ -16,7 +19,10 @@ export interface HttpOptions {
   port: number;
   /** Checked on every request when set; required off loopback and for money-moving tools. */
   token: string | null;
-  newServer: () => SpacePayServer;
+  /** OAuth access tokens instead of the shared token (config allows one or the other). */
+  oauth?: OAuthGate | null;
+  /** A server for one request; with OAuth, for the token's principal. */
+  newServer: (principal?: Principal) => SpacePayServer;
 }
 
 export interface RunningHttp {
@@ -61,7 +67,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== "/mcp") return reject(res, 404, "Not found: the MCP endpoint is /mcp");
+    const metadata = opts.oauth?.metadataPaths.includes(url.pathname);
+    if (url.pathname !== "/mcp" && !metadata) return reject(res, 404, "Not found: the MCP endpoint is /mcp");
 
     // DNS rebinding: a page on another origin must not reach a loopback server through a name it controls.
     const host = hostOf(req.headers.host ?? "").toLowerCase();
@@ -79,7 +86,16 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
         : originHost === host;
       if (!allowed) return reject(res, 403, "Forbidden: Origin not allowed");
     }
-    if (opts.token) {
+    if (metadata) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify(opts.oauth!.metadata));
+    }
+    let principal: Principal | undefined;
+    if (opts.oauth) {
+      const answer = await opts.oauth.authenticate(req.headers.authorization);
+      if (isRejection(answer)) return reject(res, answer.status, answer.message, answer.headers);
+      principal = answer;
+    } else if (opts.token) {
       const auth = req.headers.authorization ?? "";
       const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
       if (!sameToken(given, opts.token)) {
@@ -101,7 +117,10 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     } catch (err) {
       return reject(res, 400, `Bad request: ${(err as Error).message}`);
     }
-    const server = opts.newServer();
+    // Before dispatch: a call beyond the token's scopes is an HTTP 403 the client can act on.
+    const denied = principal && opts.oauth?.authorize(principal, body);
+    if (denied) return reject(res, denied.status, denied.message, denied.headers);
+    const server = opts.newServer(principal);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -1,7 +1,8 @@
 // Which tools a server offers: read-only mode wins over everything, then HTTP without a token; both
 // offer exactly the tools annotated readOnlyHint. Then live-withdrawal gating, then the allow and
-// deny lists. A tool that is not offered is never registered at all.
-import type { Mode } from "../domain.js";
+// deny lists. A tool that is not offered is never registered at all. With OAuth, each request's
+// server further keeps only the tools the token's scopes allow (toolScope decides each tool's scope).
+import type { Mode, Principal } from "../domain.js";
 import type { AnyTool } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
@@ -43,3 +44,40 @@ export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS)
   }
   return { tools, disabled };
 }
+
+/** The OAuth scopes, each allowing one class of tools (RFC 9728 scopes_supported lists them). */
+export const SCOPES = {
+  /** Tools annotated readOnlyHint: lookups, lists, waits, status refreshes. */
+  read: "spacepay:read",
+  /** Tools that change SpacePay without moving money out: payment requests, deposits, quotes. */
+  payments: "spacepay:payments",
+  /** Tools that move money out of the merchant wallet. */
+  withdrawals: "spacepay:withdrawals",
+} as const;
+export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
+
+/**
+ * The one scope a tool needs, derived from what the definition already says, so a new tool is
+ * classified the moment it is written: read-only tools need read, withdrawal-guarded ones
+ * withdrawals, and every other writing tool (create_payment, create_deposit, create_quote) payments.
+ */
+export function toolScope(tool: AnyTool): Scope {
+  if (tool.annotations.readOnlyHint) return SCOPES.read;
+  if (tool.guarded?.kind === "withdrawal") return SCOPES.withdrawals;
+  return SCOPES.payments;
+}
+
+/** The tools a caller's token allows, of those the server offers. */
+export function toolsFor(principal: Principal, tools: readonly AnyTool[]): AnyTool[] {
+  return tools.filter((t) => principal.scopes.includes(toolScope(t)));
+}
+
+/** What the HTTP layer's OAuth check needs to know about scopes, from the decisions above. */
+export const SCOPE_POLICY = {
+  scopes: Object.values(SCOPES),
+  readScope: SCOPES.read,
+  toolScope(name: string): Scope | null {
+    const tool = TOOLS.find((t) => t.name === name);
+    return tool ? toolScope(tool) : null;
+  },
+};

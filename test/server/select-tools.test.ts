@@ -2,7 +2,8 @@
 // read-only tools; live withdrawals need explicit consent. Expectations come from the committed
 // tools/list snapshot, not from the registry under test.
 import { describe, expect, it } from "vitest";
-import { selectTools } from "../../src/server/select-tools.js";
+import { selectTools, toolScope, toolsFor } from "../../src/server/select-tools.js";
+import { TOOLS } from "../../src/server/tools/index.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
 const base = {
@@ -58,5 +59,23 @@ describe("tool selection", () => {
         selectTools({ ...base, tools: ["get_payment", "list_payments"], excludeTools: ["list_payments"] }),
       ),
     ).toEqual(["get_payment"]);
+  });
+});
+
+describe("OAuth scopes", () => {
+  it("each tool needs exactly one scope: read tools read, payment requests and quotes payments, withdrawals withdrawals", () => {
+    const byScope: Record<string, string[]> = {};
+    for (const t of TOOLS) (byScope[toolScope(t)] ??= []).push(t.name);
+    expect(byScope["spacepay:withdrawals"]).toEqual(["create_withdrawal"]);
+    expect(byScope["spacepay:payments"]).toEqual(["create_payment", "create_deposit", "create_quote"]);
+    expect(byScope["spacepay:read"]).toEqual(READ_ONLY_TOOLS);
+    expect(byScope["spacepay:read"]).toContain("refresh_status");
+  });
+
+  it("a principal gets the tools of its scopes only", () => {
+    const names = (scopes: string[]) => toolsFor({ subject: "s", scopes }, TOOLS).map((t) => t.name);
+    expect(names([])).toEqual([]);
+    expect(names(["spacepay:withdrawals"])).toEqual(["create_withdrawal"]);
+    expect(names(["spacepay:read", "spacepay:payments", "spacepay:withdrawals"])).toEqual(LISTED_TOOLS);
   });
 });

@@ -1,0 +1,279 @@
+// OAuth 2.1 on Streamable HTTP, against a test issuer on a loopback port: RFC 9728 metadata, the 401
+// challenges for missing and bad tokens, scopes deciding which tools a token sees and may call (403
+// insufficient_scope before anything runs), key rotation, and an issuer that is down for a while.
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SignJWT, base64url } from "jose";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import { createOAuthGate, type OAuthOptions } from "../../src/http/oauth.js";
+import { SCOPE_POLICY } from "../../src/server/select-tools.js";
+import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
+import { demoEnv, requireBuild, startHttpServer, tempDir } from "../ecosystem/helpers.js";
+import { startTestIssuer, type TestIssuer } from "../helpers/test-issuer.js";
+
+// The public URL of /mcp, as behind a reverse proxy: what tokens must name and metadata points to.
+const AUDIENCE = "https://mcp.test.example/mcp";
+const METADATA_URL = "https://mcp.test.example/.well-known/oauth-protected-resource/mcp";
+const BASE_SEPOLIA = "eip155:84532";
+const ALL_SCOPES = "spacepay:read spacepay:payments spacepay:withdrawals";
+
+const init = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+const withdrawal = { amountInCents: 150, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT };
+
+async function post(url: string, body: unknown, token?: string) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(token && { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, challenge: res.headers.get("www-authenticate"), text: await res.text() };
+}
+
+async function connect(url: string, token: string): Promise<Client> {
+  const client = new Client({ name: "oauth-test", version: "1" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
+
+async function serve(
+  issuer: TestIssuer,
+  extra: Partial<OAuthOptions> = {},
+): Promise<{ h: Harness; http: RunningHttp }> {
+  const h = await startHarness({
+    simulator: { samplePayments: 2 },
+    env: {
+      SPACEPAY_MCP_HTTP: "true",
+      SPACEPAY_OAUTH_ISSUER: issuer.url,
+      SPACEPAY_OAUTH_AUDIENCE: AUDIENCE,
+      SPACEPAY_CONFIRM: "token",
+    },
+  });
+  const oauth = createOAuthGate({ ...h.runtime.config.oauth!, ...SCOPE_POLICY, jwksCooldownMs: 0, ...extra });
+  const http = await serveHttp({
+    host: "127.0.0.1",
+    port: 0,
+    token: null,
+    oauth,
+    newServer: (principal) => h.runtime.newServer({ stateless: true, principal }),
+  });
+  return { h, http };
+}
+
+describe("OAuth resource server", () => {
+  let issuer: Awaited<ReturnType<typeof startTestIssuer>>;
+  let h: Harness;
+  let http: RunningHttp;
+  beforeAll(async () => {
+    issuer = await startTestIssuer({ audience: AUDIENCE });
+    ({ h, http } = await serve(issuer));
+  });
+  afterAll(async () => {
+    await http?.close();
+    await h?.close();
+    await issuer?.close();
+  });
+
+  it("serves RFC 9728 metadata at the root and the path-suffixed well-known paths, without a token", async () => {
+    for (const path of [
+      "/.well-known/oauth-protected-resource",
+      "/.well-known/oauth-protected-resource/mcp",
+    ]) {
+      const res = await fetch(new URL(path, http.url), { signal: AbortSignal.timeout(5_000) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        resource: AUDIENCE,
+        authorization_servers: [issuer.url],
+        scopes_supported: ["spacepay:read", "spacepay:payments", "spacepay:withdrawals"],
+        bearer_methods_supported: ["header"],
+      });
+    }
+  });
+
+  it("answers a request without a token with 401 and where to find the metadata", async () => {
+    const res = await post(http.url, init);
+    expect(res.status).toBe(401);
+    expect(res.challenge).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
+  });
+
+  it("refuses bad tokens with 401 invalid_token, saying why, never echoing the token", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const header = (h: object) => base64url.encode(JSON.stringify(h));
+    const claims = base64url.encode(
+      JSON.stringify({ iss: issuer.url, aud: AUDIENCE, sub: "user-a", scope: ALL_SCOPES, exp: now + 300 }),
+    );
+    const cases: Array<[string, Promise<string> | string, RegExp]> = [
+      ["expired", issuer.token({ exp: now - 120 }), /expired/],
+      ["not yet valid", issuer.token({ nbf: now + 600 }), /not valid yet/],
+      ["wrong audience", issuer.token({ aud: "https://other.example/mcp" }), /another resource/],
+      ["wrong issuer", issuer.token({ iss: "https://evil.example" }), /another issuer/],
+      ["forged signature (another key, same kid)", issuer.token({}, { forge: true }), /signature is invalid/],
+      [
+        "alg none",
+        `${header({ alg: "none", kid: issuer.key().kid })}.${claims}.`,
+        /algorithm is not accepted/,
+      ],
+      [
+        "HS256 with a shared secret",
+        new SignJWT({ scope: ALL_SCOPES })
+          .setProtectedHeader({ alg: "HS256", kid: issuer.key().kid })
+          .setIssuer(issuer.url)
+          .setAudience(AUDIENCE)
+          .setSubject("user-a")
+          .setExpirationTime(now + 300)
+          .sign(new TextEncoder().encode("a-secret-anyone-could-guess-0123456789")),
+        /algorithm is not accepted/,
+      ],
+      ["not a JWT", "not-a-jwt", /not a valid signed JWT/],
+    ];
+    for (const [name, tokenPromise, why] of cases) {
+      const token = await tokenPromise;
+      const res = await post(http.url, init, token);
+      expect(res.status, name).toBe(401);
+      expect(res.challenge, name).toMatch(/^Bearer error="invalid_token", error_description="[^"]+"/);
+      expect(res.challenge, name).toContain(`resource_metadata="${METADATA_URL}"`);
+      expect(res.challenge, name).toMatch(why);
+      expect(res.text + res.challenge, name).not.toContain(token);
+    }
+  });
+
+  it("a read-only token sees only the read tools, and a call beyond them is 403 naming the scope", async () => {
+    const token = await issuer.token({ scope: "spacepay:read" });
+    const client = await connect(http.url, token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(READ_ONLY_TOOLS);
+    const read = await client.callTool({ name: "list_payments", arguments: { limit: 1 } });
+    expect(read.isError).toBeFalsy();
+    await client.close();
+
+    const before = h.sim.control.counts();
+    for (const [tool, args, scope] of [
+      ["create_withdrawal", withdrawal, "spacepay:withdrawals"],
+      ["create_payment", { amountInCents: 2_500, orderId: "oauth-1" }, "spacepay:payments"],
+      ["create_quote", { paymentId: "pay_x", token: "USDC", chainId: BASE_SEPOLIA }, "spacepay:payments"],
+    ] as const) {
+      const res = await post(
+        http.url,
+        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: tool, arguments: args } },
+        token,
+      );
+      expect(res.status, tool).toBe(403);
+      expect(res.challenge, tool).toBe(
+        `Bearer error="insufficient_scope", scope="${scope}", error_description="this call needs the ${scope} scope", resource_metadata="${METADATA_URL}"`,
+      );
+    }
+    expect(h.sim.control.counts()).toEqual(before);
+  });
+
+  it("a token without spacepay:read cannot read resources", async () => {
+    const token = await issuer.token({ scope: "spacepay:payments" });
+    const res = await post(
+      http.url,
+      { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "spacepay://payments/recent" } },
+      token,
+    );
+    expect(res.status).toBe(403);
+    expect(res.challenge).toContain('scope="spacepay:read"');
+  });
+
+  it("scopes add up: read and payments see the payment tools but not withdrawals", async () => {
+    const client = await connect(http.url, await issuer.token({ scope: "spacepay:read spacepay:payments" }));
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["create_payment", "create_deposit", "create_quote", "get_payment"]),
+    );
+    expect(names).not.toContain("create_withdrawal");
+    await client.close();
+  });
+
+  it("follows a key rotation: a token under the new kid is accepted, one under the withdrawn key is not", async () => {
+    const oldKey = issuer.key();
+    expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+    const fetched = issuer.served.jwks;
+    await issuer.rotate();
+    expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+    expect(issuer.served.jwks).toBeGreaterThan(fetched);
+    const stale = await post(http.url, init, await issuer.token({}, { key: oldKey }));
+    expect(stale.status).toBe(401);
+    expect(stale.challenge).toMatch(/key the issuer does not publish/);
+  });
+});
+
+describe("OAuth issuer discovery", () => {
+  it("falls back to OpenID discovery when the issuer has no RFC 8414 metadata", async () => {
+    const issuer = await startTestIssuer({ audience: AUDIENCE, discovery: "openid" });
+    const { h, http } = await serve(issuer);
+    try {
+      expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+    } finally {
+      await http.close();
+      await h.close();
+      await issuer.close();
+    }
+  });
+
+  it("an issuer that is down answers 503 (the server stays up), and is asked again after a backoff", async () => {
+    const issuer = await startTestIssuer({ audience: AUDIENCE });
+    issuer.failMetadata(1);
+    const { h, http } = await serve(issuer, { retryBaseMs: 50 });
+    try {
+      const token = await issuer.token({});
+      const down = await post(http.url, init, token);
+      expect(down.status).toBe(503);
+      expect(down.text).toMatch(/authorization server's metadata could not be read/);
+      expect(down.text).not.toContain(token);
+      // Bounded: the backoff is 50 ms; poll until the server asks the issuer again.
+      let status = down.status;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        status = (await post(http.url, init, token)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await http.close();
+      await h.close();
+      await issuer.close();
+    }
+  });
+});
+
+describe("the built server: spacepay-mcp --http with OAuth", () => {
+  it("serves the metadata, challenges without a token, and offers a full-scope token every tool", async () => {
+    requireBuild();
+    const issuer = await startTestIssuer({ audience: AUDIENCE });
+    const dir = tempDir("oauth");
+    const server = await startHttpServer(
+      demoEnv(dir, { SPACEPAY_OAUTH_ISSUER: issuer.url, SPACEPAY_OAUTH_AUDIENCE: AUDIENCE }),
+    );
+    try {
+      expect(server.stderr()).not.toMatch(/tools not offered/);
+      const meta = await fetch(new URL("/.well-known/oauth-protected-resource/mcp", server.url));
+      expect(((await meta.json()) as { resource: string }).resource).toBe(AUDIENCE);
+      expect((await post(server.url, init)).challenge).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
+      const token = await issuer.token({ scope: ALL_SCOPES });
+      const client = await connect(server.url, token);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(LISTED_TOOLS);
+      await client.close();
+      expect(server.stderr()).not.toContain(token);
+    } finally {
+      await server.stop();
+      await issuer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
