@@ -281,6 +281,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         api,
         info,
         tools: principal ? toolsFor(principal, tools) : tools,
+        caller: principal?.subject,
         secrets,
         guard,
         account,

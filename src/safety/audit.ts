@@ -18,6 +18,8 @@ export interface AuditEntry {
   /** "intent" is written before the API call, "outcome" after it (or instead of it). */
   event: "intent" | "outcome";
   tool: string;
+  /** Who called: the OAuth access token's subject (absent without OAuth, e.g. over stdio). */
+  caller?: string;
   /** What the call asked for: the money summary and the arguments (never the confirmation token). */
   args: Record<string, unknown>;
   confirmation: ConfirmedBy | null;

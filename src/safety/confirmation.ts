@@ -49,6 +49,8 @@ export interface ConfirmationContext {
     signal: AbortSignal;
     /** Undefined when the client did not declare the elicitation capability. */
     elicit?: ElicitFn;
+    /** Who calls (the OAuth subject), when the server knows. */
+    caller?: string;
   };
   /** The canonical JSON of the arguments a token is bound to. */
   readonly canonical: string;
@@ -201,6 +203,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       createdAt: now.getTime(),
       expiresAt: expiresAt.getTime(),
       idempotencyKey: key,
+      caller: call.caller ?? null,
     });
     ctx.tokenId = hash.slice(0, 12);
     ctx.record({
@@ -240,6 +243,12 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     if (record.tool !== call.tool) {
       return refuse(
         `confirmationToken was issued for ${record.tool}, not ${call.tool}. Call ${call.tool} without confirmationToken to confirm this operation.`,
+      );
+    }
+    // Checked before the claim, so a wrong presenter cannot use up the token of the one it belongs to.
+    if (record.caller !== (call.caller ?? null)) {
+      return refuse(
+        `confirmationToken was issued to another caller; a confirmation is valid only for the person who confirmed. Call ${call.tool} without confirmationToken to confirm it yourself.`,
       );
     }
     if (record.canonicalArgs !== ctx.canonical) {

@@ -46,6 +46,8 @@ export interface GuardedCall {
   signal: AbortSignal;
   /** Undefined when the client did not declare the elicitation capability. */
   elicit?: ElicitFn;
+  /** The OAuth subject calling; recorded in every audit entry, and the only one who may redeem its tokens. */
+  caller?: string;
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
 }
@@ -179,6 +181,7 @@ export function createGuard(deps: GuardDeps): Guard {
       audit.append({
         time: clock().toISOString(),
         tool: this.call.tool,
+        ...(this.call.caller !== undefined && { caller: this.call.caller }),
         args: this.auditArgs,
         ...(this.tokenId ? { tokenId: this.tokenId } : {}),
         ...entry,

@@ -42,6 +42,8 @@ const MIGRATIONS: readonly string[] = [
      idempotency_key TEXT NOT NULL,
      updated_at      INTEGER NOT NULL
    );`,
+  // Who a confirmation token was issued to (the OAuth subject; NULL without OAuth), so nobody else can redeem it.
+  `ALTER TABLE confirmation_tokens ADD COLUMN caller TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -56,6 +58,8 @@ export interface TokenRecord {
   expiresAt: number;
   state: TokenState;
   idempotencyKey: string;
+  /** The OAuth subject the token was issued to; null when the server has no callers' identities. */
+  caller: string | null;
 }
 
 /** Outcome of presenting a token: the state it was in, and whether this call now owns it. */
@@ -64,7 +68,7 @@ export type TokenClaim =
   | { ok: false; reason: "unknown" | "used" | "expired"; record?: TokenRecord };
 
 export interface TokenStore {
-  issue(record: Omit<TokenRecord, "state">): void;
+  issue(record: Omit<TokenRecord, "state" | "caller"> & { caller?: string | null }): void;
   get(tokenHash: string): TokenRecord | undefined;
   /**
    * Atomically moves an unexpired `issued` token to `in_flight`. An `in_flight` token (a call that
@@ -188,6 +192,7 @@ interface TokenRow {
   expires_at: number;
   state: TokenState;
   idempotency_key: string;
+  caller: string | null;
 }
 
 function toTokenRecord(row: TokenRow): TokenRecord {
@@ -199,14 +204,15 @@ function toTokenRecord(row: TokenRow): TokenRecord {
     expiresAt: row.expires_at,
     state: row.state,
     idempotencyKey: row.idempotency_key,
+    caller: row.caller,
   };
 }
 
 function createTokenStore(db: Db): TokenStore {
   const insert = db.prepare(
     `INSERT INTO confirmation_tokens
-       (token_hash, tool, canonical_args, created_at, expires_at, state, idempotency_key, updated_at)
-     VALUES (@tokenHash, @tool, @canonicalArgs, @createdAt, @expiresAt, 'issued', @idempotencyKey, @createdAt)`,
+       (token_hash, tool, canonical_args, created_at, expires_at, state, idempotency_key, updated_at, caller)
+     VALUES (@tokenHash, @tool, @canonicalArgs, @createdAt, @expiresAt, 'issued', @idempotencyKey, @createdAt, @caller)`,
   );
   const select = db.prepare<[string], TokenRow>("SELECT * FROM confirmation_tokens WHERE token_hash = ?");
   const setState = db.prepare<[TokenState, number, string]>(
@@ -231,7 +237,7 @@ function createTokenStore(db: Db): TokenStore {
   });
 
   return {
-    issue: (record) => void insert.run(record),
+    issue: (record) => void insert.run({ caller: null, ...record }),
     get,
     claim: (tokenHash, now, resumeWindowMs) => claim.immediate(tokenHash, now.getTime(), resumeWindowMs),
     finish: (tokenHash, now) => void setState.run("done", now.getTime(), tokenHash),

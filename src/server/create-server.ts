@@ -32,6 +32,8 @@ export interface ServerDeps {
   now?: () => Date;
   pollIntervalMs?: number;
   subscriptionPollMs?: number;
+  /** Who calls (the OAuth subject of an HTTP request), for the guard. */
+  caller?: string;
   /** Stateless transports (HTTP) cannot deliver later notifications: no subscriptions then. */
   stateless?: boolean;
 }
@@ -76,6 +78,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     guard: deps.guard,
     context: () => ({ api: deps.api, secrets, info: deps.info, now, pollIntervalMs: deps.pollIntervalMs }),
     canElicit: () => Boolean(server.getClientCapabilities()?.elicitation),
+    caller: deps.caller,
     elicit: async (req, opts) => {
       const res = await server.elicitInput(
         { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },

@@ -119,10 +119,20 @@ export interface ToolRegistration {
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
   /** Whether the connected client declared elicitation (decided per call: clients differ). */
   canElicit: () => boolean;
+  /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
+  caller?: string;
   elicit: ElicitFn;
 }
 
-export function registerTools({ server, tools, guard, context, canElicit, elicit }: ToolRegistration): void {
+export function registerTools({
+  server,
+  tools,
+  guard,
+  context,
+  canElicit,
+  elicit,
+  caller,
+}: ToolRegistration): void {
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.registerCapabilities({ tools: {} });
@@ -172,6 +182,7 @@ export function registerTools({ server, tools, guard, context, canElicit, elicit
           summary: tool.guarded.summarize(args),
           signal: extra.signal,
           elicit: canElicit() ? elicit : undefined,
+          caller,
           execute: async (idempotencyKey) => {
             executed = true;
             const result = await tool.handler(args, { ...ctx, idempotencyKey });

@@ -1,7 +1,8 @@
 // OAuth 2.1 on Streamable HTTP, against a test issuer on a loopback port: RFC 9728 metadata, the 401
 // challenges for missing and bad tokens, scopes deciding which tools a token sees and may call (403
 // insufficient_scope before anything runs), key rotation, and an issuer that is down for a while.
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignJWT, base64url } from "jose";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -211,6 +212,74 @@ describe("OAuth resource server", () => {
     const stale = await post(http.url, init, await issuer.token({}, { key: oldKey }));
     expect(stale.status).toBe(401);
     expect(stale.challenge).toMatch(/key the issuer does not publish/);
+  });
+});
+
+describe("OAuth callers and the money guard", () => {
+  let issuer: Awaited<ReturnType<typeof startTestIssuer>>;
+  let h: Harness;
+  let http: RunningHttp;
+  beforeAll(async () => {
+    issuer = await startTestIssuer({ audience: AUDIENCE });
+    ({ h, http } = await serve(issuer));
+  });
+  afterAll(async () => {
+    await http?.close();
+    await h?.close();
+    await issuer?.close();
+  });
+
+  const as = async (subject: string) =>
+    connect(http.url, await issuer.token({ sub: subject, scope: ALL_SCOPES }));
+  type Answer = {
+    isError?: boolean;
+    structuredContent?: Record<string, any>;
+    content: Array<{ text?: string }>;
+  };
+  const withdraw = (client: Client, extra: Record<string, unknown> = {}) =>
+    client.callTool({ name: "create_withdrawal", arguments: { ...withdrawal, ...extra } }) as Promise<Answer>;
+  const auditLines = () =>
+    readFileSync(path.join(h.stateDir, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { tool: string; caller?: string; outcome?: string });
+
+  it("a confirmed withdrawal goes through, and every audit line names the token's subject", async () => {
+    const alice = await as("alice@example.com");
+    const asked = await withdraw(alice);
+    expect(asked.structuredContent?.status).toBe("confirmation_required");
+    const before = h.sim.control.counts().withdrawals;
+    const done = await withdraw(alice, { confirmationToken: asked.structuredContent?.confirmationToken });
+    expect(done.isError, JSON.stringify(done.content)).toBeFalsy();
+    expect(done.structuredContent?.status).toBe("done");
+    expect(h.sim.control.counts().withdrawals).toBe(before + 1);
+    const lines = auditLines().filter((l) => l.tool === "create_withdrawal");
+    expect(lines.map((l) => l.outcome ?? "intent")).toEqual(["confirmation_required", "intent", "done"]);
+    for (const line of lines) expect(line.caller).toBe("alice@example.com");
+    await alice.close();
+  });
+
+  it("a confirmation issued to one subject is refused to another, sends nothing, and still works for its owner", async () => {
+    const alice = await as("alice@example.com");
+    const bob = await as("bob@example.com");
+    const args = { amountInCents: 175 };
+    const asked = await withdraw(alice, args);
+    const confirmationToken = asked.structuredContent?.confirmationToken as string;
+    const before = h.sim.control.counts().withdrawals;
+
+    const stolen = await withdraw(bob, { ...args, confirmationToken });
+    expect(stolen.isError).toBe(true);
+    expect(stolen.structuredContent).toMatchObject({ status: "refused", rule: "confirmationToken" });
+    expect(stolen.content[0]?.text).toMatch(/issued to another caller.*Nothing was sent/);
+    expect(h.sim.control.counts().withdrawals).toBe(before);
+    const refusal = auditLines().at(-1);
+    expect(refusal).toMatchObject({ outcome: "refused", caller: "bob@example.com" });
+
+    const own = await withdraw(alice, { ...args, confirmationToken });
+    expect(own.structuredContent?.status).toBe("done");
+    expect(h.sim.control.counts().withdrawals).toBe(before + 1);
+    await alice.close();
+    await bob.close();
   });
 });
 
