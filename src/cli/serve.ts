@@ -64,8 +64,11 @@ export async function serve(
       oauth,
       newServer: (principal) => runtime.newServer({ stateless: true, principal }),
     });
-    // In the background: an unreachable issuer must not stop the server; requests retry it.
-    void oauth?.warmUp();
+    if (config.oauth) {
+      log("info", `OAuth: accepting access tokens from ${config.oauth.issuer} for ${config.oauth.audience}`);
+      // In the background: an unreachable issuer must not stop the server; requests retry it.
+      void oauth?.warmUp();
+    }
     stopAccepting = () => http.stopAccepting();
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);

@@ -48,10 +48,6 @@ export interface OAuthGate {
   warmUp(): Promise<void>;
 }
 
-export function isRejection(x: Principal | Rejection): x is Rejection {
-  return "status" in x;
-}
-
 // Asymmetric only: with HS256 the "key" would be a secret shared with the issuer, and `none` is no
 // signature at all.
 const ALGORITHMS: JWSAlgorithm[] = [

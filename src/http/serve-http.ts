@@ -9,7 +9,8 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { SpacePayServer } from "../server/create-server.js";
 import type { Principal } from "../domain.js";
 import { log } from "../log.js";
-import { isRejection, type OAuthGate } from "./oauth.js";
+// Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
+import type { OAuthGate } from "./oauth.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 const MAX_BODY = 4 * 1024 * 1024;
@@ -87,13 +88,15 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       if (!allowed) return reject(res, 403, "Forbidden: Origin not allowed");
     }
     if (metadata) {
+      if (req.method !== "GET")
+        return reject(res, 405, "Method not allowed: GET the metadata", { allow: "GET" });
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify(opts.oauth!.metadata));
     }
     let principal: Principal | undefined;
     if (opts.oauth) {
       const answer = await opts.oauth.authenticate(req.headers.authorization);
-      if (isRejection(answer)) return reject(res, answer.status, answer.message, answer.headers);
+      if ("status" in answer) return reject(res, answer.status, answer.message, answer.headers);
       principal = answer;
     } else if (opts.token) {
       const auth = req.headers.authorization ?? "";

@@ -199,6 +199,14 @@ describe("OAuth resource server", () => {
       expect.arrayContaining(["create_payment", "create_deposit", "create_quote", "get_payment"]),
     );
     expect(names).not.toContain("create_withdrawal");
+    const account = await client.readResource({ uri: "spacepay://account" });
+    const body = JSON.parse((account.contents[0] as { text: string }).text) as Record<string, any>;
+    expect(body.http).toEqual({
+      authentication: "OAuth 2.1 access tokens",
+      issuer: issuer.url,
+      audience: AUDIENCE,
+    });
+    expect(body.tools).toEqual(names);
     await client.close();
   });
 
