@@ -5,6 +5,7 @@ import { homedir as osHomedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { redact, registerSecret, type LogLevel } from "./log.js";
+import { parseStateKey, STATE_KEY_ACCEPTED } from "./safety/state-key.js";
 import { evmAddressProblem, isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
 import type { AllowlistEntry, ConfirmMode, Mode } from "./domain.js";
 
@@ -179,6 +180,14 @@ const oauthUrl = () =>
     }
   });
 
+const stateKey = () =>
+  z.string().transform((s, ctx) => {
+    const parsed = parseStateKey(s);
+    if (parsed.ok) return parsed.key;
+    ctx.addIssue({ code: "custom", message: parsed.problem });
+    return z.NEVER;
+  });
+
 const host = () => z.string().regex(/^[^\s/]+$/, "is not a host name or IP address");
 
 export function defaultStateDir(ctx: Context): string {
@@ -270,6 +279,18 @@ export const SETTINGS = {
     accepted: "a directory path",
     description:
       "Where durable state lives: payment secrets, the withdrawal ledger, confirmation tokens (hashed), audit.jsonl. Demo mode uses its demo/ subfolder.",
+  }),
+  stateKey: def<Buffer | null>({
+    env: "SPACEPAY_STATE_KEY",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: stateKey(),
+    default: null,
+    defaultText: "generated once into the state directory (state.key)",
+    accepted: STATE_KEY_ACCEPTED,
+    description:
+      "Key sealing payment secrets at rest (AES-256-GCM). Give every instance sharing state the same key.",
   }),
   confirm: def<ConfirmMode>({
     env: "SPACEPAY_CONFIRM",

@@ -1,6 +1,8 @@
 // The state directory and the files in it are trusted only once checked: the directory is ours and
 // private, and a state file is a regular file we own, opened without following symlinks.
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
 
 /** The state directory or a file in it cannot be trusted; money tools refuse until it is fixed. */
 export class StateDirError extends Error {
@@ -105,4 +107,55 @@ export function fsyncDir(dir: string): void {
   } catch {
     // Some platforms cannot fsync a directory; the per-write fsync still holds.
   }
+}
+
+/** Reads a private state file without following a symlink; undefined when it does not exist. */
+export function readPrivateFile(file: string): Buffer | undefined {
+  const { O_RDONLY, O_NOFOLLOW } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | (O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") checkStateFile(file);
+    throw err;
+  }
+  try {
+    checkStateFile(file, fs.fstatSync(fd));
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Creates `file` (0600) holding `content` unless it exists, and returns what the file holds then. The
+ * content is written and fsynced under a temporary name and linked into place, which fails when the
+ * name is taken: processes racing on a first start all end up reading the one file that won, never a
+ * half-written one.
+ */
+export function createPrivateFileOnce(file: string, content: Buffer): Buffer {
+  const existing = readPrivateFile(file);
+  if (existing) return existing;
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | (O_NOFOLLOW ?? 0), 0o600);
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(tmp, file);
+    fsyncDir(path.dirname(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+  const winner = readPrivateFile(file);
+  if (!winner) throw new StateDirError(`State file ${file} vanished right after it was created.`);
+  return winner;
 }
