@@ -69,7 +69,8 @@ async function openState(
   opts: RuntimeOptions,
 ): Promise<DurableState> {
   const { createGuard, openAuditLog, openStateStore, reconcileLedger } = await import("./safety/index.js");
-  const store = await openStateStore(stateDir);
+  // The configured key, or the one generated into the state directory (resolved by the store).
+  const store = await openStateStore(stateDir, { key: config.stateKey });
   let audit: AuditLog;
   try {
     audit = openAuditLog(stateDir, opts.auditFs);

@@ -1,18 +1,28 @@
-// Durable safety state in SQLite (SPACEPAY_STATE_DIR/state.sqlite): payment secrets, the withdrawal
-// ledger behind the rolling cap, and confirmation tokens. Safe with several server processes at once.
+// Durable safety state in SQLite (SPACEPAY_STATE_DIR/state.sqlite): payment secrets (sealed with the
+// state key), the withdrawal ledger behind the rolling cap, confirmation tokens, and the ids of
+// single-use sealed states already consumed. Safe with several server processes at once.
 import fs from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
+import { log } from "../log.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
 import { checkStateFile, ensurePrivateDir, fsyncDir } from "./private-files.js";
+import { open, seal } from "./seal.js";
+import { resolveStateKey } from "./state-key.js";
 
 type Db = BetterSqlite3.Database;
 
 export const STATE_FILE = "state.sqlite";
 
+/** SQL, or a step that needs the state key (it rewrites data, not only the schema). */
+type Migration = string | ((db: Db, key: Buffer) => void);
+
+/** What a payment secret is sealed to: its own payment, so rows cannot be swapped. */
+const secretAad = (paymentId: string) => `payment-secret:${paymentId}`;
+
 /** Ordered schema migrations; index + 1 is the schema version each one brings the file to. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE payment_secrets (
      payment_id TEXT PRIMARY KEY,
      secret     TEXT NOT NULL,
@@ -44,6 +54,26 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // Who a confirmation token was issued to (the OAuth subject; NULL without OAuth), so nobody else can redeem it.
   `ALTER TABLE confirmation_tokens ADD COLUMN caller TEXT;`,
+  // 3: payment secrets sealed at rest; rows an older version wrote in plaintext are sealed here.
+  (db, key) => {
+    db.exec("ALTER TABLE payment_secrets RENAME COLUMN secret TO sealed_secret");
+    const rows = db
+      .prepare<[], { payment_id: string; sealed_secret: string }>(
+        "SELECT payment_id, sealed_secret FROM payment_secrets",
+      )
+      .all();
+    const update = db.prepare<[string, string]>(
+      "UPDATE payment_secrets SET sealed_secret = ? WHERE payment_id = ?",
+    );
+    for (const row of rows)
+      update.run(seal(key, row.sealed_secret, secretAad(row.payment_id)), row.payment_id);
+  },
+  // 4: ids of single-use sealed states (MCP requestState) already accepted.
+  `CREATE TABLE consumed_states (
+     id         TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX consumed_states_expiry ON consumed_states (expires_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -80,22 +110,38 @@ export interface TokenStore {
   finish(tokenHash: string, now: Date): void;
 }
 
+export interface ConsumedStates {
+  /**
+   * Records that the sealed state `id` (valid until `expiresAt`, epoch ms) is used: true the first
+   * time, false for every later call from any process sharing the file, and false once expired.
+   */
+  consume(id: string, expiresAt: number, now: Date): boolean;
+}
+
 export interface StateStore {
   readonly file: string;
   readonly schemaVersion: number;
+  /** Sealed at rest; a secret that cannot be opened reads as missing (logged with the reason). */
   readonly secrets: SecretStore;
   readonly ledger: WithdrawalLedger;
   readonly tokens: TokenStore;
+  readonly consumedStates: ConsumedStates;
   close(): void;
+}
+
+export interface OpenStateStoreOptions {
+  /** The configured state key (SPACEPAY_STATE_KEY); without one, the directory's generated key. */
+  key?: Buffer | null;
 }
 
 /**
  * Opens (creating when needed) the state database in `dir`. Async because better-sqlite3 is loaded
  * on first use: a server that never moves money does not pay for the native module at startup.
  */
-export async function openStateStore(dir: string): Promise<StateStore> {
+export async function openStateStore(dir: string, opts: OpenStateStoreOptions = {}): Promise<StateStore> {
   const { default: Database } = await import("better-sqlite3");
   ensurePrivateDir(dir);
+  const key = resolveStateKey({ configured: opts.key ?? null, dir });
   const file = path.join(dir, STATE_FILE);
   // better-sqlite3 cannot open with O_NOFOLLOW, so check before opening: no symlink, a regular file
   // we own (the journal files too). The private directory is what keeps this check from going stale.
@@ -123,8 +169,15 @@ export async function openStateStore(dir: string): Promise<StateStore> {
     // under-count the daily cap. One fsync per money-moving call is a negligible cost.
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
-    migrate(db);
+    // Deleted and overwritten content is zeroed, so a plaintext secret an older version stored does
+    // not survive in free space once migration 3 has sealed it.
+    db.pragma("secure_delete = ON");
+    if (migrate(db, key)) {
+      // Leave no page image from before the migration in the write-ahead log either.
+      db.pragma("wal_checkpoint(TRUNCATE)");
+    }
     pruneTokens(db, Date.now());
+    pruneConsumed(db, Date.now());
   } catch (err) {
     db.close();
     throw err;
@@ -133,33 +186,39 @@ export async function openStateStore(dir: string): Promise<StateStore> {
   return {
     file,
     schemaVersion: db.pragma("user_version", { simple: true }) as number,
-    secrets: createSecretStore(db),
+    secrets: createSecretStore(db, key),
     ledger: createLedger(db),
     tokens: createTokenStore(db),
+    consumedStates: createConsumedStates(db),
     close: () => db.close(),
   };
 }
 
 /**
- * Applies pending migrations. Each runs in its own IMMEDIATE transaction that re-reads the version,
- * so two processes opening a fresh directory at once do not both apply the same step.
+ * Applies pending migrations; true when this call applied any. Each runs in its own IMMEDIATE
+ * transaction that re-reads the version, so two processes opening a fresh directory at once do not
+ * both apply the same step.
  */
-function migrate(db: Db): void {
+function migrate(db: Db, key: Buffer): boolean {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
       `State database schema version ${current} is newer than this server understands (${MIGRATIONS.length}); upgrade spacepay-mcp or use another SPACEPAY_STATE_DIR.`,
     );
   }
-  MIGRATIONS.forEach((sql, index) => {
+  let applied = false;
+  MIGRATIONS.forEach((step, index) => {
     const target = index + 1;
     db.transaction(() => {
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version >= target) return;
-      db.exec(sql);
+      if (typeof step === "string") db.exec(step);
+      else step(db, key);
       db.pragma(`user_version = ${target}`);
+      applied = true;
     }).immediate();
   });
+  return applied;
 }
 
 /** Old tokens are useless once they can neither be used nor resumed; in_flight ones are kept as evidence. */
@@ -170,17 +229,56 @@ function pruneTokens(db: Db, nowMs: number): void {
   );
 }
 
-function createSecretStore(db: Db): SecretStore {
-  const get = db.prepare<[string], { secret: string }>(
-    "SELECT secret FROM payment_secrets WHERE payment_id = ?",
+function createSecretStore(db: Db, key: Buffer): SecretStore {
+  const get = db.prepare<[string], { sealed_secret: string }>(
+    "SELECT sealed_secret FROM payment_secrets WHERE payment_id = ?",
   );
   const put = db.prepare<[string, string, number]>(
-    `INSERT INTO payment_secrets (payment_id, secret, created_at) VALUES (?, ?, ?)
-     ON CONFLICT (payment_id) DO UPDATE SET secret = excluded.secret`,
+    `INSERT INTO payment_secrets (payment_id, sealed_secret, created_at) VALUES (?, ?, ?)
+     ON CONFLICT (payment_id) DO UPDATE SET sealed_secret = excluded.sealed_secret`,
   );
   return {
-    get: (paymentId) => get.get(paymentId)?.secret,
-    put: (paymentId, secret) => void put.run(paymentId, secret, Date.now()),
+    get(paymentId) {
+      const row = get.get(paymentId);
+      if (!row) return undefined;
+      const opened = open(key, row.sealed_secret, secretAad(paymentId));
+      if (opened.ok) return opened.plaintext;
+      // Not a crash: the tools ask for the paymentSecret instead, as for a payment we never stored.
+      log("warn", `the stored payment secret of ${paymentId} cannot be opened; treating it as missing`, {
+        reason:
+          opened.reason === "tampered"
+            ? "sealed with another state key (SPACEPAY_STATE_KEY or state.key changed) or altered"
+            : "not a sealed value",
+      });
+      return undefined;
+    },
+    put: (paymentId, secret) => void put.run(paymentId, seal(key, secret, secretAad(paymentId)), Date.now()),
+  };
+}
+
+/**
+ * Consumed ids are kept a while past their expiry, so a process whose clock runs behind still finds
+ * them; after that, consume() refuses the expired state on its own.
+ */
+const CONSUMED_RETENTION_MS = 3600 * 1000;
+function pruneConsumed(db: Db, nowMs: number): void {
+  db.prepare("DELETE FROM consumed_states WHERE expires_at < ?").run(nowMs - CONSUMED_RETENTION_MS);
+}
+
+function createConsumedStates(db: Db): ConsumedStates {
+  const insert = db.prepare<[string, number]>(
+    "INSERT INTO consumed_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+  );
+  let calls = 0;
+  return {
+    consume(id, expiresAt, now) {
+      const nowMs = now.getTime();
+      if (expiresAt <= nowMs) return false;
+      // One statement: SQLite's write lock makes insert-if-absent atomic across connections.
+      const first = insert.run(id, expiresAt).changes === 1;
+      if (++calls % 100 === 0) pruneConsumed(db, nowMs);
+      return first;
+    },
   };
 }
 

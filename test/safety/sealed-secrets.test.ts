@@ -1,0 +1,184 @@
+// Payment secrets sealed at rest with the state key: never in the database files in plaintext, old
+// plaintext rows sealed by the migration, and a row that cannot be opened read as missing, with a
+// logged reason instead of a crash.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SCHEMA_VERSION, STATE_FILE, openStateStore } from "../../src/safety/index.js";
+import { removeDir, tempDir } from "./helpers.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  removeDir(dir);
+});
+
+const SECRETS = ["ps_plaintext_secret_alpha_1111", "ps_plaintext_secret_beta_2222"];
+
+/** Every byte SQLite keeps for the state: the database and its journal files. */
+function rawBytes(): string {
+  const file = path.join(dir, STATE_FILE);
+  return [file, file + "-wal", file + "-shm", file + "-journal"]
+    .filter((f) => fs.existsSync(f))
+    .map((f) => fs.readFileSync(f).toString("latin1"))
+    .join("");
+}
+
+/** The schema version 1 wrote (before sealing), as an older spacepay-mcp left it on disk. */
+function writeVersion1File(secrets: Record<string, string>): void {
+  const db = new Database(path.join(dir, STATE_FILE));
+  db.pragma("journal_mode = WAL");
+  db.exec(`CREATE TABLE payment_secrets (payment_id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL);
+    CREATE TABLE withdrawal_ledger (
+      id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0), chain_id TEXT, recipient TEXT,
+      args_fingerprint TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE,
+      status TEXT NOT NULL CHECK (status IN ('reserved','sent','done','failed','released')), withdrawal_id TEXT);
+    CREATE INDEX withdrawal_ledger_window ON withdrawal_ledger (created_at, status);
+    CREATE INDEX withdrawal_ledger_fingerprint ON withdrawal_ledger (args_fingerprint, status);
+    CREATE TABLE confirmation_tokens (
+      token_hash TEXT PRIMARY KEY, tool TEXT NOT NULL, canonical_args TEXT NOT NULL, created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('issued','in_flight','done')),
+      idempotency_key TEXT NOT NULL, updated_at INTEGER NOT NULL);`);
+  const insert = db.prepare("INSERT INTO payment_secrets VALUES (?, ?, ?)");
+  for (const [id, secret] of Object.entries(secrets)) insert.run(id, secret, Date.now());
+  db.pragma("user_version = 1");
+  db.close();
+}
+
+describe("payment secrets at rest", () => {
+  it("never reach the database files in plaintext, and read back with the same key", async () => {
+    const key = randomBytes(32);
+    const store = await openStateStore(dir, { key });
+    store.secrets.put("pay_1", SECRETS[0]!);
+    store.secrets.put("pay_2", SECRETS[1]!);
+    store.secrets.put("pay_2", SECRETS[1]!);
+    expect(rawBytes()).not.toContain(SECRETS[0]);
+    expect(rawBytes()).not.toContain(SECRETS[1]);
+    store.close();
+    for (const s of SECRETS) expect(rawBytes()).not.toContain(s);
+
+    const raw = new Database(path.join(dir, STATE_FILE), { readonly: true });
+    const rows = raw.prepare("SELECT * FROM payment_secrets").all() as Array<Record<string, unknown>>;
+    raw.close();
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.sealed_secret).toMatch(/^v1\./);
+      expect(JSON.stringify(row)).not.toMatch(/ps_plaintext/);
+    }
+
+    const again = await openStateStore(dir, { key });
+    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
+    expect(again.secrets.get("pay_2")).toBe(SECRETS[1]);
+    again.close();
+  });
+
+  it("an older file's plaintext rows are sealed by the migration and gone from the files", async () => {
+    writeVersion1File({ pay_old_1: SECRETS[0]!, pay_old_2: SECRETS[1]! });
+    expect(rawBytes()).toContain(SECRETS[0]);
+
+    const store = await openStateStore(dir);
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(store.secrets.get("pay_old_1")).toBe(SECRETS[0]);
+    expect(store.secrets.get("pay_old_2")).toBe(SECRETS[1]);
+    store.close();
+    for (const s of SECRETS) expect(rawBytes()).not.toContain(s);
+
+    // With the generated key the next start reads them the same way.
+    const again = await openStateStore(dir);
+    expect(again.secrets.get("pay_old_1")).toBe(SECRETS[0]);
+    again.close();
+  });
+
+  it("another key: the secret is unavailable, the log says why, nothing crashes", async () => {
+    const first = await openStateStore(dir, { key: randomBytes(32) });
+    first.secrets.put("pay_1", SECRETS[0]!);
+    first.close();
+
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const second = await openStateStore(dir, { key: randomBytes(32) });
+    expect(second.secrets.get("pay_1")).toBeUndefined();
+    const lines = logged.mock.calls.map((c) => String(c[0]));
+    expect(lines.some((l) => /payment secret of pay_1 cannot be opened.*another state key/.test(l))).toBe(
+      true,
+    );
+    expect(lines.join("\n")).not.toContain(SECRETS[0]);
+    // The store still works: a fresh secret for the payment replaces the unreadable one.
+    second.secrets.put("pay_1", SECRETS[1]!);
+    expect(second.secrets.get("pay_1")).toBe(SECRETS[1]);
+    second.close();
+  });
+
+  it("a sealed secret moved to another payment's row does not open there", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const store = await openStateStore(dir);
+    store.secrets.put("pay_1", SECRETS[0]!);
+    store.secrets.put("pay_2", SECRETS[1]!);
+    store.close();
+    const raw = new Database(path.join(dir, STATE_FILE));
+    raw.exec(
+      "UPDATE payment_secrets SET sealed_secret = (SELECT sealed_secret FROM payment_secrets WHERE payment_id = 'pay_1') WHERE payment_id = 'pay_2'",
+    );
+    raw.close();
+    const again = await openStateStore(dir);
+    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
+    expect(again.secrets.get("pay_2")).toBeUndefined();
+    expect(logged).toHaveBeenCalled();
+    again.close();
+  });
+});
+
+describe("consumed sealed states", () => {
+  it("two connections: each id is consumed once, whichever connection comes first", async () => {
+    const a = await openStateStore(dir);
+    const b = await openStateStore(dir);
+    const now = new Date();
+    const exp = now.getTime() + 60_000;
+    expect(a.consumedStates.consume("state-1", exp, now)).toBe(true);
+    expect(b.consumedStates.consume("state-1", exp, now)).toBe(false);
+    expect(a.consumedStates.consume("state-1", exp, now)).toBe(false);
+    expect(b.consumedStates.consume("state-2", exp, now)).toBe(true);
+    expect(a.consumedStates.consume("state-2", exp, now)).toBe(false);
+
+    // Interleaved attempts on many ids: exactly one winner each.
+    const wins = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const id = `race-${i % 50}`;
+      const conn = i % 2 ? a : b;
+      if (conn.consumedStates.consume(id, exp, now)) wins.set(id, (wins.get(id) ?? 0) + 1);
+    }
+    expect(wins.size).toBe(50);
+    expect([...wins.values()].every((n) => n === 1)).toBe(true);
+    a.close();
+    b.close();
+  });
+
+  it("an expired state is never consumed, and is still refused after its row is pruned", async () => {
+    const store = await openStateStore(dir);
+    const now = new Date("2026-01-01T00:00:00Z");
+    expect(store.consumedStates.consume("old", now.getTime(), now)).toBe(false);
+    expect(store.consumedStates.consume("s", now.getTime() + 1_000, now)).toBe(true);
+    store.close();
+    // Reopening prunes rows long past their expiry; the id stays refused because it is expired.
+    const later = new Date(now.getTime() + 2 * 3600 * 1000);
+    const again = await openStateStore(dir);
+    expect(again.consumedStates.consume("s", now.getTime() + 1_000, later)).toBe(false);
+    again.close();
+  });
+
+  it("survive a reopen: a consumed id stays consumed", async () => {
+    const now = new Date();
+    const exp = now.getTime() + 60_000;
+    const first = await openStateStore(dir);
+    expect(first.consumedStates.consume("state-x", exp, now)).toBe(true);
+    first.close();
+    const second = await openStateStore(dir);
+    expect(second.consumedStates.consume("state-x", exp, now)).toBe(false);
+    second.close();
+  });
+});
