@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `spacepay-mcp` command: the MCP server over stdio (default), `simulator`, `demo`, --help, --version.
+// The `spacepay-mcp` command: the MCP server over stdio (default), `simulator`, `demo`, `audit verify`,
+// --help, --version.
 // Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
 import module from "node:module";
 import { parseArgs } from "./cli/args.js";
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
     case "demo": {
       const { runDemo } = await import("./cli/demo.js");
       process.exitCode = await runDemo((line) => console.log(line));
+      return;
+    }
+    case "audit": {
+      const { runAudit } = await import("./cli/audit.js");
+      process.exitCode = runAudit(parsed.action, parsed.flags, process.env, (line) => console.log(line));
       return;
     }
     case "serve": {

@@ -500,6 +500,14 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Where durable state lives for this config: demo mode uses the demo/ subfolder, so it survives
+ * between runs but never mixes with a real deployment's state.
+ */
+export function effectiveStateDir(config: Pick<Config, "mode" | "stateDir">): string {
+  return config.mode === "demo" ? path.join(config.stateDir, "demo") : config.stateDir;
+}
+
 /** Reads, validates and cross-checks every setting; throws ConfigError listing every problem. */
 export function loadConfig(options: LoadConfigOptions): Config {
   const ctx: Context = {

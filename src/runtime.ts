@@ -3,7 +3,7 @@
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./config.js";
+import { effectiveStateDir, type Config } from "./config.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
@@ -73,7 +73,7 @@ async function openState(
   const store = await openStateStore(stateDir, { key: config.stateKey });
   let audit: AuditLog;
   try {
-    audit = openAuditLog(stateDir, opts.auditFs);
+    audit = openAuditLog(stateDir, { io: opts.auditFs, lock: (fn) => store.exclusive(fn) });
   } catch (err) {
     store.close();
     throw err;
@@ -129,7 +129,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const { startSimulator } = await import("./simulator/index.js");
     // Demo state lives in its own subfolder: it survives between runs (a client that starts one process
     // per call can still round-trip a confirmation token) and never mixes with a real deployment's.
-    stateDir = path.join(config.stateDir, "demo");
+    stateDir = effectiveStateDir(config);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const sim = await startSimulator({
       samplePayments: opts.demoPayments ?? 40,

@@ -1,6 +1,8 @@
 // Command-line parsing: a subcommand, then `--name value`, `--name=value` or a bare `--flag` (true).
 export interface ParsedArgs {
-  command: "serve" | "simulator" | "demo" | "help" | "version";
+  command: "serve" | "simulator" | "demo" | "audit" | "help" | "version";
+  /** The word after `audit` (e.g. "verify"). */
+  action?: string;
   flags: Record<string, string | boolean>;
   /** Everything after the subcommand, for subcommands that parse their own flags. */
   rest: string[];
@@ -13,9 +15,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let command: ParsedArgs["command"] = "serve";
   let args = [...argv];
   const first = args[0];
+  let action: string | undefined;
   if (first === "simulator" || first === "demo") {
     command = first;
     args = args.slice(1);
+  } else if (first === "audit") {
+    command = first;
+    action = args[1]?.startsWith("--") ? undefined : args[1];
+    args = args.slice(action === undefined ? 1 : 2);
   } else if (first === "serve") {
     args = args.slice(1);
   }
@@ -41,5 +48,5 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (flags.help) command = "help";
   else if (flags.version) command = "version";
-  return { command, flags, rest: args };
+  return { command, flags, rest: args, ...(action !== undefined && { action }) };
 }

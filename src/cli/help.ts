@@ -15,6 +15,9 @@ Usage:
       Run the SpacePay simulator alone, for your own agents and CI.
   spacepay-mcp demo
       A scripted walkthrough of what an agent does with this server, against the simulator.
+  spacepay-mcp audit verify [--state-dir DIR]
+      Check the audit log's hash chain: "audit chain intact: N entries", or the first broken line and
+      why (exit 1).
   spacepay-mcp --help | --version
 
 Settings (flag, environment variable; flags win; secrets only from the environment):

@@ -1,8 +1,10 @@
 // The append-only audit log of money-moving attempts (SPACEPAY_STATE_DIR/audit.jsonl): one JSON line
-// per event, written whole and fsynced before the guard moves on, with every registered secret masked.
+// per event, written whole and fsynced before the guard moves on, with every registered secret masked,
+// each carrying the hash of the line before it (audit-chain.ts).
 import fs from "node:fs";
 import path from "node:path";
 import { redact } from "../log.js";
+import { nextPrev } from "./audit-chain.js";
 import { ensurePrivateDir, fsyncDir, openPrivateAppend } from "./private-files.js";
 
 export const AUDIT_FILE = "audit.jsonl";
@@ -38,6 +40,8 @@ export interface AuditEntry {
   reconciled?: boolean;
   /** First characters of the token's hash: ties a confirmation_required line to its use, without the token. */
   tokenId?: string;
+  /** Hash of the previous line's exact bytes (audit-chain.ts); set by append, absent in older logs. */
+  prev?: string;
 }
 
 /** An error as an audit entry records it: its class and message (already free of secrets). */
@@ -50,7 +54,7 @@ export interface AuditLog {
   readonly file: string;
   /** Appends one whole line and fsyncs it before returning; throws when it could not. */
   append(entry: AuditEntry): void;
-  /** The last `n` entries, oldest first; torn or unreadable lines are skipped. */
+  /** The last `n` entries, oldest first, without their chain hash; torn or unreadable lines are skipped. */
   readRecent(n: number): AuditEntry[];
   close(): void;
 }
@@ -61,25 +65,49 @@ export interface AuditFs {
   fsyncSync(fd: number): void;
 }
 
-export function openAuditLog(dir: string, io: AuditFs = fs): AuditLog {
+/**
+ * Runs `fn` holding a lock every process appending to the same log respects. The chain needs it:
+ * reading the last line and appending the next must not interleave with another process's append.
+ */
+export type AuditLock = <T>(fn: () => T) => T;
+
+/** Enough for one process alone (tests); the runtime passes the state store's lock. */
+const processOnly: AuditLock = (fn) => fn();
+
+export interface AuditLogOptions {
+  io?: AuditFs;
+  lock?: AuditLock;
+}
+
+export function openAuditLog(dir: string, opts: AuditLogOptions = {}): AuditLog {
+  const io = opts.io ?? fs;
+  const lock = opts.lock ?? processOnly;
   ensurePrivateDir(dir);
   const file = path.join(dir, AUDIT_FILE);
   const { fd, created } = openPrivateAppend(file);
   if (created) fsyncDir(dir);
+  // A second descriptor on the same file (the append one is write-only), for reading the last line.
+  let readFd: number;
+  try {
+    readFd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
   let closed = false;
-  // Set when an append failed part-way: the next one first ends the torn fragment, so it does not
-  // swallow the next good line.
-  let torn = false;
 
   return {
     file,
     append(entry) {
       if (closed) throw new Error("audit log is closed");
-      // Redact the serialised line, not the object: a secret can hide in any field or nested value.
-      const line = redact(JSON.stringify(entry)) + "\n";
-      const buf = Buffer.from(torn ? "\n" + line : line, "utf8");
-      let written = 0;
-      try {
+      lock(() => {
+        const tail = lastLine(readFd);
+        // Redact the serialised line, not the object: a secret can hide in any field or nested value.
+        const line = redact(JSON.stringify({ ...entry, prev: nextPrev(tail.line) })) + "\n";
+        // A line torn by a failed write (ours or another process's) is ended first, so it does not
+        // swallow this one; the chain then runs through the fragment's exact bytes.
+        const buf = Buffer.from(tail.complete ? line : "\n" + line, "utf8");
+        let written = 0;
         // writeSync may write less than asked (a nearly full disk) without throwing.
         while (written < buf.length) {
           const n = io.writeSync(fd, buf, written, buf.length - written);
@@ -87,19 +115,41 @@ export function openAuditLog(dir: string, io: AuditFs = fs): AuditLog {
           written += n;
         }
         io.fsyncSync(fd);
-        torn = false;
-      } catch (err) {
-        if (written > 0) torn = true;
-        throw err;
-      }
+      });
     },
     readRecent: (n) => readRecent(file, n),
     close() {
       if (closed) return;
       closed = true;
       fs.closeSync(fd);
+      fs.closeSync(readFd);
     },
   };
+}
+
+/** The log's last line (null when empty), and whether the file ends with a newline. */
+function lastLine(fd: number): { line: Buffer | null; complete: boolean } {
+  const size = fs.fstatSync(fd).size;
+  if (size === 0) return { line: null, complete: true };
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  const complete = last[0] === 0x0a;
+  const end = complete ? size - 1 : size;
+  const chunks: Buffer[] = [];
+  let position = end;
+  while (position > 0) {
+    const len = Math.min(CHUNK, position);
+    position -= len;
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, position);
+    const nl = buf.lastIndexOf(0x0a);
+    if (nl !== -1) {
+      chunks.unshift(buf.subarray(nl + 1));
+      break;
+    }
+    chunks.unshift(buf);
+  }
+  return { line: Buffer.concat(chunks), complete };
 }
 
 const CHUNK = 64 * 1024;
@@ -134,7 +184,9 @@ export function readRecent(file: string, n: number): AuditEntry[] {
     for (const line of lines) {
       if (!line.trim()) continue;
       try {
-        entries.push(JSON.parse(line) as AuditEntry);
+        // The chain hash is for `audit verify`, not for readers of recent entries.
+        const { prev: _prev, ...rest } = JSON.parse(line) as AuditEntry;
+        entries.push(rest);
       } catch {
         // A line torn by a crash mid-write; the rest of the log is still good.
       }

@@ -14,10 +14,20 @@ export type {
 export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
 export type { Refusal, SafetyPolicy } from "./policy.js";
 export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
-export type { StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
+export type { ConsumedStates, StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
 export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";
 export { openAuditLog, readRecent, AUDIT_FILE } from "./audit.js";
-export type { AuditEntry, AuditFs, AuditLog, AuditOutcome, ConfirmedBy } from "./audit.js";
+export type {
+  AuditEntry,
+  AuditFs,
+  AuditLock,
+  AuditLog,
+  AuditLogOptions,
+  AuditOutcome,
+  ConfirmedBy,
+} from "./audit.js";
+export { chainHash, verifyChain, splitLines, GENESIS_HASH } from "./audit-chain.js";
+export type { ChainVerdict } from "./audit-chain.js";
 export { StateDirError } from "./private-files.js";
 export { reconcileLedger } from "./reconcile.js";
 export type { ReconcileApi, ReconcileReport } from "./reconcile.js";

@@ -126,6 +126,11 @@ export interface StateStore {
   readonly ledger: WithdrawalLedger;
   readonly tokens: TokenStore;
   readonly consumedStates: ConsumedStates;
+  /**
+   * Runs `fn` holding the database's write lock (BEGIN IMMEDIATE), which every process sharing the
+   * file waits for: the audit log's lock. The OS drops it when a process dies, so it never goes stale.
+   */
+  exclusive<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -190,6 +195,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     ledger: createLedger(db),
     tokens: createTokenStore(db),
     consumedStates: createConsumedStates(db),
+    exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };
 }
