@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/safety/index.js";
+import { splitLines, verifyChain, type AuditEntry } from "../../src/safety/index.js";
 import { type Harness } from "../helpers/mcp-harness.js";
 import {
   CAN_ELICIT,
@@ -176,7 +176,19 @@ describe("spacepay://audit/recent", () => {
     const content = res.contents[0] as { text: string; mimeType?: string };
     expect(content.mimeType).toBe("application/json");
     const shown = JSON.parse(content.text) as AuditEntry[];
-    expect(shown).toEqual(entries().slice(-50));
+    // The same entries as the file, without the chain hash (that is for `audit verify`).
+    expect(shown).toEqual(
+      entries()
+        .slice(-50)
+        .map(({ prev: _prev, ...rest }) => rest),
+    );
+    expect(content.text).not.toContain('"prev"');
+    // Everything the server wrote forms one intact chain.
+    expect(verifyChain(splitLines(readFileSync(auditFile())))).toMatchObject({
+      ok: true,
+      count: entries().length,
+      chainStart: 1,
+    });
     const outcomes = new Set(shown.map((e) => e.outcome).filter(Boolean));
     for (const o of ["done", "refused", "declined", "failed", "confirmation_required"])
       expect(outcomes).toContain(o);
