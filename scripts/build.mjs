@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
+import { appHtmlModule } from "./build-apps.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(ROOT, "dist");
@@ -13,6 +14,17 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const sourcemap = process.argv.includes("--sourcemap");
 
 const started = Date.now();
+// The MCP Apps pages, built first and bundled as text, so dist/ serves them without the apps/ sources.
+const appHtml = {
+  name: "spacepay-app-html",
+  setup(b) {
+    b.onResolve({ filter: /^spacepay:app-html$/ }, () => ({ path: "app-html", namespace: "spacepay" }));
+    b.onLoad({ filter: /.*/, namespace: "spacepay" }, async () => ({
+      contents: await appHtmlModule(),
+      loader: "js",
+    }));
+  },
+};
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: ["src/cli.ts"],
@@ -40,6 +52,7 @@ const result = await build({
   sourcemap: sourcemap ? "linked" : false,
   metafile: true,
   logLevel: "warning",
+  plugins: [appHtml],
 });
 
 // Overwrite in place, then drop whatever an earlier build (or the old tsc output) left behind, so a

@@ -14,6 +14,7 @@ import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { instructions } from "./instructions.js";
 import { validateInitialize } from "./initialize.js";
+import { clientRendersApps, registerApps } from "./apps.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 
@@ -79,6 +80,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     context: () => ({ api: deps.api, secrets, info: deps.info, now, pollIntervalMs: deps.pollIntervalMs }),
     canElicit: () => Boolean(server.getClientCapabilities()?.elicitation),
     caller: deps.caller,
+    rendersApps: () => clientRendersApps(server.getClientCapabilities()),
     elicit: async (req, opts) => {
       const res = await server.elicitInput(
         { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },
@@ -99,6 +101,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     }),
     auditRecent: deps.auditRecent,
   });
+  registerApps(mcp);
   registerPrompts(mcp, now);
   const subscriptions: Subscriptions | null = deps.stateless
     ? null

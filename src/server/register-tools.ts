@@ -16,6 +16,7 @@ import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
 import type { ElicitFn, Guard, GuardResult } from "../safety/guard.js";
+import { withAppLink } from "./apps.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
@@ -122,6 +123,8 @@ export interface ToolRegistration {
   /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
   caller?: string;
   elicit: ElicitFn;
+  /** Whether the connected client renders MCP Apps (decided per call, like canElicit). */
+  rendersApps?: () => boolean;
 }
 
 export function registerTools({
@@ -132,11 +135,15 @@ export function registerTools({
   canElicit,
   elicit,
   caller,
+  rendersApps = () => false,
 }: ToolRegistration): void {
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.registerCapabilities({ tools: {} });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((t) => prepare(t).listing) }));
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    const listings = tools.map((t) => prepare(t).listing);
+    return { tools: rendersApps() ? listings.map(withAppLink) : listings };
+  });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const found = byName.get(request.params.name);
     const p = found && prepare(found);

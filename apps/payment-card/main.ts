@@ -1,0 +1,137 @@
+// The payment card: what create_payment, create_deposit, get_payment and create_quote answered, as a
+// person reads it, with the payment link as a QR code, and kept live through the host (get_payment
+// every few seconds) until the payment reaches a final status.
+import QRCode from "qrcode";
+import { connect, type ToolResult } from "../shared/bridge.js";
+import { approvalOf, showApproval } from "../shared/approval.js";
+import {
+  applyHostContext,
+  chainLabel,
+  countdown,
+  field,
+  h,
+  modeBadge,
+  resultText,
+  show,
+  structured,
+} from "../shared/view.js";
+import { isFinalPaymentStatus } from "../../src/server/render.js";
+import type { PaymentView, QuoteView } from "../../src/server/render.js";
+
+/** How often a payment that is not final is looked up again. */
+const REFRESH_MS = 5000;
+
+let paymentId: string | null = null;
+let paymentUrl: string | null = null;
+let mode: unknown = null;
+let lastQuote: QuoteView | null = null;
+let timer: ReturnType<typeof setTimeout> | null = null;
+let refreshes = 0;
+
+const bridge = connect("spacepay-payment-card", {
+  hostContext: applyHostContext,
+  toolInput(args) {
+    if (typeof args.paymentId === "string") paymentId = args.paymentId;
+  },
+  toolResult: render,
+});
+
+function render(result: ToolResult): void {
+  const approval = approvalOf(result);
+  if (approval) return showApproval(bridge, result, approval, render);
+  const s = structured(result);
+  if (!s || (s.status && s.status !== "done")) {
+    stop();
+    return show(h("div", { class: "error", "data-testid": "error" }, resultText(result) || "No payment."));
+  }
+  mode = s.mode ?? mode;
+  if (typeof s.paymentUrl === "string") paymentUrl = s.paymentUrl;
+  if (s.quote) lastQuote = s.quote as QuoteView;
+  const payment = s.payment as PaymentView | undefined;
+  if (!payment) {
+    // create_quote answers with the quote alone: look the payment up for the rest of the card.
+    if (lastQuote)
+      show(h("div", { class: "head" }, h("h1", {}, "Quote"), modeBadge(mode)), quoteBox(lastQuote));
+    schedule(0);
+    return;
+  }
+  paymentId = payment.id;
+  drawPayment(payment);
+  if (isFinalPaymentStatus(payment.status)) stop();
+  else schedule(REFRESH_MS);
+}
+
+function drawPayment(p: PaymentView): void {
+  const tone =
+    p.status === "completed" ? "good" : p.status === "pending" || p.status === "processing" ? "wait" : "bad";
+  const quotes = p.quotes.length ? p.quotes : lastQuote ? [lastQuote] : [];
+  const final = isFinalPaymentStatus(p.status);
+  show(
+    h("div", { class: "head" }, h("h1", {}, p.type === "deposit" ? "Deposit" : "Payment"), modeBadge(mode)),
+    h("div", { class: "amount", "data-testid": "amount" }, p.amount ?? "Any amount"),
+    h(
+      "div",
+      { class: "status" },
+      h("span", { class: `pill ${tone}`, "data-testid": "status" }, p.status),
+      h("span", { class: "meaning", "data-testid": "status-meaning" }, p.statusMeaning),
+    ),
+    p.orderId ? field("Order", p.orderId, { testid: "order" }) : null,
+    paymentUrl && !final ? qrBox(paymentUrl) : null,
+    paymentUrl ? field("Payment link", paymentUrl, { copy: true, testid: "payment-url" }) : null,
+    ...quotes.map(quoteBox),
+    !quotes.length && p.depositAddress ? field("Deposit address", p.depositAddress, { copy: true }) : null,
+    p.receipt?.txHash ? field("Transaction", p.receipt.txHash, { copy: true, testid: "tx" }) : null,
+    h(
+      "div",
+      { class: "foot", "data-testid": "live" },
+      final ? "Final status." : `Live: checking every ${REFRESH_MS / 1000} s.`,
+    ),
+  );
+}
+
+function qrBox(url: string): HTMLElement {
+  const canvas = h("canvas", {
+    "data-testid": "qr",
+    role: "img",
+    "aria-label": "QR code of the payment link",
+  });
+  // The library draws it; the margin is the quiet zone scanners need.
+  void QRCode.toCanvas(canvas as HTMLCanvasElement, url, { margin: 2, scale: 6, errorCorrectionLevel: "M" });
+  return h("div", { class: "qr" }, canvas);
+}
+
+function quoteBox(q: QuoteView): HTMLElement {
+  return h(
+    "div",
+    { class: "quote", "data-testid": "quote" },
+    h(
+      "div",
+      { class: "quote-head" },
+      h("span", {}, `${q.token} on ${chainLabel(q.chainId)}`),
+      q.status === "active" ? countdown(q.expiresAt) : h("span", { class: "countdown" }, q.status),
+    ),
+    q.amountDue ? field("Amount due", q.amountDue, { copy: true, testid: "quote-amount" }) : null,
+    q.depositAddress
+      ? field("Deposit address", q.depositAddress, { copy: true, testid: "deposit-address" })
+      : null,
+  );
+}
+
+function schedule(ms: number): void {
+  if (timer !== null || !paymentId) return;
+  timer = setTimeout(() => {
+    timer = null;
+    refreshes++;
+    document.documentElement.dataset.refreshes = String(refreshes);
+    // A failed lookup keeps the card as it was and tries again; only an answer replaces it.
+    bridge.callTool("get_payment", { paymentId }).then(
+      (r) => (r.isError ? schedule(REFRESH_MS) : render(r)),
+      () => schedule(REFRESH_MS),
+    );
+  }, ms);
+}
+
+function stop(): void {
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+}
