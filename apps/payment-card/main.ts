@@ -64,7 +64,10 @@ function render(result: ToolResult): void {
 function drawPayment(p: PaymentView): void {
   const tone =
     p.status === "completed" ? "good" : p.status === "pending" || p.status === "processing" ? "wait" : "bad";
-  const quotes = p.quotes.length ? p.quotes : lastQuote ? [lastQuote] : [];
+  // The customer pays the active quote; a replaced or expired one would only mislead.
+  const active = p.quotes.filter((q) => q.status === "active");
+  const latest = p.quotes.at(-1) ?? lastQuote;
+  const quotes = active.length ? active : latest ? [latest] : [];
   const final = isFinalPaymentStatus(p.status);
   show(
     h("div", { class: "head" }, h("h1", {}, p.type === "deposit" ? "Deposit" : "Payment"), modeBadge(mode)),

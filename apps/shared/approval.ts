@@ -49,7 +49,12 @@ export function showApproval(
   decline.addEventListener("click", () => void decide("decline")());
 
   show(
-    h("div", { class: "head" }, h("h1", {}, (s.action && ACTION_TITLE[s.action]) ?? "Approve"), modeBadge(s.mode)),
+    h(
+      "div",
+      { class: "head" },
+      h("h1", {}, (s.action && ACTION_TITLE[s.action]) ?? "Approve"),
+      modeBadge(s.mode),
+    ),
     h("div", { class: "amount", "data-testid": "amount" }, s.amount ?? "Amount chosen by the customer"),
     s.recipientAddress ? field("Recipient", String(s.recipientAddress), { testid: "recipient" }) : null,
     s.chainId ? field("Chain", chainLabel(String(s.chainId)), { testid: "chain" }) : null,

@@ -89,8 +89,9 @@ export function connect(appName: string, handlers: Handlers): Bridge {
       post({
         method: "ui/notifications/size-changed",
         params: {
-          width: Math.ceil(document.documentElement.scrollWidth),
-          height: Math.ceil(document.documentElement.scrollHeight),
+          // The body, not the document: the document is at least as tall as the frame it is in.
+          width: Math.ceil(document.body.scrollWidth),
+          height: Math.ceil(document.body.getBoundingClientRect().height),
         },
       });
     new ResizeObserver(report).observe(document.body);

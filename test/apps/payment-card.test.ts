@@ -1,0 +1,98 @@
+// The payment card in real headless Chromium, fed real tool results from the simulator through a
+// host built on ext-apps' AppBridge: amount, status, a QR code that scans back to the payment link,
+// the quote, light and dark, and live status that stops at a final status.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// jsqr is CommonJS: module.exports is the decoder, and so is its `.default`, the one its types name.
+import jsqr from "jsqr";
+import type { Browser } from "playwright-core";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
+import {
+  HAVE_CHROMIUM,
+  NO_CHROMIUM,
+  UI_CAPABILITIES,
+  launch,
+  mountView,
+  qrPixels,
+  type Host,
+} from "./host.js";
+
+if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
+
+describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
+  let h: Harness;
+  let ui: Client;
+  let browser: Browser;
+  let host: Host;
+  let paymentId: string;
+  let paymentUrl: string;
+
+  beforeAll(async () => {
+    [h, browser] = await Promise.all([startHarness(), launch()]);
+    ui = await h.connect(UI_CAPABILITIES);
+    const args = { amountInCents: 12050, orderId: "INV-2026-0142" };
+    const created = (await ui.callTool({ name: "create_payment", arguments: args })) as any;
+    paymentId = created.structuredContent.payment.id;
+    paymentUrl = created.structuredContent.paymentUrl;
+    await ui.callTool({ name: "create_quote", arguments: { paymentId } });
+    host = await mountView(browser, ui, PAYMENT_CARD_URI);
+    await host.sendToolInput(args);
+    await host.sendToolResult(created);
+  }, 40_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it("shows the amount in dollars, the status with its meaning and the order id", async () => {
+    const view = host.view();
+    await expect.poll(() => view.locator("[data-testid=amount]").textContent()).toBe("$120.50");
+    expect(await view.locator("[data-testid=status]").textContent()).toBe("pending");
+    expect(await view.locator("[data-testid=status-meaning]").textContent()).toBe(
+      "waiting for the customer to pay",
+    );
+    expect(await view.locator("[data-testid=order]").textContent()).toBe("INV-2026-0142");
+    expect(await view.locator("[data-testid=mode]").textContent()).toMatch(/Test/);
+  });
+
+  it("draws a QR code that scans back to the payment link", async () => {
+    const { data, width, height } = await qrPixels(host.view());
+    expect(jsqr.default(data, width, height)?.data).toBe(paymentUrl);
+  });
+
+  it("refreshes through the host and shows the quote: token amount, chain and deposit address", async () => {
+    expect(host.calls).toEqual([]);
+    await host.page.clock.runFor(5_000);
+    await expect.poll(() => host.calls).toEqual([{ name: "get_payment", arguments: { paymentId } }]);
+    const view = host.view();
+    await view.locator("[data-testid=quote]").waitFor();
+    const quote = (await h.call("get_payment", { paymentId })).structuredContent.payment.quotes.find(
+      (q: any) => q.status === "active",
+    );
+    expect(await view.locator("[data-testid=deposit-address]").textContent()).toBe(quote.depositAddress);
+    expect(await view.locator("[data-testid=quote-amount]").textContent()).toBe(quote.amountDue);
+    expect(await view.locator("[data-testid=quote]").textContent()).toContain("Base");
+    await host.screenshot("payment-card-light");
+    await host.setTheme("dark");
+    await host.screenshot("payment-card-dark");
+    await host.setTheme("light");
+  });
+
+  it("follows the payment to its final status, then stops asking", async () => {
+    await h.sim.control.pay(paymentId);
+    h.sim.control.settleNow();
+    const view = host.view();
+    await expect
+      .poll(async () => {
+        await host.page.clock.runFor(5_000);
+        return view.locator("[data-testid=status]").textContent();
+      })
+      .toBe("completed");
+    expect(await view.locator("[data-testid=live]").textContent()).toBe("Final status.");
+    const asked = host.calls.length;
+    await host.page.clock.runFor(60_000);
+    expect(host.calls.length).toBe(asked);
+  });
+});
