@@ -15,7 +15,7 @@ import {
   show,
   structured,
 } from "../shared/view.js";
-import { isFinalPaymentStatus } from "../../src/server/render.js";
+import { isFinalPaymentStatus } from "../../src/spacepay/wire.js";
 import type { PaymentView, QuoteView } from "../../src/server/render.js";
 
 /** How often a payment that is not final is looked up again. */
