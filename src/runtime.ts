@@ -13,7 +13,7 @@ import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditFs, AuditLog, Guard, SafetyPolicy, StateStore } from "./safety/index.js";
+import type { AuditFs, AuditLog, Guard, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
 export interface Runtime {
@@ -213,7 +213,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         );
       }
     })());
-  const guard: Pick<Guard, "run"> = {
+  const guard: ServerGuard = {
     run: async (call) => {
       // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
       if (draining) return (await import("./safety/index.js")).stoppingResult();
@@ -232,6 +232,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       }
       return s.guard.run(call);
     },
+    // No state yet means no handle was ever issued here; a state that cannot open refuses in run().
+    approvalCall: async (handle) => (await state().catch(() => null))?.guard.approvalCall(handle) ?? null,
   };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };

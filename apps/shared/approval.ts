@@ -61,7 +61,7 @@ export function showApproval(
     s.orderId ? field("Order", String(s.orderId), { testid: "order" }) : null,
     s.customerRefId ? field("Customer reference", String(s.customerRefId)) : null,
     s.redirectUrl ? field("After paying, the customer goes to", String(s.redirectUrl)) : null,
-    h("div", { class: "note" }, "Nothing has been sent yet. ", countdown(approval.expiresAt)),
+    h("div", { class: "note" }, "Nothing has been sent yet; ", countdown(approval.expiresAt)),
     h("div", { class: "actions" }, decline, approve),
     status,
   );

@@ -12,7 +12,8 @@ export const AUDIT_FILE = "audit.jsonl";
 export type AuditOutcome =
   "done" | "refused" | "failed" | "declined" | "cancelled" | "confirmation_required" | "confirmation_failed";
 
-export type ConfirmedBy = "elicitation" | "token" | "off";
+/** How the user confirmed: elicitation, a token the model round-tripped, a click in an MCP App card, or not at all. */
+export type ConfirmedBy = "elicitation" | "token" | "app" | "off";
 
 export interface AuditEntry {
   /** ISO 8601. */

@@ -53,6 +53,19 @@ export function hashToken(token: string): string {
   return sha256(token);
 }
 
+/** An approval handle: a token that only the app-only approval tool takes (see hashApprovalHandle). */
+export function newApprovalHandle(): string {
+  return "apv_" + randomBytes(24).toString("base64url");
+}
+
+/**
+ * Handles share the token table but not its hashes: one presented as confirmationToken, or a token
+ * presented as a handle, is simply not found.
+ */
+export function hashApprovalHandle(handle: string): string {
+  return sha256(`app:${handle}`);
+}
+
 export interface ArgChange {
   name: string;
   confirmed: unknown;

@@ -12,7 +12,9 @@ import {
   describeChanges,
   describeKind,
   diffArgs,
+  hashApprovalHandle,
   hashToken,
+  newApprovalHandle,
   newConfirmationToken,
   type ElicitationRequest,
 } from "./confirm.js";
@@ -31,6 +33,17 @@ export interface GuardResult {
   structured: Record<string, unknown>;
   text: string;
   isError?: boolean;
+  /** An approval the client's MCP App card asks the user for: for the result's _meta, never the model. */
+  approval?: { handle: string; expiresAt: string };
+}
+
+/**
+ * The client renders MCP Apps. With a handle, this call is the user's answer in the approval card
+ * (the app-only tool); without, an approval may be asked for there.
+ */
+export interface AppApproval {
+  handle?: string;
+  decision?: "approve" | "decline";
 }
 
 /**
@@ -51,6 +64,8 @@ export interface ConfirmationContext {
     elicit?: ElicitFn;
     /** Who calls (the OAuth subject), when the server knows. */
     caller?: string;
+    /** Undefined when the client does not render MCP Apps. */
+    app?: AppApproval;
   };
   /** The canonical JSON of the arguments a token is bound to. */
   readonly canonical: string;
@@ -92,6 +107,9 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
   async function confirm(ctx: ConfirmationContext): Promise<Confirmation> {
     const { call } = ctx;
     if (policy.confirm === "off") return { ok: true, by: "off" };
+    // Only auto mode issues handles, so only auto mode takes them back.
+    if (call.app?.handle && policy.confirm === "auto")
+      return answerApproval(ctx, call.app.handle, call.app.decision);
     const refuseByMode = (message: string): Confirmation => ({
       ok: false,
       result: ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
@@ -110,6 +128,9 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
           "Refused: SPACEPAY_CONFIRM=elicitation requires a client that supports elicitation, and this client did not declare it. Nothing was sent.",
         );
       }
+      // A host that renders the approval card lets the person click; only otherwise does the model
+      // round-trip a token (a forced preview, not a person's consent).
+      if (policy.confirm === "auto" && call.app) return { ok: false, result: issueApproval(ctx) };
       return { ok: false, result: issueToken(ctx) };
     }
     if (policy.confirm === "token") return { ok: false, result: issueToken(ctx) };
@@ -225,6 +246,95 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
         `Only once the user approves, call ${call.tool} again with exactly the same arguments plus confirmationToken "${token}" ` +
         `(valid until ${expiresAt.toISOString()}, single use). If the user does not approve, do not call it again.`,
     };
+  }
+
+  /** Binds a handle to the exact call, like a token, but hands it to the approval card only. */
+  function issueApproval(ctx: ConfirmationContext): GuardResult {
+    const { call } = ctx;
+    const handle = newApprovalHandle();
+    const hash = hashApprovalHandle(handle);
+    const now = clock();
+    const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
+    const key = ctx.chooseKey();
+    store.tokens.issue({
+      tokenHash: hash,
+      caller: call.caller ?? null,
+      tool: call.tool,
+      canonicalArgs: ctx.canonical,
+      createdAt: now.getTime(),
+      expiresAt: expiresAt.getTime(),
+      idempotencyKey: key,
+    });
+    ctx.tokenId = hash.slice(0, 12);
+    ctx.record({
+      event: "outcome",
+      outcome: "confirmation_required",
+      confirmation: "app",
+      idempotencyKey: key,
+    });
+    return {
+      structured: {
+        status: "confirmation_required",
+        expiresAt: expiresAt.toISOString(),
+        summary: confirmationSummary(call.summary, mode),
+      },
+      text:
+        `Nothing has been done yet: the user is being shown an approval card for this, with Approve and Decline: ` +
+        `"${describeAction(call.summary, mode)}" ` +
+        `The card sends it only if the user approves (until ${expiresAt.toISOString()}), and shows the outcome. ` +
+        `Do not call ${call.tool} again for it; there is no token to pass.`,
+      approval: { handle, expiresAt: expiresAt.toISOString() },
+    };
+  }
+
+  /** The user's click in the card: Approve claims the handle like a token; Decline voids it. */
+  function answerApproval(
+    ctx: ConfirmationContext,
+    handle: string,
+    decision: AppApproval["decision"],
+  ): Confirmation {
+    const { call } = ctx;
+    const hash = hashApprovalHandle(handle);
+    ctx.tokenId = hash.slice(0, 12);
+    const refuse = (message: string): Confirmation => ({
+      ok: false,
+      result: ctx.refuse(
+        { rule: "approval", configured: null, message: `Refused: ${message} Nothing was sent.` },
+        "app",
+      ),
+    });
+    const record = store.tokens.get(hash);
+    // The server looked the call up by this handle; a mismatch means the handle was not for it.
+    if (!record || record.tool !== call.tool || record.canonicalArgs !== ctx.canonical) {
+      return refuse("this approval is not recognised.");
+    }
+    // Like a token: only the caller it was issued to may answer it.
+    if (record.caller !== (call.caller ?? null)) return refuse("this approval was issued to another caller.");
+    if (running.has(hash)) return refuse("this approval is already being carried out.");
+    const claim = store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    if (!claim.ok) {
+      if (claim.reason === "used")
+        return refuse("this approval has already been answered; each allows one operation.");
+      if (claim.reason === "expired") {
+        return refuse(
+          `this approval expired (at ${new Date(claim.record?.expiresAt ?? 0).toISOString()}). Ask again.`,
+        );
+      }
+      return refuse("this approval is not recognised.");
+    }
+    if (decision !== "approve") {
+      store.tokens.finish(hash, clock());
+      ctx.record({ event: "outcome", outcome: "declined", confirmation: "app", idempotencyKey: null });
+      return {
+        ok: false,
+        result: {
+          structured: { status: "declined", summary: confirmationSummary(call.summary, mode) },
+          text: `The user declined in the approval card. Nothing was done: no ${describeKind(call.summary)} was created.`,
+        },
+      };
+    }
+    running.add(hash);
+    return { ok: true, by: "app", token: { hash, key: claim.record.idempotencyKey } };
   }
 
   function claimToken(ctx: ConfirmationContext, token: string): Confirmation {

@@ -11,11 +11,13 @@ import {
   describeChanges,
   describeKind,
   diffArgs,
+  hashApprovalHandle,
   hashToken,
   TOKEN_ARG,
 } from "./confirm.js";
 import {
   createConfirmationFlow,
+  type AppApproval,
   type ConfirmationContext,
   type ElicitFn,
   type GuardResult,
@@ -27,7 +29,7 @@ import { log } from "../log.js";
 import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
 
-export type { ElicitAction, ElicitFn, GuardResult } from "./confirmation.js";
+export type { AppApproval, ElicitAction, ElicitFn, GuardResult } from "./confirmation.js";
 export { RESUME_WINDOW_MS } from "./confirmation.js";
 
 export interface ExecuteResult {
@@ -48,6 +50,8 @@ export interface GuardedCall {
   elicit?: ElicitFn;
   /** The OAuth subject calling; recorded in every audit entry, and the only one who may redeem its tokens. */
   caller?: string;
+  /** Set when the client renders MCP Apps; with a handle, the user's answer in the approval card. */
+  app?: AppApproval;
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
 }
@@ -64,14 +68,27 @@ export interface GuardDeps {
   now?: () => Date;
 }
 
+/** The call an approval handle was issued for, exactly as the guard bound it. */
+export interface ApprovalCall {
+  tool: string;
+  args: Record<string, unknown>;
+}
+
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
+  /** Which call a handle approves; null for a handle this server never issued. */
+  approvalCall(handle: string): ApprovalCall | null;
   /**
    * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
    * past confirmation to record their outcomes. Says what it waited for and what did not finish.
    */
   drain(timeoutMs: number): Promise<{ waited: string[]; unfinished: string[] }>;
 }
+
+/** What the MCP server holds: run, and (where durable state opens lazily) an async approval lookup. */
+export type ServerGuard = Pick<Guard, "run"> & {
+  approvalCall?(handle: string): ApprovalCall | null | Promise<ApprovalCall | null>;
+};
 
 /** The answer to a money call that arrives while the server is stopping. */
 export function stoppingResult(): GuardResult {
@@ -210,7 +227,7 @@ export function createGuard(deps: GuardDeps): Guard {
     /** Refuse before asking the user when the cap is already reached (the reserve re-checks atomically). */
     rollingPreCheck(): Refusal | null {
       // A presented token is checked at reservation time, where its own earlier entry is not double counted.
-      if (!this.isWithdrawal || this.presentedToken) return null;
+      if (!this.isWithdrawal || this.presentedToken || this.call.app?.handle) return null;
       const amount = this.call.summary.amountInCents ?? 0;
       const used = store.ledger.usedCents(clock(), DAY_MS, this.callerKey ?? this.unresolvedKey());
       return checkDailyLimit(amount, used, policy.dailyWithdrawalLimitCents);
@@ -450,7 +467,14 @@ export function createGuard(deps: GuardDeps): Guard {
     };
   }
 
-  return { run, drain };
+  function approvalCall(handle: string): ApprovalCall | null {
+    const record = store.tokens.get(hashApprovalHandle(handle));
+    return record
+      ? { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> }
+      : null;
+  }
+
+  return { run, drain, approvalCall };
 }
 
 /** How far back in the audit log the first request for an invoice is looked for. */

@@ -1,7 +1,15 @@
 // The money-moving safety layer: policy, confirmation, idempotency, durable state and audit, behind
 // one guard the MCP server wraps around money-moving tools.
 export { createGuard, stoppingResult } from "./guard.js";
-export type { ExecuteResult, FailureClass, Guard, GuardDeps, GuardedCall } from "./guard.js";
+export type {
+  ApprovalCall,
+  ExecuteResult,
+  FailureClass,
+  Guard,
+  GuardDeps,
+  GuardedCall,
+  ServerGuard,
+} from "./guard.js";
 export { createConfirmationFlow, RESUME_WINDOW_MS } from "./confirmation.js";
 export type {
   Confirmation,

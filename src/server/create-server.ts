@@ -7,7 +7,7 @@ import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
-import type { Guard } from "../safety/guard.js";
+import type { ServerGuard } from "../safety/guard.js";
 import { registerTools } from "./register-tools.js";
 import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
@@ -26,7 +26,7 @@ export interface ServerDeps {
   /** Payment secrets by payment id; in memory unless durable state is given. */
   secrets?: SecretStore;
   /** Wraps money-moving tools; without it they run unguarded (tests of the bare tools only). */
-  guard?: Pick<Guard, "run">;
+  guard?: ServerGuard;
   /** Extra fields for spacepay://account (policy, credentials). */
   account?: Record<string, unknown>;
   auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;

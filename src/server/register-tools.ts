@@ -15,8 +15,9 @@ import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
-import type { ElicitFn, Guard, GuardResult } from "../safety/guard.js";
-import { withAppLink } from "./apps.js";
+import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
+import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
+import { DECIDE_TOOL } from "./app-contract.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
@@ -115,7 +116,7 @@ export function describeIssues(error: z.ZodError): string {
 export interface ToolRegistration {
   server: Server;
   tools: readonly AnyTool[];
-  guard?: Pick<Guard, "run">;
+  guard?: ServerGuard;
   /** Builds the per-call context (everything but signal and progress). */
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
   /** Whether the connected client declared elicitation (decided per call: clients differ). */
@@ -142,10 +143,24 @@ export function registerTools({
   server.registerCapabilities({ tools: {} });
   server.setRequestHandler(ListToolsRequestSchema, () => {
     const listings = tools.map((t) => prepare(t).listing);
-    return { tools: rendersApps() ? listings.map(withAppLink) : listings };
+    if (!rendersApps()) return { tools: listings };
+    const approvals = guard?.approvalCall && tools.some((t) => t.guarded);
+    return { tools: [...listings.map(withAppLink), ...(approvals ? [DECIDE_LISTING] : [])] };
   });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const found = byName.get(request.params.name);
+    // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
+    let decided: { args: Record<string, unknown>; app: AppApproval } | undefined;
+    let name = request.params.name;
+    if (name === DECIDE_TOOL && rendersApps() && guard?.approvalCall) {
+      const decision = parseDecision(request.params.arguments);
+      const target = decision && (await guard.approvalCall(decision.handle));
+      if (!decision || !target || !byName.get(target.tool)?.guarded) {
+        return errorResult("Refused: this approval is not recognised. Nothing was sent.");
+      }
+      name = target.tool;
+      decided = { args: target.args, app: { handle: decision.handle, decision: decision.decision } };
+    }
+    const found = byName.get(name);
     const p = found && prepare(found);
     if (!p) {
       throw new McpError(
@@ -154,7 +169,7 @@ export function registerTools({
       );
     }
     const { tool } = p;
-    const parsed = p.input.safeParse(request.params.arguments ?? {});
+    const parsed = p.input.safeParse(decided?.args ?? request.params.arguments ?? {});
     if (!parsed.success) {
       return errorResult(
         `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Nothing was done.`,
@@ -179,7 +194,8 @@ export function registerTools({
     // Whether the guard let the call through to SpacePay: before that, nothing can have been sent.
     let executed = false;
     try {
-      const args = tool.guarded?.normalize ? tool.guarded.normalize(parsedArgs) : parsedArgs;
+      // Decided arguments were normalized before the guard bound them; once is the rule.
+      const args = tool.guarded?.normalize && !decided ? tool.guarded.normalize(parsedArgs) : parsedArgs;
       let out: GuardResult;
       if (tool.guarded && guard) {
         const answer = await guard.run({
@@ -190,6 +206,7 @@ export function registerTools({
           signal: extra.signal,
           elicit: canElicit() ? elicit : undefined,
           caller,
+          app: decided?.app ?? (rendersApps() ? {} : undefined),
           execute: async (idempotencyKey) => {
             executed = true;
             const result = await tool.handler(args, { ...ctx, idempotencyKey });
@@ -217,6 +234,7 @@ export function registerTools({
         // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
         structuredContent: cleanDeep(out.structured),
         ...(out.isError ? { isError: true } : {}),
+        ...(out.approval ? { _meta: approvalMeta(out.approval) } : {}),
       };
     } catch (err) {
       if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);

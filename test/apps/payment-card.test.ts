@@ -60,7 +60,7 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
   it("draws a QR code that scans back to the payment link", async () => {
     const { data, width, height } = await qrPixels(host.view());
     expect(jsqr.default(data, width, height)?.data).toBe(paymentUrl);
-  });
+  }, 30_000);
 
   it("refreshes through the host and shows the quote: token amount, chain and deposit address", async () => {
     expect(host.calls).toEqual([]);
@@ -78,7 +78,7 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
     await host.setTheme("dark");
     await host.screenshot("payment-card-dark");
     await host.setTheme("light");
-  });
+  }, 30_000);
 
   it("follows the payment to its final status, then stops asking", async () => {
     await h.sim.control.pay(paymentId);
