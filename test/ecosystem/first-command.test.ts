@@ -14,12 +14,12 @@ beforeAll(() => {
   stateDir = tempDir("first-command");
   // `npm start` rebuilds dist/: commands run in a scratch checkout, not under the other tests' feet.
   checkout = tempDir("first-command-checkout");
-  // The build script is copied, not linked: it writes next to its own real path.
+  // The build scripts are copied, not linked: they write and read next to their own real path.
   mkdirSync(path.join(checkout, "scripts"));
-  for (const file of ["package.json", "scripts/build.mjs"]) {
+  for (const file of ["package.json", "scripts/build.mjs", "scripts/build-apps.mjs"]) {
     copyFileSync(path.join(ROOT, file), path.join(checkout, file));
   }
-  for (const name of ["src", "node_modules", "tsconfig.json"]) {
+  for (const name of ["src", "apps", "node_modules", "tsconfig.json"]) {
     symlinkSync(path.join(ROOT, name), path.join(checkout, name));
   }
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: checkout, stdio: "ignore", timeout: 60_000 });
