@@ -27,9 +27,10 @@ export interface Runtime {
   disabledTools: Record<string, string>;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
-   * With a principal (OAuth), it offers only the tools the token's scopes allow.
+   * With a principal (OAuth), it offers only the tools the token's scopes allow. `era` as the SDK's
+   * serving entry says (see ServerDeps.era).
    */
-  newServer(opts?: { stateless?: boolean; principal?: Principal }): SpacePayServer;
+  newServer(opts?: { stateless?: boolean; principal?: Principal; era?: "legacy" | "modern" }): SpacePayServer;
   /**
    * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
    * are waited for (bounded by one call's longest time) so their outcomes are recorded. close() does it too.
@@ -278,9 +279,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     simulator,
     stateDir,
     disabledTools: disabled,
-    newServer({ stateless = false, principal } = {}) {
+    newServer({ stateless = false, principal, era } = {}) {
       const server = createServer({
         stateless,
+        era,
         api,
         info,
         tools: principal ? toolsFor(principal, tools) : tools,

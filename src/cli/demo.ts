@@ -3,9 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { Client, InMemoryTransport, type CallToolResult } from "@modelcontextprotocol/client";
 import { loadConfig } from "../config.js";
 import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
@@ -80,7 +78,6 @@ export async function runDemo(out: Out): Promise<number> {
     out(`  agent → wait_for_payment {"paymentId":"${paymentId}"}`);
     const waited = (await client.callTool(
       { name: "wait_for_payment", arguments: { paymentId, timeoutSeconds: 10 } },
-      undefined,
       { onprogress: (p) => out(`    progress: ${p.message ?? ""} (${p.progress}s of ${p.total}s)`) },
     )) as Result;
     out(`  server ←\n${indent(textOf(waited))}`);

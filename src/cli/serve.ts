@@ -6,6 +6,7 @@ import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
+import type { SpacePayServer } from "../server/create-server.js";
 
 /** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
 function logDisabledTools(disabled: Record<string, string>): void {
@@ -62,7 +63,7 @@ export async function serve(
       port: config.port,
       token: config.mcpHttpToken,
       oauth,
-      newServer: (principal) => runtime.newServer({ stateless: true, principal }),
+      newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
     });
     if (config.oauth) {
       log("info", `OAuth: accepting access tokens from ${config.oauth.issuer} for ${config.oauth.audience}`);
@@ -73,21 +74,42 @@ export async function serve(
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);
   } else {
-    const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
-    const server = runtime.newServer();
-    const transport = new StdioServerTransport();
-    closeTransport = () => server.close();
-    // Set before connect, which chains them: the SDK reports a line it cannot read here, and closes
-    // the transport itself when a line exceeds its buffer limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
-    transport.onerror = (err) => log("error", `stdio: ${err.message}`);
+    const [{ serveStdio, StdioServerTransport }, { InitializeCheckingTransport }] = await Promise.all([
+      import("@modelcontextprotocol/server/stdio"),
+      import("../server/initialize.js"),
+    ]);
+    const transport = new InitializeCheckingTransport(new StdioServerTransport());
+    // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
+    // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
+    const servers: SpacePayServer[] = [];
+    const handle = serveStdio(
+      ({ era }) => {
+        const server = runtime.newServer({ era });
+        servers.push(server);
+        return server.mcp;
+      },
+      { transport, onerror: (err) => log("error", `stdio: ${err.message}`) },
+    );
+    closeTransport = async () => {
+      await handle.close();
+      for (const s of servers) await s.close();
+    };
+    // serveStdio owns the transport's callbacks; these are chained through the checking wrapper. The
+    // SDK reports a line it cannot read there, and closes the transport itself on EOF and when a line
+    // exceeds its buffer limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
+    const sdkOnClose = transport.onclose;
     transport.onclose = () => {
+      sdkOnClose?.();
       if (stopping) return;
+      // The client closing stdin is the normal way a stdio server is told to stop.
+      if (process.stdin.readableEnded) {
+        void stop("stdin closed").then(() => process.exit(0));
+        return;
+      }
       log("error", "stdio transport closed after an error; stopping");
       void stop("stdio transport error").then(() => process.exit(1));
     };
-    // The client closing stdin is the normal way a stdio server is told to stop.
     process.stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
-    await server.mcp.connect(transport);
   }
 
   limitHeapGrowth();

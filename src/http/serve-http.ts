@@ -5,8 +5,11 @@
 // With OAuth (oauth.ts), each request's access token decides who calls and which tools it sees.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server";
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from "@modelcontextprotocol/node";
 import type { SpacePayServer } from "../server/create-server.js";
+import { initializeRefusal } from "../server/initialize.js";
 import type { Principal } from "../domain.js";
 import { log } from "../log.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
@@ -22,8 +25,11 @@ export interface HttpOptions {
   token: string | null;
   /** OAuth access tokens instead of the shared token (config allows one or the other). */
   oauth?: OAuthGate | null;
-  /** A server for one request; with OAuth, for the token's principal. */
-  newServer: (principal?: Principal) => SpacePayServer;
+  /**
+   * A server for one request; with OAuth, for the token's principal; `era` as the SDK classified the
+   * request (2026-07-28 `modern`, or `legacy`).
+   */
+  newServer: (principal?: Principal, era?: "legacy" | "modern") => SpacePayServer;
 }
 
 export interface RunningHttp {
@@ -47,9 +53,38 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+type RequestId = string | number | null;
+
+function reject(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  id: RequestId = null,
+  code = -32000,
+) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }));
+}
+
+function acceptsSse(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? "").includes("text/event-stream");
+}
+
+function wantsProgress(body: unknown): boolean {
+  const meta = (body as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+  return meta?.progressToken !== undefined;
+}
+
+/** The id of a single JSON-RPC request; null for anything else (a batch, a notification, not JSON-RPC). */
+function idOf(body: unknown): RequestId {
+  const id = (body as { id?: unknown } | null)?.id;
+  return !Array.isArray(body) && (typeof id === "string" || typeof id === "number") ? id : null;
+}
+
+function reply(res: ServerResponse, message: unknown) {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify(message));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -65,75 +100,111 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   const loopback = LOOPBACK.has(opts.host.toLowerCase());
+  // The request being handled (who calls, and the servers made for it, closed when its response is
+  // done): the SDK's modern leg calls the factory itself, inside the request's async context.
+  const made = new AsyncLocalStorage<{ servers: SpacePayServer[]; principal?: Principal }>();
+  const newServer = (era: "legacy" | "modern") => {
+    const store = made.getStore();
+    const server = opts.newServer(store?.principal, era);
+    store?.servers.push(server);
+    return server;
+  };
+  // 2026-07-28 requests (per-request `_meta` envelope) go to the SDK's handler, which validates the
+  // envelope and the Mcp-Method / Mcp-Name headers; 2025-era requests to a stateless transport with
+  // JSON responses, one server per request, as before.
+  const modern = toNodeHandler(
+    createMcpHandler(() => newServer("modern").mcp, {
+      legacy: "reject",
+      maxRequestBodySize: MAX_BODY,
+      onerror: (err) => log("debug", `MCP request refused: ${err.message}`),
+    }),
+    { maxRequestBodySize: MAX_BODY, onerror: (err) => log("error", `HTTP request failed: ${err.message}`) },
+  );
+  const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
+    const server = newServer("legacy");
+    const transport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      // An SSE response, so progress reaches the client, when it asked for progress and accepts a
+      // stream; a single JSON body otherwise (nothing else is sent before the result).
+      enableJsonResponse: !(wantsProgress(body) && acceptsSse(req)),
+    });
+    await server.mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // Read at once (within the size limit): a refusal below carries the request's id, as every JSON-RPC
+    // error must, when the body is one request that parses.
+    const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined);
+    body.catch(() => {});
+    const refuse = async (status: number, message: string, headers: Record<string, string> = {}) =>
+      reject(res, status, message, headers, idOf(await body.catch(() => null)));
     const url = new URL(req.url ?? "/", "http://localhost");
     const metadata = opts.oauth?.metadataPaths.includes(url.pathname);
-    if (url.pathname !== "/mcp" && !metadata) return reject(res, 404, "Not found: the MCP endpoint is /mcp");
+    if (url.pathname !== "/mcp" && !metadata) return refuse(404, "Not found: the MCP endpoint is /mcp");
 
     // DNS rebinding: a page on another origin must not reach a loopback server through a name it controls.
     const host = hostOf(req.headers.host ?? "").toLowerCase();
-    if (loopback && !LOOPBACK.has(host)) return reject(res, 403, "Forbidden: Host header not allowed");
+    if (loopback && !LOOPBACK.has(host)) return refuse(403, "Forbidden: Host header not allowed");
     const origin = req.headers.origin;
     if (origin) {
       let originHost = "";
       try {
         originHost = new URL(origin).hostname.toLowerCase();
       } catch {
-        return reject(res, 403, "Forbidden: malformed Origin");
+        return refuse(403, "Forbidden: malformed Origin");
       }
       const allowed = loopback
         ? LOOPBACK.has(originHost) || LOOPBACK.has(`[${originHost}]`)
         : originHost === host;
-      if (!allowed) return reject(res, 403, "Forbidden: Origin not allowed");
+      if (!allowed) return refuse(403, "Forbidden: Origin not allowed");
     }
     if (metadata) {
-      if (req.method !== "GET")
-        return reject(res, 405, "Method not allowed: GET the metadata", { allow: "GET" });
+      if (req.method !== "GET") return refuse(405, "Method not allowed: GET the metadata", { allow: "GET" });
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify(opts.oauth!.metadata));
     }
     let principal: Principal | undefined;
     if (opts.oauth) {
       const answer = await opts.oauth.authenticate(req.headers.authorization);
-      if ("status" in answer) return reject(res, answer.status, answer.message, answer.headers);
+      if ("status" in answer) return refuse(answer.status, answer.message, answer.headers);
       principal = answer;
     } else if (opts.token) {
       const auth = req.headers.authorization ?? "";
       const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
       if (!sameToken(given, opts.token)) {
-        return reject(res, 401, "Unauthorized: send Authorization: Bearer <SPACEPAY_MCP_HTTP_TOKEN>", {
+        return refuse(401, "Unauthorized: send Authorization: Bearer <SPACEPAY_MCP_HTTP_TOKEN>", {
           "www-authenticate": "Bearer",
         });
       }
     }
     if (req.method !== "POST") {
       // Stateless: no standalone SSE stream and no sessions to delete.
-      return reject(res, 405, "Method not allowed: this server is stateless; POST JSON-RPC to /mcp", {
+      return refuse(405, "Method not allowed: this server is stateless; POST JSON-RPC to /mcp", {
         allow: "POST",
       });
     }
 
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = await readJson(req);
+      parsed = await body;
     } catch (err) {
-      return reject(res, 400, `Bad request: ${(err as Error).message}`);
+      return reject(res, 400, `Bad request: ${(err as Error).message}`, {}, null, -32700);
     }
     // Before dispatch: a call beyond the token's scopes is an HTTP 403 the client can act on.
-    const denied = principal && opts.oauth?.authorize(principal, body);
-    if (denied) return reject(res, denied.status, denied.message, denied.headers);
-    const server = opts.newServer(principal);
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
+    const denied = principal && opts.oauth?.authorize(principal, parsed);
+    if (denied) return reject(res, denied.status, denied.message, denied.headers, idOf(parsed));
+    // Checked for both eras: the SDK would answer a zod dump (see server/initialize.ts).
+    const refusal = initializeRefusal(parsed);
+    if (refusal) return reply(res, refusal);
+    const servers: SpacePayServer[] = [];
     res.on("close", () => {
-      void transport.close();
-      void server.close();
+      for (const server of servers) void server.close();
     });
-    await server.mcp.connect(transport);
-    await transport.handleRequest(req, res, body);
+    await made.run({ servers, principal }, async () => {
+      if (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) await serveLegacy(req, res, parsed);
+      else await modern(req, res, parsed);
+    });
   };
 
   const http = createHttpServer((req, res) => {

@@ -2,8 +2,7 @@
 // them, and the extension's capability. Everything a client without the extension sees is unchanged:
 // the links appear in tools/list only for a client that declared it (hosts ignore unknown _meta, but
 // the listing stays byte for byte what it was). The pages themselves are built from apps/.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { ClientCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities, McpServer, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import {
   APPROVAL_CARD_URI,

@@ -1,9 +1,12 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
+import {
+  McpServer,
+  type jsonSchemaValidator,
+  type LoggingLevel,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
@@ -13,7 +16,6 @@ import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { instructions } from "./instructions.js";
-import { validateInitialize } from "./initialize.js";
 import { clientRendersApps, registerApps } from "./apps.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
@@ -37,6 +39,12 @@ export interface ServerDeps {
   caller?: string;
   /** Stateless transports (HTTP) cannot deliver later notifications: no subscriptions then. */
   stateless?: boolean;
+  /**
+   * The protocol era this instance serves, as the SDK's serving entry says (`serveStdio`,
+   * `createMcpHandler`): `modern` is 2026-07-28 (per-request `_meta` envelope, no server-to-client
+   * requests). Unset: decided per request from the envelope (a server connected by hand).
+   */
+  era?: "legacy" | "modern";
 }
 
 export interface SpacePayServer {
@@ -71,14 +79,19 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   );
   const server = mcp.server;
-  validateInitialize(server);
+  // A 2026-07-28 request carries the per-request envelope; a 2025 one never does.
+  const modern = (ctx: ServerContext) => deps.era === "modern" || ctx.mcpReq.envelope !== undefined;
 
   registerTools({
     server,
     tools,
     guard: deps.guard,
     context: () => ({ api: deps.api, secrets, info: deps.info, now, pollIntervalMs: deps.pollIntervalMs }),
-    canElicit: () => Boolean(server.getClientCapabilities()?.elicitation),
+    // The one place that decides who is asked by elicitation. On 2026-07-28 the SDK's elicitInput throws
+    // (the revision has no server-to-client requests), so a 2026 client is treated as one without
+    // elicitation and gets the confirmation-token round trip. The input_required confirmation replaces
+    // this branch: a 2026 client that declares elicitation will be asked through `input_required`.
+    canElicit: (ctx) => !modern(ctx) && Boolean(server.getClientCapabilities()?.elicitation),
     caller: deps.caller,
     rendersApps: () => clientRendersApps(server.getClientCapabilities()),
     elicit: async (req, opts) => {
@@ -120,7 +133,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     "emergency",
   ];
   let clientLevel: number | null = null;
-  server.setRequestHandler(SetLevelRequestSchema, (req) => {
+  server.setRequestHandler("logging/setLevel", (req) => {
     clientLevel = LEVELS.indexOf(req.params.level);
     return {};
   });

@@ -1,6 +1,6 @@
 // The one error boundary: every failure of a tool becomes an isError result with actionable text
 // (what failed, what SpacePay said, what to do next). Stack traces and raw bodies go to stderr only.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import {
   AbortedError,
   ConnectionError,

@@ -1,7 +1,11 @@
 // Prompts: short task recipes that lead a model to the right tools in the right order.
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError, type GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type GetPromptResult,
+  type McpServer,
+} from "@modelcontextprotocol/server";
 
 function user(text: string): GetPromptResult {
   return { messages: [{ role: "user", content: { type: "text", text } }] };
@@ -24,8 +28,8 @@ export function resolveDay(value: string, now: Date): string {
   const ms = m ? Date.parse(`${m[0]}T00:00:00Z`) : NaN;
   if (m && !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(m[0])) return m[0];
   const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  throw new McpError(
-    ErrorCode.InvalidParams,
+  throw new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
     `Invalid argument "date" ${shown}: give a UTC day as YYYY-MM-DD (e.g. 2026-11-20), "today" or "yesterday".`,
   );
 }
@@ -36,11 +40,11 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
     {
       title: "Invoice a customer",
       description: "Create a payment request for an order and hand back the payment link",
-      argsSchema: {
+      argsSchema: z.object({
         amount: z.string().describe("Amount in US dollars, e.g. 120 or 120.50"),
         orderId: z.string().describe("Order id"),
         note: z.string().optional().describe("Optional note to keep with the payment"),
-      },
+      }),
     },
     ({ amount, orderId, note }) =>
       user(
@@ -60,7 +64,9 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
     {
       title: "Support lookup",
       description: "Find a payment from what a customer gives you: order id, tx hash, address or payment id",
-      argsSchema: { query: z.string().describe("Order id, transaction hash, wallet address or payment id") },
+      argsSchema: z.object({
+        query: z.string().describe("Order id, transaction hash, wallet address or payment id"),
+      }),
     },
     ({ query }) =>
       user(
@@ -80,9 +86,9 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
     {
       title: "Daily reconciliation",
       description: "Summarise one day's payments and withdrawals",
-      argsSchema: {
+      argsSchema: z.object({
         date: z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
-      },
+      }),
     },
     ({ date }) => {
       const day = resolveDay(date, now());

@@ -1,15 +1,14 @@
 // Tool registration in one loop: tools/list from the definitions, and tools/call with argument
 // validation that names the field and the rule, the money-moving guard, and the error boundary.
 import { z } from "zod";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
+  ProtocolError,
+  ProtocolErrorCode,
   type CallToolResult,
+  type Server,
+  type ServerContext,
   type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+} from "@modelcontextprotocol/server";
 import type { AnyTool, ToolContext } from "./tool.js";
 import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
@@ -119,8 +118,8 @@ export interface ToolRegistration {
   guard?: ServerGuard;
   /** Builds the per-call context (everything but signal and progress). */
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
-  /** Whether the connected client declared elicitation (decided per call: clients differ). */
-  canElicit: () => boolean;
+  /** Whether this call's client can be asked by elicitation (decided per call: clients and eras differ). */
+  canElicit: (ctx: ServerContext) => boolean;
   /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
   caller?: string;
   elicit: ElicitFn;
@@ -141,13 +140,13 @@ export function registerTools({
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.registerCapabilities({ tools: {} });
-  server.setRequestHandler(ListToolsRequestSchema, () => {
+  server.setRequestHandler("tools/list", () => {
     const listings = tools.map((t) => prepare(t).listing);
     if (!rendersApps()) return { tools: listings };
     const approvals = guard?.approvalCall && tools.some((t) => t.guarded);
     return { tools: [...listings.map(withAppLink), ...(approvals ? [DECIDE_LISTING] : [])] };
   });
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler("tools/call", async (request, extra): Promise<CallToolResult> => {
     // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
     let decided: { args: Record<string, unknown>; app: AppApproval } | undefined;
     let name = request.params.name;
@@ -163,8 +162,8 @@ export function registerTools({
     const found = byName.get(name);
     const p = found && prepare(found);
     if (!p) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Unknown tool ${JSON.stringify(request.params.name)}. Available: ${[...byName.keys()].join(", ")}`,
       );
     }
@@ -176,14 +175,15 @@ export function registerTools({
       );
     }
     const parsedArgs = parsed.data as Record<string, unknown>;
-    const progressToken = request.params._meta?.progressToken;
+    const { signal } = extra.mcpReq;
+    const progressToken = extra.mcpReq._meta?.progressToken;
     const ctx: ToolContext = {
       ...context(),
-      signal: extra.signal,
+      signal,
       progress: async (progress, total, message) => {
-        if (progressToken === undefined || extra.signal.aborted) return;
-        await extra
-          .sendNotification({
+        if (progressToken === undefined || signal.aborted) return;
+        await extra.mcpReq
+          .notify({
             method: "notifications/progress",
             params: { progressToken, progress, total, message },
           })
@@ -203,8 +203,8 @@ export function registerTools({
           kind: tool.guarded.kind,
           args,
           summary: tool.guarded.summarize(args),
-          signal: extra.signal,
-          elicit: canElicit() ? elicit : undefined,
+          signal,
+          elicit: canElicit(extra) ? elicit : undefined,
           caller,
           app: decided?.app ?? (rendersApps() ? {} : undefined),
           execute: async (idempotencyKey) => {
@@ -237,7 +237,7 @@ export function registerTools({
         ...(out.approval ? { _meta: approvalMeta(out.approval) } : {}),
       };
     } catch (err) {
-      if (extra.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
+      if (signal.aborted) return errorResult(`${tool.name} was cancelled.`);
       const result = toErrorResult(tool.name, err);
       if (tool.guarded && guard) {
         // The guard read the same answer (failureOf) to keep or release the reservation and key.

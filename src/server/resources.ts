@@ -1,8 +1,11 @@
 // Resources: recent payments and withdrawals, one payment or withdrawal by id (with completion),
 // what the server is connected to and allowed to do, and the money-moving audit trail.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ResourceNotFoundError,
+  ResourceTemplate,
+  type McpServer,
+  type ReadResourceResult,
+} from "@modelcontextprotocol/server";
 import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi } from "../spacepay/types.js";
 import { paymentView, withdrawalView } from "./render.js";
@@ -25,16 +28,15 @@ function json(uri: string, value: unknown): ReadResourceResult {
   return { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(cleanDeep(value)) }] };
 }
 
-/** The spec's code for "no such resource" (the SDK's ErrorCode has no name for it). */
-export const RESOURCE_NOT_FOUND = -32002;
-
-/** Reads one entity by id; an id SpacePay does not know is resource-not-found, not an internal error. */
+/**
+ * Reads one entity by id; an id SpacePay does not know is resource-not-found, not an internal error:
+ * -32602 with `data: {uri}` on every revision (SEP-2164; clients still accept the older -32002).
+ */
 async function byId<T>(uri: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if (err instanceof NotFoundError)
-      throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+    if (err instanceof NotFoundError) throw new ResourceNotFoundError(uri, `Resource not found: ${uri}`);
     throw err;
   }
 }

@@ -1,13 +1,7 @@
 // Resource subscriptions: while a client is subscribed to spacepay://payments/{id} and the payment is
 // not final, poll it at a bounded interval and send notifications/resources/updated on each change.
 // Only a payment SpacePay knows can be subscribed to; polling ends at a final status.
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import {
-  ErrorCode,
-  McpError,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError, ProtocolErrorCode, type Server } from "@modelcontextprotocol/server";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
@@ -63,18 +57,21 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
   };
 
   server.registerCapabilities({ resources: { subscribe: true } });
-  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+  server.setRequestHandler("resources/subscribe", async (req) => {
     const { uri } = req.params;
     const m = PAYMENT_URI.exec(uri);
     if (!m || m[1] === "recent") {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Only spacepay://payments/{paymentId} can be subscribed to, not ${uri}`,
       );
     }
     if (watches.has(uri)) return {};
     const full = () =>
-      new McpError(ErrorCode.InvalidParams, `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`);
+      new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`,
+      );
     if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
     const paymentId = decodeURIComponent(m[1] ?? "");
     // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
@@ -87,7 +84,7 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
     watches.set(uri, { timer, last: status, busy: false });
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+  server.setRequestHandler("resources/unsubscribe", async (req) => {
     stop(req.params.uri);
     return {};
   });
@@ -105,13 +102,13 @@ async function currentStatus(api: SpacePayApi, paymentId: string): Promise<Payme
     return (await api.getPayment(paymentId)).data.status;
   } catch (err) {
     if (err instanceof NotFoundError) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `SpacePay has no payment ${quoteText(paymentId, 100)}, so there is nothing to watch. Check the id (list_payments finds payments by order id).`,
       );
     }
-    throw new McpError(
-      ErrorCode.InternalError,
+    throw new ProtocolError(
+      ProtocolErrorCode.InternalError,
       `Could not look up payment ${quoteText(paymentId, 100)} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
     );
   }

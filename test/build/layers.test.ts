@@ -61,6 +61,16 @@ describe("module layers", () => {
     expect(graph.get("domain.ts")).toEqual([]);
   });
 
+  it("src/ is on MCP SDK v2: nothing imports the v1 package (a dev dependency, the tests' 2025 client)", () => {
+    const v1 = sourceFiles(SRC).flatMap((file) =>
+      ts
+        .preProcessFile(readFileSync(file, "utf8"), true, true)
+        .importedFiles.filter((f) => f.fileName.startsWith("@modelcontextprotocol/sdk"))
+        .map((f) => `${path.relative(SRC, file)} → ${f.fileName}`),
+    );
+    expect(v1).toEqual([]);
+  });
+
   it("has no import cycle", () => {
     const cycles: string[] = [];
     const state = new Map<string, "visiting" | "done">();

@@ -50,16 +50,18 @@ describe("resources", () => {
     expect(done.completion.values).toContain(first.id);
   });
 
-  it("answers resource-not-found (-32002) for a payment or withdrawal SpacePay does not know", async () => {
+  // SEP-2164: -32602 with data {uri} on every revision (SDK v2 sends it so; -32002 was the older code).
+  it("answers resource-not-found (-32602, data.uri) for a payment or withdrawal SpacePay does not know", async () => {
     for (const uri of [
       "spacepay://payments/5a1e5a1e-0000-4000-8000-00000000dead",
       "spacepay://withdrawals/5a1e5a1e-0000-4000-8000-00000000dead",
     ]) {
       const err = await h.client.readResource({ uri }).then(
         () => null,
-        (e: unknown) => e as { code?: number; message?: string },
+        (e: unknown) => e as { code?: number; message?: string; data?: unknown },
       );
-      expect(err?.code, uri).toBe(-32002);
+      expect(err?.code, uri).toBe(-32602);
+      expect(err?.data, uri).toEqual({ uri });
       expect(err?.message, uri).toContain(`Resource not found: ${uri}`);
     }
   });
