@@ -74,11 +74,11 @@ export async function serve(
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);
   } else {
-    const [{ serveStdio, StdioServerTransport }, { InitializeCheckingTransport }] = await Promise.all([
+    const [{ serveStdio, StdioServerTransport }, { ParamsCheckingTransport }] = await Promise.all([
       import("@modelcontextprotocol/server/stdio"),
-      import("../server/initialize.js"),
+      import("../server/request-check.js"),
     ]);
-    const transport = new InitializeCheckingTransport(new StdioServerTransport());
+    const transport = new ParamsCheckingTransport(new StdioServerTransport());
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
     const servers: SpacePayServer[] = [];

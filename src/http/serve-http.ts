@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server";
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from "@modelcontextprotocol/node";
 import type { SpacePayServer } from "../server/create-server.js";
-import { initializeRefusal } from "../server/initialize.js";
+import { paramsRefusal } from "../server/request-check.js";
 import type { Principal } from "../domain.js";
 import { log } from "../log.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
@@ -67,15 +67,6 @@ function reject(
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }));
 }
 
-function acceptsSse(req: IncomingMessage): boolean {
-  return (req.headers.accept ?? "").includes("text/event-stream");
-}
-
-function wantsProgress(body: unknown): boolean {
-  const meta = (body as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
-  return meta?.progressToken !== undefined;
-}
-
 /** The id of a single JSON-RPC request; null for anything else (a batch, a notification, not JSON-RPC). */
 function idOf(body: unknown): RequestId {
   const id = (body as { id?: unknown } | null)?.id;
@@ -124,9 +115,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     const server = newServer("legacy");
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      // An SSE response, so progress reaches the client, when it asked for progress and accepts a
-      // stream; a single JSON body otherwise (nothing else is sent before the result).
-      enableJsonResponse: !(wantsProgress(body) && acceptsSse(req)),
+      enableJsonResponse: true,
     });
     await server.mcp.connect(transport);
     await transport.handleRequest(req, res, body);
@@ -194,8 +183,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     // Before dispatch: a call beyond the token's scopes is an HTTP 403 the client can act on.
     const denied = principal && opts.oauth?.authorize(principal, parsed);
     if (denied) return reject(res, denied.status, denied.message, denied.headers, idOf(parsed));
-    // Checked for both eras: the SDK would answer a zod dump (see server/initialize.ts).
-    const refusal = initializeRefusal(parsed);
+    // Checked for both eras: the SDK would answer a zod dump (see server/request-check.ts).
+    const refusal = paramsRefusal(parsed);
     if (refusal) return reply(res, refusal);
     const servers: SpacePayServer[] = [];
     res.on("close", () => {

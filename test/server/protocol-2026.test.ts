@@ -1,0 +1,261 @@
+// Both protocol eras on one server: 2026-07-28 clients (the v2 SDK client pinned to it, and raw
+// clients writing the envelope and headers by hand) list tools, call a read tool, read a resource and
+// get a prompt over stdio and over HTTP, beside a 2025 (v1 SDK) client on the same HTTP port.
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/client";
+import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { READ_ONLY_TOOLS, LISTED_TOOLS } from "../helpers/listed-tools.js";
+import {
+  REVISION,
+  httpClient2026,
+  rawHttp,
+  rawHttpBody,
+  rawStdio,
+  stdioClient2026,
+  withEnvelope,
+} from "../helpers/mcp2026.js";
+
+let h: Harness;
+let http: RunningHttp;
+let stateDir: string;
+let stdioEnv: Record<string, string>;
+
+beforeAll(async () => {
+  h = await startHarness({ simulator: { samplePayments: 3 }, env: { SPACEPAY_MCP_HTTP: "true" } });
+  http = await serveHttp({
+    host: "127.0.0.1",
+    port: 0,
+    token: null,
+    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
+  });
+  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-2026-"));
+  stdioEnv = {
+    SPACEPAY_SECRET_KEY: "sk_test_simulator",
+    SPACEPAY_API_URL: h.sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+  };
+});
+afterAll(async () => {
+  await http?.close();
+  await h?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** POSTs with a Host header of our choosing (fetch does not let a caller set one). */
+function postWithHost(url: string, host: string, body: unknown): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: "POST",
+        headers: { host, "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += String(d)));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** What every client does here: list tools, call two read tools, read a resource, get a prompt. */
+async function exercise(client: Client, expectedTools: readonly string[]) {
+  const { tools } = await client.listTools();
+  expect(tools.map((t) => t.name)).toEqual(expectedTools);
+  const listed = await client.callTool({ name: "list_payments", arguments: { limit: 2 } });
+  const payments = (listed.structuredContent as { payments: Array<{ id: string }> }).payments;
+  expect(payments).toHaveLength(2);
+  const one = await client.callTool({ name: "get_payment", arguments: { paymentId: payments[0]!.id } });
+  expect(one.isError).toBeFalsy();
+  expect((one.structuredContent as { payment: { id: string } }).payment.id).toBe(payments[0]!.id);
+  const read = await client.readResource({ uri: "spacepay://payments/recent" });
+  expect(JSON.parse((read.contents[0] as { text: string }).text)).toHaveLength(3);
+  const prompt = await client.getPrompt({ name: "support_lookup", arguments: { query: "order-7" } });
+  expect((prompt.messages[0]!.content as { text: string }).text).toContain('"order-7"');
+}
+
+describe("2026-07-28 with the v2 SDK client (pinned)", () => {
+  it("works over stdio", async () => {
+    const { client, close } = await stdioClient2026(stdioEnv);
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(REVISION);
+      await exercise(client, LISTED_TOOLS);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
+  it("works over HTTP, on the port a 2025 client uses at the same time", async () => {
+    const client = await httpClient2026(http.url);
+    const old = new Client2025({ name: "sdk-2025", version: "1" });
+    await old.connect(new Http2025(new URL(http.url)));
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(REVISION);
+      await exercise(client, READ_ONLY_TOOLS);
+      expect((await old.listTools()).tools.map((t) => t.name)).toEqual(READ_ONLY_TOOLS);
+    } finally {
+      await client.close();
+      await old.close();
+    }
+  }, 30_000);
+});
+
+describe("2026-07-28 on the wire, by hand", () => {
+  it("HTTP: discover, list, call, read and get, each with resultType", async () => {
+    const discover = await rawHttp(http.url, "server/discover");
+    expect(discover.status).toBe(200);
+    expect(discover.body.result.supportedVersions).toContain(REVISION);
+    expect(discover.body.result._meta["io.modelcontextprotocol/serverInfo"].name).toBe("spacepay-mcp");
+
+    const list = await rawHttp(http.url, "tools/list");
+    expect(list.body.result.tools.map((t: { name: string }) => t.name)).toEqual(READ_ONLY_TOOLS);
+    expect(list.body.result.resultType).toBe("complete");
+
+    const call = await rawHttp(http.url, "tools/call", { name: "list_payments", arguments: { limit: 1 } });
+    expect(call.body.result.resultType).toBe("complete");
+    const id = call.body.result.structuredContent.payments[0].id as string;
+    const got = await rawHttp(http.url, "tools/call", { name: "get_payment", arguments: { paymentId: id } });
+    expect(got.body.result.structuredContent.payment.id).toBe(id);
+
+    const read = await rawHttp(http.url, "resources/read", { uri: "spacepay://account" });
+    expect(JSON.parse(read.body.result.contents[0].text).mode).toBe("test");
+    expect(read.body.result.resultType).toBe("complete");
+
+    const prompt = await rawHttp(http.url, "prompts/get", {
+      name: "daily_reconciliation",
+      arguments: { date: "2026-11-20" },
+    });
+    expect(prompt.body.result.messages[0].content.text).toContain('"2026-11-20"');
+  });
+
+  it("stdio: discover, then list, call, read and get on the same connection", async () => {
+    const server = rawStdio(stdioEnv);
+    try {
+      const discover = await server.request("server/discover");
+      expect(discover.result.supportedVersions).toContain(REVISION);
+      const list = await server.request("tools/list");
+      expect(list.result.tools.map((t: { name: string }) => t.name)).toEqual(LISTED_TOOLS);
+      const call = await server.request("tools/call", { name: "list_payments", arguments: { limit: 1 } });
+      const id = call.result.structuredContent.payments[0].id as string;
+      const got = await server.request("tools/call", { name: "get_payment", arguments: { paymentId: id } });
+      expect(got.result.structuredContent.payment.id).toBe(id);
+      expect(got.result.resultType).toBe("complete");
+      const read = await server.request("resources/read", { uri: `spacepay://payments/${id}` });
+      expect(JSON.parse(read.result.contents[0].text).id).toBe(id);
+      const prompt = await server.request("prompts/get", {
+        name: "support_lookup",
+        arguments: { query: id },
+      });
+      expect(prompt.result.messages[0].content.text).toContain(id);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});
+
+describe("money calls on 2026-07-28", () => {
+  // No server-to-client elicitation on this revision: until input_required confirmation lands, even a
+  // client that declares elicitation gets the confirmation-token round trip, and nothing is created first.
+  it("give a client that declares elicitation the token round trip (stdio)", async () => {
+    const server = rawStdio(stdioEnv);
+    const elicitation = { elicitation: { form: {} } };
+    const args = { amountInCents: 4200, orderId: "order-2026-token" };
+    try {
+      const posts = () => h.sim.control.requests({ method: "POST" }).length;
+      const before = posts();
+      const asked = await server.request(
+        "tools/call",
+        { name: "create_payment", arguments: args },
+        elicitation,
+      );
+      expect(asked.result.structuredContent.status).toBe("confirmation_required");
+      expect(posts()).toBe(before);
+      const token = asked.result.structuredContent.confirmationToken as string;
+      const done = await server.request(
+        "tools/call",
+        { name: "create_payment", arguments: { ...args, confirmationToken: token } },
+        elicitation,
+      );
+      expect(done.result.structuredContent.status).toBe("done");
+      expect(posts()).toBe(before + 1);
+    } finally {
+      server.close();
+    }
+  }, 20_000);
+});
+
+describe("what a strict client checks", () => {
+  const good = withEnvelope();
+
+  it("HTTP validates the Mcp-Method and Mcp-Name headers of a 2026-07-28 request", async () => {
+    const wrong = await rawHttp(http.url, "tools/list", {}, { "mcp-method": "prompts/list" });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.code).toBe(-32020);
+    const missing = await rawHttp(
+      http.url,
+      "tools/call",
+      { name: "get_payment", arguments: { paymentId: "x" } },
+      { "mcp-name": "" },
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toContain("Mcp-Name");
+    // Each rejection still names the request it answers.
+    expect(typeof missing.body.id).toBe("number");
+  });
+
+  it("refuses JSON-RPC batches on 2026-07-28", async () => {
+    const batch = [1, 2].map((id) => ({ jsonrpc: "2.0", id, method: "tools/list", params: good }));
+    const res = await rawHttpBody(http.url, batch, { "mcp-method": "tools/list" });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error.message).toMatch(/batch/i);
+  });
+
+  it("answers a malformed envelope or malformed params -32602 with a short message, on both transports", async () => {
+    const badVersion = withEnvelope();
+    (badVersion._meta as Record<string, unknown>)["io.modelcontextprotocol/protocolVersion"] = 7;
+    const envelopeReply = await rawHttpBody(
+      http.url,
+      { jsonrpc: "2.0", id: 41, method: "tools/list", params: badVersion },
+      { "mcp-method": "tools/list" },
+    );
+    expect(JSON.parse(envelopeReply.text)).toMatchObject({ id: 41, error: { code: -32602 } });
+
+    const badUri = { jsonrpc: "2.0", id: 42, method: "resources/read", params: { ...good, uri: 5 } };
+    const overHttp = await rawHttpBody(http.url, badUri, { "mcp-method": "resources/read", "mcp-name": "5" });
+    const server = rawStdio(stdioEnv);
+    try {
+      for (const reply of [JSON.parse(overHttp.text), await server.send(badUri)]) {
+        expect(reply.id).toBe(42);
+        expect(reply.error.code).toBe(-32602);
+        expect(reply.error.message).toBe("resources/read: missing or invalid params.uri");
+      }
+      const noName = await server.send({ id: 43, method: "tools/call", params: good });
+      expect(noName.error).toEqual({ code: -32602, message: "tools/call: missing or invalid params.name" });
+    } finally {
+      server.close();
+    }
+  }, 20_000);
+
+  it("every HTTP-level refusal carries the request's id when the body parsed", async () => {
+    const body = { jsonrpc: "2.0", id: "req-7", method: "tools/list", params: good };
+    const foreignHost = await postWithHost(http.url, "evil.example", body);
+    const wrongPath = await rawHttpBody(http.url.replace("/mcp", "/other"), body);
+    expect([foreignHost.status, wrongPath.status]).toEqual([403, 404]);
+    for (const res of [foreignHost, wrongPath]) expect(JSON.parse(res.text).id).toBe("req-7");
+    const notJson = await rawHttpBody(http.url, "{not json");
+    expect(JSON.parse(notJson.text)).toMatchObject({ id: null, error: { code: -32700 } });
+  });
+});
