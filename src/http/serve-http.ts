@@ -67,6 +67,15 @@ function reject(
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }));
 }
 
+function acceptsSse(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? "").includes("text/event-stream");
+}
+
+function wantsProgress(body: unknown): boolean {
+  const meta = (body as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+  return meta?.progressToken !== undefined;
+}
+
 /** The id of a single JSON-RPC request; null for anything else (a batch, a notification, not JSON-RPC). */
 function idOf(body: unknown): RequestId {
   const id = (body as { id?: unknown } | null)?.id;
@@ -115,7 +124,9 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     const server = newServer("legacy");
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      enableJsonResponse: true,
+      // An SSE response, so progress reaches the client, when it asked for progress and accepts a
+      // stream; a single JSON body otherwise (nothing else is sent before the result).
+      enableJsonResponse: !(wantsProgress(body) && acceptsSse(req)),
     });
     await server.mcp.connect(transport);
     await transport.handleRequest(req, res, body);

@@ -166,6 +166,55 @@ describe("2026-07-28 on the wire, by hand", () => {
   }, 30_000);
 });
 
+describe("progress over HTTP", () => {
+  // A pending payment that will not change: wait_for_payment polls it until its 1 s timeout.
+  async function pendingPayment(): Promise<string> {
+    // Straight through the API client: this HTTP server (no token) offers no money-moving tools.
+    const created = await h.runtime.api.createPayment({ amountInCents: 1500, orderId: `sse-${Date.now()}` });
+    return created.data.payment.id;
+  }
+  const args = async () => ({ paymentId: await pendingPayment(), timeoutSeconds: 1 });
+
+  it("reaches a 2025 client over an SSE response", async () => {
+    const old = new Client2025({ name: "sdk-2025", version: "1" });
+    await old.connect(new Http2025(new URL(http.url)));
+    try {
+      const seen: string[] = [];
+      const res = await old.callTool({ name: "wait_for_payment", arguments: await args() }, undefined, {
+        onprogress: (p) => seen.push(String(p.message)),
+      });
+      expect((res.structuredContent as { timedOut: boolean }).timedOut).toBe(true);
+      expect(seen[0]).toBe("status pending");
+    } finally {
+      await old.close();
+    }
+  });
+
+  it("reaches a 2026-07-28 client over an SSE response", async () => {
+    const client = await httpClient2026(http.url);
+    try {
+      const seen: string[] = [];
+      const res = await client.callTool(
+        { name: "wait_for_payment", arguments: await args() },
+        { onprogress: (p) => seen.push(String(p.message)) },
+      );
+      expect((res.structuredContent as { timedOut: boolean }).timedOut).toBe(true);
+      expect(seen[0]).toBe("status pending");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("leaves a call without a progress token a plain JSON answer", async () => {
+    const id = (await args()).paymentId;
+    const reply = await rawHttp(http.url, "tools/call", {
+      name: "get_payment",
+      arguments: { paymentId: id },
+    });
+    expect(reply.headers.get("content-type")).toContain("application/json");
+  });
+});
+
 describe("money calls on 2026-07-28", () => {
   // No server-to-client elicitation on this revision: until input_required confirmation lands, even a
   // client that declares elicitation gets the confirmation-token round trip, and nothing is created first.
