@@ -1,5 +1,6 @@
 // `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
+import { PassThrough } from "node:stream";
 import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
 import { createRuntime } from "../runtime.js";
@@ -78,7 +79,12 @@ export async function serve(
       import("@modelcontextprotocol/server/stdio"),
       import("../server/request-check.js"),
     ]);
-    const transport = new ParamsCheckingTransport(new StdioServerTransport());
+    // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful
+    // stop below must let a money call finish, record its outcome and answer first. So the transport
+    // reads a copy of stdin that never ends, and the end of the real one is handled here.
+    const input = new PassThrough();
+    process.stdin.pipe(input, { end: false });
+    const transport = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout));
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
     const servers: SpacePayServer[] = [];
@@ -93,22 +99,21 @@ export async function serve(
     closeTransport = async () => {
       await handle.close();
       for (const s of servers) await s.close();
+      // A piped stdin keeps the process alive; nothing more is read after the stop.
+      process.stdin.unpipe(input);
+      process.stdin.pause();
     };
-    // serveStdio owns the transport's callbacks; these are chained through the checking wrapper. The
-    // SDK reports a line it cannot read there, and closes the transport itself on EOF and when a line
-    // exceeds its buffer limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
+    // serveStdio owns the transport's callbacks (chained through the checking wrapper): the SDK reports
+    // a line it cannot read to onerror, and closes the transport itself when a line exceeds its buffer
+    // limit (STDIO_DEFAULT_MAX_BUFFER_SIZE).
     const sdkOnClose = transport.onclose;
     transport.onclose = () => {
       sdkOnClose?.();
       if (stopping) return;
-      // The client closing stdin is the normal way a stdio server is told to stop.
-      if (process.stdin.readableEnded) {
-        void stop("stdin closed").then(() => process.exit(0));
-        return;
-      }
       log("error", "stdio transport closed after an error; stopping");
       void stop("stdio transport error").then(() => process.exit(1));
     };
+    // The client closing stdin is the normal way a stdio server is told to stop.
     process.stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
   }
 
