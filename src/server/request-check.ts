@@ -31,6 +31,17 @@ const SCHEMAS = {
   "logging/setLevel": "SetLevelRequest",
 } as const satisfies Record<string, keyof typeof specTypeSchemas>;
 
+/**
+ * Methods the 2026-07-28 revision removed: on a request of that revision (one that carries the
+ * envelope's protocol version) the SDK answers them method-not-found, as the revision requires.
+ */
+const REMOVED_IN_2026 = new Set([
+  "initialize",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+]);
+
 /** What a client must send, where the field names alone do not say it. */
 const NEEDS: Partial<Record<keyof typeof SCHEMAS, string>> = {
   initialize: " (needs protocolVersion, capabilities and clientInfo {name, version})",
@@ -43,6 +54,9 @@ export function paramsRefusal(message: unknown): JSONRPCErrorResponse | null {
   if (typeof m.id !== "string" && typeof m.id !== "number") return null;
   if (typeof m.method !== "string" || !Object.hasOwn(SCHEMAS, m.method)) return null;
   const method = m.method as keyof typeof SCHEMAS;
+  const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+  if (meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined && REMOVED_IN_2026.has(method))
+    return null;
   const checked = specTypeSchemas[SCHEMAS[method]]["~standard"].validate(message);
   if (checked instanceof Promise) return null; // the spec schemas are synchronous
   if (!checked.issues) return null;
