@@ -114,6 +114,15 @@ const apiUrl = () =>
     return out;
   });
 
+const databaseUrl = () =>
+  z.string().refine((s) => {
+    try {
+      return ["postgres:", "postgresql:"].includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, "is not a postgres:// URL");
+
 const allowlist = () =>
   z.string().transform((s, ctx): AllowlistEntry[] => {
     const out = new Map<string, AllowlistEntry>();
@@ -291,6 +300,19 @@ export const SETTINGS = {
     accepted: STATE_KEY_ACCEPTED,
     description:
       "Key sealing payment secrets at rest (AES-256-GCM). Give every instance sharing state the same key.",
+  }),
+  databaseUrl: def<string | null>({
+    env: "SPACEPAY_DATABASE_URL",
+    flag: null,
+    // It carries the database password.
+    secret: true,
+    file: true,
+    schema: databaseUrl(),
+    default: null,
+    defaultText: "none (SQLite in SPACEPAY_STATE_DIR)",
+    accepted: "a postgres:// or postgresql:// URL",
+    description:
+      "PostgreSQL for all durable state (ledger, tokens, payment secrets, audit), shared by every instance that uses it.",
   }),
   confirm: def<ConfirmMode>({
     env: "SPACEPAY_CONFIRM",
@@ -526,6 +548,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const raws = entries.map(([, s]) => rawValue(s, flags, ctx.env, readFile, issues));
   // Register every secret before any message is built, so one pasted into the wrong variable is masked too.
   entries.forEach(([, s], i) => s.secret && registerSecret(raws[i]?.value));
+  // The database URL's password alone, too: a driver message could quote it without the rest.
+  const dbUrl = raws[entries.findIndex(([key]) => key === "databaseUrl")]?.value;
+  if (dbUrl) registerSecret(urlPassword(dbUrl));
 
   for (const [i, [key, s]] of entries.entries()) {
     const raw = raws[i] ?? null;
@@ -572,6 +597,18 @@ export function loadConfig(options: LoadConfigOptions): Config {
     issues.push({
       variable: labels.apiUrl,
       message: `${labels.apiUrl} is set but SPACEPAY_SECRET_KEY is not: an API URL without a key is an error, not demo mode. Set SPACEPAY_SECRET_KEY (or SPACEPAY_SECRET_KEY_FILE), or unset ${labels.apiUrl} to run the demo.`,
+    });
+  }
+  if (v.databaseUrl && !v.stateKey) {
+    issues.push({
+      variable: labels.databaseUrl,
+      message: `${labels.databaseUrl} requires SPACEPAY_STATE_KEY (or SPACEPAY_STATE_KEY_FILE): with shared state the key must not live beside the data it seals, and every instance needs the same one. Accepted: ${STATE_KEY_ACCEPTED}.`,
+    });
+  }
+  if (v.databaseUrl && !v.secretKey) {
+    issues.push({
+      variable: labels.databaseUrl,
+      message: `${labels.databaseUrl} is set but SPACEPAY_SECRET_KEY is not: demo mode keeps its simulated state in the state directory, never in a shared database. Set SPACEPAY_SECRET_KEY, or unset ${labels.databaseUrl}.`,
     });
   }
   if (v.confirm === "off" && withdrawalsEnabled && v.withdrawalAllowlist.length === 0) {
@@ -682,6 +719,14 @@ function rawValue(
     return null;
   }
   return { value: content, source: "file", label: `${fileVar} (${echo(file)})` };
+}
+
+function urlPassword(url: string): string | null {
+  try {
+    return decodeURIComponent(new URL(url).password) || null;
+  } catch {
+    return null;
+  }
 }
 
 /** A user value as shown in a message: capped, with any registered secret masked. */

@@ -13,7 +13,7 @@ import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditFs, AuditLog, Guard, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
+import type { AuditFs, Guard, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
 export interface Runtime {
@@ -51,7 +51,6 @@ export interface RuntimeOptions {
 
 interface DurableState {
   store: StateStore;
-  audit: AuditLog;
   guard: Guard;
 }
 
@@ -69,30 +68,24 @@ async function openState(
   cleanups: Array<() => Promise<void> | void>,
   opts: RuntimeOptions,
 ): Promise<DurableState> {
-  const { createGuard, openAuditLog, openStateStore, reconcileLedger } = await import("./safety/index.js");
-  // The configured key, or the one generated into the state directory (resolved by the store).
-  const store = await openStateStore(stateDir, { key: config.stateKey });
-  let audit: AuditLog;
-  try {
-    audit = openAuditLog(stateDir, { io: opts.auditFs, lock: (fn) => store.exclusive(fn) });
-  } catch (err) {
-    store.close();
-    throw err;
-  }
-  cleanups.push(
-    () => audit.close(),
-    () => store.close(),
-  );
+  const { createGuard, openState: openBackend, reconcileLedger } = await import("./safety/index.js");
+  // The configured key, or (SQLite only) the one generated into the state directory.
+  const store = await openBackend({
+    stateDir,
+    databaseUrl: config.databaseUrl,
+    stateKey: config.stateKey,
+    auditFs: opts.auditFs,
+  });
+  cleanups.push(() => store.close());
   const guard = createGuard({
     policy,
     mode: config.mode,
     store,
-    audit,
     merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
   });
   // Settles withdrawals an earlier run left without an outcome, in the background: until it has,
   // they keep counting against the cap, which is the safe side. Closing waits for it.
-  const reconciling = reconcileLedger({ store, audit, api, inFlightMs: callBoundMs(config) }).then(
+  const reconciling = reconcileLedger({ store, api, inFlightMs: callBoundMs(config) }).then(
     (r) => {
       if (r.done + r.failed + r.unknown)
         log("info", "reconciled withdrawals left without an outcome", { ...r });
@@ -100,7 +93,7 @@ async function openState(
     (err: Error) => log("warn", `could not reconcile unsettled withdrawals with SpacePay: ${err.message}`),
   );
   cleanups.push(() => reconciling);
-  return { store, audit, guard };
+  return { store, guard };
 }
 
 export function safetyPolicy(config: Config): SafetyPolicy {
@@ -226,7 +219,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
         log("error", message);
         return {
-          structured: { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
+          // Names where the state is; a database URL is never shown (it carries the password).
+          structured: config.databaseUrl
+            ? { status: "refused", rule: "SPACEPAY_DATABASE_URL", configured: null, message }
+            : { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
           text: message,
           isError: true,
         };
@@ -290,7 +286,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         secrets,
         guard,
         account,
-        auditRecent: async (n) => (await state()).audit.readRecent(n),
+        auditRecent: async (n) => (await state()).store.audit.readRecent(n),
         pollIntervalMs: opts.pollIntervalMs,
         subscriptionPollMs: opts.subscriptionPollMs,
       });

@@ -66,6 +66,13 @@ export interface AuditFs {
   fsyncSync(fd: number): void;
 }
 
+/** One entry as stored, on either backend, chained to the line before it (`previous`: its exact
+ * bytes, null for the first). Redacts the serialised text, not the object: a secret can hide in any
+ * field or nested value. */
+export function serializeAuditEntry(entry: AuditEntry, previous: Buffer | null): string {
+  return redact(JSON.stringify({ ...entry, prev: nextPrev(previous) }));
+}
+
 /**
  * Runs `fn` holding a lock every process appending to the same log respects. The chain needs it:
  * reading the last line and appending the next must not interleave with another process's append.
@@ -103,8 +110,7 @@ export function openAuditLog(dir: string, opts: AuditLogOptions = {}): AuditLog 
       if (closed) throw new Error("audit log is closed");
       lock(() => {
         const tail = lastLine(readFd);
-        // Redact the serialised line, not the object: a secret can hide in any field or nested value.
-        const line = redact(JSON.stringify({ ...entry, prev: nextPrev(tail.line) })) + "\n";
+        const line = serializeAuditEntry(entry, tail.line) + "\n";
         // A line torn by a failed write (ours or another process's) is ended first, so it does not
         // swallow this one; the chain then runs through the fragment's exact bytes.
         const buf = Buffer.from(tail.complete ? line : "\n" + line, "utf8");

@@ -19,7 +19,7 @@ import {
   type ElicitationRequest,
 } from "./confirm.js";
 import { DAY_MS, type Refusal, type SafetyPolicy } from "./policy.js";
-import type { StateStore } from "./store.js";
+import type { StateStore } from "./state.js";
 
 export type ElicitAction = "accept" | "decline" | "cancel";
 
@@ -72,10 +72,10 @@ export interface ConfirmationContext {
   readonly presentedToken: string | undefined;
   /** Set once a token is issued, so later audit lines tie back to it. */
   tokenId: string | undefined;
-  record(entry: Omit<AuditEntry, "time" | "tool" | "args">): void;
-  refuse(refusal: Refusal, by: ConfirmedBy | null): GuardResult;
+  record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void>;
+  refuse(refusal: Refusal, by: ConfirmedBy | null): Promise<GuardResult>;
   /** The idempotency key the confirmed call will send (the guard alone chooses it). */
-  chooseKey(): string;
+  chooseKey(): Promise<string>;
 }
 
 export type Confirmation =
@@ -110,9 +110,9 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     // Only auto mode issues handles, so only auto mode takes them back.
     if (call.app?.handle && policy.confirm === "auto")
       return answerApproval(ctx, call.app.handle, call.app.decision);
-    const refuseByMode = (message: string): Confirmation => ({
+    const refuseByMode = async (message: string): Promise<Confirmation> => ({
       ok: false,
-      result: ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
+      result: await ctx.refuse({ rule: "SPACEPAY_CONFIRM", configured: policy.confirm, message }, null),
     });
     if (ctx.presentedToken) {
       if (policy.confirm === "elicitation") {
@@ -130,10 +130,10 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       }
       // A host that renders the approval card lets the person click; only otherwise does the model
       // round-trip a token (a forced preview, not a person's consent).
-      if (policy.confirm === "auto" && call.app) return { ok: false, result: issueApproval(ctx) };
-      return { ok: false, result: issueToken(ctx) };
+      if (policy.confirm === "auto" && call.app) return { ok: false, result: await issueApproval(ctx) };
+      return { ok: false, result: await issueToken(ctx) };
     }
-    if (policy.confirm === "token") return { ok: false, result: issueToken(ctx) };
+    if (policy.confirm === "token") return { ok: false, result: await issueToken(ctx) };
     return elicitConfirmation(ctx, call.elicit);
   }
 
@@ -158,7 +158,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       });
     } catch (err) {
       if (call.signal.aborted) {
-        ctx.record({
+        await ctx.record({
           event: "outcome",
           outcome: "cancelled",
           confirmation: "elicitation",
@@ -174,10 +174,10 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       if (policy.confirm === "auto") {
         return {
           ok: false,
-          result: issueToken(ctx, `The confirmation prompt ${reason}, so this uses a token instead. `),
+          result: await issueToken(ctx, `The confirmation prompt ${reason}, so this uses a token instead. `),
         };
       }
-      ctx.record({
+      await ctx.record({
         event: "outcome",
         outcome: "confirmation_failed",
         confirmation: "elicitation",
@@ -198,7 +198,12 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       return { ok: true, by: "elicitation" };
     // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
     const status = answer.action === "cancel" ? "cancelled" : "declined";
-    ctx.record({ event: "outcome", outcome: status, confirmation: "elicitation", idempotencyKey: null });
+    await ctx.record({
+      event: "outcome",
+      outcome: status,
+      confirmation: "elicitation",
+      idempotencyKey: null,
+    });
     const how = answer.action === "accept" ? "did not tick confirm" : status;
     return {
       ok: false,
@@ -209,15 +214,15 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     };
   }
 
-  function issueToken(ctx: ConfirmationContext, note = ""): GuardResult {
+  async function issueToken(ctx: ConfirmationContext, note = ""): Promise<GuardResult> {
     const { call } = ctx;
     const token = newConfirmationToken();
     const hash = hashToken(token);
     const now = clock();
     const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
     // Bound now, so the key the confirmed call will send is on disk before anything is sent.
-    const key = ctx.chooseKey();
-    store.tokens.issue({
+    const key = await ctx.chooseKey();
+    await store.tokens.issue({
       tokenHash: hash,
       tool: call.tool,
       canonicalArgs: ctx.canonical,
@@ -227,7 +232,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       caller: call.caller ?? null,
     });
     ctx.tokenId = hash.slice(0, 12);
-    ctx.record({
+    await ctx.record({
       event: "outcome",
       outcome: "confirmation_required",
       confirmation: "token",
@@ -249,14 +254,14 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
   }
 
   /** Binds a handle to the exact call, like a token, but hands it to the approval card only. */
-  function issueApproval(ctx: ConfirmationContext): GuardResult {
+  async function issueApproval(ctx: ConfirmationContext): Promise<GuardResult> {
     const { call } = ctx;
     const handle = newApprovalHandle();
     const hash = hashApprovalHandle(handle);
     const now = clock();
     const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
-    const key = ctx.chooseKey();
-    store.tokens.issue({
+    const key = await ctx.chooseKey();
+    await store.tokens.issue({
       tokenHash: hash,
       caller: call.caller ?? null,
       tool: call.tool,
@@ -266,7 +271,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       idempotencyKey: key,
     });
     ctx.tokenId = hash.slice(0, 12);
-    ctx.record({
+    await ctx.record({
       event: "outcome",
       outcome: "confirmation_required",
       confirmation: "app",
@@ -288,22 +293,22 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
   }
 
   /** The user's click in the card: Approve claims the handle like a token; Decline voids it. */
-  function answerApproval(
+  async function answerApproval(
     ctx: ConfirmationContext,
     handle: string,
     decision: AppApproval["decision"],
-  ): Confirmation {
+  ): Promise<Confirmation> {
     const { call } = ctx;
     const hash = hashApprovalHandle(handle);
     ctx.tokenId = hash.slice(0, 12);
-    const refuse = (message: string): Confirmation => ({
+    const refuse = async (message: string): Promise<Confirmation> => ({
       ok: false,
-      result: ctx.refuse(
+      result: await ctx.refuse(
         { rule: "approval", configured: null, message: `Refused: ${message} Nothing was sent.` },
         "app",
       ),
     });
-    const record = store.tokens.get(hash);
+    const record = await store.tokens.get(hash);
     // The server looked the call up by this handle; a mismatch means the handle was not for it.
     if (!record || record.tool !== call.tool || record.canonicalArgs !== ctx.canonical) {
       return refuse("this approval is not recognised.");
@@ -311,7 +316,16 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     // Like a token: only the caller it was issued to may answer it.
     if (record.caller !== (call.caller ?? null)) return refuse("this approval was issued to another caller.");
     if (running.has(hash)) return refuse("this approval is already being carried out.");
-    const claim = store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    // Held before the claim is awaited, as for a token (see claimToken).
+    running.add(hash);
+    let claim: Awaited<ReturnType<StateStore["tokens"]["claim"]>>;
+    try {
+      claim = await store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    } catch (err) {
+      running.delete(hash);
+      throw err;
+    }
+    if (!claim.ok || decision !== "approve") running.delete(hash);
     if (!claim.ok) {
       if (claim.reason === "used")
         return refuse("this approval has already been answered; each allows one operation.");
@@ -323,8 +337,8 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       return refuse("this approval is not recognised.");
     }
     if (decision !== "approve") {
-      store.tokens.finish(hash, clock());
-      ctx.record({ event: "outcome", outcome: "declined", confirmation: "app", idempotencyKey: null });
+      await store.tokens.finish(hash, clock());
+      await ctx.record({ event: "outcome", outcome: "declined", confirmation: "app", idempotencyKey: null });
       return {
         ok: false,
         result: {
@@ -333,18 +347,17 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
         },
       };
     }
-    running.add(hash);
     return { ok: true, by: "app", token: { hash, key: claim.record.idempotencyKey } };
   }
 
-  function claimToken(ctx: ConfirmationContext, token: string): Confirmation {
+  async function claimToken(ctx: ConfirmationContext, token: string): Promise<Confirmation> {
     const { call } = ctx;
     const hash = hashToken(token);
-    const refuse = (message: string): Confirmation => ({
+    const refuse = async (message: string): Promise<Confirmation> => ({
       ok: false,
-      result: ctx.refuse(tokenRefusal(message), "token"),
+      result: await ctx.refuse(tokenRefusal(message), "token"),
     });
-    const record = store.tokens.get(hash);
+    const record = await store.tokens.get(hash);
     if (!record) {
       return refuse(
         `confirmationToken is not recognised. Call ${call.tool} without confirmationToken to get a new one.`,
@@ -371,8 +384,18 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     if (running.has(hash)) {
       return refuse("this confirmationToken is already being used by a call in progress.");
     }
-    const claim = store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    // Held before the claim is awaited, so a concurrent call in this process sees it; across
+    // processes and instances the claim itself is the one atomic step.
+    running.add(hash);
+    let claim: Awaited<ReturnType<StateStore["tokens"]["claim"]>>;
+    try {
+      claim = await store.tokens.claim(hash, clock(), RESUME_WINDOW_MS);
+    } catch (err) {
+      running.delete(hash);
+      throw err;
+    }
     if (!claim.ok) {
+      running.delete(hash);
       if (claim.reason === "used") {
         return refuse(
           `confirmationToken has already been used; each confirmation allows one operation. Call ${call.tool} without confirmationToken to confirm a new one.`,
@@ -388,8 +411,6 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       }
       return refuse(`confirmationToken is not recognised.`);
     }
-    // Marked synchronously with the claim, so a concurrent call in this process sees it.
-    running.add(hash);
     return { ok: true, by: "token", token: { hash, key: claim.record.idempotencyKey } };
   }
 

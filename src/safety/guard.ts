@@ -1,7 +1,7 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
 import type { Mode, MoneySummary, ToolResult } from "../domain.js";
-import { auditError, type AuditEntry, type AuditLog, type ConfirmedBy } from "./audit.js";
+import { auditError, type AuditEntry, type ConfirmedBy } from "./audit.js";
 import {
   argsFingerprint,
   canonicalArgs,
@@ -24,7 +24,7 @@ import {
 } from "./confirmation.js";
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
-import type { StateStore } from "./store.js";
+import { StateUnavailableError, type StateStore } from "./state.js";
 import { log } from "../log.js";
 import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
@@ -61,8 +61,8 @@ export type { FailureClass } from "../spacepay/errors.js";
 export interface GuardDeps {
   policy: SafetyPolicy;
   mode: Mode;
+  /** Ledger, tokens and the audit trail, on either backend. */
   store: StateStore;
-  audit: AuditLog;
   /** See fingerprintMerchantKey; part of every derived payment key. */
   merchantKeyFingerprint: string;
   now?: () => Date;
@@ -77,7 +77,7 @@ export interface ApprovalCall {
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
   /** Which call a handle approves; null for a handle this server never issued. */
-  approvalCall(handle: string): ApprovalCall | null;
+  approvalCall(handle: string): Promise<ApprovalCall | null>;
   /**
    * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
    * past confirmation to record their outcomes. Says what it waited for and what did not finish.
@@ -90,6 +90,13 @@ export type ServerGuard = Pick<Guard, "run"> & {
   approvalCall?(handle: string): ApprovalCall | null | Promise<ApprovalCall | null>;
 };
 
+/** The answer to a money call when the state backend cannot be reached: nothing was sent. */
+function unavailableResult(err: StateUnavailableError): GuardResult {
+  const message = `Refused: ${err.message} Money-moving tools are unavailable until it is back; read tools keep working. Nothing was sent.`;
+  log("error", message);
+  return refusalResult({ rule: err.setting, configured: null, message });
+}
+
 /** The answer to a money call that arrives while the server is stopping. */
 export function stoppingResult(): GuardResult {
   return refusalResult({
@@ -100,9 +107,9 @@ export function stoppingResult(): GuardResult {
 }
 
 /** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
-function settle(what: string, step: () => void): string | null {
+async function settle(what: string, step: () => Promise<unknown>): Promise<string | null> {
   try {
-    step();
+    await step();
     return null;
   } catch (err) {
     const reason = `could not ${what}: ${auditError(err).message}`;
@@ -130,7 +137,8 @@ function refusalResult(refusal: Refusal): GuardResult {
 }
 
 export function createGuard(deps: GuardDeps): Guard {
-  const { policy, mode, store, audit } = deps;
+  const { policy, mode, store } = deps;
+  const { audit } = store;
   const clock = deps.now ?? (() => new Date());
   const confirmation = createConfirmationFlow({ policy, mode, store, clock });
   // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
@@ -139,9 +147,19 @@ export function createGuard(deps: GuardDeps): Guard {
 
   async function run(call: GuardedCall): Promise<GuardResult> {
     if (stopping) return stoppingResult();
-    const ctx = new CallContext(call);
+    try {
+      return await runGuarded(new CallContext(call));
+    } catch (err) {
+      // The state backend went away before anything was sent (every step after the API call settles
+      // its own failures): fail closed, naming the backend.
+      if (err instanceof StateUnavailableError) return unavailableResult(err);
+      throw err;
+    }
+  }
 
-    const refusal = checkPolicy(call.summary, policy, mode) ?? ctx.rollingPreCheck();
+  async function runGuarded(ctx: CallContext): Promise<GuardResult> {
+    const { call } = ctx;
+    const refusal = checkPolicy(call.summary, policy, mode) ?? (await ctx.rollingPreCheck());
     if (refusal) return ctx.refuse(refusal, null);
 
     const confirmed = await confirmation.confirm(ctx);
@@ -194,8 +212,8 @@ export function createGuard(deps: GuardDeps): Guard {
       return this.call.kind === "withdrawal";
     }
 
-    record(entry: Omit<AuditEntry, "time" | "tool" | "args">): void {
-      audit.append({
+    record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
+      return audit.append({
         time: clock().toISOString(),
         tool: this.call.tool,
         ...(this.call.caller !== undefined && { caller: this.call.caller }),
@@ -205,8 +223,8 @@ export function createGuard(deps: GuardDeps): Guard {
       });
     }
 
-    refuse(refusal: Refusal, by: ConfirmedBy | null, key: string | null = null): GuardResult {
-      this.record({
+    async refuse(refusal: Refusal, by: ConfirmedBy | null, key: string | null = null): Promise<GuardResult> {
+      await this.record({
         event: "outcome",
         outcome: "refused",
         rule: refusal.rule,
@@ -220,21 +238,27 @@ export function createGuard(deps: GuardDeps): Guard {
      * The key a retry of this exact withdrawal should reuse: one whose earlier attempt is still
      * unresolved (reserved or sent) in the ledger.
      */
-    unresolvedKey(): string | undefined {
-      return this.isWithdrawal ? store.ledger.findUnresolved(this.fingerprint)?.idempotencyKey : undefined;
+    async unresolvedKey(): Promise<string | undefined> {
+      return this.isWithdrawal
+        ? (await store.ledger.findUnresolved(this.fingerprint))?.idempotencyKey
+        : undefined;
     }
 
     /** Refuse before asking the user when the cap is already reached (the reserve re-checks atomically). */
-    rollingPreCheck(): Refusal | null {
+    async rollingPreCheck(): Promise<Refusal | null> {
       // A presented token is checked at reservation time, where its own earlier entry is not double counted.
       if (!this.isWithdrawal || this.presentedToken || this.call.app?.handle) return null;
       const amount = this.call.summary.amountInCents ?? 0;
-      const used = store.ledger.usedCents(clock(), DAY_MS, this.callerKey ?? this.unresolvedKey());
+      const used = await store.ledger.usedCents(
+        clock(),
+        DAY_MS,
+        this.callerKey ?? (await this.unresolvedKey()),
+      );
       return checkDailyLimit(amount, used, policy.dailyWithdrawalLimitCents);
     }
 
     /** Payments: caller's key, else derived. Withdrawals: caller's, else a pending retry's, else new. */
-    chooseKey(bound?: string): string {
+    async chooseKey(bound?: string): Promise<string> {
       if (this.callerKey) return this.callerKey;
       if (bound) return bound;
       const { call } = this;
@@ -248,7 +272,7 @@ export function createGuard(deps: GuardDeps): Guard {
           type: paymentTypeOf(call.summary, call.args),
         });
       }
-      return this.unresolvedKey() ?? newWithdrawalKey();
+      return (await this.unresolvedKey()) ?? newWithdrawalKey();
     }
   }
 
@@ -258,14 +282,14 @@ export function createGuard(deps: GuardDeps): Guard {
     token: { hash: string; key: string } | undefined,
   ): Promise<GuardResult> {
     const { call } = ctx;
-    const finishToken = () => {
-      if (token) store.tokens.finish(token.hash, clock());
+    const finishToken = async () => {
+      if (token) await store.tokens.finish(token.hash, clock());
     };
 
     // Confirmed while a graceful stop began: nothing is sent after the stop has started.
     if (stopping) {
-      finishToken();
-      ctx.record({
+      await finishToken();
+      await ctx.record({
         event: "outcome",
         outcome: "refused",
         rule: "shutdown",
@@ -277,20 +301,20 @@ export function createGuard(deps: GuardDeps): Guard {
     // Again just before the call: confirmation can take minutes, and the rules are cheap.
     const refusal = checkPolicy(call.summary, policy, mode);
     if (refusal) {
-      finishToken();
+      await finishToken();
       return ctx.refuse(refusal, by);
     }
     if (call.signal.aborted) {
-      finishToken();
-      ctx.record({ event: "outcome", outcome: "cancelled", confirmation: by, idempotencyKey: null });
+      await finishToken();
+      await ctx.record({ event: "outcome", outcome: "cancelled", confirmation: by, idempotencyKey: null });
       return { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." };
     }
 
-    const key = ctx.chooseKey(token?.key);
+    const key = await ctx.chooseKey(token?.key);
     let reservationId: string | undefined;
     if (ctx.isWithdrawal) {
       // The atomic check-and-reserve; it also stores the key before anything is sent.
-      const reserved = store.ledger.reserve({
+      const reserved = await store.ledger.reserve({
         amountCents: call.summary.amountInCents ?? 0,
         capCents: policy.dailyWithdrawalLimitCents,
         windowMs: DAY_MS,
@@ -301,7 +325,7 @@ export function createGuard(deps: GuardDeps): Guard {
         idempotencyKey: key,
       });
       if (!reserved.ok) {
-        finishToken();
+        await finishToken();
         if (reserved.reason === "cap") {
           const over = checkDailyLimit(
             call.summary.amountInCents ?? 0,
@@ -325,8 +349,8 @@ export function createGuard(deps: GuardDeps): Guard {
 
     // The intent is on disk before anything is sent, or nothing is sent (fail closed).
     try {
-      ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
-      if (reservationId) store.ledger.markSent(reservationId, clock());
+      await ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
+      if (reservationId) await store.ledger.markSent(reservationId, clock());
     } catch (err) {
       return unrecordedIntent(ctx, by, key, reservationId, finishToken, err);
     }
@@ -338,14 +362,14 @@ export function createGuard(deps: GuardDeps): Guard {
       // Decided by the request pipeline from every attempt (src/spacepay/failure.ts), not here.
       const failure = failureOf(err);
       // Bookkeeping that fails here must not hide the API's error, which says what the agent may do.
-      settle("record the failure", () => {
+      await settle("record the failure", async () => {
         if (failure === "not_sent") {
-          if (reservationId) store.ledger.markFailed(reservationId, clock());
-          finishToken();
+          if (reservationId) await store.ledger.markFailed(reservationId, clock());
+          await finishToken();
         }
         // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
         // repeating the same call resumes with the same key and the API replays instead of paying twice.
-        ctx.record({
+        await ctx.record({
           event: "outcome",
           outcome: "failed",
           confirmation: by,
@@ -360,25 +384,35 @@ export function createGuard(deps: GuardDeps): Guard {
     }
 
     // SpacePay succeeded: a bookkeeping failure from here on must never make the agent repeat the call.
-    const unrecorded = [
-      reservationId
-        ? settle("mark the ledger entry done", () =>
-            store.ledger.markDone(reservationId, out.ids.withdrawalId ?? out.ids.id ?? null, clock()),
-          )
-        : null,
-      settle("mark the confirmation used", finishToken),
-      settle("write the audit outcome", () =>
-        ctx.record({
-          event: "outcome",
-          outcome: "done",
-          confirmation: by,
-          idempotencyKey: key,
-          ids: out.ids,
-          requestId: out.requestId,
-          replayed: out.replayed,
-        }),
-      ),
-    ].filter((x): x is string => x !== null);
+    // One after another, in this order (ledger, token, audit), as each may depend on the same store.
+    const unrecorded: string[] = [];
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ["mark the confirmation used", finishToken],
+      [
+        "write the audit outcome",
+        () =>
+          ctx.record({
+            event: "outcome",
+            outcome: "done",
+            confirmation: by,
+            idempotencyKey: key,
+            ids: out.ids,
+            requestId: out.requestId,
+            replayed: out.replayed,
+          }),
+      ],
+    ];
+    if (reservationId) {
+      const id = reservationId;
+      steps.unshift([
+        "mark the ledger entry done",
+        () => store.ledger.markDone(id, out.ids.withdrawalId ?? out.ids.id ?? null, clock()),
+      ]);
+    }
+    for (const [what, step] of steps) {
+      const failed = await settle(what, step);
+      if (failed) unrecorded.push(failed);
+    }
     const warning = unrecorded.length
       ? `Warning: this succeeded at SpacePay, but the server could not record the outcome (${unrecorded.join("; ")}). ` +
         `Do not repeat the call: it is done. The server settles the record with SpacePay when it next starts.`
@@ -398,20 +432,20 @@ export function createGuard(deps: GuardDeps): Guard {
    * The intent could not be written (full disk, I/O error, unwritable state): nothing was sent, so
    * the reservation stops counting and the confirmation is used up, and the agent is told so.
    */
-  function unrecordedIntent(
+  async function unrecordedIntent(
     ctx: CallContext,
     by: ConfirmedBy,
     key: string,
     reservationId: string | undefined,
-    finishToken: () => void,
+    finishToken: () => Promise<void>,
     err: unknown,
-  ): GuardResult {
-    settle("release the reservation", () => {
-      if (reservationId) store.ledger.release(reservationId, clock());
+  ): Promise<GuardResult> {
+    await settle("release the reservation", async () => {
+      if (reservationId) await store.ledger.release(reservationId, clock());
     });
-    settle("mark the confirmation used", finishToken);
+    await settle("mark the confirmation used", finishToken);
     // Best effort: the same log just failed, but a torn line is better than no trace.
-    settle("write the audit outcome", () =>
+    await settle("write the audit outcome", () =>
       ctx.record({
         event: "outcome",
         outcome: "refused",
@@ -421,7 +455,7 @@ export function createGuard(deps: GuardDeps): Guard {
       }),
     );
     const message =
-      `Refused: the audit log (${audit.file}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
+      `Refused: the audit log (${audit.where}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
       `(${auditError(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
     log("error", message);
     return {
@@ -436,11 +470,11 @@ export function createGuard(deps: GuardDeps): Guard {
    * with another body: say which arguments differ from the first (from the audit log, when this
    * server made it) and the two ways on.
    */
-  function invoiceConflict(ctx: CallContext, key: string): GuardResult {
+  async function invoiceConflict(ctx: CallContext, key: string): Promise<GuardResult> {
     const { call } = ctx;
-    const first = audit
-      .readRecent(INVOICE_LOOKBACK)
-      .find((e) => e.event === "intent" && e.tool === call.tool && e.idempotencyKey === key);
+    const first = (await audit.readRecent(INVOICE_LOOKBACK)).find(
+      (e) => e.event === "intent" && e.tool === call.tool && e.idempotencyKey === key,
+    );
     const original = first?.args.arguments;
     const changes =
       original && typeof original === "object"
@@ -467,8 +501,8 @@ export function createGuard(deps: GuardDeps): Guard {
     };
   }
 
-  function approvalCall(handle: string): ApprovalCall | null {
-    const record = store.tokens.get(hashApprovalHandle(handle));
+  async function approvalCall(handle: string): Promise<ApprovalCall | null> {
+    const record = await store.tokens.get(hashApprovalHandle(handle));
     return record
       ? { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> }
       : null;

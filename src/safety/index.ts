@@ -22,7 +22,17 @@ export type {
 export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
 export type { Refusal, SafetyPolicy } from "./policy.js";
 export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
-export type { ConsumedStates, StateStore, TokenStore, TokenRecord, TokenState, TokenClaim } from "./store.js";
+export type {
+  ConsumedStates,
+  SqliteStore,
+  TokenStore,
+  TokenRecord,
+  TokenState,
+  TokenClaim,
+} from "./store.js";
+export { StateUnavailableError } from "./state.js";
+export { openState } from "./open-state.js";
+export type { AuditTrail, OpenStateOptions, StateBackend, StateStore } from "./state.js";
 export type { LedgerEntry, LedgerStatus, ReserveRequest, ReserveResult, WithdrawalLedger } from "./ledger.js";
 export { openAuditLog, readRecent, AUDIT_FILE } from "./audit.js";
 export type {

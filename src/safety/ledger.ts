@@ -6,7 +6,8 @@ import type BetterSqlite3 from "better-sqlite3";
 export type LedgerStatus = "reserved" | "sent" | "done" | "failed" | "released";
 
 /** Statuses whose amount counts against the rolling cap: money moved, or might have. */
-const COUNTED = "('reserved','sent','done')";
+const COUNTED_STATUSES: readonly LedgerStatus[] = ["reserved", "sent", "done"];
+const COUNTED = `(${COUNTED_STATUSES.map((s) => `'${s}'`).join(",")})`;
 
 export interface LedgerEntry {
   id: string;
@@ -64,11 +65,12 @@ export interface WithdrawalLedger {
   get(reservationId: string): LedgerEntry | undefined;
 }
 
-interface Row {
+/** A ledger row as both backends store it (PostgreSQL answers BIGINT columns as strings). */
+export interface LedgerRow {
   id: string;
-  created_at: number;
-  updated_at: number;
-  amount_cents: number;
+  created_at: number | string;
+  updated_at: number | string;
+  amount_cents: number | string;
   chain_id: string | null;
   recipient: string | null;
   args_fingerprint: string;
@@ -77,12 +79,12 @@ interface Row {
   withdrawal_id: string | null;
 }
 
-function toEntry(row: Row): LedgerEntry {
+export function toEntry(row: LedgerRow): LedgerEntry {
   return {
     id: row.id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    amountCents: row.amount_cents,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    amountCents: Number(row.amount_cents),
     chainId: row.chain_id,
     recipient: row.recipient,
     argsFingerprint: row.args_fingerprint,
@@ -92,107 +94,123 @@ function toEntry(row: Row): LedgerEntry {
   };
 }
 
-export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
-  const sum = db.prepare<[number, string], { used: number }>(
-    `SELECT COALESCE(SUM(amount_cents), 0) AS used FROM withdrawal_ledger
-     WHERE status IN ${COUNTED} AND created_at > ? AND idempotency_key != ?`,
-  );
-  const byKey = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE idempotency_key = ?");
-  const byId = db.prepare<[string], Row>("SELECT * FROM withdrawal_ledger WHERE id = ?");
-  const byWithdrawalId = db.prepare<[string], Row>(
-    "SELECT * FROM withdrawal_ledger WHERE withdrawal_id = ? LIMIT 1",
-  );
-  const sentBefore = db.prepare<[number], Row>(
-    "SELECT * FROM withdrawal_ledger WHERE status = 'sent' AND updated_at < ? ORDER BY created_at",
-  );
-  const unresolved = db.prepare<[string], Row>(
-    `SELECT * FROM withdrawal_ledger WHERE args_fingerprint = ? AND status IN ('reserved','sent')
-     ORDER BY created_at DESC LIMIT 1`,
-  );
-  const insert = db.prepare(
-    `INSERT INTO withdrawal_ledger (id, created_at, updated_at, amount_cents, chain_id, recipient,
-       args_fingerprint, idempotency_key, status, withdrawal_id)
-     VALUES (@id, @now, @now, @amountCents, @chainId, @recipient, @argsFingerprint, @idempotencyKey, 'reserved', NULL)`,
-  );
+/** What a reservation writes: nothing, the window start of a resumed entry, or a fresh reservation. */
+export type ReservationPlan =
+  | { write: null; result: ReserveResult }
+  | { write: "recount" | "revive" | "insert"; result: ReserveResult; params: ReservationParams };
+
+export interface ReservationParams {
+  id: string;
+  now: number;
+  amountCents: number;
+  chainId: string | null;
+  recipient: string | null;
+  argsFingerprint: string;
+  idempotencyKey: string;
+}
+
+/**
+ * The reservation rule, for both backends: each runs it inside its own lock, with the entry for the
+ * key (if any) and the cents counted in the window, and performs the write it names.
+ */
+export function planReservation(
+  req: ReserveRequest,
+  existing: LedgerEntry | undefined,
+  usedCents: number,
+): ReservationPlan {
+  if (existing && existing.argsFingerprint !== req.argsFingerprint) {
+    return { write: null, result: { ok: false, reason: "key_conflict", existing } };
+  }
+  const counted = existing && COUNTED_STATUSES.includes(existing.status);
+  const windowStart = req.now.getTime() - req.windowMs;
+  const params: ReservationParams = {
+    id: existing?.id ?? randomUUID(),
+    now: req.now.getTime(),
+    amountCents: req.amountCents,
+    chainId: req.chainId ?? null,
+    recipient: req.recipient ?? null,
+    argsFingerprint: req.argsFingerprint,
+    idempotencyKey: req.idempotencyKey,
+  };
+  if (counted && existing.createdAt > windowStart) {
+    return { write: null, result: { ok: true, reservationId: existing.id, resumed: true } };
+  }
+  // Past this point the key's own entry is out of the window or not counted: not in `usedCents`.
+  if (usedCents + req.amountCents > req.capCents) {
+    return { write: null, result: { ok: false, reason: "cap", usedCents, capCents: req.capCents } };
+  }
+  // Resumed after the window no longer counts it: counted afresh, from now, status kept (it may be done).
+  if (counted)
+    return { write: "recount", params, result: { ok: true, reservationId: existing.id, resumed: true } };
+  return {
+    write: existing ? "revive" : "insert",
+    params,
+    result: { ok: true, reservationId: params.id, resumed: false },
+  };
+}
+
+/**
+ * The ledger's statements, written once for both backends: named parameters (`@name`), which
+ * better-sqlite3 binds from an object and store-pg.ts turns into `$1…`. Times are epoch ms.
+ */
+export const LEDGER_SQL = {
+  used: `SELECT COALESCE(SUM(amount_cents), 0) AS used FROM withdrawal_ledger
+         WHERE status IN ${COUNTED} AND created_at > @since AND idempotency_key != @exclude`,
+  byKey: "SELECT * FROM withdrawal_ledger WHERE idempotency_key = @key",
+  byId: "SELECT * FROM withdrawal_ledger WHERE id = @id",
+  byWithdrawalId: "SELECT * FROM withdrawal_ledger WHERE withdrawal_id = @withdrawalId LIMIT 1",
+  sentBefore:
+    "SELECT * FROM withdrawal_ledger WHERE status = 'sent' AND updated_at < @before ORDER BY created_at",
+  unresolved: `SELECT * FROM withdrawal_ledger WHERE args_fingerprint = @fingerprint AND status IN ('reserved','sent')
+               ORDER BY created_at DESC LIMIT 1`,
+  insert: `INSERT INTO withdrawal_ledger (id, created_at, updated_at, amount_cents, chain_id, recipient,
+             args_fingerprint, idempotency_key, status, withdrawal_id)
+           VALUES (@id, @now, @now, @amountCents, @chainId, @recipient, @argsFingerprint, @idempotencyKey, 'reserved', NULL)`,
   // A key whose earlier attempt definitely did not go through may be tried again: it becomes a
   // fresh reservation, counted from now.
-  const revive = db.prepare(
-    `UPDATE withdrawal_ledger SET status = 'reserved', created_at = @now, updated_at = @now,
-       amount_cents = @amountCents, withdrawal_id = NULL WHERE id = @id`,
-  );
-  const recount = db.prepare(
-    "UPDATE withdrawal_ledger SET created_at = @now, updated_at = @now WHERE id = @id",
-  );
-  const setStatus = db.prepare<[LedgerStatus, number, string]>(
-    "UPDATE withdrawal_ledger SET status = ?, updated_at = ? WHERE id = ?",
-  );
+  revive: `UPDATE withdrawal_ledger SET status = 'reserved', created_at = @now, updated_at = @now,
+             amount_cents = @amountCents, withdrawal_id = NULL WHERE id = @id`,
+  recount: "UPDATE withdrawal_ledger SET created_at = @now, updated_at = @now WHERE id = @id",
+  setStatus: "UPDATE withdrawal_ledger SET status = @status, updated_at = @now WHERE id = @id",
   // Only a fresh reservation becomes "sent": a resumed entry may already be done.
-  const setSent = db.prepare<[number, string]>(
-    "UPDATE withdrawal_ledger SET status = 'sent', updated_at = ? WHERE id = ? AND status = 'reserved'",
-  );
-  const setDone = db.prepare<[string | null, number, string]>(
-    "UPDATE withdrawal_ledger SET status = 'done', withdrawal_id = ?, updated_at = ? WHERE id = ?",
-  );
+  setSent:
+    "UPDATE withdrawal_ledger SET status = 'sent', updated_at = @now WHERE id = @id AND status = 'reserved'",
+  setDone:
+    "UPDATE withdrawal_ledger SET status = 'done', withdrawal_id = @withdrawalId, updated_at = @now WHERE id = @id",
+} as const;
 
+export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
+  const st = Object.fromEntries(Object.entries(LEDGER_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<
+    keyof typeof LEDGER_SQL,
+    BetterSqlite3.Statement
+  >;
+  const row = (r: unknown) => (r ? toEntry(r as LedgerRow) : undefined);
   const usedCents = (now: Date, windowMs: number, excludeKey?: string) =>
-    sum.get(now.getTime() - windowMs, excludeKey ?? "")?.used ?? 0;
+    Number(
+      (st.used.get({ since: now.getTime() - windowMs, exclude: excludeKey ?? "" }) as { used: number }).used,
+    );
 
   const reserve = db.transaction((req: ReserveRequest): ReserveResult => {
-    const existing = byKey.get(req.idempotencyKey);
-    if (existing && existing.args_fingerprint !== req.argsFingerprint) {
-      return { ok: false, reason: "key_conflict", existing: toEntry(existing) };
-    }
-    const counted = existing && ["reserved", "sent", "done"].includes(existing.status);
-    const windowStart = req.now.getTime() - req.windowMs;
-    if (counted && existing.created_at > windowStart) {
-      return { ok: true, reservationId: existing.id, resumed: true };
-    }
-    const used = usedCents(req.now, req.windowMs);
-    if (used + req.amountCents > req.capCents) {
-      return { ok: false, reason: "cap", usedCents: used, capCents: req.capCents };
-    }
-    if (counted) {
-      // Resumed after the window no longer counts it: counted afresh, from now, status kept (it may be done).
-      recount.run({ id: existing.id, now: req.now.getTime() });
-      return { ok: true, reservationId: existing.id, resumed: true };
-    }
-    const params = {
-      id: existing?.id ?? randomUUID(),
-      now: req.now.getTime(),
-      amountCents: req.amountCents,
-      chainId: req.chainId ?? null,
-      recipient: req.recipient ?? null,
-      argsFingerprint: req.argsFingerprint,
-      idempotencyKey: req.idempotencyKey,
-    };
-    if (existing) revive.run(params);
-    else insert.run(params);
-    return { ok: true, reservationId: params.id, resumed: false };
+    const plan = planReservation(
+      req,
+      row(st.byKey.get({ key: req.idempotencyKey })),
+      usedCents(req.now, req.windowMs),
+    );
+    if (plan.write) st[plan.write].run(plan.params);
+    return plan.result;
   });
 
   return {
     reserve: (req) => reserve.immediate(req),
     usedCents,
-    findUnresolved: (fp) => {
-      const row = unresolved.get(fp);
-      return row ? toEntry(row) : undefined;
-    },
-    findByKey: (key) => {
-      const row = byKey.get(key);
-      return row ? toEntry(row) : undefined;
-    },
-    findByWithdrawalId: (withdrawalId) => {
-      const row = byWithdrawalId.get(withdrawalId);
-      return row ? toEntry(row) : undefined;
-    },
-    listSent: (before) => sentBefore.all(before.getTime()).map(toEntry),
-    markSent: (id, now) => void setSent.run(now.getTime(), id),
-    markDone: (id, withdrawalId, now) => void setDone.run(withdrawalId, now.getTime(), id),
-    markFailed: (id, now) => void setStatus.run("failed", now.getTime(), id),
-    release: (id, now) => void setStatus.run("released", now.getTime(), id),
-    get: (id) => {
-      const row = byId.get(id);
-      return row ? toEntry(row) : undefined;
-    },
+    findUnresolved: (fingerprint) => row(st.unresolved.get({ fingerprint })),
+    findByKey: (key) => row(st.byKey.get({ key })),
+    findByWithdrawalId: (withdrawalId) => row(st.byWithdrawalId.get({ withdrawalId })),
+    listSent: (before) => st.sentBefore.all({ before: before.getTime() }).map((r) => toEntry(r as LedgerRow)),
+    markSent: (id, now) => void st.setSent.run({ id, now: now.getTime() }),
+    markDone: (id, withdrawalId, now) => void st.setDone.run({ id, withdrawalId, now: now.getTime() }),
+    markFailed: (id, now) => void st.setStatus.run({ id, status: "failed", now: now.getTime() }),
+    release: (id, now) => void st.setStatus.run({ id, status: "released", now: now.getTime() }),
+    get: (id) => row(st.byId.get({ id })),
   };
 }

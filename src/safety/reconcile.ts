@@ -3,15 +3,14 @@
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi, Withdrawal } from "../spacepay/types.js";
-import type { AuditLog } from "./audit.js";
 import type { LedgerEntry } from "./ledger.js";
-import type { StateStore } from "./store.js";
+import type { StateStore } from "./state.js";
 
 export type ReconcileApi = Pick<SpacePayApi, "getWithdrawal" | "listWithdrawals">;
 
 export interface ReconcileDeps {
+  /** The ledger to settle and the audit trail to append to, on either backend. */
   store: StateStore;
-  audit: AuditLog;
   api: ReconcileApi;
   /**
    * How long a call can still be in flight (request timeout × attempts, plus backoff): a younger
@@ -45,10 +44,10 @@ const MAX_PAGES = 20;
  * appended for it; it is looked at again at the next start.
  */
 export async function reconcileLedger(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const { store, audit, api } = deps;
+  const { store, api } = deps;
   const now = (deps.now ?? (() => new Date()))();
   const report: ReconcileReport = { done: 0, failed: 0, unknown: 0 };
-  const stale = store.ledger.listSent(new Date(now.getTime() - deps.inFlightMs));
+  const stale = await store.ledger.listSent(new Date(now.getTime() - deps.inFlightMs));
   if (!stale.length) return report;
 
   const earliest = Math.min(...stale.map((e) => e.createdAt)) - SKEW_MS;
@@ -66,17 +65,19 @@ export async function reconcileLedger(deps: ReconcileDeps): Promise<ReconcileRep
     } else {
       const lo = entry.createdAt - SKEW_MS;
       const hi = entry.updatedAt + deps.inFlightMs + SKEW_MS;
-      found = (await listRecent()).find((w) => {
+      for (const w of await listRecent()) {
         const at = Date.parse(w.createdAt);
-        return (
+        const matches =
           w.amountInCents === entry.amountCents &&
           w.chainId === entry.chainId &&
           w.recipientAddress.toLowerCase() === entry.recipient?.toLowerCase() &&
           at >= lo &&
-          at <= hi &&
-          !store.ledger.findByWithdrawalId(w.id)
-        );
-      });
+          at <= hi;
+        if (matches && !(await store.ledger.findByWithdrawalId(w.id))) {
+          found = w;
+          break;
+        }
+      }
     }
     if (!found) {
       report.unknown++;
@@ -91,10 +92,10 @@ export async function reconcileLedger(deps: ReconcileDeps): Promise<ReconcileRep
       continue;
     }
     const failed = found.status === "failed" || found.status === "cancelled";
-    if (failed) store.ledger.markFailed(entry.id, now);
-    else store.ledger.markDone(entry.id, found.id, now);
+    if (failed) await store.ledger.markFailed(entry.id, now);
+    else await store.ledger.markDone(entry.id, found.id, now);
     report[failed ? "failed" : "done"]++;
-    audit.append(outcomeLine(entry, found, failed, now));
+    await store.audit.append(outcomeLine(entry, found, failed, now));
   }
   return report;
 }

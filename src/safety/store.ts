@@ -118,7 +118,8 @@ export interface ConsumedStates {
   consume(id: string, expiresAt: number, now: Date): boolean;
 }
 
-export interface StateStore {
+/** The SQLite backend, synchronous (better-sqlite3); store-sqlite.ts presents it as the async StateStore. */
+export interface SqliteStore {
   readonly file: string;
   readonly schemaVersion: number;
   /** Sealed at rest; a secret that cannot be opened reads as missing (logged with the reason). */
@@ -143,7 +144,7 @@ export interface OpenStateStoreOptions {
  * Opens (creating when needed) the state database in `dir`. Async because better-sqlite3 is loaded
  * on first use: a server that never moves money does not pay for the native module at startup.
  */
-export async function openStateStore(dir: string, opts: OpenStateStoreOptions = {}): Promise<StateStore> {
+export async function openStateStore(dir: string, opts: OpenStateStoreOptions = {}): Promise<SqliteStore> {
   const { default: Database } = await import("better-sqlite3");
   ensurePrivateDir(dir);
   const key = resolveStateKey({ configured: opts.key ?? null, dir });
@@ -228,37 +229,50 @@ function migrate(db: Db, key: Buffer): boolean {
 }
 
 /** Old tokens are useless once they can neither be used nor resumed; in_flight ones are kept as evidence. */
-const TOKEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+export const TOKEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
 function pruneTokens(db: Db, nowMs: number): void {
-  db.prepare("DELETE FROM confirmation_tokens WHERE state != 'in_flight' AND expires_at < ?").run(
-    nowMs - TOKEN_RETENTION_MS,
-  );
+  db.prepare(TOKEN_SQL.prune).run({ before: nowMs - TOKEN_RETENTION_MS });
+}
+
+/** The payment-secret statements, written once for both backends (see LEDGER_SQL). */
+export const SECRET_SQL = {
+  get: "SELECT sealed_secret FROM payment_secrets WHERE payment_id = @paymentId",
+  put: `INSERT INTO payment_secrets (payment_id, sealed_secret, created_at) VALUES (@paymentId, @sealed, @now)
+        ON CONFLICT (payment_id) DO UPDATE SET sealed_secret = excluded.sealed_secret`,
+} as const;
+
+/** A payment secret sealed to its own payment (rows cannot be swapped), for either backend. */
+export function sealSecret(key: Buffer, paymentId: string, secret: string): string {
+  return seal(key, secret, secretAad(paymentId));
+}
+
+/** Opens a stored payment secret; one that cannot be opened reads as missing, logged with the reason. */
+export function openSecret(key: Buffer, paymentId: string, sealed: string | undefined): string | undefined {
+  if (sealed === undefined) return undefined;
+  const opened = open(key, sealed, secretAad(paymentId));
+  if (opened.ok) return opened.plaintext;
+  // Not a crash: the tools ask for the paymentSecret instead, as for a payment we never stored.
+  log("warn", `the stored payment secret of ${paymentId} cannot be opened; treating it as missing`, {
+    reason:
+      opened.reason === "tampered"
+        ? "sealed with another state key (SPACEPAY_STATE_KEY or state.key changed) or altered"
+        : "not a sealed value",
+  });
+  return undefined;
 }
 
 function createSecretStore(db: Db, key: Buffer): SecretStore {
-  const get = db.prepare<[string], { sealed_secret: string }>(
-    "SELECT sealed_secret FROM payment_secrets WHERE payment_id = ?",
-  );
-  const put = db.prepare<[string, string, number]>(
-    `INSERT INTO payment_secrets (payment_id, sealed_secret, created_at) VALUES (?, ?, ?)
-     ON CONFLICT (payment_id) DO UPDATE SET sealed_secret = excluded.sealed_secret`,
-  );
+  const get = db.prepare(SECRET_SQL.get);
+  const put = db.prepare(SECRET_SQL.put);
   return {
-    get(paymentId) {
-      const row = get.get(paymentId);
-      if (!row) return undefined;
-      const opened = open(key, row.sealed_secret, secretAad(paymentId));
-      if (opened.ok) return opened.plaintext;
-      // Not a crash: the tools ask for the paymentSecret instead, as for a payment we never stored.
-      log("warn", `the stored payment secret of ${paymentId} cannot be opened; treating it as missing`, {
-        reason:
-          opened.reason === "tampered"
-            ? "sealed with another state key (SPACEPAY_STATE_KEY or state.key changed) or altered"
-            : "not a sealed value",
-      });
-      return undefined;
-    },
-    put: (paymentId, secret) => void put.run(paymentId, seal(key, secret, secretAad(paymentId)), Date.now()),
+    get: (paymentId) =>
+      openSecret(
+        key,
+        paymentId,
+        (get.get({ paymentId }) as { sealed_secret: string } | undefined)?.sealed_secret,
+      ),
+    put: (paymentId, secret) =>
+      void put.run({ paymentId, sealed: sealSecret(key, paymentId, secret), now: Date.now() }),
   };
 }
 
@@ -266,84 +280,110 @@ function createSecretStore(db: Db, key: Buffer): SecretStore {
  * Consumed ids are kept a while past their expiry, so a process whose clock runs behind still finds
  * them; after that, consume() refuses the expired state on its own.
  */
-const CONSUMED_RETENTION_MS = 3600 * 1000;
+export const CONSUMED_RETENTION_MS = 3600 * 1000;
+
+/** The consumed-state statements, written once for both backends (see LEDGER_SQL). */
+export const CONSUMED_SQL = {
+  // One statement: insert-if-absent is atomic across connections (SQLite's write lock, PostgreSQL's unique index).
+  insert: "INSERT INTO consumed_states (id, expires_at) VALUES (@id, @expiresAt) ON CONFLICT (id) DO NOTHING",
+  prune: "DELETE FROM consumed_states WHERE expires_at < @before",
+} as const;
+
 function pruneConsumed(db: Db, nowMs: number): void {
-  db.prepare("DELETE FROM consumed_states WHERE expires_at < ?").run(nowMs - CONSUMED_RETENTION_MS);
+  db.prepare(CONSUMED_SQL.prune).run({ before: nowMs - CONSUMED_RETENTION_MS });
 }
 
 function createConsumedStates(db: Db): ConsumedStates {
-  const insert = db.prepare<[string, number]>(
-    "INSERT INTO consumed_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-  );
+  const insert = db.prepare(CONSUMED_SQL.insert);
   let calls = 0;
   return {
     consume(id, expiresAt, now) {
       const nowMs = now.getTime();
       if (expiresAt <= nowMs) return false;
-      // One statement: SQLite's write lock makes insert-if-absent atomic across connections.
-      const first = insert.run(id, expiresAt).changes === 1;
+      const first = insert.run({ id, expiresAt }).changes === 1;
       if (++calls % 100 === 0) pruneConsumed(db, nowMs);
       return first;
     },
   };
 }
 
-interface TokenRow {
+/** A token row as both backends store it (PostgreSQL answers BIGINT columns as strings). */
+export interface TokenRow {
   token_hash: string;
   tool: string;
   canonical_args: string;
-  created_at: number;
-  expires_at: number;
+  created_at: number | string;
+  expires_at: number | string;
   state: TokenState;
   idempotency_key: string;
   caller: string | null;
 }
 
-function toTokenRecord(row: TokenRow): TokenRecord {
+export function toTokenRecord(row: TokenRow): TokenRecord {
   return {
     tokenHash: row.token_hash,
     tool: row.tool,
     canonicalArgs: row.canonical_args,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
     state: row.state,
     idempotencyKey: row.idempotency_key,
     caller: row.caller,
   };
 }
 
+/** The token statements, written once for both backends (see LEDGER_SQL). */
+export const TOKEN_SQL = {
+  insert: `INSERT INTO confirmation_tokens
+             (token_hash, tool, canonical_args, created_at, expires_at, state, idempotency_key, updated_at, caller)
+           VALUES (@tokenHash, @tool, @canonicalArgs, @createdAt, @expiresAt, 'issued', @idempotencyKey, @createdAt, @caller)`,
+  select: "SELECT * FROM confirmation_tokens WHERE token_hash = @tokenHash",
+  setState: "UPDATE confirmation_tokens SET state = @state, updated_at = @now WHERE token_hash = @tokenHash",
+  // The claim itself: one statement, so two callers (processes, instances) cannot both win it.
+  claim: `UPDATE confirmation_tokens SET state = 'in_flight', updated_at = @now
+          WHERE token_hash = @tokenHash AND state = 'issued' AND expires_at > @now`,
+  prune: "DELETE FROM confirmation_tokens WHERE state != 'in_flight' AND expires_at < @before",
+} as const;
+
+/**
+ * What presenting a token means when this call did not just move it from `issued`: unknown, used,
+ * expired, or an `in_flight` token still resumable (a crashed or ambiguous call with its key).
+ */
+export function refusedClaim(
+  record: TokenRecord | undefined,
+  nowMs: number,
+  resumeWindowMs: number,
+): TokenClaim {
+  if (!record) return { ok: false, reason: "unknown" };
+  if (record.state === "done") return { ok: false, reason: "used", record };
+  if (record.state === "in_flight") {
+    if (nowMs > record.createdAt + resumeWindowMs) return { ok: false, reason: "expired", record };
+    return { ok: true, record, resumed: true };
+  }
+  return { ok: false, reason: "expired", record };
+}
+
 function createTokenStore(db: Db): TokenStore {
-  const insert = db.prepare(
-    `INSERT INTO confirmation_tokens
-       (token_hash, tool, canonical_args, created_at, expires_at, state, idempotency_key, updated_at, caller)
-     VALUES (@tokenHash, @tool, @canonicalArgs, @createdAt, @expiresAt, 'issued', @idempotencyKey, @createdAt, @caller)`,
-  );
-  const select = db.prepare<[string], TokenRow>("SELECT * FROM confirmation_tokens WHERE token_hash = ?");
-  const setState = db.prepare<[TokenState, number, string]>(
-    "UPDATE confirmation_tokens SET state = ?, updated_at = ? WHERE token_hash = ?",
-  );
+  const st = Object.fromEntries(Object.entries(TOKEN_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<
+    keyof typeof TOKEN_SQL,
+    BetterSqlite3.Statement
+  >;
   const get = (tokenHash: string) => {
-    const row = select.get(tokenHash);
+    const row = st.select.get({ tokenHash }) as TokenRow | undefined;
     return row ? toTokenRecord(row) : undefined;
   };
-
-  const claim = db.transaction((tokenHash: string, nowMs: number, resumeWindowMs: number): TokenClaim => {
-    const record = get(tokenHash);
-    if (!record) return { ok: false, reason: "unknown" };
-    if (record.state === "done") return { ok: false, reason: "used", record };
-    if (record.state === "in_flight") {
-      if (nowMs > record.createdAt + resumeWindowMs) return { ok: false, reason: "expired", record };
-      return { ok: true, record, resumed: true };
+  const claim = (tokenHash: string, now: Date, resumeWindowMs: number): TokenClaim => {
+    const nowMs = now.getTime();
+    if (st.claim.run({ tokenHash, now: nowMs }).changes === 1) {
+      return { ok: true, record: get(tokenHash)!, resumed: false };
     }
-    if (nowMs >= record.expiresAt) return { ok: false, reason: "expired", record };
-    setState.run("in_flight", nowMs, tokenHash);
-    return { ok: true, record: { ...record, state: "in_flight" }, resumed: false };
-  });
+    return refusedClaim(get(tokenHash), nowMs, resumeWindowMs);
+  };
 
   return {
-    issue: (record) => void insert.run({ caller: null, ...record }),
+    issue: (record) => void st.insert.run({ caller: null, ...record }),
     get,
-    claim: (tokenHash, now, resumeWindowMs) => claim.immediate(tokenHash, now.getTime(), resumeWindowMs),
-    finish: (tokenHash, now) => void setState.run("done", now.getTime(), tokenHash),
+    claim,
+    finish: (tokenHash, now) => void st.setState.run({ tokenHash, state: "done", now: now.getTime() }),
   };
 }

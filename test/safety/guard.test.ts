@@ -9,10 +9,9 @@ import { attemptRecord, settle } from "../../src/spacepay/failure.js";
 import {
   DAY_MS,
   createGuard,
-  openAuditLog,
-  openStateStore,
+  openState,
   type AuditEntry,
-  type AuditLog,
+  type AuditTrail,
   type ElicitFn,
   type ExecuteResult,
   type GuardedCall,
@@ -34,27 +33,26 @@ import {
 
 let dir: string;
 let clock: ReturnType<typeof fakeClock>;
-let opened: { close(): void }[];
+let opened: { close(): Promise<void> }[];
 
 beforeEach(() => {
   dir = tempDir();
   clock = fakeClock();
   opened = [];
 });
-afterEach(() => {
-  for (const o of opened) o.close();
+afterEach(async () => {
+  for (const o of opened) await o.close();
   removeDir(dir);
 });
 
 async function setup(overrides: Partial<SafetyPolicy> = {}, mode: Mode = "test") {
-  const store = await openStateStore(dir);
-  const audit = openAuditLog(dir);
-  opened.push(store, audit);
+  const store = await openState({ stateDir: dir });
+  const audit = store.audit;
+  opened.push(store);
   const guard = createGuard({
     policy: policy(overrides),
     mode,
     store,
-    audit,
     merchantKeyFingerprint: "merchant-fp",
     now: clock.now,
   });
@@ -96,10 +94,10 @@ function pay(
   });
 }
 
-function events(audit: AuditLog): string[] {
-  return audit
-    .readRecent(100)
-    .map((e: AuditEntry) => (e.event === "intent" ? "intent" : `outcome:${e.outcome}`));
+async function events(audit: AuditTrail): Promise<string[]> {
+  return (await audit.readRecent(100)).map((e: AuditEntry) =>
+    e.event === "intent" ? "intent" : `outcome:${e.outcome}`,
+  );
 }
 
 /** Passes the first call's token to a repeat of it. */
@@ -135,7 +133,7 @@ describe("confirmation by elicitation", () => {
     expect(result.isError).toBeUndefined();
     expect(result.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "elicitation" } });
     expect(api.keys).toHaveLength(1);
-    expect(events(audit)).toEqual(["intent", "outcome:done"]);
+    expect(await events(audit)).toEqual(["intent", "outcome:done"]);
   });
 
   it.each([
@@ -154,7 +152,7 @@ describe("confirmation by elicitation", () => {
     expect(result.isError).toBeUndefined();
     expect(result.structured.status).toBe(status);
     expect(result.text).toContain("Nothing was done");
-    expect(events(audit)).toEqual([`outcome:${status}`]);
+    expect(await events(audit)).toEqual([`outcome:${status}`]);
   });
 
   it("in auto mode, falls back to a token when the prompt times out", async () => {
@@ -193,7 +191,7 @@ describe("confirmation by elicitation", () => {
     expect(result.isError).toBe(true);
     expect(result.structured.status).toBe("confirmation_failed");
     expect(api.keys).toEqual([]);
-    expect(events(audit)).toEqual(["outcome:confirmation_failed"]);
+    expect(await events(audit)).toEqual(["outcome:confirmation_failed"]);
   });
 
   it("in elicitation mode, refuses when the client cannot elicit", async () => {
@@ -254,10 +252,10 @@ describe("confirmation by token", () => {
     const second = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
     expect(second.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { by: "token" } });
     expect(api.keys).toHaveLength(1);
-    expect(store.ledger.findByKey(api.keys[0]!)?.status).toBe("done");
-    expect(events(audit)).toEqual(["outcome:confirmation_required", "intent", "outcome:done"]);
+    expect((await store.ledger.findByKey(api.keys[0]!))?.status).toBe("done");
+    expect(await events(audit)).toEqual(["outcome:confirmation_required", "intent", "outcome:done"]);
     // The key was chosen and logged when the token was issued, before anything was sent.
-    expect(audit.readRecent(3)[0]?.idempotencyKey).toBe(api.keys[0]);
+    expect((await audit.readRecent(3))[0]?.idempotencyKey).toBe(api.keys[0]);
   });
 
   it("refuses a token used a second time", async () => {
@@ -334,24 +332,23 @@ describe("confirmation by token", () => {
     };
     void withdraw(first.guard, { ...args, confirmationToken: token }, crashing);
     await vi.waitFor(() => expect(api.keys).toHaveLength(1));
-    first.store.close();
-    first.audit.close();
+    await first.store.close();
     opened = [];
 
     const restarted = await setup();
-    expect(restarted.store.ledger.findByKey(api.keys[0]!)?.status).toBe("sent");
+    expect((await restarted.store.ledger.findByKey(api.keys[0]!))?.status).toBe("sent");
     const resumed = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
     expect(api.keys).toEqual([api.keys[0], api.keys[0]]);
     expect(api.created()).toBe(1);
     expect(resumed.structured).toMatchObject({ withdrawalId: "wd_1", confirmation: { replayed: true } });
-    expect(events(restarted.audit)).toEqual([
+    expect(await events(restarted.audit)).toEqual([
       "outcome:confirmation_required",
       "intent",
       "intent",
       "outcome:done",
     ]);
     // Counted once, not twice.
-    expect(restarted.store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(await restarted.store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
     // And now it is used up.
     const again = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
     expect(again.text).toContain("already been used");
@@ -388,7 +385,7 @@ describe("limits", () => {
     });
     expect(execute).not.toHaveBeenCalled();
     expect(elicit).not.toHaveBeenCalled();
-    expect(audit.readRecent(1)[0]).toMatchObject({
+    expect((await audit.readRecent(1))[0]).toMatchObject({
       outcome: "refused",
       rule: "SPACEPAY_MAX_WITHDRAWAL_CENTS",
     });
@@ -418,14 +415,14 @@ describe("limits", () => {
       structured: { status: "refused", rule: "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS" },
     });
     expect(api.keys).toHaveLength(2);
-    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
 
     // With room under the cap, the resumed entry counts again, from now.
     clock.advance(DAY_MS + 60_000);
     const room = await withdraw(guard, a, api.execute, { elicit: accept });
     expect(room.isError, room.text).toBeFalsy();
     expect(api.keys[2]).toBe(api.keys[0]);
-    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
   });
 
   it("enforces the rolling 24-hour cap; old withdrawals fall out of the window", async () => {
@@ -517,13 +514,12 @@ describe("idempotency", () => {
   });
 
   it("derives keys per merchant key", async () => {
-    const { store, audit } = await setup();
+    const { store } = await setup();
     const keysFor = async (merchantKeyFingerprint: string) => {
       const guard = createGuard({
         policy: policy({ confirm: "off" }),
         mode: "test",
         store,
-        audit,
         merchantKeyFingerprint,
       });
       const api = fakeApi("pay");
@@ -554,8 +550,8 @@ describe("idempotency", () => {
       throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
     };
     await expect(withdraw(guard, args, reset, { elicit: accept })).rejects.toThrow("socket hang up");
-    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
-    expect(audit.readRecent(1)[0]).toMatchObject({
+    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect((await audit.readRecent(1))[0]).toMatchObject({
       outcome: "failed",
       ambiguous: true,
       error: { class: "Error", message: "socket hang up" },
@@ -565,7 +561,7 @@ describe("idempotency", () => {
     expect(api.keys[1]).toBe(api.keys[0]);
     expect(api.created()).toBe(1);
     expect(retry.structured.withdrawalId).toBe("wd_1");
-    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
   });
 
   it("after an ambiguous failure, a new token for the same withdrawal is bound to the pending key", async () => {
@@ -593,8 +589,8 @@ describe("idempotency", () => {
     await expect(withdraw(guard, { ...args, confirmationToken: token }, rejected)).rejects.toThrow(
       "invalid_amount",
     );
-    expect(store.ledger.usedCents(clock.now(), DAY_MS)).toBe(0);
-    expect(audit.readRecent(1)[0]).toMatchObject({
+    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(0);
+    expect((await audit.readRecent(1))[0]).toMatchObject({
       outcome: "failed",
       ambiguous: false,
       error: { class: "ValidationError" },
@@ -631,7 +627,7 @@ describe("audit through the guard", () => {
     const token = tokenOf(await withdraw(guard, args, api.execute));
     await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
 
-    const [, intent, outcome] = audit.readRecent(3);
+    const [, intent, outcome] = await audit.readRecent(3);
     expect(intent).toMatchObject({
       event: "intent",
       tool: "create_withdrawal",
@@ -645,9 +641,9 @@ describe("audit through the guard", () => {
       requestId: "req_1",
       args: { summary: { amountInCents: 2_500, recipientAddress: RECIPIENT } },
     });
-    const text = fs.readFileSync(audit.file, "utf8");
+    const text = fs.readFileSync(audit.where, "utf8");
     expect(text).not.toContain(secret);
     expect(text).not.toContain(token);
-    expect(fs.statSync(audit.file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(audit.where).mode & 0o777).toBe(0o600);
   });
 });

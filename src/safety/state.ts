@@ -1,0 +1,81 @@
+// The one state interface the guard, reconciliation and the runtime use, whichever backend holds it:
+// SQLite in the state directory (the embedded default, one machine) or PostgreSQL
+// (SPACEPAY_DATABASE_URL, shared by every instance). Async, because PostgreSQL is; open-state.ts loads
+// each backend on first use, so a server that never moves money loads neither.
+import type { SecretStore } from "../domain.js";
+import type { AuditEntry, AuditFs } from "./audit.js";
+import type { WithdrawalLedger } from "./ledger.js";
+import type { ConsumedStates, TokenStore } from "./store.js";
+
+/** `T` with every method answering through a Promise: the backends' common shape. */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K];
+};
+
+export type StateLedger = Async<WithdrawalLedger>;
+export type StateTokens = Async<TokenStore>;
+
+export interface AuditTrail {
+  /** Where the trail is, for messages: a file path, or "the PostgreSQL database". */
+  readonly where: string;
+  /** Resolves once the entry is durable (fsynced, or committed); rejects when it could not be. */
+  append(entry: AuditEntry): Promise<void>;
+  /** The last `n` entries, oldest first, without their chain hash. */
+  readRecent(n: number): Promise<AuditEntry[]>;
+}
+
+export type StateBackend = "sqlite" | "postgres";
+
+export interface StateStore {
+  readonly backend: StateBackend;
+  /** Where the state is, for messages; never a URL or a password. */
+  readonly where: string;
+  readonly schemaVersion: number;
+  readonly secrets: Required<Async<SecretStore>>;
+  readonly ledger: StateLedger;
+  readonly tokens: StateTokens;
+  /** Single-use sealed states (MCP requestState): the first consume of an id wins, on any instance. */
+  readonly consumedStates: Async<ConsumedStates>;
+  readonly audit: AuditTrail;
+  close(): Promise<void>;
+}
+
+export interface OpenStateOptions {
+  /** SPACEPAY_STATE_DIR: the SQLite file and audit.jsonl when there is no database URL. */
+  stateDir: string;
+  /** SPACEPAY_DATABASE_URL: everything in PostgreSQL instead. */
+  databaseUrl?: string | null;
+  /** SPACEPAY_STATE_KEY; required with a database URL, else SQLite generates one into the state directory. */
+  stateKey?: Buffer | null;
+  /** The audit file's write and fsync (tests inject failures); SQLite backend only. */
+  auditFs?: AuditFs;
+}
+
+/** Thrown when the state backend cannot be reached: says which, never how to log in to it. */
+export class StateUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly setting: string,
+  ) {
+    super(message);
+    this.name = "StateUnavailableError";
+  }
+}
+
+/** Wraps each method of a synchronous object so it answers through a Promise (a throw rejects). */
+export function asyncMethods<T extends object>(target: T): Async<T> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(target)) {
+    out[name] =
+      typeof value === "function"
+        ? (...args: unknown[]) => {
+            try {
+              return Promise.resolve((value as (...a: unknown[]) => unknown)(...args));
+            } catch (err) {
+              return Promise.reject(err);
+            }
+          }
+        : value;
+  }
+  return out as Async<T>;
+}

@@ -1,0 +1,371 @@
+// The shared backend: all durable state in PostgreSQL (SPACEPAY_DATABASE_URL), so every instance
+// behind a proxy sees one rolling cap, one set of confirmation tokens and payment secrets, and one
+// audit trail. Loaded only when a database URL is set, like `pg` itself.
+import type { Pool, PoolClient, QueryResultRow } from "pg";
+import { log } from "../log.js";
+import { serializeAuditEntry, type AuditEntry } from "./audit.js";
+import { LEDGER_SQL, planReservation, toEntry, type LedgerRow, type WithdrawalLedger } from "./ledger.js";
+import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
+import { resolveStateKey } from "./state-key.js";
+import {
+  CONSUMED_RETENTION_MS,
+  CONSUMED_SQL,
+  SECRET_SQL,
+  openSecret,
+  sealSecret,
+  TOKEN_RETENTION_MS,
+  TOKEN_SQL,
+  refusedClaim,
+  toTokenRecord,
+  type TokenRow,
+} from "./store.js";
+
+export const PG_WHERE = "the PostgreSQL database (SPACEPAY_DATABASE_URL)";
+
+/** Ordered schema migrations; index + 1 is the version each brings the database to. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE payment_secrets (
+     payment_id TEXT PRIMARY KEY,
+     -- Sealed with the state key (AES-256-GCM, bound to the payment id); never plaintext.
+     sealed_secret TEXT NOT NULL,
+     created_at    BIGINT NOT NULL
+   );
+   -- Ids of single-use sealed states (MCP requestState) already accepted, by any instance.
+   CREATE TABLE consumed_states (
+     id         TEXT PRIMARY KEY,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX consumed_states_expiry ON consumed_states (expires_at);
+   CREATE TABLE withdrawal_ledger (
+     id               TEXT PRIMARY KEY,
+     created_at       BIGINT NOT NULL,
+     updated_at       BIGINT NOT NULL,
+     amount_cents     BIGINT NOT NULL CHECK (amount_cents >= 0),
+     chain_id         TEXT,
+     recipient        TEXT,
+     args_fingerprint TEXT NOT NULL,
+     idempotency_key  TEXT NOT NULL UNIQUE,
+     status           TEXT NOT NULL CHECK (status IN ('reserved','sent','done','failed','released')),
+     withdrawal_id    TEXT
+   );
+   CREATE INDEX withdrawal_ledger_window ON withdrawal_ledger (created_at, status);
+   CREATE INDEX withdrawal_ledger_fingerprint ON withdrawal_ledger (args_fingerprint, status);
+   CREATE TABLE confirmation_tokens (
+     token_hash      TEXT PRIMARY KEY,
+     tool            TEXT NOT NULL,
+     canonical_args  TEXT NOT NULL,
+     created_at      BIGINT NOT NULL,
+     expires_at      BIGINT NOT NULL,
+     state           TEXT NOT NULL CHECK (state IN ('issued','in_flight','done')),
+     idempotency_key TEXT NOT NULL,
+     updated_at      BIGINT NOT NULL,
+     -- Who the token was issued to (the OAuth subject; NULL without OAuth): nobody else redeems it.
+     caller          TEXT
+   );
+   -- The entry is kept as the exact text written (not jsonb, which reorders keys), ordered by id.
+   CREATE TABLE audit_log (
+     id    BIGSERIAL PRIMARY KEY,
+     entry TEXT NOT NULL
+   );
+   CREATE FUNCTION spacepay_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+   CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+     FOR EACH ROW EXECUTE FUNCTION spacepay_audit_append_only();`,
+];
+
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+// Advisory lock keys (any constants, the same in every instance): one for migrations, one for the ledger.
+const MIGRATION_LOCK = 0x53504d01;
+const LEDGER_LOCK = 0x53504d02;
+/** Orders audit appends across instances: each reads the last entry to chain to it. */
+const AUDIT_LOCK = 0x53504d03;
+/** A serialization failure or deadlock is retried this many times before the call fails (closed). */
+const TX_ATTEMPTS = 3;
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** Codes that mean "the database is not there" rather than "this statement is wrong". */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  const code = e?.code ?? "";
+  if (/^(08|57P)/.test(code)) return true;
+  if (
+    ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"].includes(
+      code,
+    )
+  )
+    return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout/i.test(
+    e?.message ?? "",
+  );
+}
+
+/** The error a caller sees: names the database and the reason, never the URL or the password. */
+function describe(err: unknown): Error {
+  if (err instanceof StateUnavailableError) return err;
+  if (isUnavailable(err)) {
+    const e = err as { code?: string; message?: string };
+    const reason = e.code ?? (e.message ?? "no answer").replace(/\s+/g, " ").slice(0, 80);
+    return new StateUnavailableError(`${PG_WHERE} is unavailable (${reason}).`, "SPACEPAY_DATABASE_URL");
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** `@name` parameters to `$1…`, once per statement text. */
+const compiled = new Map<string, { text: string; names: string[] }>();
+function compile(sql: string): { text: string; names: string[] } {
+  let hit = compiled.get(sql);
+  if (!hit) {
+    const names: string[] = [];
+    const text = sql.replace(/@(\w+)/g, (_, name: string) => {
+      let i = names.indexOf(name);
+      if (i === -1) i = names.push(name) - 1;
+      return `$${i + 1}`;
+    });
+    hit = { text, names };
+    compiled.set(sql, hit);
+  }
+  return hit;
+}
+
+type Queryable = Pick<Pool | PoolClient, "query">;
+
+async function run<R extends QueryResultRow>(
+  db: Queryable,
+  sql: string,
+  params: Record<string, unknown> = {},
+): Promise<{ rows: R[]; rowCount: number }> {
+  const { text, names } = compile(sql);
+  try {
+    const res = await db.query<R>(
+      text,
+      names.map((n) => params[n] ?? null),
+    );
+    return { rows: res.rows, rowCount: res.rowCount ?? 0 };
+  } catch (err) {
+    throw describe(err);
+  }
+}
+
+async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw describe(err);
+  }
+}
+
+/** Runs `fn` in a transaction, retrying serialization failures and deadlocks a bounded number of times. */
+async function transaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await connect(pool);
+    try {
+      await run(client, "BEGIN");
+      const out = await fn(client);
+      await run(client, "COMMIT");
+      client.release();
+      return out;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      // A connection that failed mid-transaction is not given back to the pool.
+      client.release(isUnavailable(err) || err instanceof StateUnavailableError ? true : undefined);
+      const code = (err as { code?: string }).code ?? "";
+      if (!RETRYABLE.has(code) || attempt >= TX_ATTEMPTS) throw describe(err);
+    }
+  }
+}
+
+async function migrate(pool: Pool): Promise<number> {
+  const client = await connect(pool);
+  try {
+    // Session lock: instances starting together take turns; the second finds the work done.
+    await run(client, `SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      await run(client, "CREATE TABLE IF NOT EXISTS spacepay_schema_version (version INTEGER NOT NULL)");
+      const { rows } = await run<{ v: number | null }>(
+        client,
+        "SELECT MAX(version) AS v FROM spacepay_schema_version",
+      );
+      const current = Number(rows[0]?.v ?? 0);
+      if (current > MIGRATIONS.length) {
+        throw new Error(
+          `State database schema version ${current} is newer than this server understands (${MIGRATIONS.length}); upgrade spacepay-mcp or use another database.`,
+        );
+      }
+      for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+        await run(client, "BEGIN");
+        try {
+          await client.query(MIGRATIONS[v - 1]!);
+          await run(client, "INSERT INTO spacepay_schema_version (version) VALUES (@v)", { v });
+          await run(client, "COMMIT");
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw describe(err);
+        }
+      }
+      return MIGRATIONS.length;
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+function createPgLedger(pool: Pool): StateLedger {
+  const one = async (sql: string, params: Record<string, unknown>) => {
+    const { rows } = await run<LedgerRow>(pool, sql, params);
+    return rows[0] ? toEntry(rows[0]) : undefined;
+  };
+  const usedCents = async (db: Queryable, now: Date, windowMs: number, excludeKey?: string) => {
+    const { rows } = await run<{ used: string }>(db, LEDGER_SQL.used, {
+      since: now.getTime() - windowMs,
+      exclude: excludeKey ?? "",
+    });
+    return Number(rows[0]?.used ?? 0);
+  };
+  const exec = async (sql: string, params: Record<string, unknown>) => void (await run(pool, sql, params));
+
+  const ledger: { [K in keyof WithdrawalLedger]: StateLedger[K] } = {
+    // One advisory transaction lock serialises every reservation across instances: the sum and the
+    // insert cannot interleave, so the cap holds. Chosen over SERIALIZABLE because reservations are
+    // few (each is a human-confirmed withdrawal), and waiting a moment beats aborting and retrying
+    // a whole transaction that SERIALIZABLE would fail on every concurrent range read.
+    reserve: (req) =>
+      transaction(pool, async (c) => {
+        await run(c, `SELECT pg_advisory_xact_lock(${LEDGER_LOCK})`);
+        const { rows } = await run<LedgerRow>(c, LEDGER_SQL.byKey, { key: req.idempotencyKey });
+        const existing = rows[0] ? toEntry(rows[0]) : undefined;
+        const plan = planReservation(req, existing, await usedCents(c, req.now, req.windowMs));
+        if (plan.write) await run(c, LEDGER_SQL[plan.write], { ...plan.params });
+        return plan.result;
+      }),
+    usedCents: (now, windowMs, excludeKey) => usedCents(pool, now, windowMs, excludeKey),
+    findUnresolved: (fingerprint) => one(LEDGER_SQL.unresolved, { fingerprint }),
+    findByKey: (key) => one(LEDGER_SQL.byKey, { key }),
+    findByWithdrawalId: (withdrawalId) => one(LEDGER_SQL.byWithdrawalId, { withdrawalId }),
+    listSent: async (before) =>
+      (await run<LedgerRow>(pool, LEDGER_SQL.sentBefore, { before: before.getTime() })).rows.map(toEntry),
+    markSent: (id, now) => exec(LEDGER_SQL.setSent, { id, now: now.getTime() }),
+    markDone: (id, withdrawalId, now) => exec(LEDGER_SQL.setDone, { id, withdrawalId, now: now.getTime() }),
+    markFailed: (id, now) => exec(LEDGER_SQL.setStatus, { id, status: "failed", now: now.getTime() }),
+    release: (id, now) => exec(LEDGER_SQL.setStatus, { id, status: "released", now: now.getTime() }),
+    get: (id) => one(LEDGER_SQL.byId, { id }),
+  };
+  return ledger;
+}
+
+function createPgTokens(pool: Pool): StateTokens {
+  const get = async (tokenHash: string) => {
+    const { rows } = await run<TokenRow>(pool, TOKEN_SQL.select, { tokenHash });
+    return rows[0] ? toTokenRecord(rows[0]) : undefined;
+  };
+  return {
+    issue: async (record) => void (await run(pool, TOKEN_SQL.insert, { caller: null, ...record })),
+    get,
+    async claim(tokenHash, now, resumeWindowMs) {
+      const nowMs = now.getTime();
+      // One UPDATE … RETURNING: of two instances presenting the same token, exactly one gets the row.
+      const { rows } = await run<TokenRow>(pool, `${TOKEN_SQL.claim} RETURNING *`, { tokenHash, now: nowMs });
+      if (rows[0]) return { ok: true, record: toTokenRecord(rows[0]), resumed: false };
+      return refusedClaim(await get(tokenHash), nowMs, resumeWindowMs);
+    },
+    finish: async (tokenHash, now) =>
+      void (await run(pool, TOKEN_SQL.setState, { tokenHash, state: "done", now: now.getTime() })),
+  };
+}
+
+export async function openPgState(databaseUrl: string, configuredKey: Buffer | null): Promise<StateStore> {
+  // Required here: the key must not live beside the data it protects, and every instance needs the same one.
+  const key = resolveStateKey({
+    configured: configuredKey,
+    dir: "",
+    required: {
+      because: "with SPACEPAY_DATABASE_URL (every instance needs the same key, kept apart from the database)",
+    },
+  });
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 5,
+    // A database that does not answer fails the money call (closed) in seconds, not minutes.
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
+    idleTimeoutMillis: 10_000,
+    application_name: "spacepay-mcp",
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", (err) => log("warn", `${PG_WHERE}: idle connection lost (${describe(err).message})`));
+  let consumeCalls = 0;
+  try {
+    const schemaVersion = await migrate(pool);
+    await run(pool, TOKEN_SQL.prune, { before: Date.now() - TOKEN_RETENTION_MS });
+    await run(pool, CONSUMED_SQL.prune, { before: Date.now() - CONSUMED_RETENTION_MS });
+    return {
+      backend: "postgres",
+      where: PG_WHERE,
+      schemaVersion,
+      secrets: {
+        get: async (paymentId) =>
+          openSecret(
+            key,
+            paymentId,
+            (await run<{ sealed_secret: string }>(pool, SECRET_SQL.get, { paymentId })).rows[0]
+              ?.sealed_secret,
+          ),
+        put: async (paymentId, secret) =>
+          void (await run(pool, SECRET_SQL.put, {
+            paymentId,
+            sealed: sealSecret(key, paymentId, secret),
+            now: Date.now(),
+          })),
+      },
+      consumedStates: {
+        async consume(id, expiresAt, now) {
+          const nowMs = now.getTime();
+          if (expiresAt <= nowMs) return false;
+          if (++consumeCalls % 100 === 0) {
+            await run(pool, CONSUMED_SQL.prune, { before: nowMs - CONSUMED_RETENTION_MS });
+          }
+          return (await run(pool, CONSUMED_SQL.insert, { id, expiresAt })).rowCount === 1;
+        },
+      },
+      ledger: createPgLedger(pool),
+      tokens: createPgTokens(pool),
+      audit: {
+        where: PG_WHERE,
+        // Chained like the file: each entry carries the hash of the one before it, read under a lock
+        // every instance takes, so two appends never chain to the same predecessor.
+        append: (entry: AuditEntry) =>
+          transaction(pool, async (c) => {
+            await run(c, `SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`);
+            const { rows } = await run<{ entry: string }>(
+              c,
+              "SELECT entry FROM audit_log ORDER BY id DESC LIMIT 1",
+            );
+            const previous = rows[0] ? Buffer.from(rows[0].entry, "utf8") : null;
+            await run(c, "INSERT INTO audit_log (entry) VALUES (@entry)", {
+              entry: serializeAuditEntry(entry, previous),
+            });
+          }),
+        readRecent: async (n) => {
+          if (n <= 0) return [];
+          const { rows } = await run<{ entry: string }>(
+            pool,
+            "SELECT entry FROM (SELECT id, entry FROM audit_log ORDER BY id DESC LIMIT @n) recent ORDER BY id",
+            { n },
+          );
+          // The chain hash is for `audit verify`, not for readers of recent entries.
+          return rows.map((r) => {
+            const { prev: _prev, ...rest } = JSON.parse(r.entry) as AuditEntry;
+            return rest;
+          });
+        },
+      },
+      close: () => pool.end(),
+    };
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw describe(err);
+  }
+}

