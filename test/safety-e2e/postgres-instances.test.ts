@@ -1,0 +1,189 @@
+// Two server instances (the built CLI over stdio, each with its own state directory) on one
+// PostgreSQL (SPACEPAY_DATABASE_URL) and one SpacePay: a confirmation issued by one is redeemed by
+// the other exactly once, the rolling cap holds across both, one audit trail, a withdrawal whose
+// instance was killed mid-call is finished by the other without paying twice, and a database that
+// is down refuses money calls while read tools keep working.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { verifyChain } from "../../src/safety/audit-chain.js";
+import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
+import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
+import { BASE_SEPOLIA, WITHDRAWALS_PATH, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
+
+// Every instance on one database needs the same state key (hex, 32 bytes).
+const STATE_KEY = randomBytes(32).toString("hex");
+let postgres: TestPostgres;
+let sim: SimulatorHandle;
+let databaseUrl: string;
+const dirs: string[] = [];
+const spawned: SpawnedServer[] = [];
+
+beforeAll(async () => {
+  requireBuiltCli();
+  [postgres, sim] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+}, PG_START_TIMEOUT_MS);
+afterAll(async () => {
+  await sim?.close();
+  await postgres?.stop();
+}, PG_START_TIMEOUT_MS);
+beforeEach(async () => {
+  databaseUrl = await postgres.freshDatabase();
+});
+afterEach(async () => {
+  await Promise.all(spawned.splice(0).map((s) => s.close()));
+  sim.control.clearFaults();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function instance(extra: Record<string, string> = {}): Promise<SpawnedServer> {
+  const stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-pg-"));
+  dirs.push(stateDir);
+  const s = await spawnServer({
+    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_DATABASE_URL: databaseUrl,
+    SPACEPAY_STATE_KEY: STATE_KEY,
+    SPACEPAY_CONFIRM: "token",
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    SPACEPAY_TIMEOUT_MS: "10000",
+    SPACEPAY_LOG_LEVEL: "warn",
+    ...extra,
+  });
+  spawned.push(s);
+  return s;
+}
+
+let seq = 0;
+function withdrawal(amountInCents: number): Record<string, unknown> {
+  return { amountInCents, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT, orderId: `pg-${++seq}` };
+}
+
+function withdraw(s: SpawnedServer, args: Record<string, unknown>): Promise<ToolResult> {
+  return s.client.callTool({ name: "create_withdrawal", arguments: args }, undefined, {
+    timeout: 45_000,
+  }) as Promise<ToolResult>;
+}
+
+/** Asks for a confirmation on `s` and returns the arguments with the token, as the agent would send them. */
+async function confirmed(s: SpawnedServer, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const ask = await withdraw(s, args);
+  expect(ask.structuredContent?.status, textOf(ask)).toBe("confirmation_required");
+  return { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
+}
+
+const posts = () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH });
+
+it("a confirmation issued by one instance is redeemed by the other exactly once", async () => {
+  const [a, b] = await Promise.all([instance(), instance()]);
+  const before = sim.control.counts().withdrawals;
+  const args = await confirmed(a, withdrawal(2_000));
+
+  const done = await withdraw(b, args);
+  expect(done.isError, textOf(done)).toBeFalsy();
+  expect(done.structuredContent.status).toBe("done");
+  for (const s of [a, b]) {
+    const again = await withdraw(s, args);
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toMatch(/already been used/);
+  }
+  expect(sim.control.counts().withdrawals).toBe(before + 1);
+}, 60_000);
+
+it("2 × 10 concurrent confirmed withdrawals on two instances never exceed the rolling cap", async () => {
+  const cap = 7 * 1_000;
+  const env = { SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: String(cap) };
+  const [a, b] = await Promise.all([instance(env), instance(env)]);
+  const before = sim.control.counts().withdrawals;
+  // Confirmed first (nothing is counted yet, so every one gets a token), then sent all at once.
+  const ready = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => confirmed(i % 2 ? a : b, withdrawal(1_000))),
+  );
+  const results = await Promise.all(ready.map((args, i) => withdraw(i % 2 ? b : a, args)));
+
+  const done = results.filter((r) => !r.isError);
+  const refused = results.filter((r) => r.isError);
+  expect(done).toHaveLength(7);
+  for (const r of refused) expect(textOf(r)).toContain(`SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=${cap}`);
+  expect(sim.control.counts().withdrawals - before).toBe(7);
+}, 90_000);
+
+it("one audit trail: each instance's spacepay://audit/recent shows both instances' entries", async () => {
+  const [a, b] = await Promise.all([instance(), instance()]);
+  const fromA = await confirmed(a, withdrawal(1_100));
+  const fromB = await confirmed(b, withdrawal(1_200));
+  await withdraw(a, fromB);
+  await withdraw(b, fromA);
+
+  for (const s of [a, b]) {
+    const read = await s.client.readResource({ uri: "spacepay://audit/recent" });
+    const text = (read.contents[0] as { text: string }).text;
+    const entries = JSON.parse(text) as Array<{ event: string; outcome?: string; args: any }>;
+    const amounts = (outcome: string) =>
+      entries.filter((e) => e.outcome === outcome).map((e) => e.args.summary.amountInCents);
+    expect(amounts("confirmation_required").sort()).toEqual([1_100, 1_200]);
+    expect(amounts("done").sort()).toEqual([1_100, 1_200]);
+    // The trail never holds a token itself.
+    expect(text).not.toContain(fromA.confirmationToken as string);
+  }
+  // Both instances' appends form one hash chain, in id order.
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ entry: string }>("SELECT entry FROM audit_log ORDER BY id");
+    expect(rows.length).toBeGreaterThanOrEqual(6);
+    expect(verifyChain(rows.map((r) => r.entry))).toMatchObject({ ok: true, count: rows.length });
+  } finally {
+    await db.end();
+  }
+}, 60_000);
+
+it("an instance killed mid-withdrawal: retrying on the other sends one withdrawal", async () => {
+  const [a, b] = await Promise.all([instance(), instance()]);
+  const before = sim.control.counts().withdrawals;
+  const args = await confirmed(a, withdrawal(3_000));
+  // SpacePay processes the withdrawal, then the answer stalls: A is killed while it waits.
+  sim.control.addFault({ kind: "hang-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  const sent = posts().length;
+  void withdraw(a, args).catch(() => {});
+  await waitFor(() => posts().length > sent, 10_000, "the withdrawal POST from A");
+  await a.kill();
+  expect(sim.control.counts().withdrawals).toBe(before + 1);
+
+  // The user's retry lands on B, with the same confirmation.
+  const retried = await withdraw(b, args);
+  expect(retried.isError, textOf(retried)).toBeFalsy();
+  expect(retried.structuredContent.status).toBe("done");
+  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  const keys = posts()
+    .slice(sent)
+    .map((r) => r.headers["idempotency-key"]);
+  expect(keys).toHaveLength(2);
+  expect(new Set(keys).size).toBe(1);
+}, 60_000);
+
+it("with the database down, money tools refuse naming it (never its URL) and read tools keep working", async () => {
+  const password = "pw-that-must-not-leak";
+  databaseUrl = `postgres://spacepay:${password}@127.0.0.1:${await freePort()}/nowhere`;
+  const s = await instance();
+  const before = posts().length;
+
+  const refused = await withdraw(s, withdrawal(1_000));
+  expect(refused.isError).toBe(true);
+  expect(textOf(refused)).toMatch(/PostgreSQL/);
+  expect(textOf(refused)).toMatch(/Nothing was sent/);
+  expect(JSON.stringify(refused)).not.toContain(password);
+  expect(JSON.stringify(refused)).not.toContain(databaseUrl);
+  expect(posts().length).toBe(before);
+
+  const read = await s.call("list_withdrawals", {});
+  expect(read.isError, textOf(read)).toBeFalsy();
+  expect(s.stderr()).not.toContain(password);
+}, 60_000);
