@@ -402,3 +402,37 @@ describe("the settings table", () => {
     for (const r of rows) expect(r.description.length).toBeGreaterThan(10);
   });
 });
+
+describe("SPACEPAY_DATABASE_URL", () => {
+  const DB_PASSWORD = "db-password-config-321";
+  const URL_ = `postgres://spacepay:${DB_PASSWORD}@db.internal:5432/spacepay`;
+  const STATE_KEY = "11".repeat(32);
+
+  it("selects PostgreSQL; the URL and its password alone are masked in logs", () => {
+    const c = load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_DATABASE_URL: URL_, SPACEPAY_STATE_KEY: STATE_KEY });
+    expect(c.databaseUrl).toBe(URL_);
+    expect(redact(`x ${URL_} y ${DB_PASSWORD}`)).toBe("x [redacted] y [redacted]");
+  });
+
+  it("refuses a non-postgres URL without echoing it, and refuses demo mode on a shared database", () => {
+    const bad = configError(() =>
+      load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_DATABASE_URL: `mysql://u:${DB_PASSWORD}@h/db` }),
+    );
+    expect(bad.message).toContain("Invalid SPACEPAY_DATABASE_URL: is not a postgres:// URL");
+    expect(bad.message).not.toContain(DB_PASSWORD);
+    const demo = configError(() => load({ SPACEPAY_DATABASE_URL: URL_, SPACEPAY_STATE_KEY: STATE_KEY }));
+    expect(demo.message).toMatch(/SPACEPAY_DATABASE_URL is set but SPACEPAY_SECRET_KEY is not/);
+    expect(demo.message).not.toContain(DB_PASSWORD);
+  });
+
+  it("requires SPACEPAY_STATE_KEY: the key must not sit beside the shared data it seals", () => {
+    const err = configError(() => load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_DATABASE_URL: URL_ }));
+    expect(err.message).toMatch(/SPACEPAY_DATABASE_URL requires SPACEPAY_STATE_KEY/);
+    expect(err.message).not.toContain(DB_PASSWORD);
+  });
+
+  it("is never accepted as a flag", () => {
+    const err = configError(() => load({ SPACEPAY_SECRET_KEY: KEY }, { flags: { "database-url": URL_ } }));
+    expect(err.message).toContain("--database-url is not accepted");
+  });
+});
