@@ -17,6 +17,7 @@ import {
   tempStateDir,
 } from "./child.js";
 import { measureColdStart, type ColdStartResult } from "./cold-start.js";
+import { measureGuarded, type GuardedResult } from "./guarded.js";
 import { directApi, paymentIds } from "./http.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { measureOverhead, type OverheadResult, type ThroughputResult } from "./overhead.js";
@@ -66,6 +67,7 @@ export interface BenchResult {
     tokens: Section<TokensResult>;
     memory: Section<MemoryResult>;
     simulator: Section<SimulatorResult>;
+    guarded: Section<GuardedResult>;
   };
   goals: Goal[];
 }
@@ -79,6 +81,7 @@ interface Counts {
   simulatorPayments: number;
   simulatorGets: number;
   simulatorQueries: number;
+  guardedCalls: number;
 }
 
 const FULL: Counts = {
@@ -90,6 +93,7 @@ const FULL: Counts = {
   simulatorPayments: 10_000,
   simulatorGets: 5000,
   simulatorQueries: 200,
+  guardedCalls: 300,
 };
 const SMOKE: Counts = {
   coldStarts: 2,
@@ -100,6 +104,7 @@ const SMOKE: Counts = {
   simulatorPayments: 1000,
   simulatorGets: 200,
   simulatorQueries: 10,
+  guardedCalls: 10,
 };
 
 async function section<T>(fn: () => Promise<T>): Promise<Section<T>> {
@@ -172,7 +177,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         inFlight: counts.inFlight,
       }),
     );
+    const guarded = await section(() =>
+      measureGuarded({ cli, apiUrl, ids, calls: counts.guardedCalls, inFlight: counts.inFlight }),
+    );
     sections = {
+      guarded,
       coldStart,
       overhead: both.ok ? { ...both, result: both.result!.overhead } : failed(both.error!),
       throughput: both.ok ? { ...both, result: both.result!.throughput } : failed(both.error!),
@@ -189,6 +198,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       tokens: failed(error),
       memory: failed(error),
       simulator: failed(error),
+      guarded: failed(error),
     };
   } finally {
     await sim?.stop();
@@ -441,6 +451,32 @@ export function report(r: BenchResult): string[] {
         ["last page ?offset=N-20", sm.deepPage.p50, sm.deepPage.p99],
       ]),
     ]),
+  );
+  lines.push(
+    ...sectionLines(
+      `7. Guarded withdrawals (confirm off, allow-listed): ${r.counts.guardedCalls} sequential, then ${r.counts.guardedCalls} with ${r.counts.inFlight} in flight`,
+      s.guarded,
+      (g) => [
+        ...table([
+          ["path", "p50 ms", "p99 ms", "calls/s", "p50/read", "p99/read", "rate/read"],
+          ["unguarded read (get_payment)", g.read.latency.p50, g.read.latency.p99, g.read.perSec, 1, 1, 1],
+          ...(
+            [
+              ["create_withdrawal, SQLite, 1 instance", g.sqlite],
+              ["create_withdrawal, PostgreSQL, 2 instances", g.postgres],
+            ] as const
+          ).map(([name, b]) => [
+            name,
+            b.latency.p50,
+            b.latency.p99,
+            b.perSec,
+            b.p50OverRead,
+            b.p99OverRead,
+            b.rateOverRead,
+          ]),
+        ]),
+      ],
+    ),
   );
   lines.push("", "Goals");
   for (const g of r.goals) {
