@@ -8,6 +8,8 @@ import { removeDir, tempDir } from "./helpers.js";
 
 export interface StatePlace {
   backend: StateBackend;
+  /** The PostgreSQL place's connection URL (absent for SQLite). */
+  databaseUrl?: string;
   /** Opens (another connection to) the same state. */
   open(): Promise<StateStore>;
   /** Closes every store opened here and removes the place. */
@@ -32,10 +34,16 @@ export function stateBackends(): Backend[] {
     if (pg) await (await pg).stop();
   }, PG_START_TIMEOUT_MS);
 
-  const place = (backend: StateBackend, open: () => Promise<StateStore>, remove: () => void): StatePlace => {
+  const place = (
+    backend: StateBackend,
+    open: () => Promise<StateStore>,
+    remove: () => void,
+    databaseUrl?: string,
+  ): StatePlace => {
     const opened: StateStore[] = [];
     return {
       backend,
+      databaseUrl,
       async open() {
         const store = await open();
         opened.push(store);
@@ -70,6 +78,7 @@ export function stateBackends(): Backend[] {
           "postgres",
           () => openState({ stateDir: "/nonexistent", databaseUrl: url, stateKey: TEST_STATE_KEY }),
           () => {},
+          url,
         );
       },
     },

@@ -10,6 +10,7 @@ import {
   DAY_MS,
   createGuard,
   openState,
+  StateUnavailableError,
   type AuditEntry,
   type AuditTrail,
   type ElicitFn,
@@ -614,6 +615,34 @@ describe("idempotency", () => {
     );
     expect(clash.structured.rule).toBe("idempotencyKey");
     expect(api.keys).toHaveLength(1);
+  });
+});
+
+describe("state backend down", () => {
+  it("a withdrawal is refused naming the backend, before anything is sent, when the state cannot be reached", async () => {
+    const { store } = await setup({ confirm: "off", withdrawalAllowlist: [{ address: RECIPIENT }] });
+    const down = () =>
+      Promise.reject(
+        new StateUnavailableError(
+          "the PostgreSQL database (SPACEPAY_DATABASE_URL) is unavailable (ECONNREFUSED).",
+          "SPACEPAY_DATABASE_URL",
+        ),
+      );
+    const guard = createGuard({
+      policy: policy({ confirm: "off", withdrawalAllowlist: [{ address: RECIPIENT }] }),
+      mode: "test",
+      store: { ...store, ledger: { ...store.ledger, reserve: down } },
+      merchantKeyFingerprint: "merchant-fp",
+      now: clock.now,
+    });
+    const api = fakeApi();
+    const result = await withdraw(guard, withdrawalArgs(), api.execute);
+    expect(result.isError).toBe(true);
+    expect(result.structured).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
+    expect(result.text).toMatch(
+      /PostgreSQL database \(SPACEPAY_DATABASE_URL\) is unavailable.*Nothing was sent/,
+    );
+    expect(api.keys).toEqual([]);
   });
 });
 

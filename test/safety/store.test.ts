@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION, STATE_FILE, openStateStore, type TokenRecord } from "../../src/safety/index.js";
 import { PG_START_TIMEOUT_MS, stateBackends, type StatePlace } from "./backends.js";
@@ -50,7 +51,9 @@ describe("SQLite state file", () => {
   });
 });
 
-describe.each(stateBackends())("state on $name", (backend) => {
+const BACKENDS = stateBackends();
+
+describe.each(BACKENDS)("state on $name", (backend) => {
   let place: StatePlace;
   beforeEach(async () => {
     place = await backend.fresh();
@@ -170,3 +173,21 @@ describe.each(stateBackends())("state on $name", (backend) => {
     expect(await b.audit.readRecent(100)).toHaveLength(5);
   });
 });
+
+it(
+  "PostgreSQL: refuses a database migrated by a newer version instead of touching it",
+  async () => {
+    const place = await BACKENDS.find((b) => b.name === "postgres")!.fresh();
+    try {
+      await (await place.open()).close();
+      const client = new pg.Client({ connectionString: place.databaseUrl });
+      await client.connect();
+      await client.query("INSERT INTO spacepay_schema_version (version) VALUES (999)");
+      await client.end();
+      await expect(place.open()).rejects.toThrow(/newer than this server understands/);
+    } finally {
+      await place.cleanup();
+    }
+  },
+  PG_START_TIMEOUT_MS,
+);
