@@ -191,3 +191,24 @@ it(
   },
   PG_START_TIMEOUT_MS,
 );
+
+it(
+  "PostgreSQL: payment secrets are sealed in the database, never plaintext",
+  async () => {
+    const place = await BACKENDS.find((b) => b.name === "postgres")!.fresh();
+    try {
+      const store = await place.open();
+      await store.secrets.put("pay_sealed", "ps_plaintext_secret_value");
+      const client = new pg.Client({ connectionString: place.databaseUrl });
+      await client.connect();
+      const { rows } = await client.query("SELECT * FROM payment_secrets");
+      await client.end();
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain("ps_plaintext_secret_value");
+      expect(await store.secrets.get("pay_sealed")).toBe("ps_plaintext_secret_value");
+    } finally {
+      await place.cleanup();
+    }
+  },
+  PG_START_TIMEOUT_MS,
+);
