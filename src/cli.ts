@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     }
     case "audit": {
       const { runAudit } = await import("./cli/audit.js");
-      process.exitCode = runAudit(parsed.action, parsed.flags, process.env, (line) => console.log(line));
+      process.exitCode = await runAudit(parsed.action, parsed.flags, process.env, (line) =>
+        console.log(line),
+      );
       return;
     }
     case "serve": {

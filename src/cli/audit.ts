@@ -1,17 +1,18 @@
-// `spacepay-mcp audit verify [--state-dir DIR]`: checks the audit log's hash chain and says where it
-// breaks. Exit 0 when intact, 1 when broken or missing, 2 for a usage or configuration problem.
+// `spacepay-mcp audit verify [--state-dir DIR]`: checks the audit log's hash chain (audit.jsonl, or
+// the audit_log table with SPACEPAY_DATABASE_URL) and says where it breaks. Exit 0 when intact, 1
+// when broken or missing, 2 for a usage or configuration problem.
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, effectiveStateDir, loadConfig } from "../config.js";
 import { AUDIT_FILE } from "../safety/audit.js";
 import { splitLines, verifyChain } from "../safety/audit-chain.js";
 
-export function runAudit(
+export async function runAudit(
   action: string | undefined,
   flags: Record<string, string | boolean>,
   env: Record<string, string | undefined>,
   out: (line: string) => void,
-): number {
+): Promise<number> {
   if (action !== "verify") {
     out(
       `spacepay-mcp audit: unknown action ${JSON.stringify(action ?? "")}; usage: spacepay-mcp audit verify [--state-dir DIR]`,
@@ -19,13 +20,17 @@ export function runAudit(
     return 2;
   }
   let dir: string;
+  let databaseUrl: string | null;
   try {
-    dir = effectiveStateDir(loadConfig({ env, flags }));
+    const config = loadConfig({ env, flags });
+    dir = effectiveStateDir(config);
+    databaseUrl = config.databaseUrl;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     out(`spacepay-mcp audit: configuration problem:\n${err.message}`);
     return 2;
   }
+  if (databaseUrl) return verifyDatabase(databaseUrl, out);
   const file = path.join(dir, AUDIT_FILE);
   let content: Buffer;
   try {
@@ -52,6 +57,26 @@ export function runAudit(
       `unreadable lines (writes torn by a crash, vouched for by the line after): ${verdict.unreadable.join(", ")}`,
     );
   }
+  out(`head ${verdict.head} (record it elsewhere to detect a later rewrite of the end)`);
+  return 0;
+}
+
+/** The same check over the PostgreSQL audit_log table, in id order; a break is named by row id. */
+async function verifyDatabase(databaseUrl: string, out: (line: string) => void): Promise<number> {
+  const { readPgAuditLog, PG_WHERE } = await import("../safety/store-pg.js");
+  let rows: Array<{ id: string; entry: string }>;
+  try {
+    rows = await readPgAuditLog(databaseUrl);
+  } catch (err) {
+    out(`cannot read the audit trail from ${PG_WHERE}: ${(err as Error).message}`);
+    return 1;
+  }
+  const verdict = verifyChain(rows.map((r) => r.entry));
+  if (!verdict.ok) {
+    out(`audit chain BROKEN at row id ${rows[verdict.line - 1]?.id} of ${PG_WHERE}: ${verdict.reason}`);
+    return 1;
+  }
+  out(`audit chain intact: ${verdict.count} entries (${PG_WHERE})`);
   out(`head ${verdict.head} (record it elsewhere to detect a later rewrite of the end)`);
   return 0;
 }

@@ -369,3 +369,18 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
     throw describe(err);
   }
 }
+
+/** Every audit entry as stored, in id order, for `spacepay-mcp audit verify`; one short connection. */
+export async function readPgAuditLog(databaseUrl: string): Promise<Array<{ id: string; entry: string }>> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    return (await client.query<{ id: string; entry: string }>("SELECT id, entry FROM audit_log ORDER BY id"))
+      .rows;
+  } catch (err) {
+    throw describe(err);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -3,6 +3,7 @@
 // the other exactly once, the rolling cap holds across both, one audit trail, a withdrawal whose
 // instance was killed mid-call is finished by the other without paying twice, and a database that
 // is down refuses money calls while read tools keep working.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { BASE_SEPOLIA, WITHDRAWALS_PATH, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
+import { BASE_SEPOLIA, CLI, WITHDRAWALS_PATH, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
 
 // Every instance on one database needs the same state key (hex, 32 bytes).
 const STATE_KEY = randomBytes(32).toString("hex");
@@ -140,6 +141,32 @@ it("one audit trail: each instance's spacepay://audit/recent shows both instance
     const { rows } = await db.query<{ entry: string }>("SELECT entry FROM audit_log ORDER BY id");
     expect(rows.length).toBeGreaterThanOrEqual(6);
     expect(verifyChain(rows.map((r) => r.entry))).toMatchObject({ ok: true, count: rows.length });
+
+    // `spacepay-mcp audit verify` checks the table; an edited row (past the append-only trigger,
+    // as only a database owner could) is named by its id.
+    const verify = () => {
+      const r = spawnSync(process.execPath, [CLI, "audit", "verify"], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+          SPACEPAY_DATABASE_URL: databaseUrl,
+          SPACEPAY_STATE_KEY: STATE_KEY,
+        },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      return { code: r.status, text: r.stdout + r.stderr };
+    };
+    expect(verify()).toMatchObject({
+      code: 0,
+      text: expect.stringContaining(`intact: ${rows.length} entries`),
+    });
+    await expect(db.query("UPDATE audit_log SET entry = entry WHERE id = 2")).rejects.toThrow(/append-only/);
+    await db.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only");
+    await db.query("UPDATE audit_log SET entry = entry || ' ' WHERE id = 2");
+    const broken = verify();
+    expect(broken.code).toBe(1);
+    expect(broken.text).toMatch(/audit chain BROKEN at row id 3/);
   } finally {
     await db.end();
   }

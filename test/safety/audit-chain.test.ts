@@ -149,35 +149,35 @@ describe("audit chain", () => {
   }, 60_000);
 });
 
-describe("spacepay-mcp audit verify", () => {
+describe("spacepay-mcp audit verify", async () => {
   const env = { SPACEPAY_SECRET_KEY: "sk_test_audit_cli_key_1" };
-  const run = (args: string[]) => {
+  const run = async (args: string[]) => {
     const parsed = parseArgs(args);
     const out: string[] = [];
-    const code = runAudit(parsed.action, parsed.flags, env, (l) => out.push(l));
+    const code = await runAudit(parsed.action, parsed.flags, env, (l) => out.push(l));
     return { command: parsed.command, code, text: out.join("\n") };
   };
 
-  it("says the chain is intact with the entry count, exit 0", () => {
+  it("says the chain is intact with the entry count, exit 0", async () => {
     appendEntries(3);
-    const r = run(["audit", "verify", "--state-dir", dir]);
+    const r = await run(["audit", "verify", "--state-dir", dir]);
     expect(r.command).toBe("audit");
     expect(r.code).toBe(0);
     expect(r.text).toContain("audit chain intact: 3 entries");
   });
 
-  it("names the first broken line and why, exit 1; a missing log is exit 1; an unknown action exit 2", () => {
+  it("names the first broken line and why, exit 1; a missing log is exit 1; an unknown action exit 2", async () => {
     appendEntries(4);
     const ls = lines();
     write([ls[0]!, ls[2]!, ls[1]!, ls[3]!]);
-    const broken = run(["audit", "verify", "--state-dir", dir]);
+    const broken = await run(["audit", "verify", "--state-dir", dir]);
     expect(broken.code).toBe(1);
     expect(broken.text).toMatch(/audit chain BROKEN at line 2 .*line 2 does not follow line 1/);
     fs.rmSync(file());
-    expect(run(["audit", "verify", "--state-dir", dir])).toMatchObject({
+    expect(await run(["audit", "verify", "--state-dir", dir])).toMatchObject({
       code: 1,
       text: expect.stringMatching(/no audit log/),
     });
-    expect(run(["audit", "check", "--state-dir", dir]).code).toBe(2);
+    expect((await run(["audit", "check", "--state-dir", dir])).code).toBe(2);
   });
 });
