@@ -153,6 +153,17 @@ describe.each(BACKENDS)("state on $name", (backend) => {
     }
   });
 
+  it("a sealed state is consumed once across connections, and never once expired", async () => {
+    const [a, b] = [await place.open(), await place.open()];
+    const now = new Date();
+    const until = now.getTime() + 60_000;
+    const firsts = await Promise.all(
+      [a, b, a, b].map((s) => s.consumedStates.consume("state-1", until, now)),
+    );
+    expect(firsts.filter(Boolean)).toHaveLength(1);
+    expect(await b.consumedStates.consume("state-2", now.getTime() - 1, now)).toBe(false);
+  });
+
   it("keeps the audit trail in order, readable from another connection", async () => {
     const [a, b] = [await place.open(), await place.open()];
     for (let i = 0; i < 5; i++) {
