@@ -25,6 +25,34 @@ const appHtml = {
     }));
   },
 };
+// The SDK's Node shim imports Ajv at startup for a default validator we never use (we pass our own,
+// loaded on the first elicitation): point that import at our shim so Ajv lands in a lazy chunk. The
+// biggest single cold-start cost before this: Ajv's module body ran on every start.
+const sdkShims = {
+  name: "spacepay-sdk-shims",
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
+      path: path.join(ROOT, "src", "server", "sdk-shims.ts"),
+    }));
+  },
+};
+// zod's `z.locales` namespace pulls in all ~50 error-message locales (~300 kB parsed at start); only
+// English, its default, is ever used here. `z.locales` keeps `en`; any other locale is absent.
+const zodEnglishOnly = {
+  name: "spacepay-zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: "zod-locales", namespace: "spacepay-zod" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "spacepay-zod" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: ROOT,
+      loader: "js",
+    }));
+  },
+};
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: ["src/cli.ts"],
@@ -52,7 +80,7 @@ const result = await build({
   sourcemap: sourcemap ? "linked" : false,
   metafile: true,
   logLevel: "warning",
-  plugins: [appHtml],
+  plugins: [appHtml, sdkShims, zodEnglishOnly],
 });
 
 // Overwrite in place, then drop whatever an earlier build (or the old tsc output) left behind, so a

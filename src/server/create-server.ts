@@ -1,12 +1,6 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
-import {
-  McpServer,
-  type jsonSchemaValidator,
-  type LoggingLevel,
-  type ServerContext,
-} from "@modelcontextprotocol/server";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
+import { McpServer, type LoggingLevel, type ServerContext } from "@modelcontextprotocol/server";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
@@ -19,6 +13,7 @@ import { instructions } from "./instructions.js";
 import { clientRendersApps, registerApps } from "./apps.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
+import { lazyValidator, loadValidator } from "./lazy-validator.js";
 
 export interface ServerDeps {
   api: SpacePayApi;
@@ -59,13 +54,6 @@ export function memorySecretStore(): SecretStore {
   return { get: (id) => map.get(id), put: (id, s) => void map.set(id, s) };
 }
 
-// The SDK validates elicitation answers with Ajv, built eagerly per server by default; build it on
-// the first elicitation instead (most sessions never confirm anything), and once per process.
-let ajv: AjvJsonSchemaValidator | null = null;
-const lazyValidator: jsonSchemaValidator = {
-  getValidator: (schema) => (ajv ??= new AjvJsonSchemaValidator()).getValidator(schema),
-};
-
 export function createServer(deps: ServerDeps): SpacePayServer {
   const tools = deps.tools ?? TOOLS;
   const secrets = deps.secrets ?? memorySecretStore();
@@ -95,6 +83,8 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     caller: deps.caller,
     rendersApps: () => clientRendersApps(server.getClientCapabilities()),
     elicit: async (req, opts) => {
+      // The SDK validates the answer with this validator synchronously: have Ajv loaded first.
+      await loadValidator();
       const res = await server.elicitInput(
         { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },
         { timeout: opts.timeoutMs, signal: opts.signal },

@@ -1,5 +1,5 @@
 // The build as users run it: dist/ is a self-contained esbuild bundle (only better-sqlite3 comes from
-// node_modules), and a session loads the code for the simulator, HTTP transport, durable state and
+// node_modules), and a session loads the code for the simulator, HTTP transport, durable state, Ajv and
 // undici only when it first needs them, which is what keeps the cold start short.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -90,7 +90,7 @@ describe("dist/ bundle", () => {
         .split("\n")
         .filter((u) => u.includes("/dist/") || u.includes("better-sqlite3"))
         .map((u) => (u.includes("better-sqlite3") ? "better-sqlite3" : path.basename(new URL(u).pathname)));
-    const lazy = /^(undici|simulator|cli|serve-http|demo|safety|help)-|better-sqlite3/;
+    const lazy = /^(undici|simulator|cli|serve-http|demo|safety|help|ajv)-|better-sqlite3/;
 
     const transport = new StdioClientTransport({
       command: process.execPath,
