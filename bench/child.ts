@@ -10,7 +10,18 @@ export const DEFAULT_CLI = path.join(ROOT, "dist", "cli.js");
 export const BARE_SERVER = path.join(ROOT, "bench", "bare-server.mjs");
 export const SDK_FLOOR = path.join(ROOT, "bench", "sdk-floor.mjs");
 export const SECRET_KEY = "sk_test_simulator";
-export const PROTOCOL_VERSION = "2025-06-18";
+/** The 2025 era's newest revision: `initialize` first, then plain requests. */
+export const PROTOCOL_VERSION = "2025-11-25";
+/** The stateless revision: no handshake; every request carries the envelope below in `_meta`. */
+export const PROTOCOL_2026 = "2026-07-28";
+export type Era = "2025" | "2026";
+
+/** The per-request envelope a 2026-07-28 client sends in `params._meta`, as SDK clients fill it. */
+export const ENVELOPE_2026: Readonly<Record<string, unknown>> = {
+  "io.modelcontextprotocol/protocolVersion": PROTOCOL_2026,
+  "io.modelcontextprotocol/clientInfo": { name: "spacepay-bench", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
 
 const live = new Set<ChildProcess>();
 const spawned: number[] = [];
@@ -84,17 +95,25 @@ interface JsonRpcResponse {
   error?: { code: number; message: string };
 }
 
-/** An MCP server child spoken to in raw JSON-RPC: no client framework between the clock and the server. */
+/**
+ * An MCP server child spoken to in raw JSON-RPC: no client framework between the clock and the server.
+ * On the 2026 era every request carries the envelope and there is no `initialize`.
+ */
 export class RpcChild {
   readonly child: ChildProcess;
+  readonly era: Era;
   /** Server-to-client notifications seen (e.g. logging messages). */
   notifications = 0;
+  /** Bytes written to the child's stdin and read from its stdout, newlines included. */
+  bytesSent = 0;
+  bytesReceived = 0;
   private nextId = 1;
   private buffer = "";
   private stderrTail = "";
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  constructor(spec: ServerSpec) {
+  constructor(spec: ServerSpec, era: Era = "2025") {
+    this.era = era;
     this.child = track(
       spawn(process.execPath, spec.args, {
         cwd: ROOT,
@@ -120,6 +139,7 @@ export class RpcChild {
   }
 
   private onData(chunk: string): void {
+    this.bytesReceived += Buffer.byteLength(chunk);
     this.buffer += chunk;
     let nl: number;
     while ((nl = this.buffer.indexOf("\n")) >= 0) {
@@ -139,16 +159,23 @@ export class RpcChild {
     }
   }
 
+  private write(message: Record<string, unknown>): void {
+    const line = JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n";
+    this.bytesSent += Buffer.byteLength(line);
+    this.child.stdin!.write(line);
+  }
+
   request<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
+    const sent = this.era === "2026" ? { ...params, _meta: { ...ENVELOPE_2026 } } : params;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.stdin!.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
+      this.write({ id, method, params: sent });
     });
   }
 
   notify(method: string, params: Record<string, unknown> = {}): void {
-    this.child.stdin!.write(JSON.stringify({ jsonrpc: "2.0", method, params }) + "\n");
+    this.write({ method, params });
   }
 
   initialize(): Promise<unknown> {
@@ -159,8 +186,12 @@ export class RpcChild {
     });
   }
 
-  /** initialize → initialized → tools/list, as a client does on connect. */
+  /**
+   * What a client does on connect up to its tool list: initialize → initialized → tools/list on 2025;
+   * on 2026 the first request is tools/list itself (no server/discover needed).
+   */
   async handshake(): Promise<{ tools: unknown[] }> {
+    if (this.era === "2026") return this.request("tools/list");
     await this.initialize();
     this.notify("notifications/initialized");
     return this.request("tools/list");

@@ -1,11 +1,12 @@
-// Cold start: spawn → initialize answered → tools/list answered, timed identically in raw JSON-RPC for
-// our server, a framework-free Node script and the official SDK with one tool, interleaved run by run.
-import { bareServer, ourServer, RpcChild, sdkFloor, type ServerSpec } from "./child.js";
+// Cold start: spawn → first tools/list answered, timed identically in raw JSON-RPC for our server, a
+// framework-free Node script and the official SDK with one tool, interleaved run by run. On 2025 the
+// client sends initialize first; on 2026-07-28 its first request is tools/list with the envelope.
+import { bareServer, ourServer, RpcChild, sdkFloor, type Era, type ServerSpec } from "./child.js";
 import { median, now, percentile, round, withTimeout } from "./stats.js";
 
 export interface ColdStartTimes {
   runs: number;
-  /** Median milliseconds from spawn to the initialize answer. */
+  /** Median milliseconds from spawn to the initialize answer (0 on 2026: there is none). */
   initializeMs: number;
   /** Median milliseconds from spawn to the tools/list answer: the figure compared. */
   toolsListMs: number;
@@ -20,15 +21,20 @@ export interface ColdStartResult {
   oursOverBare: number;
   oursOverSdkFloor: number;
   sdkFloorOverBare: number;
+  /** The same, on 2026-07-28 (the v1 SDK floor does not speak it). */
+  era2026: { ours: ColdStartTimes; bare: ColdStartTimes; oursOverBare: number };
 }
 
-async function once(spec: ServerSpec): Promise<{ init: number; total: number }> {
+async function once(spec: ServerSpec, era: Era): Promise<{ init: number; total: number }> {
   const start = now();
-  const child = new RpcChild(spec);
+  const child = new RpcChild(spec, era);
   try {
-    await withTimeout(child.initialize(), 10_000, `${spec.name} initialize`);
-    const init = now() - start;
-    child.notify("notifications/initialized");
+    let init = 0;
+    if (era === "2025") {
+      await withTimeout(child.initialize(), 10_000, `${spec.name} initialize`);
+      init = now() - start;
+      child.notify("notifications/initialized");
+    }
     await withTimeout(child.request("tools/list"), 10_000, `${spec.name} tools/list`);
     return { init, total: now() - start };
   } finally {
@@ -55,16 +61,30 @@ export async function measureColdStart(opts: {
   /** Discarded runs of each server first (file cache, our state database); the smoke run skips them. */
   warmup: boolean;
 }): Promise<ColdStartResult> {
-  const specs = [ourServer(opts.cli, opts.apiUrl, opts.stateDir), bareServer, sdkFloor];
+  const ourSpec = ourServer(opts.cli, opts.apiUrl, opts.stateDir);
+  const specs: Array<[ServerSpec, Era]> = [
+    [ourSpec, "2025"],
+    [bareServer, "2025"],
+    [sdkFloor, "2025"],
+    [ourSpec, "2026"],
+    [bareServer, "2026"],
+  ];
   // One discarded run each: warms the file cache and creates our state database, as on a client's
   // second launch onwards.
-  if (opts.warmup) for (const spec of specs) await once(spec);
+  if (opts.warmup) for (const [spec, era] of specs) await once(spec, era);
   const samples = specs.map(() => [] as Array<{ init: number; total: number }>);
   for (let r = 0; r < opts.runs; r++) {
-    for (const [i, spec] of specs.entries()) samples[i]!.push(await once(spec));
+    for (const [i, [spec, era]] of specs.entries()) samples[i]!.push(await once(spec, era));
   }
-  const [ours, bare, sdk] = samples.map(times) as [ColdStartTimes, ColdStartTimes, ColdStartTimes];
+  const [ours, bare, sdk, ours26, bare26] = samples.map(times) as [
+    ColdStartTimes,
+    ColdStartTimes,
+    ColdStartTimes,
+    ColdStartTimes,
+    ColdStartTimes,
+  ];
   return {
+    era2026: { ours: ours26, bare: bare26, oursOverBare: round(ours26.toolsListMs / bare26.toolsListMs) },
     ours,
     bare,
     sdkFloor: sdk,

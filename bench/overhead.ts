@@ -1,6 +1,7 @@
 // Per-call overhead and throughput: get_payment through our server over stdio (raw JSON-RPC, so the
-// figure is the server's, not a client library's) against the same GET made directly with undici.
-import { RpcChild, sdkFloor } from "./child.js";
+// figure is the server's, not a client library's) against the same GET made directly with undici, on
+// both protocol eras: a 2025 session after initialize, and 2026-07-28 requests carrying the envelope.
+import { ENVELOPE_2026, RpcChild, sdkFloor } from "./child.js";
 import { directApi, PAYMENTS_PATH } from "./http.js";
 import { now, round, runConcurrently, summarize, withTimeout, type Summary } from "./stats.js";
 
@@ -20,6 +21,24 @@ export interface OverheadResult {
   /** Server-to-client notifications per call (logging messages a client receives unasked). */
   notificationsPerCall: number;
   notificationsPerCallQuiet: number;
+  /** The same call on 2026-07-28: every request carries the `_meta` envelope. */
+  era2026: Envelope2026;
+}
+
+export interface Envelope2026 {
+  mcp: Summary;
+  /** 2026 p50 minus direct HTTP p50, milliseconds. */
+  addedP50Ms: number;
+  /** 2026 p50 minus the 2025 p50 at log level warning (neither gets log notifications), ms. */
+  deltaP50VsLegacyMs: number;
+  /** The envelope's own bytes in each request (`"_meta":{…}` as serialized). */
+  envelopeBytes: number;
+  /** Bytes on the wire per call (request line, response line and any notifications). */
+  sentPerCall2025: number;
+  sentPerCall2026: number;
+  receivedPerCall2025: number;
+  receivedPerCall2026: number;
+  notificationsPerCall: number;
 }
 
 export interface ThroughputResult {
@@ -41,9 +60,13 @@ async function getPaymentOverMcp(server: RpcChild, id: string): Promise<void> {
   if (res.isError) throw new Error(`get_payment failed: ${res.content?.[0]?.text ?? "no text"}`);
 }
 
-/** `server` is our server, initialized and pointed at the simulator at `apiUrl`. */
+/**
+ * `server` is our server, initialized and pointed at the simulator at `apiUrl`; `server2026` is another
+ * process of it spoken to on 2026-07-28 (its tools listed once already).
+ */
 export async function measureOverhead(opts: {
   server: RpcChild;
+  server2026: RpcChild;
   apiUrl: string;
   ids: readonly string[];
   calls: number;
@@ -59,6 +82,7 @@ export async function measureOverhead(opts: {
     const viaMcp = (i: number) => getPaymentOverMcp(server, id(i));
     const viaHttp = (i: number) => http.get(`${PAYMENTS_PATH}/${id(i)}`);
     const viaFloor = (i: number) => getPaymentOverMcp(floor, id(i));
+    const via2026 = (i: number) => getPaymentOverMcp(opts.server2026, id(i));
     // "debug" sends what a client that never set a level gets: every message.
     const setLevel = (level: "debug" | "warning") => server.request("logging/setLevel", { level });
 
@@ -66,6 +90,7 @@ export async function measureOverhead(opts: {
       await viaMcp(i);
       await viaHttp(i);
       await viaFloor(i);
+      await via2026(i);
     }
 
     // Sequential calls in alternating blocks of each path, so background load drifts hit all alike.
@@ -74,7 +99,11 @@ export async function measureOverhead(opts: {
       quiet: [] as number[],
       floor: [] as number[],
       http: [] as number[],
+      era2026: [] as number[],
     };
+    // Wire bytes of the quiet 2025 blocks and of the 2026 blocks: the same call, with and without envelope.
+    const wire = { sent25: 0, got25: 0, sent26: 0, got26: 0 };
+    const s26 = opts.server2026;
     const timed = async (into: number[], from: number, n: number, fn: (i: number) => Promise<unknown>) => {
       for (let i = from; i < from + n; i++) {
         const t = now();
@@ -85,6 +114,7 @@ export async function measureOverhead(opts: {
     const block = 100;
     let notes = 0;
     let quietNotes = 0;
+    let era2026Notes = 0;
     for (let done = 0; done < opts.calls; done += block) {
       const n = Math.min(block, opts.calls - done);
       await setLevel("debug");
@@ -93,8 +123,16 @@ export async function measureOverhead(opts: {
       notes += server.notifications - before;
       await setLevel("warning");
       const quietBefore = server.notifications;
+      const [sent, got] = [server.bytesSent, server.bytesReceived];
       await timed(samples.quiet, done, n, viaMcp);
       quietNotes += server.notifications - quietBefore;
+      wire.sent25 += server.bytesSent - sent;
+      wire.got25 += server.bytesReceived - got;
+      const [sent26, got26, notes26] = [s26.bytesSent, s26.bytesReceived, s26.notifications];
+      await timed(samples.era2026, done, n, via2026);
+      wire.sent26 += s26.bytesSent - sent26;
+      wire.got26 += s26.bytesReceived - got26;
+      era2026Notes += s26.notifications - notes26;
       await timed(samples.floor, done, n, viaFloor);
       await timed(samples.http, done, n, viaHttp);
     }
@@ -102,6 +140,9 @@ export async function measureOverhead(opts: {
     const notificationsPerCall = round(notes / opts.calls, 2);
     const m = summarize(samples.mcp);
     const h = summarize(samples.http);
+    const q = summarize(samples.quiet);
+    const e = summarize(samples.era2026);
+    const perCall = (bytes: number) => Math.round(bytes / opts.calls);
 
     const mcpMs = await runConcurrently(opts.calls, opts.inFlight, viaMcp);
     const httpMs = await runConcurrently(opts.calls, opts.inFlight, viaHttp);
@@ -114,13 +155,24 @@ export async function measureOverhead(opts: {
         client: "raw newline-delimited JSON-RPC over the child's stdio",
         mcp: m,
         http: h,
-        mcpQuiet: summarize(samples.quiet),
+        mcpQuiet: q,
         sdkFloor: summarize(samples.floor),
         addedP50Ms: round(m.p50 - h.p50, 3),
         addedP99Ms: round(m.p99 - h.p99, 3),
         ratioP50: round(m.p50 / h.p50),
         notificationsPerCall,
         notificationsPerCallQuiet: round(quietNotes / opts.calls, 2),
+        era2026: {
+          mcp: e,
+          addedP50Ms: round(e.p50 - h.p50, 3),
+          deltaP50VsLegacyMs: round(e.p50 - q.p50, 3),
+          envelopeBytes: Buffer.byteLength(`,"_meta":${JSON.stringify(ENVELOPE_2026)}`),
+          sentPerCall2025: perCall(wire.sent25),
+          sentPerCall2026: perCall(wire.sent26),
+          receivedPerCall2025: perCall(wire.got25),
+          receivedPerCall2026: perCall(wire.got26),
+          notificationsPerCall: round(era2026Notes / opts.calls, 2),
+        },
       },
       throughput: {
         inFlight: opts.inFlight,

@@ -142,15 +142,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       measureColdStart({ ...shared, runs: counts.coldStarts, warmup: !opts.smoke }),
     );
     // One session serves the token count (first, on a fresh server) and then the call timings.
+    // A second process serves the 2026-07-28 calls (that era has no session to share with a 2025 one).
     const server = new RpcChild(ourServer(cli, apiUrl, state.dir));
+    const server2026 = new RpcChild(ourServer(cli, apiUrl, state.dir), "2026");
     let tokens: Section<TokensResult>;
     let both: Section<Awaited<ReturnType<typeof measureOverhead>>>;
     try {
       const list = await withTimeout(server.handshake(), 15_000, "server handshake");
+      await withTimeout(server2026.handshake(), 15_000, "2026-07-28 tools/list");
       tokens = await section(() => measureTokens({ server, list, apiUrl }));
       both = await section(() =>
         measureOverhead({
           server,
+          server2026,
           apiUrl,
           ids,
           calls: counts.calls,
@@ -163,7 +167,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       tokens = failed(error);
       both = failed(error);
     } finally {
-      await server.stop();
+      await Promise.all([server.stop(), server2026.stop()]);
     }
     const memory = await section(() =>
       measureMemory({ ...shared, ids, calls: counts.memoryCalls, inFlight: counts.inFlight }),
@@ -250,20 +254,36 @@ function goals(s: BenchResult["sections"]): Goal[] {
   const oh = s.overhead.result;
   const tk = s.tokens.result;
   const mem = s.memory.result;
+  const cs26 = cs?.era2026;
+  const oh26 = oh?.era2026;
   return [
     goal(
-      "Cold start vs bare Node",
+      "Cold start vs bare Node, 2025-11-25",
       "≤ 1.8× bare",
       cs?.oursOverBare,
       (v) => v <= 1.8,
       (v) => `${v}× (${cs!.ours.toolsListMs} ms vs ${cs!.bare.toolsListMs} ms)`,
     ),
     goal(
-      "Per-call overhead at p50",
+      "Cold start vs bare Node, 2026-07-28",
+      "≤ 1.8× bare",
+      cs26?.oursOverBare,
+      (v) => v <= 1.8,
+      (v) => `${v}× (${cs26!.ours.toolsListMs} ms vs ${cs26!.bare.toolsListMs} ms)`,
+    ),
+    goal(
+      "Per-call overhead at p50, 2025-11-25",
       "≤ 0.5 ms added",
       oh?.addedP50Ms,
       (v) => v <= 0.5,
       (v) => `+${v} ms (${oh!.mcp.p50} vs ${oh!.http.p50} ms)`,
+    ),
+    goal(
+      "Per-call overhead at p50, 2026-07-28",
+      "≤ 0.5 ms added",
+      oh26?.addedP50Ms,
+      (v) => v <= 0.5,
+      (v) => `+${v} ms (${oh26!.mcp.p50} vs ${oh!.http.p50} ms)`,
     ),
     goal(
       "Every input parameter described",
@@ -308,6 +328,7 @@ function goals(s: BenchResult["sections"]): Goal[] {
 // ---- The table ----
 
 const pct = (v: number) => `${round(v * 100, 1)}%`;
+const sign = (v: number) => (v >= 0 ? `+${v}` : String(v));
 
 function table(rows: Array<Array<string | number>>): string[] {
   const cells = rows.map((r) => r.map(String));
@@ -337,20 +358,23 @@ export function report(r: BenchResult): string[] {
   ];
   lines.push(
     ...sectionLines(
-      `1. Cold start: spawn → initialize → tools/list, raw JSON-RPC, median of ${r.counts.coldStarts} (ms)`,
+      `1. Cold start: spawn → first tools/list answered, raw JSON-RPC over stdio, median of ${r.counts.coldStarts} (ms)`,
       s.coldStart,
       (c) => [
         ...table([
           ["server", "initialize", "tools/list", "min", "p90"],
           ...(
             [
-              ["spacepay-mcp (simulator, demo off)", c.ours],
-              ["bare Node script", c.bare],
-              ["SDK floor (McpServer, 1 tool)", c.sdkFloor],
+              ["2025-11-25: spacepay-mcp (simulator, demo off)", c.ours],
+              ["2025-11-25: bare Node script", c.bare],
+              ["2025-11-25: SDK v1 floor (McpServer, 1 tool)", c.sdkFloor],
+              ["2026-07-28: spacepay-mcp, tools/list first", c.era2026.ours],
+              ["2026-07-28: bare Node script", c.era2026.bare],
             ] as const
-          ).map(([name, t]) => [name, t.initializeMs, t.toolsListMs, t.minMs, t.p90Ms]),
+          ).map(([name, t]) => [name, t.initializeMs || "-", t.toolsListMs, t.minMs, t.p90Ms]),
         ]),
-        `ours/bare ${c.oursOverBare}×   ours/SDK floor ${c.oursOverSdkFloor}×   SDK floor/bare ${c.sdkFloorOverBare}×`,
+        `2025: ours/bare ${c.oursOverBare}×   ours/SDK floor ${c.oursOverSdkFloor}×   SDK floor/bare ${c.sdkFloorOverBare}×`,
+        `2026-07-28: ours/bare ${c.era2026.oursOverBare}×`,
       ],
     ),
     ...sectionLines(
@@ -359,7 +383,7 @@ export function report(r: BenchResult): string[] {
       (o) => [
         ...table([
           ["path", "p50", "p99", "min", "max"],
-          ["MCP over stdio (our server)", o.mcp.p50, o.mcp.p99, o.mcp.min, o.mcp.max],
+          ["MCP over stdio (our server), 2025-11-25", o.mcp.p50, o.mcp.p99, o.mcp.min, o.mcp.max],
           ["direct HTTP (undici)", o.http.p50, o.http.p99, o.http.min, o.http.max],
           [
             "  ours, client set log level warning",
@@ -367,6 +391,13 @@ export function report(r: BenchResult): string[] {
             o.mcpQuiet.p99,
             o.mcpQuiet.min,
             o.mcpQuiet.max,
+          ],
+          [
+            "MCP over stdio (our server), 2026-07-28",
+            o.era2026.mcp.p50,
+            o.era2026.mcp.p99,
+            o.era2026.mcp.min,
+            o.era2026.mcp.max,
           ],
           [
             "  SDK floor no-op tool (no HTTP)",
@@ -379,6 +410,10 @@ export function report(r: BenchResult): string[] {
         `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×` +
           ` (log level warning: p50 +${round(o.mcpQuiet.p50 - o.http.p50, 3)} ms)`,
         `client: ${o.client}; server notifications per call: ${o.notificationsPerCall} (${o.notificationsPerCallQuiet} at level warning)`,
+        `2026-07-28: p50 +${o.era2026.addedP50Ms} ms over HTTP; ${sign(o.era2026.deltaP50VsLegacyMs)} ms vs 2025 at level warning` +
+          `; envelope ${o.era2026.envelopeBytes} bytes per request`,
+        `bytes per call sent/received: 2025 ${o.era2026.sentPerCall2025}/${o.era2026.receivedPerCall2025},` +
+          ` 2026 ${o.era2026.sentPerCall2026}/${o.era2026.receivedPerCall2026}; 2026 notifications per call: ${o.era2026.notificationsPerCall}`,
       ],
     ),
     ...sectionLines(`3. Throughput: ${r.counts.inFlight} calls in flight`, s.throughput, (t) => [

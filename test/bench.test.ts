@@ -46,10 +46,15 @@ describe("npm run bench (smoke)", () => {
     }
     expect(result.sections.coldStart.result!.ours.runs).toBeGreaterThanOrEqual(2);
     expect(result.sections.tokens.result!.tools).toBe(13);
+    // The 2026-07-28 series: its own cold start, and the same call with the envelope, which costs bytes.
+    expect(result.sections.coldStart.result!.era2026.ours.runs).toBeGreaterThanOrEqual(2);
+    const env = result.sections.overhead.result!.era2026;
+    expect(env.envelopeBytes).toBeGreaterThan(0);
+    expect(env.sentPerCall2026 - env.sentPerCall2025).toBeGreaterThanOrEqual(env.envelopeBytes);
   });
 
   it("gives every goal a figure and a met/missed verdict, and prints them with the machine", () => {
-    expect(result.goals.length).toBeGreaterThanOrEqual(7);
+    expect(result.goals.length).toBeGreaterThanOrEqual(9);
     for (const g of result.goals) {
       expect(g.measured, g.name).toBe(true);
       expect(typeof g.met, g.name).toBe("boolean");
@@ -57,13 +62,15 @@ describe("npm run bench (smoke)", () => {
     }
     const text = output.join("\n");
     expect(text).toMatch(/Machine: \d+ cores, Node v\d+/);
-    expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node/m);
+    expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node, 2025-11-25/m);
+    expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node, 2026-07-28/m);
+    expect(text).toMatch(/^ {2}(MET|MISSED) +Per-call overhead at p50, 2026-07-28/m);
   });
 
   it("leaves no child process running", () => {
     const pids = spawnedPids();
-    // Three servers cold-started twice, the session, memory, and two simulators at the least.
-    expect(pids.length).toBeGreaterThanOrEqual(10);
+    // Five cold-start series twice, two sessions, memory, and two simulators at the least.
+    expect(pids.length).toBeGreaterThanOrEqual(15);
     expect(pids.filter(alive)).toEqual([]);
   });
 });
