@@ -9,6 +9,7 @@ import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
+import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
 import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools.js";
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
@@ -25,6 +26,8 @@ export interface Runtime {
   stateDir: string;
   /** Tools left out of every server, each with the reason (also in spacepay://account). */
   disabledTools: Record<string, string>;
+  /** The one payment poll loop every server and serving entry in this process watches through. */
+  watcher: PaymentWatcher;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow. `era` as the SDK's
@@ -42,9 +45,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Sample payments seeded into the demo simulator. */
   demoPayments?: number;
-  /** Poll intervals (tests make them short). */
+  /** The payment poll loop's interval (default 2000 ms; tests make it short). */
   pollIntervalMs?: number;
-  subscriptionPollMs?: number;
   /** The audit log's write and fsync (tests inject short writes and a full disk). */
   auditFs?: AuditFs;
 }
@@ -162,6 +164,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     onRequest,
   });
   cleanups.push(() => api.close());
+  const watcher = createPaymentWatcher(api, opts.pollIntervalMs ?? 2000);
+  cleanups.push(() => watcher.close());
 
   const policy = safetyPolicy(config);
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
@@ -275,6 +279,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     simulator,
     stateDir,
     disabledTools: disabled,
+    watcher,
     newServer({ stateless = false, principal, era } = {}) {
       const server = createServer({
         stateless,
@@ -287,8 +292,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         guard,
         account,
         auditRecent: async (n) => (await state()).store.audit.readRecent(n),
-        pollIntervalMs: opts.pollIntervalMs,
-        subscriptionPollMs: opts.subscriptionPollMs,
+        watcher,
       });
       servers.add(server);
       const close = server.close.bind(server);

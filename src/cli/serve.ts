@@ -8,6 +8,8 @@ import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
 import type { SpacePayServer } from "../server/create-server.js";
+// Loaded with the server anyway (create-server.ts imports it).
+import { listenEvent, listenWatches } from "../server/subscriptions.js";
 
 /** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
 function logDisabledTools(disabled: Record<string, string>): void {
@@ -65,6 +67,7 @@ export async function serve(
       token: config.mcpHttpToken,
       oauth,
       newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
+      listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
     });
     if (config.oauth) {
       log("info", `OAuth: accepting access tokens from ${config.oauth.issuer} for ${config.oauth.audience}`);
@@ -79,12 +82,23 @@ export async function serve(
       import("@modelcontextprotocol/server/stdio"),
       import("../server/request-check.js"),
     ]);
+    // 2026-07-28 listen streams: the SDK answers them and routes the pinned server's
+    // resources/updated notifications onto the streams that list the URI; the watches start here.
+    let pinned: SpacePayServer | undefined;
+    const listens = listenWatches(runtime.api, runtime.watcher, (uri) => {
+      void pinned?.mcp.server.sendResourceUpdated({ uri }).catch(() => {});
+    });
+    const observe = (message: unknown) => {
+      const event = listenEvent(message);
+      if (event && "open" in event) listens.open(event.open, event.uris);
+      else if (event) listens.close(event.close);
+    };
     // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful
     // stop below must let a money call finish, record its outcome and answer first. So the transport
     // reads a copy of stdin that never ends, and the end of the real one is handled here.
     const input = new PassThrough();
     process.stdin.pipe(input, { end: false });
-    const transport = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout));
+    const transport = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
     const servers: SpacePayServer[] = [];
@@ -92,11 +106,13 @@ export async function serve(
       ({ era }) => {
         const server = runtime.newServer({ era });
         servers.push(server);
+        if (era === "modern") pinned = server;
         return server.mcp;
       },
       { transport, onerror: (err) => log("error", `stdio: ${err.message}`) },
     );
     closeTransport = async () => {
+      listens.closeAll();
       await handle.close();
       for (const s of servers) await s.close();
       // A piped stdin keeps the process alive; nothing more is read after the stop.

@@ -10,6 +10,7 @@ import { createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server"
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from "@modelcontextprotocol/node";
 import type { SpacePayServer } from "../server/create-server.js";
 import { paramsRefusal } from "../server/request-check.js";
+import { listenEvent, type ListenWatches } from "../server/subscriptions.js";
 import type { Principal } from "../domain.js";
 import { log } from "../log.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
@@ -30,6 +31,8 @@ export interface HttpOptions {
    * request (2026-07-28 `modern`, or `legacy`).
    */
   newServer: (principal?: Principal, era?: "legacy" | "modern") => SpacePayServer;
+  /** Watches for 2026-07-28 listen streams, publishing each payment change with `publish`. */
+  listenWatches?: (publish: (uri: string) => void) => ListenWatches;
 }
 
 export interface RunningHttp {
@@ -112,14 +115,18 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   // 2026-07-28 requests (per-request `_meta` envelope) go to the SDK's handler, which validates the
   // envelope and the Mcp-Method / Mcp-Name headers; 2025-era requests to a stateless transport with
   // JSON responses, one server per request, as before.
-  const modern = toNodeHandler(
-    createMcpHandler(() => newServer("modern").mcp, {
-      legacy: "reject",
-      maxRequestBodySize: MAX_BODY,
-      onerror: (err) => log("debug", `MCP request refused: ${err.message}`),
-    }),
-    { maxRequestBodySize: MAX_BODY, onerror: (err) => log("error", `HTTP request failed: ${err.message}`) },
-  );
+  const modernHandler = createMcpHandler(() => newServer("modern").mcp, {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY,
+    onerror: (err) => log("debug", `MCP request refused: ${err.message}`),
+  });
+  const modern = toNodeHandler(modernHandler, {
+    maxRequestBodySize: MAX_BODY,
+    onerror: (err) => log("error", `HTTP request failed: ${err.message}`),
+  });
+  // A listen stream is one response: its watches end when the response closes. The SDK's bus
+  // delivers each published change to every open stream that lists the URI.
+  const listens = opts.listenWatches?.((uri) => modernHandler.notify.resourceUpdated(uri));
   const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
     const server = newServer("legacy");
     const transport = new NodeStreamableHTTPServerTransport({
@@ -203,7 +210,14 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     });
     await made.run({ servers, principal }, async () => {
       if (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) await serveLegacy(req, res, parsed);
-      else await modern(req, res, parsed);
+      else {
+        const event = listens && listenEvent(parsed);
+        if (event && "open" in event) {
+          listens.open(res, event.uris);
+          res.on("close", () => listens.close(res));
+        }
+        await modern(req, res, parsed);
+      }
     });
   };
 
@@ -229,6 +243,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        listens?.closeAll();
         http.closeAllConnections();
         if (!http.listening) return resolve();
         http.close(() => resolve());

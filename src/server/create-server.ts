@@ -9,6 +9,7 @@ import { registerTools } from "./register-tools.js";
 import { registerResources } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
+import { createPaymentWatcher, type PaymentWatcher } from "./payment-watch.js";
 import { instructions } from "./instructions.js";
 import { clientRendersApps, registerApps } from "./apps.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
@@ -28,11 +29,16 @@ export interface ServerDeps {
   account?: Record<string, unknown>;
   auditRecent?: (n: number) => unknown[] | Promise<unknown[]>;
   now?: () => Date;
+  /** The process's one payment poll loop; without it this server gets its own (tests of one server). */
+  watcher?: PaymentWatcher;
+  /** Interval of that own loop (default 2000 ms). */
   pollIntervalMs?: number;
-  subscriptionPollMs?: number;
   /** Who calls (the OAuth subject of an HTTP request), for the guard. */
   caller?: string;
-  /** Stateless transports (HTTP) cannot deliver later notifications: no subscriptions then. */
+  /**
+   * Stateless transports (HTTP) cannot deliver later 2025 notifications: no resources/subscribe then.
+   * (A 2026-07-28 listen stream is served by the entry point, see subscriptions.ts.)
+   */
   stateless?: boolean;
   /**
    * The protocol era this instance serves, as the SDK's serving entry says (`serveStdio`,
@@ -58,6 +64,8 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   const tools = deps.tools ?? TOOLS;
   const secrets = deps.secrets ?? memorySecretStore();
   const now = deps.now ?? (() => new Date());
+  const ownWatcher = deps.watcher ? null : createPaymentWatcher(deps.api, deps.pollIntervalMs ?? 2000);
+  const watcher = deps.watcher ?? ownWatcher!;
   const mcp = new McpServer(
     { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
     {
@@ -74,7 +82,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     server,
     tools,
     guard: deps.guard,
-    context: () => ({ api: deps.api, secrets, info: deps.info, now, pollIntervalMs: deps.pollIntervalMs }),
+    context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
     // The one place that decides who is asked by elicitation. On 2026-07-28 the SDK's elicitInput throws
     // (the revision has no server-to-client requests), so a 2026 client is treated as one without
     // elicitation and gets the confirmation-token round trip. The input_required confirmation replaces
@@ -106,9 +114,11 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   });
   registerApps(mcp);
   registerPrompts(mcp, now);
-  const subscriptions: Subscriptions | null = deps.stateless
-    ? null
-    : registerSubscriptions(server, deps.api, deps.subscriptionPollMs ?? 5000);
+  // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours
+  // `resourceSubscriptions` only when this capability is declared. 2025 needs a session to send on.
+  let subscriptions: Subscriptions | null = null;
+  if (deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
+  else if (!deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
 
   // MCP log notifications go only to a client that asked for them (logging/setLevel): every
   // notification is a write on the protocol channel, and most clients never read them.
@@ -137,6 +147,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
     async close() {
       subscriptions?.close();
+      ownWatcher?.close();
       await mcp.close();
     },
   };

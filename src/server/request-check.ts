@@ -86,12 +86,19 @@ export class ParamsCheckingTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
-  constructor(private readonly inner: Transport) {
+  /** `observe` sees each inbound message that passes the check, before the SDK does. */
+  constructor(
+    private readonly inner: Transport,
+    observe?: (message: JSONRPCMessage) => void,
+  ) {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
       const refusal = paramsRefusal(message);
-      if (!refusal) return this.onmessage?.(message, extra);
+      if (!refusal) {
+        observe?.(message);
+        return this.onmessage?.(message, extra);
+      }
       inner.send(refusal).catch((err: Error) => this.onerror?.(err));
     };
   }

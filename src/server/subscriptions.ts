@@ -1,21 +1,26 @@
-// Resource subscriptions: while a client is subscribed to spacepay://payments/{id} and the payment is
-// not final, poll it at a bounded interval and send notifications/resources/updated on each change.
-// Only a payment SpacePay knows can be subscribed to; polling ends at a final status.
+// Payment status subscriptions on both protocol eras, over the one poll loop (payment-watch.ts):
+// - 2025: resources/subscribe to spacepay://payments/{id} on a stateful session (stdio); each change
+//   is sent as notifications/resources/updated until the payment is final or the client unsubscribes.
+// - 2026-07-28: subscriptions/listen with `resourceSubscriptions`; the SDK's serving entry owns the
+//   stream (acknowledgement, subscription id, filtering). The entry point tells `listenWatches` which
+//   payment URIs each open stream listens to and publishes each change once; the SDK fans it out.
 import { ProtocolError, ProtocolErrorCode, type Server } from "@modelcontextprotocol/server";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
+import type { PaymentWatcher } from "./payment-watch.js";
 
 const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
-/** At most this many payments are watched at once per session. */
+/** At most this many payments are watched at once per session (2025) or per process (2026 listens). */
 export const MAX_SUBSCRIPTIONS = 50;
 
-interface Watch {
-  timer: NodeJS.Timeout;
-  last: PaymentStatus | null;
-  busy: boolean;
+/** The payment id a subscribable URI names, or null (spacepay://payments/recent is a list). */
+export function subscribablePaymentId(uri: string): string | null {
+  const m = PAYMENT_URI.exec(uri);
+  if (!m || m[1] === "recent") return null;
+  return decodeURIComponent(m[1] ?? "");
 }
 
 export interface Subscriptions {
@@ -24,64 +29,77 @@ export interface Subscriptions {
   size(): number;
 }
 
-export function registerSubscriptions(server: Server, api: SpacePayApi, intervalMs: number): Subscriptions {
-  const watches = new Map<string, Watch>();
+/** Sends `send(uri)` on each status change of the payment `uri` names, until `signal` aborts or it is final. */
+function watchChanges(
+  watcher: PaymentWatcher,
+  paymentId: string,
+  uri: string,
+  from: PaymentStatus | null,
+  signal: AbortSignal,
+  send: (uri: string) => void,
+  onEnd: () => void,
+): void {
+  let last = from;
+  watcher.watch(
+    paymentId,
+    {
+      onStatus(status) {
+        if (last !== null && status !== last) send(uri);
+        last = status;
+        if (isFinalPaymentStatus(status)) onEnd();
+      },
+      onError(err) {
+        if (err instanceof NotFoundError) onEnd();
+      },
+    },
+    signal,
+  );
+}
+
+/** 2025 resources/subscribe and resources/unsubscribe on a stateful session. */
+export function registerSubscriptions(
+  server: Server,
+  api: SpacePayApi,
+  watcher: PaymentWatcher,
+): Subscriptions {
+  const watches = new Map<string, AbortController>();
 
   const stop = (uri: string) => {
-    const w = watches.get(uri);
-    if (w) clearInterval(w.timer);
+    watches.get(uri)?.abort();
     watches.delete(uri);
   };
-
-  const poll = async (uri: string, paymentId: string) => {
-    const w = watches.get(uri);
-    if (!w || w.busy) return;
-    w.busy = true;
-    try {
-      const status = (await api.getPayment(paymentId)).data.status;
-      if (!watches.has(uri)) return;
-      if (w.last !== null && status !== w.last) {
-        await server.sendResourceUpdated({ uri });
-      }
-      w.last = status;
-      if (isFinalPaymentStatus(status)) stop(uri);
-    } catch (err) {
-      // Gone (deleted, or another merchant's after a key change): it will not come back.
-      if (err instanceof NotFoundError) stop(uri);
-      log("debug", `subscription poll for ${uri} failed`, {
-        error: err instanceof Error ? err.name : String(err),
-      });
-    } finally {
-      w.busy = false;
-    }
-  };
+  const full = () =>
+    new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`,
+    );
 
   server.registerCapabilities({ resources: { subscribe: true } });
   server.setRequestHandler("resources/subscribe", async (req) => {
     const { uri } = req.params;
-    const m = PAYMENT_URI.exec(uri);
-    if (!m || m[1] === "recent") {
+    const paymentId = subscribablePaymentId(uri);
+    if (paymentId === null) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
         `Only spacepay://payments/{paymentId} can be subscribed to, not ${uri}`,
       );
     }
     if (watches.has(uri)) return {};
-    const full = () =>
-      new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`,
-      );
     if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
-    const paymentId = decodeURIComponent(m[1] ?? "");
     // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
     const status = await currentStatus(api, paymentId);
     // A final payment will not change again, so there is nothing to poll for.
     if (isFinalPaymentStatus(status) || watches.has(uri)) return {};
     if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
-    const timer = setInterval(() => void poll(uri, paymentId), intervalMs);
-    timer.unref();
-    watches.set(uri, { timer, last: status, busy: false });
+    const leave = new AbortController();
+    watches.set(uri, leave);
+    const send = (u: string) =>
+      void server.sendResourceUpdated({ uri: u }).catch((err: Error) => {
+        log("debug", `resource update for ${u} not sent: ${err.message}`);
+      });
+    watchChanges(watcher, paymentId, uri, status, leave.signal, send, () => {
+      if (watches.get(uri) === leave) stop(uri);
+    });
     return {};
   });
   server.setRequestHandler("resources/unsubscribe", async (req) => {
@@ -94,6 +112,75 @@ export function registerSubscriptions(server: Server, api: SpacePayApi, interval
       for (const uri of [...watches.keys()]) stop(uri);
     },
     size: () => watches.size,
+  };
+}
+
+export interface ListenWatches {
+  /** An open subscriptions/listen stream (key: anything unique to it) listening to these URIs. */
+  open(key: unknown, uris: readonly string[]): void;
+  /** That stream closed or was cancelled. */
+  close(key: unknown): void;
+  closeAll(): void;
+}
+
+/**
+ * 2026-07-28 listen streams in one serving entry: each payment URI any open stream lists is watched
+ * once, and each change is published once (`publish`) for the SDK to deliver to every stream that
+ * lists it. When the last stream listing a URI closes, its watch ends.
+ */
+export function listenWatches(
+  api: SpacePayApi,
+  watcher: PaymentWatcher,
+  publish: (uri: string) => void,
+): ListenWatches {
+  const streams = new Map<unknown, string[]>();
+  const watched = new Map<string, { listeners: number; leave: AbortController }>();
+
+  const release = (uri: string) => {
+    const w = watched.get(uri);
+    if (!w || --w.listeners > 0) return;
+    w.leave.abort();
+    watched.delete(uri);
+  };
+
+  return {
+    open(key, uris) {
+      if (streams.has(key)) return;
+      const mine: string[] = [];
+      for (const uri of new Set(uris)) {
+        const paymentId = subscribablePaymentId(uri);
+        if (paymentId === null) continue;
+        const w = watched.get(uri);
+        if (w) {
+          w.listeners++;
+        } else {
+          if (watched.size >= MAX_SUBSCRIPTIONS) continue;
+          const leave = new AbortController();
+          watched.set(uri, { listeners: 1, leave });
+          // The status now is the baseline, so a change right after the stream opened is published too;
+          // a payment that is final or unknown has nothing to watch.
+          void api.getPayment(paymentId).then(
+            ({ data }) => {
+              if (isFinalPaymentStatus(data.status)) return;
+              watchChanges(watcher, paymentId, uri, data.status, leave.signal, publish, () => leave.abort());
+            },
+            (err: unknown) =>
+              log("debug", `listen: cannot watch ${uri}`, {
+                error: err instanceof Error ? err.name : String(err),
+              }),
+          );
+        }
+        mine.push(uri);
+      }
+      streams.set(key, mine);
+    },
+    close(key) {
+      for (const uri of streams.get(key) ?? []) release(uri);
+      streams.delete(key);
+    },
+    closeAll() {
+      for (const key of [...streams.keys()]) this.close(key);
+    },
   };
 }
 
@@ -112,4 +199,34 @@ async function currentStatus(api: SpacePayApi, paymentId: string): Promise<Payme
       `Could not look up payment ${quoteText(paymentId, 100)} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
     );
   }
+}
+
+/**
+ * What an inbound 2026-07-28 message means for listen streams on a connection that carries several
+ * (stdio): a `subscriptions/listen` request opens one (keyed by its id) with its resource URIs, a
+ * `notifications/cancelled` of that id closes it. Null for anything else.
+ */
+export function listenEvent(
+  message: unknown,
+): { open: string | number; uris: string[] } | { close: string | number } | null {
+  const m = message as {
+    method?: unknown;
+    id?: unknown;
+    params?: {
+      requestId?: unknown;
+      notifications?: { resourceSubscriptions?: unknown };
+      _meta?: Record<string, unknown>;
+    };
+  } | null;
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return null;
+  if (m.method === "notifications/cancelled") {
+    const id = m.params?.requestId;
+    return typeof id === "string" || typeof id === "number" ? { close: id } : null;
+  }
+  if (m.method !== "subscriptions/listen") return null;
+  if (typeof m.id !== "string" && typeof m.id !== "number") return null;
+  if (m.params?._meta?.["io.modelcontextprotocol/protocolVersion"] === undefined) return null;
+  const uris = m.params.notifications?.resourceSubscriptions;
+  if (!Array.isArray(uris)) return null;
+  return { open: m.id, uris: uris.filter((u): u is string => typeof u === "string") };
 }

@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import type { Guarded, Mode, SecretStore, ToolResult } from "../domain.js";
 import type { SpacePayApi } from "../spacepay/types.js";
+import type { PaymentWatcher } from "./payment-watch.js";
 
 /** What the server knows about its own deployment, for tool output and spacepay://account. */
 export interface ServerInfo {
@@ -23,8 +24,8 @@ export interface ToolContext {
   idempotencyKey?: string;
   /** Current time; injectable for tests. */
   now(): Date;
-  /** How often wait_for_payment polls (default 2000 ms). */
-  pollIntervalMs?: number;
+  /** The process's one payment poll loop (wait_for_payment listens to it). */
+  watcher: PaymentWatcher;
 }
 
 export interface ToolAnnotations {

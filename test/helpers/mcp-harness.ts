@@ -53,7 +53,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const runtime = await createRuntime(config, {
     pollIntervalMs: 30,
-    subscriptionPollMs: 30,
     ...opts.runtime,
   });
   const clients: Client[] = [];

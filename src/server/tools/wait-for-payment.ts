@@ -1,11 +1,10 @@
-// wait_for_payment: poll a payment until its status changes or is final, with progress
-// notifications; stops at once when the call is cancelled.
+// wait_for_payment: wait until a payment's status changes or is final, with progress notifications,
+// listening to the shared poll loop (payment-watch.ts); stops at once when the call is cancelled.
 import { z } from "zod";
-import { defineTool, type ToolContext } from "../tool.js";
+import { defineTool } from "../tool.js";
 import { PAYMENT_STATUS_MEANING } from "../render.js";
 import { isFinalPaymentStatus } from "../../spacepay/wire.js";
 import { keptSecret, modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
-import type { PaymentStatus } from "../../spacepay/types.js";
 
 export const waitForPayment = defineTool({
   name: "wait_for_payment",
@@ -38,21 +37,51 @@ export const waitForPayment = defineTool({
   async handler(args, ctx) {
     const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
     // The payment-secret status route is meant for polling; without a secret the merchant route works too.
-    const read = async (): Promise<PaymentStatus> =>
-      secret
-        ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
-        : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
+    const initial = secret
+      ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
+      : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
 
     const started = ctx.now().getTime();
     const deadline = started + args.timeoutSeconds * 1000;
-    const initial = await read();
     let status = initial;
     const done = () => (args.until === "change" ? status !== initial : isFinalPaymentStatus(status));
-    while (!done() && ctx.now().getTime() < deadline) {
-      const elapsed = (ctx.now().getTime() - started) / 1000;
-      await ctx.progress(Math.floor(elapsed), args.timeoutSeconds, `status ${status}`);
-      await sleep(Math.min(pollInterval(ctx), Math.max(0, deadline - ctx.now().getTime())), ctx.signal);
-      status = await read();
+    const progress = () =>
+      ctx.progress(
+        Math.floor((ctx.now().getTime() - started) / 1000),
+        args.timeoutSeconds,
+        `status ${status}`,
+      );
+    if (!done()) {
+      await progress();
+      // The shared poll loop reads the status; this call only listens until done, the deadline or a cancel.
+      await new Promise<void>((resolve, reject) => {
+        const leave = new AbortController();
+        const finish = (err?: unknown) => {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener("abort", onCancel);
+          leave.abort();
+          if (err === undefined) resolve();
+          else reject(err instanceof Error ? err : new Error(String(err)));
+        };
+        const onCancel = () => finish(ctx.signal.reason ?? new Error("aborted"));
+        const timer = setTimeout(() => finish(), Math.max(0, deadline - ctx.now().getTime()));
+        ctx.signal.addEventListener("abort", onCancel, { once: true });
+        if (ctx.signal.aborted) return onCancel();
+        ctx.watcher.watch(
+          args.paymentId,
+          {
+            secret,
+            onStatus(s) {
+              status = s;
+              // A final status will not change again, so an `until: "change"` wait ends there too.
+              if (done() || isFinalPaymentStatus(s)) finish();
+              else void progress().catch(() => {});
+            },
+            onError: (err) => finish(err),
+          },
+          leave.signal,
+        );
+      });
     }
     const waited = Math.round((ctx.now().getTime() - started) / 1000);
     const final = isFinalPaymentStatus(status);
@@ -76,22 +105,3 @@ export const waitForPayment = defineTool({
     };
   },
 });
-
-function pollInterval(ctx: ToolContext): number {
-  return ctx.pollIntervalMs ?? 2000;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error("aborted"));
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error("aborted"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
