@@ -90,8 +90,8 @@ export async function serve(
     });
     const observe = (message: unknown) => {
       const event = listenEvent(message);
-      if (event && "open" in event) listens.open(event.open, event.uris);
-      else if (event) listens.close(event.close);
+      if (event && "open" in event) return listens.open(event.open, event.uris);
+      if (event) listens.close(event.close);
     };
     // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful
     // stop below must let a money call finish, record its outcome and answer first. So the transport

@@ -213,8 +213,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       else {
         const event = listens && listenEvent(parsed);
         if (event && "open" in event) {
-          listens.open(res, event.uris);
           res.on("close", () => listens.close(res));
+          await listens.open(res, event.uris);
         }
         await modern(req, res, parsed);
       }

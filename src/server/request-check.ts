@@ -86,21 +86,41 @@ export class ParamsCheckingTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
-  /** `observe` sees each inbound message that passes the check, before the SDK does. */
+  /** Messages wait here, in order, while `observe` is busy with an earlier one. */
+  private held: Promise<void> | null = null;
+
+  /**
+   * `observe` sees each inbound message that passes the check before the SDK does; when it returns a
+   * promise, that message and the ones after it reach the SDK once it settles (still in order).
+   */
   constructor(
     private readonly inner: Transport,
-    observe?: (message: JSONRPCMessage) => void,
+    observe?: (message: JSONRPCMessage) => Promise<void> | void,
   ) {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
       const refusal = paramsRefusal(message);
       if (!refusal) {
-        observe?.(message);
-        return this.onmessage?.(message, extra);
+        const deliver = () => this.onmessage?.(message, extra);
+        if (this.held === null) {
+          const busy = observe?.(message);
+          if (!busy) return deliver();
+          this.release(busy.then(deliver, deliver));
+        } else {
+          this.release(this.held.then(() => observe?.(message)).then(deliver, deliver));
+        }
+        return;
       }
       inner.send(refusal).catch((err: Error) => this.onerror?.(err));
     };
+  }
+
+  private release(next: Promise<void>): void {
+    this.held = next;
+    void next.then(() => {
+      if (this.held === next) this.held = null;
+    });
   }
 
   start(): Promise<void> {

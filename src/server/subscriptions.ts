@@ -116,8 +116,11 @@ export function registerSubscriptions(
 }
 
 export interface ListenWatches {
-  /** An open subscriptions/listen stream (key: anything unique to it) listening to these URIs. */
-  open(key: unknown, uris: readonly string[]): void;
+  /**
+   * An open subscriptions/listen stream (key: anything unique to it) listening to these URIs; resolves
+   * once each payment's current status is known (acknowledge the stream after that).
+   */
+  open(key: unknown, uris: readonly string[]): Promise<void>;
   /** That stream closed or was cancelled. */
   close(key: unknown): void;
   closeAll(): void;
@@ -144,22 +147,31 @@ export function listenWatches(
   };
 
   return {
-    open(key, uris) {
+    async open(key, uris) {
       if (streams.has(key)) return;
       const mine: string[] = [];
+      const baselines: Promise<void>[] = [];
+      streams.set(key, mine);
       for (const uri of new Set(uris)) {
         const paymentId = subscribablePaymentId(uri);
         if (paymentId === null) continue;
         const w = watched.get(uri);
+        mine.push(uri);
         if (w) {
           w.listeners++;
-        } else {
-          if (watched.size >= MAX_SUBSCRIPTIONS) continue;
-          const leave = new AbortController();
-          watched.set(uri, { listeners: 1, leave });
-          // The status now is the baseline, so a change right after the stream opened is published too;
-          // a payment that is final or unknown has nothing to watch.
-          void api.getPayment(paymentId).then(
+          continue;
+        }
+        if (watched.size >= MAX_SUBSCRIPTIONS) {
+          mine.pop();
+          continue;
+        }
+        const leave = new AbortController();
+        watched.set(uri, { listeners: 1, leave });
+        // The status now is the baseline, read before the stream is acknowledged, so a change right
+        // after the client hears the acknowledgement is published; a final or unknown payment has
+        // nothing to watch.
+        baselines.push(
+          api.getPayment(paymentId).then(
             ({ data }) => {
               if (isFinalPaymentStatus(data.status)) return;
               watchChanges(watcher, paymentId, uri, data.status, leave.signal, publish, () => leave.abort());
@@ -168,11 +180,10 @@ export function listenWatches(
               log("debug", `listen: cannot watch ${uri}`, {
                 error: err instanceof Error ? err.name : String(err),
               }),
-          );
-        }
-        mine.push(uri);
+          ),
+        );
       }
-      streams.set(key, mine);
+      await Promise.all(baselines);
     },
     close(key) {
       for (const uri of streams.get(key) ?? []) release(uri);
