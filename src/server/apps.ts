@@ -4,6 +4,7 @@
 // the listing stays byte for byte what it was). The pages themselves are built from apps/.
 import type { ClientCapabilities, McpServer, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { ResourceDef } from "./resources.js";
 import {
   APPROVAL_CARD_URI,
   APPROVAL_META_KEY,
@@ -47,26 +48,24 @@ const PAGES = [
   { name: "approval-card", uri: APPROVAL_CARD_URI, title: "Approval card" },
 ] as const;
 
-/** Declares the extension and serves the pages (read on demand: the HTML is a chunk of its own). */
+/** Declares the extension. */
 export function registerApps(mcp: McpServer): void {
   mcp.server.registerCapabilities({ extensions: { [UI_EXTENSION]: {} } });
-  for (const page of PAGES) {
-    mcp.registerResource(
-      page.name,
-      page.uri,
-      {
-        title: page.title,
-        description: "MCP App view (for hosts that render the UI extension)",
-        mimeType: APP_MIME_TYPE,
-        _meta: RESOURCE_META,
-      },
-      async (uri) => {
-        const html = (await import("spacepay:app-html")).default[page.name];
-        return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: html, _meta: RESOURCE_META }] };
-      },
-    );
-  }
 }
+
+/** The pages, as rows of the resource table (read on demand: the HTML is a chunk of its own). */
+export const APP_PAGES: readonly ResourceDef[] = PAGES.map((page) => ({
+  name: page.name,
+  uri: page.uri,
+  title: page.title,
+  description: "MCP App view (for hosts that render the UI extension)",
+  mimeType: APP_MIME_TYPE,
+  _meta: RESOURCE_META,
+  read: async (uri: URL) => {
+    const html = (await import("spacepay:app-html")).default[page.name];
+    return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: html, _meta: RESOURCE_META }] };
+  },
+}));
 
 const Decision = z.strictObject({
   handle: z.string().min(1).max(200),

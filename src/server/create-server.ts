@@ -6,12 +6,12 @@ import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
 import type { ServerGuard } from "../safety/guard.js";
 import { registerTools } from "./register-tools.js";
-import { registerResources } from "./resources.js";
+import { registerResources, resourceDefs } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./payment-watch.js";
 import { instructions } from "./instructions.js";
-import { clientRendersApps, registerApps } from "./apps.js";
+import { APP_PAGES, clientRendersApps, registerApps } from "./apps.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 import { lazyValidator, loadValidator } from "./lazy-validator.js";
@@ -101,24 +101,27 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   });
 
-  registerResources(mcp, {
-    api: deps.api,
-    account: () => ({
-      server: `spacepay-mcp ${VERSION}`,
-      mode: deps.info.mode,
-      apiHost: deps.info.apiHost,
-      tools: tools.map((t) => t.name),
-      ...deps.account,
+  const subscribable = registerResources(mcp, [
+    ...resourceDefs({
+      api: deps.api,
+      account: () => ({
+        server: `spacepay-mcp ${VERSION}`,
+        mode: deps.info.mode,
+        apiHost: deps.info.apiHost,
+        tools: tools.map((t) => t.name),
+        ...deps.account,
+      }),
+      auditRecent: deps.auditRecent,
     }),
-    auditRecent: deps.auditRecent,
-  });
+    ...APP_PAGES,
+  ]);
   registerApps(mcp);
   registerPrompts(mcp, now);
   // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours
   // `resourceSubscriptions` only when this capability is declared. 2025 needs a session to send on.
   let subscriptions: Subscriptions | null = null;
-  if (deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
-  else if (!deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
+  if (subscribable && deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
+  else if (subscribable && !deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
 
   // MCP log notifications go only to a client that asked for them (logging/setLevel): every
   // notification is a write on the protocol channel, and most clients never read them.

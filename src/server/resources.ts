@@ -1,10 +1,14 @@
 // Resources: recent payments and withdrawals, one payment or withdrawal by id (with completion),
-// what the server is connected to and allowed to do, and the money-moving audit trail.
+// what the server is connected to and allowed to do, and the money-moving audit trail. Every
+// resource, template and MCP Apps page is one row of one table (`ResourceDef`), registered in one
+// place; the row says whether it is listed, completable and subscribable.
 import {
   ResourceNotFoundError,
   ResourceTemplate,
   type McpServer,
   type ReadResourceResult,
+  type Resource,
+  type Variables,
 } from "@modelcontextprotocol/server";
 import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi } from "../spacepay/types.js";
@@ -41,103 +45,151 @@ async function byId<T>(uri: string, load: () => Promise<T>): Promise<T> {
   }
 }
 
+const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
+
 export function paymentUri(id: string): string {
   return `spacepay://payments/${encodeURIComponent(id)}`;
 }
 
-export function registerResources(mcp: McpServer, deps: ResourceDeps): void {
+/**
+ * The payment id a subscribable URI names, or null: the one rule for what can be subscribed to
+ * (2025) or listened for (2026-07-28). spacepay://payments/recent is a list, not a payment.
+ */
+export function subscribablePaymentId(uri: string): string | null {
+  const m = PAYMENT_URI.exec(uri);
+  if (!m || m[1] === "recent") return null;
+  return decodeURIComponent(m[1] ?? "");
+}
+
+/** One resource, template or app page, as registered. */
+export interface ResourceDef {
+  name: string;
+  /** A fixed URI, or a URI template with {variables}. */
+  uri: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  _meta?: Record<string, unknown>;
+  read(uri: URL, vars: Variables): Promise<ReadResourceResult>;
+  /** A template's instances for resources/list. */
+  list?(): Promise<Resource[]>;
+  /** Completion of a template's variables. */
+  complete?: Record<string, (value: string) => Promise<string[]>>;
+  /** Status changes of one instance can be subscribed to (2025) or listened for (2026-07-28). */
+  subscribable?: boolean;
+}
+
+/** The SpacePay resources over `deps` (the MCP Apps pages are rows from apps.ts). */
+export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
   const { api } = deps;
   const recentPayments = async () => (await api.listPayments({ limit: RECENT })).data.data;
   const recentWithdrawals = async () => (await api.listWithdrawals({ limit: RECENT })).data.data;
-
-  mcp.registerResource(
-    "recent_payments",
-    "spacepay://payments/recent",
+  const defs: ResourceDef[] = [
     {
+      name: "recent_payments",
+      uri: "spacepay://payments/recent",
       title: "Recent payments",
       description: `The ${RECENT} most recent payments and deposits`,
       mimeType: JSON_MIME,
+      read: async (uri) => json(uri.href, (await recentPayments()).map(paymentView)),
     },
-    async (uri) => json(uri.href, (await recentPayments()).map(paymentView)),
-  );
-
-  mcp.registerResource(
-    "payment",
-    new ResourceTemplate("spacepay://payments/{paymentId}", {
-      list: async () => ({
-        resources: (await recentPayments()).map((p) => ({
+    {
+      name: "payment",
+      uri: "spacepay://payments/{paymentId}",
+      title: "Payment",
+      description: "One payment by id; subscribe for status updates",
+      mimeType: JSON_MIME,
+      subscribable: true,
+      list: async () =>
+        (await recentPayments()).map((p) => ({
           uri: paymentUri(p.id),
           name: `payment ${p.id}`,
           description: `${p.type} ${p.status}`,
           mimeType: JSON_MIME,
         })),
-      }),
       complete: {
         paymentId: async (value) =>
           (await recentPayments()).map((p) => p.id).filter((id) => id.startsWith(value)),
       },
-    }),
-    { title: "Payment", description: "One payment by id; subscribe for status updates", mimeType: JSON_MIME },
-    async (uri, vars) => {
-      const id = decodeURIComponent(String(vars.paymentId));
-      const { data } = await byId(uri.href, () => api.getPayment(id));
-      return json(uri.href, paymentView(data));
+      read: async (uri, vars) => {
+        const id = decodeURIComponent(String(vars.paymentId));
+        const { data } = await byId(uri.href, () => api.getPayment(id));
+        return json(uri.href, paymentView(data));
+      },
     },
-  );
-
-  mcp.registerResource(
-    "recent_withdrawals",
-    "spacepay://withdrawals/recent",
     {
+      name: "recent_withdrawals",
+      uri: "spacepay://withdrawals/recent",
       title: "Recent withdrawals",
       description: `The ${RECENT} most recent withdrawals`,
       mimeType: JSON_MIME,
+      read: async (uri) => json(uri.href, (await recentWithdrawals()).map(withdrawalView)),
     },
-    async (uri) => json(uri.href, (await recentWithdrawals()).map(withdrawalView)),
-  );
-
-  mcp.registerResource(
-    "withdrawal",
-    new ResourceTemplate("spacepay://withdrawals/{withdrawalId}", {
-      list: async () => ({
-        resources: (await recentWithdrawals()).map((w) => ({
+    {
+      name: "withdrawal",
+      uri: "spacepay://withdrawals/{withdrawalId}",
+      title: "Withdrawal",
+      description: "One withdrawal by id",
+      mimeType: JSON_MIME,
+      list: async () =>
+        (await recentWithdrawals()).map((w) => ({
           uri: `spacepay://withdrawals/${encodeURIComponent(w.id)}`,
           name: `withdrawal ${w.id}`,
           description: w.status,
           mimeType: JSON_MIME,
         })),
-      }),
       complete: {
         withdrawalId: async (value) =>
           (await recentWithdrawals()).map((w) => w.id).filter((id) => id.startsWith(value)),
       },
-    }),
-    { title: "Withdrawal", description: "One withdrawal by id", mimeType: JSON_MIME },
-    async (uri, vars) => {
-      const id = decodeURIComponent(String(vars.withdrawalId));
-      const { data } = await byId(uri.href, () => api.getWithdrawal(id));
-      return json(uri.href, withdrawalView(data));
+      read: async (uri, vars) => {
+        const id = decodeURIComponent(String(vars.withdrawalId));
+        const { data } = await byId(uri.href, () => api.getWithdrawal(id));
+        return json(uri.href, withdrawalView(data));
+      },
     },
-  );
-
-  mcp.registerResource(
-    "account",
-    "spacepay://account",
     {
+      name: "account",
+      uri: "spacepay://account",
       title: "Account and policy",
       description: "Mode, API host, enabled tools, money-moving policy and which credentials are set",
       mimeType: JSON_MIME,
+      read: async (uri) => json(uri.href, deps.account()),
     },
-    async (uri) => json(uri.href, deps.account()),
-  );
-
+  ];
   const auditRecent = deps.auditRecent;
   if (auditRecent) {
-    mcp.registerResource(
-      "audit_recent",
-      "spacepay://audit/recent",
-      { title: "Audit log", description: "The last 50 money-moving audit entries", mimeType: JSON_MIME },
-      async (uri) => json(uri.href, await auditRecent(50)),
-    );
+    defs.push({
+      name: "audit_recent",
+      uri: "spacepay://audit/recent",
+      title: "Audit log",
+      description: "The last 50 money-moving audit entries",
+      mimeType: JSON_MIME,
+      read: async (uri) => json(uri.href, await auditRecent(50)),
+    });
   }
+  return defs;
+}
+
+/** Registers every row; returns whether any is subscribable (the caller wires subscriptions then). */
+export function registerResources(mcp: McpServer, defs: readonly ResourceDef[]): boolean {
+  for (const def of defs) {
+    const metadata = {
+      title: def.title,
+      description: def.description,
+      mimeType: def.mimeType,
+      ...(def._meta && { _meta: def._meta }),
+    };
+    if (!def.uri.includes("{")) {
+      mcp.registerResource(def.name, def.uri, metadata, (uri) => def.read(uri, {}));
+      continue;
+    }
+    const list = def.list;
+    const template = new ResourceTemplate(def.uri, {
+      list: list ? async () => ({ resources: await list() }) : undefined,
+      complete: def.complete,
+    });
+    mcp.registerResource(def.name, template, metadata, (uri, vars) => def.read(uri, vars));
+  }
+  return defs.some((d) => d.subscribable);
 }

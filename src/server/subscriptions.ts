@@ -11,17 +11,10 @@ import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
 import type { PaymentWatcher } from "./payment-watch.js";
+import { subscribablePaymentId } from "./resources.js";
 
-const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
 /** At most this many payments are watched at once per session (2025) or per process (2026 listens). */
 export const MAX_SUBSCRIPTIONS = 50;
-
-/** The payment id a subscribable URI names, or null (spacepay://payments/recent is a list). */
-export function subscribablePaymentId(uri: string): string | null {
-  const m = PAYMENT_URI.exec(uri);
-  if (!m || m[1] === "recent") return null;
-  return decodeURIComponent(m[1] ?? "");
-}
 
 export interface Subscriptions {
   close(): void;
