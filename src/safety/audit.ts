@@ -13,7 +13,7 @@ export type AuditOutcome =
   "done" | "refused" | "failed" | "declined" | "cancelled" | "confirmation_required" | "confirmation_failed";
 
 /** How the user confirmed: elicitation, a token the model round-tripped, a click in an MCP App card, or not at all. */
-export type ConfirmedBy = "elicitation" | "token" | "app" | "off";
+export type ConfirmedBy = "elicitation" | "input_required" | "token" | "app" | "off";
 
 export interface AuditEntry {
   /** ISO 8601. */

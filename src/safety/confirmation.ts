@@ -1,11 +1,13 @@
 // The confirmation flow of a money call: by SPACEPAY_CONFIRM mode and what the client can do, it asks
-// the user through elicitation (with our own deadline, and the call's cancellation), or issues a
-// single-use token bound to the exact arguments, or claims a presented one. The guard (guard.ts)
+// the user through elicitation (with our own deadline, and the call's cancellation), or on 2026-07-28
+// through an `input_required` result with a sealed single-use requestState, or issues a single-use
+// token bound to the exact arguments, or claims a presented one. The guard (guard.ts)
 // decides what happens before and after; this decides only whether the user confirmed, and how.
 import type { Mode, MoneySummary } from "../domain.js";
 import { auditError, type AuditEntry, type ConfirmedBy } from "./audit.js";
 import {
   TOKEN_ARG,
+  argsFingerprint,
   buildElicitation,
   confirmationSummary,
   describeAction,
@@ -28,11 +30,30 @@ export type ElicitFn = (
   opts: { timeoutMs: number; signal: AbortSignal },
 ) => Promise<{ action: ElicitAction; content?: Record<string, unknown> }>;
 
+/**
+ * A 2026-07-28 client that declared elicitation: it is asked through an `input_required` result and
+ * retries the call with its answer and our `requestState` (both as received: untrusted).
+ */
+export interface InputRequiredChannel {
+  responses?: Record<string, unknown>;
+  requestState?: string;
+}
+
+/** The embedded prompt and sealed state of an `input_required` answer (2026-07-28). */
+export interface InputRequiredAsk {
+  /** Keyed as in the result's `inputRequests`; the retry's `inputResponses` answer under the same key. */
+  key: string;
+  elicitation: ElicitationRequest;
+  requestState: string;
+}
+
 /** What a call's answer looks like when it ends before (or instead of) the API call. */
 export interface GuardResult {
   structured: Record<string, unknown>;
   text: string;
   isError?: boolean;
+  /** Set when the answer is `input_required` (the client asks the user, then retries). */
+  inputRequired?: InputRequiredAsk;
   /** An approval the client's MCP App card asks the user for: for the result's _meta, never the model. */
   approval?: { handle: string; expiresAt: string };
 }
@@ -66,6 +87,8 @@ export interface ConfirmationContext {
     caller?: string;
     /** Undefined when the client does not render MCP Apps. */
     app?: AppApproval;
+    /** Set for a 2026-07-28 client that declared elicitation (elicit is then undefined). */
+    inputRequired?: InputRequiredChannel;
   };
   /** The canonical JSON of the arguments a token is bound to. */
   readonly canonical: string;
@@ -79,7 +102,14 @@ export interface ConfirmationContext {
 }
 
 export type Confirmation =
-  { ok: true; by: ConfirmedBy; token?: { hash: string; key: string } } | { ok: false; result: GuardResult };
+  | {
+      ok: true;
+      by: ConfirmedBy;
+      token?: { hash: string; key: string };
+      /** The idempotency key bound when confirmation was asked for (a sealed requestState's). */
+      key?: string;
+    }
+  | { ok: false; result: GuardResult };
 
 export interface ConfirmationDeps {
   policy: SafetyPolicy;
@@ -92,6 +122,35 @@ export interface ConfirmationFlow {
   confirm(ctx: ConfirmationContext): Promise<Confirmation>;
   /** Ends this process's hold on a claimed token once its call has finished. */
   release(tokenHash: string): void;
+}
+
+/** The AAD purpose of a money call's sealed requestState (seal.ts). */
+const REQUEST_STATE_PURPOSE = "request-state";
+/** The `inputRequests` key of the confirmation prompt. */
+const CONFIRM_INPUT = "confirm";
+
+/** What a sealed requestState binds. */
+interface RequestStateClaims {
+  tool: string;
+  /** argsFingerprint: the tool and the canonical arguments. */
+  digest: string;
+  /** The canonical arguments themselves (sealed, so encrypted), only to name what changed. */
+  args: string;
+  /** The idempotency key the guard chose when asking. */
+  key: string;
+  /** The OAuth subject asked, or null without OAuth. */
+  caller: string | null;
+}
+
+function isRequestStateClaims(c: unknown): c is RequestStateClaims {
+  const o = c as Record<string, unknown>;
+  return (
+    typeof o.tool === "string" &&
+    typeof o.digest === "string" &&
+    typeof o.args === "string" &&
+    typeof o.key === "string" &&
+    (o.caller === null || typeof o.caller === "string")
+  );
 }
 
 function tokenRefusal(message: string): Refusal {
@@ -122,6 +181,9 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       }
       return claimToken(ctx, ctx.presentedToken);
     }
+    // Token mode keeps tokens only; the other modes count input_required as the client's confirmation.
+    if (call.inputRequired && policy.confirm !== "token")
+      return confirmByInputRequired(ctx, call.inputRequired);
     if (!call.elicit) {
       if (policy.confirm === "elicitation") {
         return refuseByMode(
@@ -196,21 +258,103 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
 
     if (answer.action === "accept" && answer.content?.confirm === true)
       return { ok: true, by: "elicitation" };
+    return { ok: false, result: await declined(ctx, answer.action, "elicitation") };
+  }
+
+  /** The user said no to a prompt (elicitation or input_required), or dismissed it. */
+  async function declined(
+    ctx: ConfirmationContext,
+    action: ElicitAction,
+    by: ConfirmedBy,
+  ): Promise<GuardResult> {
+    const { call } = ctx;
     // Cancel (the prompt dismissed) is not a no: it is reported as what it was.
-    const status = answer.action === "cancel" ? "cancelled" : "declined";
+    const status = action === "cancel" ? "cancelled" : "declined";
+    await ctx.record({ event: "outcome", outcome: status, confirmation: by, idempotencyKey: null });
+    const how = action === "accept" ? "did not tick confirm" : status;
+    return {
+      structured: { status, summary: confirmationSummary(call.summary, mode) },
+      text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
+    };
+  }
+
+  /**
+   * 2026-07-28: the first call answers input_required with the same prompt as elicitation and a
+   * sealed requestState; the retry brings the answer, and the state is checked and used up.
+   */
+  async function confirmByInputRequired(
+    ctx: ConfirmationContext,
+    channel: InputRequiredChannel,
+  ): Promise<Confirmation> {
+    if (channel.requestState === undefined) return { ok: false, result: await askByInputRequired(ctx) };
+    const { call } = ctx;
+    const refuse = async (message: string): Promise<Confirmation> => ({
+      ok: false,
+      result: await ctx.refuse(
+        {
+          rule: "requestState",
+          configured: null,
+          message: `Refused: ${message} Nothing was sent. Call ${call.tool} again without it to be asked again.`,
+        },
+        "input_required",
+      ),
+    });
+    const now = clock();
+    const opened = store.claims.open<RequestStateClaims>(REQUEST_STATE_PURPOSE, channel.requestState, now);
+    if (!opened.ok) {
+      return refuse(
+        opened.reason === "expired"
+          ? "the requestState has expired: the confirmation was not answered in time."
+          : "the requestState was altered or was not issued by this server.",
+      );
+    }
+    const claims = opened.claims;
+    if (!isRequestStateClaims(claims)) return refuse("the requestState was not issued by this server.");
+    if (claims.tool !== call.tool)
+      return refuse(`the requestState was issued for ${claims.tool}, not ${call.tool}.`);
+    if (claims.caller !== (call.caller ?? null))
+      return refuse("the requestState was issued to another caller.");
+    if (claims.digest !== argsFingerprint(call.tool, call.args)) {
+      return refuse(
+        `the arguments differ from the ones the user was asked to confirm: ${describeChanges(diffArgs(claims.args, call.args))}.`,
+      );
+    }
+    // Used up by any answer, before it is read: a declined state cannot be replayed as an accept.
+    if (!(await store.consumedStates.consume(opened.id, opened.expiresAt, now))) {
+      return refuse("this requestState has already been used; each confirmation allows one operation.");
+    }
+    const answer = readAnswer(channel.responses?.[CONFIRM_INPUT]);
+    if (answer.action === "accept" && answer.content?.confirm === true) {
+      return { ok: true, by: "input_required", key: claims.key };
+    }
+    return { ok: false, result: await declined(ctx, answer.action, "input_required") };
+  }
+
+  async function askByInputRequired(ctx: ConfirmationContext): Promise<GuardResult> {
+    const { call } = ctx;
+    // The state's life is the time the user has to answer the prompt, as for elicitation
+    // (SPACEPAY_CONFIRM_TIMEOUT_MS), not a token's TTL: it is a prompt, not a model-held preview.
+    const expiresAt = clock().getTime() + policy.confirmTimeoutMs;
+    // Bound now, like a token's; the guard's ledger reservation stores it before anything is sent.
+    const key = await ctx.chooseKey();
+    const claims: RequestStateClaims = {
+      tool: call.tool,
+      digest: argsFingerprint(call.tool, call.args),
+      args: ctx.canonical,
+      key,
+      caller: call.caller ?? null,
+    };
+    const requestState = store.claims.seal(REQUEST_STATE_PURPOSE, claims, expiresAt);
     await ctx.record({
       event: "outcome",
-      outcome: status,
-      confirmation: "elicitation",
-      idempotencyKey: null,
+      outcome: "confirmation_required",
+      confirmation: "input_required",
+      idempotencyKey: key,
     });
-    const how = answer.action === "accept" ? "did not tick confirm" : status;
     return {
-      ok: false,
-      result: {
-        structured: { status, summary: confirmationSummary(call.summary, mode) },
-        text: `The user ${how}. Nothing was done: no ${describeKind(call.summary)} was created.`,
-      },
+      structured: { status: "confirmation_required", summary: confirmationSummary(call.summary, mode) },
+      text: `Confirmation required: the user is asked to approve "${describeAction(call.summary, mode)}".`,
+      inputRequired: { key: CONFIRM_INPUT, elicitation: buildElicitation(call.summary, mode), requestState },
     };
   }
 
@@ -415,4 +559,17 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
   }
 
   return { confirm, release: (hash) => void running.delete(hash) };
+}
+
+/**
+ * A retry's answer to the prompt, read defensively (it is the client's): anything but a well-formed
+ * accept, decline or cancel counts as cancel, so it can never confirm.
+ */
+function readAnswer(raw: unknown): { action: ElicitAction; content?: Record<string, unknown> } {
+  if (raw === null || typeof raw !== "object") return { action: "cancel" };
+  const { action, content } = raw as { action?: unknown; content?: unknown };
+  if (action !== "accept" && action !== "decline" && action !== "cancel") return { action: "cancel" };
+  const fields =
+    content !== null && typeof content === "object" ? (content as Record<string, unknown>) : undefined;
+  return { action, content: fields };
 }

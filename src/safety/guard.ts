@@ -21,6 +21,7 @@ import {
   type ConfirmationContext,
   type ElicitFn,
   type GuardResult,
+  type InputRequiredChannel,
 } from "./confirmation.js";
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
@@ -29,7 +30,14 @@ import { log } from "../log.js";
 import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
 
-export type { AppApproval, ElicitAction, ElicitFn, GuardResult } from "./confirmation.js";
+export type {
+  AppApproval,
+  ElicitAction,
+  ElicitFn,
+  GuardResult,
+  InputRequiredAsk,
+  InputRequiredChannel,
+} from "./confirmation.js";
 export { RESUME_WINDOW_MS } from "./confirmation.js";
 
 export interface ExecuteResult {
@@ -52,6 +60,8 @@ export interface GuardedCall {
   caller?: string;
   /** Set when the client renders MCP Apps; with a handle, the user's answer in the approval card. */
   app?: AppApproval;
+  /** Set for a 2026-07-28 client that declared elicitation: asked through input_required. */
+  inputRequired?: InputRequiredChannel;
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
 }
@@ -165,7 +175,7 @@ export function createGuard(deps: GuardDeps): Guard {
     const confirmed = await confirmation.confirm(ctx);
     if (!confirmed.ok) return confirmed.result;
     const token = confirmed.token;
-    const proceeding = proceed(ctx, confirmed.by, token);
+    const proceeding = proceed(ctx, confirmed.by, token, confirmed.key);
     inFlight.set(proceeding, describeAction(call.summary, mode));
     try {
       return await proceeding;
@@ -280,6 +290,7 @@ export function createGuard(deps: GuardDeps): Guard {
     ctx: CallContext,
     by: ConfirmedBy,
     token: { hash: string; key: string } | undefined,
+    boundKey?: string,
   ): Promise<GuardResult> {
     const { call } = ctx;
     const finishToken = async () => {
@@ -310,7 +321,7 @@ export function createGuard(deps: GuardDeps): Guard {
       return { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." };
     }
 
-    const key = await ctx.chooseKey(token?.key);
+    const key = await ctx.chooseKey(boundKey ?? token?.key);
     let reservationId: string | undefined;
     if (ctx.isWithdrawal) {
       // The atomic check-and-reserve; it also stores the key before anything is sent.

@@ -109,3 +109,16 @@ export function openClaims<T = Record<string, unknown>>(
   if (now.getTime() >= envelope.exp) return { ok: false, reason: "expired" };
   return { ok: true, claims: envelope.claims as T, id: envelope.id, expiresAt: envelope.exp };
 }
+
+/** Sealed claims under one state key, which stays inside the closure (the state backends hold it). */
+export interface ClaimsSealer {
+  seal(purpose: string, claims: object, expiresAt: number): string;
+  open<T>(purpose: string, sealed: string, now: Date): OpenedClaims<T>;
+}
+
+export function claimsSealer(key: Buffer): ClaimsSealer {
+  return {
+    seal: (purpose, claims, expiresAt) => sealClaims(key, purpose, claims, expiresAt),
+    open: (purpose, sealed, now) => openClaims(key, purpose, sealed, now),
+  };
+}

@@ -5,6 +5,7 @@
 import type { SecretStore } from "../domain.js";
 import type { AuditEntry, AuditFs } from "./audit.js";
 import type { WithdrawalLedger } from "./ledger.js";
+import type { ClaimsSealer } from "./seal.js";
 import type { ConsumedStates, TokenStore } from "./store.js";
 
 /** `T` with every method answering through a Promise: the backends' common shape. */
@@ -36,6 +37,8 @@ export interface StateStore {
   readonly tokens: StateTokens;
   /** Single-use sealed states (MCP requestState): the first consume of an id wins, on any instance. */
   readonly consumedStates: Async<ConsumedStates>;
+  /** Seals and opens claims (MCP requestState) with the state key; synchronous, CPU only. */
+  readonly claims: ClaimsSealer;
   readonly audit: AuditTrail;
   close(): Promise<void>;
 }

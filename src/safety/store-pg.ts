@@ -7,6 +7,7 @@ import { serializeAuditEntry, type AuditEntry } from "./audit.js";
 import { LEDGER_SQL, planReservation, toEntry, type LedgerRow, type WithdrawalLedger } from "./ledger.js";
 import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
 import { resolveStateKey } from "./state-key.js";
+import { claimsSealer } from "./seal.js";
 import {
   CONSUMED_RETENTION_MS,
   CONSUMED_SQL,
@@ -330,6 +331,7 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
           return (await run(pool, CONSUMED_SQL.insert, { id, expiresAt })).rowCount === 1;
         },
       },
+      claims: claimsSealer(key),
       ledger: createPgLedger(pool),
       tokens: createPgTokens(pool),
       audit: {

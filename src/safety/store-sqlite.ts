@@ -32,6 +32,7 @@ export async function openSqliteState(
     ledger: asyncMethods(store.ledger),
     tokens: asyncMethods(store.tokens),
     consumedStates: asyncMethods(store.consumedStates),
+    claims: store.claims,
     audit: { where: audit.file, append, readRecent },
     async close() {
       audit.close();

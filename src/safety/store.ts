@@ -8,7 +8,7 @@ import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
 import { checkStateFile, ensurePrivateDir, fsyncDir } from "./private-files.js";
-import { open, seal } from "./seal.js";
+import { claimsSealer, open, seal, type ClaimsSealer } from "./seal.js";
 import { resolveStateKey } from "./state-key.js";
 
 type Db = BetterSqlite3.Database;
@@ -127,6 +127,7 @@ export interface SqliteStore {
   readonly ledger: WithdrawalLedger;
   readonly tokens: TokenStore;
   readonly consumedStates: ConsumedStates;
+  readonly claims: ClaimsSealer;
   /**
    * Runs `fn` holding the database's write lock (BEGIN IMMEDIATE), which every process sharing the
    * file waits for: the audit log's lock. The OS drops it when a process dies, so it never goes stale.
@@ -196,6 +197,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     ledger: createLedger(db),
     tokens: createTokenStore(db),
     consumedStates: createConsumedStates(db),
+    claims: claimsSealer(key),
     exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };

@@ -1,6 +1,11 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
-import { McpServer, type LoggingLevel, type ServerContext } from "@modelcontextprotocol/server";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  McpServer,
+  type LoggingLevel,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
@@ -83,11 +88,21 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     tools,
     guard: deps.guard,
     context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
-    // The one place that decides who is asked by elicitation. On 2026-07-28 the SDK's elicitInput throws
-    // (the revision has no server-to-client requests), so a 2026 client is treated as one without
-    // elicitation and gets the confirmation-token round trip. The input_required confirmation replaces
-    // this branch: a 2026 client that declares elicitation will be asked through `input_required`.
+    // The one place that decides who is asked how. On 2026-07-28 the SDK's elicitInput throws (the
+    // revision has no server-to-client requests): a 2026 client that declares elicitation in its
+    // envelope is asked through `input_required` instead; one that does not gets the token round trip.
     canElicit: (ctx) => !modern(ctx) && Boolean(server.getClientCapabilities()?.elicitation),
+    inputRequiredOf: (ctx) => {
+      if (!modern(ctx)) return undefined;
+      const envelope = ctx.mcpReq.envelope as
+        Record<string, { elicitation?: unknown } | undefined> | undefined;
+      if (!envelope?.[CLIENT_CAPABILITIES_META_KEY]?.elicitation) return undefined;
+      const state = ctx.mcpReq.requestState();
+      return {
+        responses: ctx.mcpReq.inputResponses,
+        requestState: typeof state === "string" ? state : undefined,
+      };
+    },
     caller: deps.caller,
     rendersApps: () => clientRendersApps(server.getClientCapabilities()),
     elicit: async (req, opts) => {

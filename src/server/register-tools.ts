@@ -4,7 +4,9 @@ import { z } from "zod";
 import {
   ProtocolError,
   ProtocolErrorCode,
+  inputRequired,
   type CallToolResult,
+  type InputRequiredResult,
   type Server,
   type ServerContext,
   type Tool,
@@ -14,7 +16,13 @@ import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
-import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
+import type {
+  AppApproval,
+  ElicitFn,
+  GuardResult,
+  InputRequiredChannel,
+  ServerGuard,
+} from "../safety/guard.js";
 import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
 import { DECIDE_TOOL } from "./app-contract.js";
 
@@ -120,6 +128,11 @@ export interface ToolRegistration {
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
   /** Whether this call's client can be asked by elicitation (decided per call: clients and eras differ). */
   canElicit: (ctx: ServerContext) => boolean;
+  /**
+   * For a client asked through `input_required` (2026-07-28 with elicitation): its answer and state
+   * on a retry. Undefined for every other client (decided per call, like canElicit).
+   */
+  inputRequiredOf?: (ctx: ServerContext) => InputRequiredChannel | undefined;
   /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
   caller?: string;
   elicit: ElicitFn;
@@ -127,12 +140,16 @@ export interface ToolRegistration {
   rendersApps?: () => boolean;
 }
 
+/** A guarded call on 2026-07-28 may answer input_required instead of a result. */
+type CallAnswer = CallToolResult | InputRequiredResult;
+
 export function registerTools({
   server,
   tools,
   guard,
   context,
   canElicit,
+  inputRequiredOf = () => undefined,
   elicit,
   caller,
   rendersApps = () => false,
@@ -146,7 +163,7 @@ export function registerTools({
     const approvals = guard?.approvalCall && tools.some((t) => t.guarded);
     return { tools: [...listings.map(withAppLink), ...(approvals ? [DECIDE_LISTING] : [])] };
   });
-  server.setRequestHandler("tools/call", async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler("tools/call", async (request, extra): Promise<CallAnswer> => {
     // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
     let decided: { args: Record<string, unknown>; app: AppApproval } | undefined;
     let name = request.params.name;
@@ -205,6 +222,7 @@ export function registerTools({
           summary: tool.guarded.summarize(args),
           signal,
           elicit: canElicit(extra) ? elicit : undefined,
+          inputRequired: inputRequiredOf(extra),
           caller,
           app: decided?.app ?? (rendersApps() ? {} : undefined),
           execute: async (idempotencyKey) => {
@@ -218,6 +236,18 @@ export function registerTools({
             };
           },
         });
+        if (answer.inputRequired) {
+          const ask = answer.inputRequired;
+          return inputRequired({
+            inputRequests: {
+              [ask.key]: inputRequired.elicit({
+                message: ask.elicitation.message,
+                requestedSchema: ask.elicitation.requestedSchema as never,
+              }),
+            },
+            requestState: ask.requestState,
+          });
+        }
         // Every guarded answer says what happened (status) and where (mode), whether or not it ran.
         out = { ...answer, structured: { status: "done", mode: ctx.info.mode, ...answer.structured } };
       } else {

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 
 export const REVISION = "2026-07-28";
@@ -40,7 +40,10 @@ export function mcpName(method: string, params: Record<string, unknown>): string
 }
 
 /** A v2 SDK client pinned to 2026-07-28 over the built server's stdio. */
-export async function stdioClient2026(env: Record<string, string>): Promise<{
+export async function stdioClient2026(
+  env: Record<string, string>,
+  capabilities: ClientCapabilities = {},
+): Promise<{
   client: Client;
   stderr: () => string;
   close: () => Promise<void>;
@@ -56,17 +59,21 @@ export async function stdioClient2026(env: Record<string, string>): Promise<{
   transport.stderr?.on("data", (d) => (stderr += String(d)));
   const client = new Client(
     { name: "sdk-2026", version: "1" },
-    { versionNegotiation: { mode: { pin: REVISION } } },
+    { capabilities, versionNegotiation: { mode: { pin: REVISION } } },
   );
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }
 
 /** A v2 SDK client pinned to 2026-07-28 over Streamable HTTP. */
-export async function httpClient2026(url: string, headers: Record<string, string> = {}): Promise<Client> {
+export async function httpClient2026(
+  url: string,
+  headers: Record<string, string> = {},
+  capabilities: ClientCapabilities = {},
+): Promise<Client> {
   const client = new Client(
     { name: "sdk-2026", version: "1" },
-    { versionNegotiation: { mode: { pin: REVISION } } },
+    { capabilities, versionNegotiation: { mode: { pin: REVISION } } },
   );
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;

@@ -216,11 +216,11 @@ describe("progress over HTTP", () => {
 });
 
 describe("money calls on 2026-07-28", () => {
-  // No server-to-client elicitation on this revision: until input_required confirmation lands, even a
-  // client that declares elicitation gets the confirmation-token round trip, and nothing is created first.
-  it("give a client that declares elicitation the token round trip (stdio)", async () => {
+  // A client that declares elicitation is asked through input_required (test/safety-e2e/input-required*);
+  // one that does not gets the confirmation-token round trip, and nothing is created first.
+  it("give a client without elicitation the token round trip (stdio)", async () => {
     const server = rawStdio(stdioEnv);
-    const elicitation = { elicitation: { form: {} } };
+    const noElicitation = {};
     const args = { amountInCents: 4200, orderId: "order-2026-token" };
     try {
       const posts = () => h.sim.control.requests({ method: "POST" }).length;
@@ -228,7 +228,7 @@ describe("money calls on 2026-07-28", () => {
       const asked = await server.request(
         "tools/call",
         { name: "create_payment", arguments: args },
-        elicitation,
+        noElicitation,
       );
       expect(asked.result.structuredContent.status).toBe("confirmation_required");
       expect(posts()).toBe(before);
@@ -236,7 +236,7 @@ describe("money calls on 2026-07-28", () => {
       const done = await server.request(
         "tools/call",
         { name: "create_payment", arguments: { ...args, confirmationToken: token } },
-        elicitation,
+        noElicitation,
       );
       expect(done.result.structuredContent.status).toBe("done");
       expect(posts()).toBe(before + 1);
