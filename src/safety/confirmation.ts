@@ -353,7 +353,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     });
     return {
       structured: { status: "confirmation_required", summary: confirmationSummary(call.summary, mode) },
-      text: `Confirmation required: the user is asked to approve "${describeAction(call.summary, mode)}".`,
+      text: `Confirmation required; nothing has been done yet. The user is asked: ${describeAction(call.summary, mode)}`,
       inputRequired: { key: CONFIRM_INPUT, elicitation: buildElicitation(call.summary, mode), requestState },
     };
   }

@@ -1,0 +1,130 @@
+// The guard's input_required channel (2026-07-28) against real state and audit files: what each
+// SPACEPAY_CONFIRM mode does with it, the idempotency key bound when asking, the caller binding, and a
+// requestState that keeps the arguments sealed.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createGuard,
+  openState,
+  type GuardResult,
+  type GuardedCall,
+  type SafetyPolicy,
+} from "../../src/safety/index.js";
+import {
+  RECIPIENT,
+  fakeApi,
+  fakeClock,
+  policy,
+  removeDir,
+  tempDir,
+  withdrawalArgs,
+  withdrawalSummary,
+} from "./helpers.js";
+
+let dir: string;
+let clock: ReturnType<typeof fakeClock>;
+let opened: { close(): Promise<void> }[];
+
+beforeEach(() => {
+  dir = tempDir();
+  clock = fakeClock();
+  opened = [];
+});
+afterEach(async () => {
+  for (const o of opened) await o.close();
+  removeDir(dir);
+});
+
+async function setup(confirm: SafetyPolicy["confirm"]) {
+  const store = await openState({ stateDir: dir });
+  const audit = store.audit;
+  opened.push(store);
+  const guard = createGuard({
+    policy: policy({ confirm, withdrawalAllowlist: [{ address: RECIPIENT }] }),
+    mode: "test",
+    store,
+    merchantKeyFingerprint: "merchant-fp",
+    now: clock.now,
+  });
+  const api = fakeApi();
+  const args = withdrawalArgs();
+  const run = (inputRequired: GuardedCall["inputRequired"], extra: Partial<GuardedCall> = {}) =>
+    guard.run({
+      tool: "create_withdrawal",
+      kind: "withdrawal",
+      args,
+      summary: withdrawalSummary(args),
+      signal: new AbortController().signal,
+      execute: api.execute,
+      inputRequired,
+      ...extra,
+    });
+  return { run, api, audit };
+}
+
+const accepted = (ask: GuardResult) => ({
+  responses: { [ask.inputRequired!.key]: { action: "accept", content: { confirm: true } } },
+  requestState: ask.inputRequired!.requestState,
+});
+
+describe("input_required by SPACEPAY_CONFIRM mode", () => {
+  it("auto and elicitation ask through input_required; the accepted retry sends once, with the key bound when asking", async () => {
+    for (const mode of ["auto", "elicitation"] as const) {
+      for (const o of opened.splice(0)) await o.close();
+      removeDir(dir);
+      dir = tempDir();
+      const { run, api, audit } = await setup(mode);
+      const ask = await run({});
+      expect(ask.inputRequired?.elicitation.message).toMatch(/^Please confirm: Withdraw \$25\.00/);
+      expect(api.keys).toEqual([]);
+      const done = await run(accepted(ask));
+      expect(done.structured.confirmation).toMatchObject({ by: "input_required" });
+      expect(api.keys).toHaveLength(1);
+      const entries = await audit.readRecent(20);
+      const asked = entries.find((e) => e.outcome === "confirmation_required");
+      expect(asked?.confirmation).toBe("input_required");
+      expect(asked?.idempotencyKey).toBe(api.keys[0]);
+      expect(entries.find((e) => e.event === "intent")?.confirmation).toBe("input_required");
+      // The state is a bearer of the user's yes: it never reaches the audit log.
+      expect(JSON.stringify(entries)).not.toContain(ask.inputRequired!.requestState);
+    }
+  });
+
+  it("token mode gives a token instead; off runs without asking", async () => {
+    const token = await (await setup("token")).run({});
+    expect(token.inputRequired).toBeUndefined();
+    expect(typeof token.structured.confirmationToken).toBe("string");
+    for (const o of opened.splice(0)) await o.close();
+    removeDir(dir);
+    dir = tempDir();
+    const off = await setup("off");
+    await off.run({});
+    expect(off.api.keys).toHaveLength(1);
+  });
+});
+
+describe("the sealed requestState", () => {
+  it("keeps the arguments unreadable, and only the caller it was issued to may answer it", async () => {
+    const { run, api } = await setup("auto");
+    const ask = await run({}, { caller: "alice" });
+    const state = ask.inputRequired!.requestState;
+    expect(state).not.toContain(RECIPIENT.slice(2, 12));
+    expect(Buffer.from(state.slice(3), "base64url").toString("latin1")).not.toContain(RECIPIENT);
+    const other = await run(accepted(ask), { caller: "mallory" });
+    expect(other.structured).toMatchObject({ status: "refused", rule: "requestState" });
+    expect(other.text).toMatch(/another caller/);
+    // Checked before it is used up: the wrong presenter does not spend alice's confirmation.
+    const done = await run(accepted(ask), { caller: "alice" });
+    expect(done.structured.confirmation).toMatchObject({ by: "input_required" });
+    expect(api.keys).toHaveLength(1);
+  });
+
+  it("expires after SPACEPAY_CONFIRM_TIMEOUT_MS", async () => {
+    const { run, api } = await setup("auto");
+    const ask = await run({});
+    clock.advance(policy().confirmTimeoutMs);
+    const late = await run(accepted(ask));
+    expect(late.structured).toMatchObject({ status: "refused", rule: "requestState" });
+    expect(late.text).toMatch(/expired/);
+    expect(api.keys).toEqual([]);
+  });
+});
