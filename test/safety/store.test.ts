@@ -164,6 +164,16 @@ describe.each(BACKENDS)("state on $name", (backend) => {
     expect(await b.consumedStates.consume("state-2", now.getTime() - 1, now)).toBe(false);
   });
 
+  it("claims sealed on one connection open on another (one state key), for their purpose only", async () => {
+    // A requestState minted by one instance is answered on whichever instance the retry reaches.
+    const [a, b] = [await place.open(), await place.open()];
+    const now = new Date();
+    const sealed = a.claims.seal("request-state", { tool: "create_withdrawal" }, now.getTime() + 60_000);
+    const opened = b.claims.open<{ tool: string }>("request-state", sealed, now);
+    expect(opened.ok && opened.claims.tool).toBe("create_withdrawal");
+    expect(b.claims.open("other-purpose", sealed, now)).toEqual({ ok: false, reason: "tampered" });
+  });
+
   it("keeps the audit trail in order, readable from another connection", async () => {
     const [a, b] = [await place.open(), await place.open()];
     for (let i = 0; i < 5; i++) {
