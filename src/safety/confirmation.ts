@@ -74,22 +74,26 @@ export interface AppApproval {
  */
 export const RESUME_WINDOW_MS = DAY_MS;
 
+/** A money call as confirmation sees it: what is asked for, and what the client can do. */
+export interface ConfirmableCall {
+  tool: string;
+  /** The tool's arguments as the client sent them, `confirmationToken` included when present. */
+  args: Record<string, unknown>;
+  summary: MoneySummary;
+  signal: AbortSignal;
+  /** Undefined when the client did not declare the elicitation capability. */
+  elicit?: ElicitFn;
+  /** The OAuth subject calling; recorded in every audit entry, and the only one who may redeem its tokens. */
+  caller?: string;
+  /** Set when the client renders MCP Apps; with a handle, the user's answer in the approval card. */
+  app?: AppApproval;
+  /** Set for a 2026-07-28 client that declared elicitation (elicit is then undefined): asked through input_required. */
+  inputRequired?: InputRequiredChannel;
+}
+
 /** The guard's per-call view that confirmation reads and records through. */
 export interface ConfirmationContext {
-  readonly call: {
-    tool: string;
-    args: Record<string, unknown>;
-    summary: MoneySummary;
-    signal: AbortSignal;
-    /** Undefined when the client did not declare the elicitation capability. */
-    elicit?: ElicitFn;
-    /** Who calls (the OAuth subject), when the server knows. */
-    caller?: string;
-    /** Undefined when the client does not render MCP Apps. */
-    app?: AppApproval;
-    /** Set for a 2026-07-28 client that declared elicitation (elicit is then undefined). */
-    inputRequired?: InputRequiredChannel;
-  };
+  readonly call: ConfirmableCall;
   /** The canonical JSON of the arguments a token is bound to. */
   readonly canonical: string;
   readonly presentedToken: string | undefined;
@@ -358,30 +362,38 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
     };
   }
 
-  async function issueToken(ctx: ConfirmationContext, note = ""): Promise<GuardResult> {
-    const { call } = ctx;
-    const token = newConfirmationToken();
-    const hash = hashToken(token);
+  /**
+   * Stores a token or approval handle (by its hash) bound to this exact call, its caller and the
+   * idempotency key the confirmed call will send: bound now, so the key is on disk before anything is
+   * sent. Returns when it expires.
+   */
+  async function bindToCall(ctx: ConfirmationContext, hash: string, by: "token" | "app"): Promise<Date> {
     const now = clock();
     const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
-    // Bound now, so the key the confirmed call will send is on disk before anything is sent.
     const key = await ctx.chooseKey();
     await store.tokens.issue({
       tokenHash: hash,
-      tool: call.tool,
+      tool: ctx.call.tool,
       canonicalArgs: ctx.canonical,
       createdAt: now.getTime(),
       expiresAt: expiresAt.getTime(),
       idempotencyKey: key,
-      caller: call.caller ?? null,
+      caller: ctx.call.caller ?? null,
     });
     ctx.tokenId = hash.slice(0, 12);
     await ctx.record({
       event: "outcome",
       outcome: "confirmation_required",
-      confirmation: "token",
+      confirmation: by,
       idempotencyKey: key,
     });
+    return expiresAt;
+  }
+
+  async function issueToken(ctx: ConfirmationContext, note = ""): Promise<GuardResult> {
+    const { call } = ctx;
+    const token = newConfirmationToken();
+    const expiresAt = await bindToCall(ctx, hashToken(token), "token");
     return {
       structured: {
         status: "confirmation_required",
@@ -401,26 +413,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
   async function issueApproval(ctx: ConfirmationContext): Promise<GuardResult> {
     const { call } = ctx;
     const handle = newApprovalHandle();
-    const hash = hashApprovalHandle(handle);
-    const now = clock();
-    const expiresAt = new Date(now.getTime() + policy.confirmTtlSeconds * 1000);
-    const key = await ctx.chooseKey();
-    await store.tokens.issue({
-      tokenHash: hash,
-      caller: call.caller ?? null,
-      tool: call.tool,
-      canonicalArgs: ctx.canonical,
-      createdAt: now.getTime(),
-      expiresAt: expiresAt.getTime(),
-      idempotencyKey: key,
-    });
-    ctx.tokenId = hash.slice(0, 12);
-    await ctx.record({
-      event: "outcome",
-      outcome: "confirmation_required",
-      confirmation: "app",
-      idempotencyKey: key,
-    });
+    const expiresAt = await bindToCall(ctx, hashApprovalHandle(handle), "app");
     return {
       structured: {
         status: "confirmation_required",

@@ -1,6 +1,6 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
-import type { Mode, MoneySummary, ToolResult } from "../domain.js";
+import type { Mode, ToolResult } from "../domain.js";
 import { auditError, type AuditEntry, type ConfirmedBy } from "./audit.js";
 import {
   argsFingerprint,
@@ -17,11 +17,9 @@ import {
 } from "./confirm.js";
 import {
   createConfirmationFlow,
-  type AppApproval,
+  type ConfirmableCall,
   type ConfirmationContext,
-  type ElicitFn,
   type GuardResult,
-  type InputRequiredChannel,
 } from "./confirmation.js";
 import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
@@ -47,21 +45,8 @@ export interface ExecuteResult {
   replayed: boolean;
 }
 
-export interface GuardedCall {
-  tool: string;
+export interface GuardedCall extends ConfirmableCall {
   kind: "payment" | "withdrawal";
-  /** The tool's arguments as the client sent them, `confirmationToken` included when present. */
-  args: Record<string, unknown>;
-  summary: MoneySummary;
-  signal: AbortSignal;
-  /** Undefined when the client did not declare the elicitation capability. */
-  elicit?: ElicitFn;
-  /** The OAuth subject calling; recorded in every audit entry, and the only one who may redeem its tokens. */
-  caller?: string;
-  /** Set when the client renders MCP Apps; with a handle, the user's answer in the approval card. */
-  app?: AppApproval;
-  /** Set for a 2026-07-28 client that declared elicitation: asked through input_required. */
-  inputRequired?: InputRequiredChannel;
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
 }
