@@ -161,6 +161,15 @@ function tokenRefusal(message: string): Refusal {
   return { rule: TOKEN_ARG, configured: null, message: `Refused: ${message} Nothing was sent.` };
 }
 
+/** The caller cancelled before anything was sent: recorded, and said so. */
+export async function cancelled(
+  ctx: Pick<ConfirmationContext, "record">,
+  by: ConfirmedBy,
+): Promise<GuardResult> {
+  await ctx.record({ event: "outcome", outcome: "cancelled", confirmation: by, idempotencyKey: null });
+  return { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." };
+}
+
 export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow {
   const { policy, mode, store, clock } = deps;
   // Tokens being processed by a call in this process; a second concurrent presentation is refused
@@ -224,16 +233,7 @@ export function createConfirmationFlow(deps: ConfirmationDeps): ConfirmationFlow
       });
     } catch (err) {
       if (call.signal.aborted) {
-        await ctx.record({
-          event: "outcome",
-          outcome: "cancelled",
-          confirmation: "elicitation",
-          idempotencyKey: null,
-        });
-        return {
-          ok: false,
-          result: { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." },
-        };
+        return { ok: false, result: await cancelled(ctx, "elicitation") };
       }
       const reason =
         deadline.signal.aborted && !call.signal.aborted ? "timed out" : `failed (${auditError(err).message})`;

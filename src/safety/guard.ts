@@ -16,6 +16,7 @@ import {
   TOKEN_ARG,
 } from "./confirm.js";
 import {
+  cancelled,
   createConfirmationFlow,
   type ConfirmableCall,
   type ConfirmationContext,
@@ -302,8 +303,7 @@ export function createGuard(deps: GuardDeps): Guard {
     }
     if (call.signal.aborted) {
       await finishToken();
-      await ctx.record({ event: "outcome", outcome: "cancelled", confirmation: by, idempotencyKey: null });
-      return { structured: { status: "cancelled" }, text: "The call was cancelled. Nothing was done." };
+      return cancelled(ctx, by);
     }
 
     const key = await ctx.chooseKey(boundKey ?? token?.key);
