@@ -1,11 +1,6 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
-import {
-  CLIENT_CAPABILITIES_META_KEY,
-  McpServer,
-  type LoggingLevel,
-  type ServerContext,
-} from "@modelcontextprotocol/server";
+import { McpServer, type LoggingLevel } from "@modelcontextprotocol/server";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
@@ -16,7 +11,8 @@ import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./payment-watch.js";
 import { instructions } from "./instructions.js";
-import { APP_PAGES, clientRendersApps, registerApps } from "./apps.js";
+import { APP_PAGES, registerApps } from "./apps.js";
+import { requestClient } from "./request-client.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 import { lazyValidator, loadValidator } from "./lazy-validator.js";
@@ -80,31 +76,15 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   );
   const server = mcp.server;
-  // A 2026-07-28 request carries the per-request envelope; a 2025 one never does.
-  const modern = (ctx: ServerContext) => deps.era === "modern" || ctx.mcpReq.envelope !== undefined;
 
   registerTools({
     server,
     tools,
     guard: deps.guard,
     context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
-    // The one place that decides who is asked how. On 2026-07-28 the SDK's elicitInput throws (the
-    // revision has no server-to-client requests): a 2026 client that declares elicitation in its
-    // envelope is asked through `input_required` instead; one that does not gets the token round trip.
-    canElicit: (ctx) => !modern(ctx) && Boolean(server.getClientCapabilities()?.elicitation),
-    inputRequiredOf: (ctx) => {
-      if (!modern(ctx)) return undefined;
-      const envelope = ctx.mcpReq.envelope as
-        Record<string, { elicitation?: unknown } | undefined> | undefined;
-      if (!envelope?.[CLIENT_CAPABILITIES_META_KEY]?.elicitation) return undefined;
-      const state = ctx.mcpReq.requestState();
-      return {
-        responses: ctx.mcpReq.inputResponses,
-        requestState: typeof state === "string" ? state : undefined,
-      };
-    },
+    // Who is asked how, and who is shown cards: decided once per request, the same on every transport.
+    clientOf: requestClient(server, deps.era),
     caller: deps.caller,
-    rendersApps: () => clientRendersApps(server.getClientCapabilities()),
     elicit: async (req, opts) => {
       // The SDK validates the answer with this validator synchronously: have Ajv loaded first.
       await loadValidator();

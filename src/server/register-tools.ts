@@ -16,15 +16,10 @@ import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
-import type {
-  AppApproval,
-  ElicitFn,
-  GuardResult,
-  InputRequiredChannel,
-  ServerGuard,
-} from "../safety/guard.js";
+import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
 import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
 import { DECIDE_TOOL } from "./app-contract.js";
+import type { RequestClient } from "./request-client.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
@@ -126,18 +121,11 @@ export interface ToolRegistration {
   guard?: ServerGuard;
   /** Builds the per-call context (everything but signal and progress). */
   context: () => Omit<ToolContext, "signal" | "progress" | "idempotencyKey">;
-  /** Whether this call's client can be asked by elicitation (decided per call: clients and eras differ). */
-  canElicit: (ctx: ServerContext) => boolean;
-  /**
-   * For a client asked through `input_required` (2026-07-28 with elicitation): its answer and state
-   * on a retry. Undefined for every other client (decided per call, like canElicit).
-   */
-  inputRequiredOf?: (ctx: ServerContext) => InputRequiredChannel | undefined;
+  /** What this request's client can do (how it is asked to confirm, whether it renders cards). */
+  clientOf: (ctx: ServerContext) => RequestClient;
   /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
   caller?: string;
   elicit: ElicitFn;
-  /** Whether the connected client renders MCP Apps (decided per call, like canElicit). */
-  rendersApps?: () => boolean;
 }
 
 /** A guarded call on 2026-07-28 may answer input_required instead of a result. */
@@ -148,26 +136,25 @@ export function registerTools({
   tools,
   guard,
   context,
-  canElicit,
-  inputRequiredOf = () => undefined,
+  clientOf,
   elicit,
   caller,
-  rendersApps = () => false,
 }: ToolRegistration): void {
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.registerCapabilities({ tools: {} });
-  server.setRequestHandler("tools/list", () => {
+  server.setRequestHandler("tools/list", (_request, extra) => {
     const listings = tools.map((t) => prepare(t).listing);
-    if (!rendersApps()) return { tools: listings };
+    if (!clientOf(extra).rendersApps) return { tools: listings };
     const approvals = guard?.approvalCall && tools.some((t) => t.guarded);
     return { tools: [...listings.map(withAppLink), ...(approvals ? [DECIDE_LISTING] : [])] };
   });
   server.setRequestHandler("tools/call", async (request, extra): Promise<CallAnswer> => {
+    const client = clientOf(extra);
     // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
     let decided: { args: Record<string, unknown>; app: AppApproval } | undefined;
     let name = request.params.name;
-    if (name === DECIDE_TOOL && rendersApps() && guard?.approvalCall) {
+    if (name === DECIDE_TOOL && client.rendersApps && guard?.approvalCall) {
       const decision = parseDecision(request.params.arguments);
       const target = decision && (await guard.approvalCall(decision.handle));
       if (!decision || !target || !byName.get(target.tool)?.guarded) {
@@ -221,10 +208,10 @@ export function registerTools({
           args,
           summary: tool.guarded.summarize(args),
           signal,
-          elicit: canElicit(extra) ? elicit : undefined,
-          inputRequired: inputRequiredOf(extra),
+          elicit: client.canElicit ? elicit : undefined,
+          inputRequired: client.inputRequired,
           caller,
-          app: decided?.app ?? (rendersApps() ? {} : undefined),
+          app: decided?.app ?? (client.rendersApps ? {} : undefined),
           execute: async (idempotencyKey) => {
             executed = true;
             const result = await tool.handler(args, { ...ctx, idempotencyKey });
