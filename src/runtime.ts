@@ -14,7 +14,7 @@ import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditFs, Guard, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
+import type { AuditFs, Guard, GuardResult, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 
 export interface Runtime {
@@ -211,30 +211,37 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         );
       }
     })());
-  const guard: ServerGuard = {
-    run: async (call) => {
-      // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
-      if (draining) return (await import("./safety/index.js")).stoppingResult();
-      let s: DurableState;
-      try {
-        s = await state();
-      } catch (err) {
-        // Fail closed: without the ledger and the audit log nothing may move.
-        const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
-        log("error", message);
-        return {
+  // Fail closed: without the ledger and the audit log nothing may move, and no approval handle can be
+  // looked up (one may have been issued by another instance on the same database).
+  const openedOrRefusal = async (): Promise<DurableState | { refused: GuardResult }> => {
+    try {
+      return await state();
+    } catch (err) {
+      const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
+      log("error", message);
+      return {
+        refused: {
           // Names where the state is; a database URL is never shown (it carries the password).
           structured: config.databaseUrl
             ? { status: "refused", rule: "SPACEPAY_DATABASE_URL", configured: null, message }
             : { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
           text: message,
           isError: true,
-        };
-      }
-      return s.guard.run(call);
+        },
+      };
+    }
+  };
+  const guard: ServerGuard = {
+    run: async (call) => {
+      // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
+      if (draining) return (await import("./safety/index.js")).stoppingResult();
+      const s = await openedOrRefusal();
+      return "refused" in s ? s.refused : s.guard.run(call);
     },
-    // No state yet means no handle was ever issued here; a state that cannot open refuses in run().
-    approvalCall: async (handle) => (await state().catch(() => null))?.guard.approvalCall(handle) ?? null,
+    approvalCall: async (handle) => {
+      const s = await openedOrRefusal();
+      return "refused" in s ? s : s.guard.approvalCall(handle);
+    },
   };
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };

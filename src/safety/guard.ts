@@ -70,10 +70,15 @@ export interface ApprovalCall {
   args: Record<string, unknown>;
 }
 
+/**
+ * What an approval handle answers: the call it was issued for; null for a handle never issued; or,
+ * when the state cannot be read to tell, the refusal every money call gets then (nothing is sent).
+ */
+export type ApprovalLookup = ApprovalCall | { refused: GuardResult } | null;
+
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
-  /** Which call a handle approves; null for a handle this server never issued. */
-  approvalCall(handle: string): Promise<ApprovalCall | null>;
+  approvalCall(handle: string): Promise<ApprovalLookup>;
   /**
    * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
    * past confirmation to record their outcomes. Says what it waited for and what did not finish.
@@ -83,7 +88,7 @@ export interface Guard {
 
 /** What the MCP server holds: run, and (where durable state opens lazily) an async approval lookup. */
 export type ServerGuard = Pick<Guard, "run"> & {
-  approvalCall?(handle: string): ApprovalCall | null | Promise<ApprovalCall | null>;
+  approvalCall?(handle: string): ApprovalLookup | Promise<ApprovalLookup>;
 };
 
 /** The answer to a money call when the state backend cannot be reached: nothing was sent. */
@@ -497,11 +502,17 @@ export function createGuard(deps: GuardDeps): Guard {
     };
   }
 
-  async function approvalCall(handle: string): Promise<ApprovalCall | null> {
-    const record = await store.tokens.get(hashApprovalHandle(handle));
-    return record
-      ? { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> }
-      : null;
+  async function approvalCall(handle: string): Promise<ApprovalLookup> {
+    try {
+      const record = await store.tokens.get(hashApprovalHandle(handle));
+      return record
+        ? { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> }
+        : null;
+    } catch (err) {
+      // A backend that went away cannot say the handle is unknown: fail closed, as run() does.
+      if (err instanceof StateUnavailableError) return { refused: unavailableResult(err) };
+      throw err;
+    }
   }
 
   return { run, drain, approvalCall };

@@ -3,6 +3,7 @@
 export { createGuard, stoppingResult } from "./guard.js";
 export type {
   ApprovalCall,
+  ApprovalLookup,
   ExecuteResult,
   FailureClass,
   Guard,

@@ -12,6 +12,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import type { AnyTool, ToolContext } from "./tool.js";
+import type { Mode } from "../domain.js";
 import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
@@ -128,6 +129,23 @@ export interface ToolRegistration {
   elicit: ElicitFn;
 }
 
+/** Every guarded answer says what happened (status) and where (mode), whether or not it ran. */
+function guardedOut(answer: GuardResult, mode: Mode): GuardResult {
+  return { ...answer, structured: { status: "done", mode, ...answer.structured } };
+}
+
+/** A tool's answer on the wire. */
+function present(out: GuardResult): CallToolResult {
+  return {
+    // Cleaned once more as a whole: no string from SpacePay or the model reaches the client unseen.
+    content: [{ type: "text", text: cleanLines(out.text) }],
+    // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
+    structuredContent: cleanDeep(out.structured),
+    ...(out.isError ? { isError: true } : {}),
+    ...(out.approval ? { _meta: approvalMeta(out.approval) } : {}),
+  };
+}
+
 /** A guarded call on 2026-07-28 may answer input_required instead of a result. */
 type CallAnswer = CallToolResult | InputRequiredResult;
 
@@ -157,6 +175,8 @@ export function registerTools({
     if (name === DECIDE_TOOL && client.rendersApps && guard?.approvalCall) {
       const decision = parseDecision(request.params.arguments);
       const target = decision && (await guard.approvalCall(decision.handle));
+      // The state could not be read: the person is told why, as any money call would be.
+      if (target && "refused" in target) return present(guardedOut(target.refused, context().info.mode));
       if (!decision || !target || !byName.get(target.tool)?.guarded) {
         return errorResult("Refused: this approval is not recognised. Nothing was sent.");
       }
@@ -235,8 +255,7 @@ export function registerTools({
             requestState: ask.requestState,
           });
         }
-        // Every guarded answer says what happened (status) and where (mode), whether or not it ran.
-        out = { ...answer, structured: { status: "done", mode: ctx.info.mode, ...answer.structured } };
+        out = guardedOut(answer, ctx.info.mode);
       } else {
         const result = await tool.handler(args, ctx);
         out = {
@@ -245,14 +264,7 @@ export function registerTools({
         };
       }
       log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
-      return {
-        // Cleaned once more as a whole: no string from SpacePay or the model reaches the client unseen.
-        content: [{ type: "text", text: cleanLines(out.text) }],
-        // Refusals keep their structured form (rule, configured value) so an automated caller can act on it.
-        structuredContent: cleanDeep(out.structured),
-        ...(out.isError ? { isError: true } : {}),
-        ...(out.approval ? { _meta: approvalMeta(out.approval) } : {}),
-      };
+      return present(out);
     } catch (err) {
       if (signal.aborted) return errorResult(`${tool.name} was cancelled.`);
       const result = toErrorResult(tool.name, err);

@@ -644,6 +644,31 @@ describe("state backend down", () => {
     );
     expect(api.keys).toEqual([]);
   });
+
+  it('an approval handle cannot be looked up: the same refusal, never "not issued"', async () => {
+    const { store } = await setup();
+    const down = () =>
+      Promise.reject(
+        new StateUnavailableError(
+          "the PostgreSQL database (SPACEPAY_DATABASE_URL) is unavailable (ECONNREFUSED).",
+          "SPACEPAY_DATABASE_URL",
+        ),
+      );
+    const guard = createGuard({
+      policy: policy(),
+      mode: "test",
+      store: { ...store, tokens: { ...store.tokens, get: down } },
+      merchantKeyFingerprint: "merchant-fp",
+      now: clock.now,
+    });
+    const lookup = await guard.approvalCall("apv_some_handle");
+    expect(lookup).not.toBeNull();
+    const refused = lookup && "refused" in lookup ? lookup.refused : undefined;
+    expect(refused?.structured).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
+    expect(refused?.text).toMatch(
+      /PostgreSQL database \(SPACEPAY_DATABASE_URL\) is unavailable.*Nothing was sent/,
+    );
+  });
 });
 
 describe("audit through the guard", () => {
