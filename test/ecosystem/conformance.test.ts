@@ -21,6 +21,11 @@ interface ExpectedFailure {
   failsWith: string;
   /** The suite's fixture the scenario needs, when that alone keeps it failing on a domain server. */
   fixture?: string;
+  /**
+   * When given, exactly the checks that fail (by id): every other check of the scenario must not,
+   * so a baselined scenario still guards the checks it passes.
+   */
+  failingChecks?: string[];
   reason: string;
 }
 interface RevisionBaseline {
@@ -75,6 +80,8 @@ interface ScenarioResult {
   failed: boolean;
   /** Failing checks as `id: message`, or the crash line of a scenario that produced no checks. */
   failures: string[];
+  /** The ids of the failing checks (none for a crash). */
+  failedIds: string[];
 }
 
 /** Runs every server scenario of `revision`; results land in <outDir>/server-<scenario>-<timestamp>/. */
@@ -109,14 +116,13 @@ async function runRevision(
     if (!existsSync(file)) {
       // The suite writes no checks when a scenario throws; its output says why.
       const crash = new RegExp(`^Failed to run scenario ${scenario}: .*$`, "m").exec(output)?.[0];
-      results.set(scenario, { failed: true, failures: [crash ?? "crashed without checks"] });
+      results.set(scenario, { failed: true, failures: [crash ?? "crashed without checks"], failedIds: [] });
       continue;
     }
     const checks = JSON.parse(readFileSync(file, "utf8")) as Check[];
-    const failures = checks
-      .filter((c) => c.status === "FAILURE")
-      .map((c) => `${c.id}: ${c.errorMessage ?? "(no message)"}`);
-    results.set(scenario, { failed: failures.length > 0, failures });
+    const failing = checks.filter((c) => c.status === "FAILURE");
+    const failures = failing.map((c) => `${c.id}: ${c.errorMessage ?? "(no message)"}`);
+    results.set(scenario, { failed: failures.length > 0, failures, failedIds: failing.map((c) => c.id) });
   }
   return { code: res.code, output, results };
 }
@@ -177,6 +183,13 @@ describe("MCP conformance suite against --http (demo mode)", () => {
         else if (expected && !result.failures.some((m) => m.includes(expected.failsWith)))
           problems.push(
             `${s}: fails, but no longer with "${expected.failsWith}"; update its reason\n    ${result.failures.join("\n    ")}`,
+          );
+        else if (
+          expected?.failingChecks &&
+          [...new Set(result.failedIds)].sort().join() !== [...expected.failingChecks].sort().join()
+        )
+          problems.push(
+            `${s}: fails other checks than its failingChecks (${expected.failingChecks.join(", ")})\n    ${result.failures.join("\n    ")}`,
           );
       }
       expect(problems, `conformance ${revision} against ${server.url}:\n${output}`).toEqual([]);
