@@ -127,4 +127,31 @@ describe("MCP Apps on 2026-07-28 over HTTP", () => {
     const without = await rawHttp(http.url, "tools/list");
     expectPlain(without.body.result.tools);
   });
+
+  it("approves a withdrawal on the card, across requests answered by servers of their own", async () => {
+    const ui = { _meta: { [CLIENT_CAPABILITIES_META_KEY]: UI } };
+    const args = {
+      amountInCents: 1600,
+      chainId: "base-sepolia",
+      recipientAddress: RECIPIENT,
+      orderId: "APP-2026-HTTP",
+    };
+    const before = withdrawalPosts(h.sim).length;
+    const asked = await rawHttp(http.url, "tools/call", {
+      name: "create_withdrawal",
+      arguments: args,
+      ...ui,
+    });
+    expect(asked.body.result.structuredContent.status).toBe("confirmation_required");
+    const handle = asked.body.result._meta?.[APPROVAL_META_KEY]?.handle as string;
+    expect(handle).toMatch(/^apv_/);
+    expect(withdrawalPosts(h.sim)).toHaveLength(before);
+    const approved = await rawHttp(http.url, "tools/call", {
+      name: DECIDE_TOOL,
+      arguments: { handle, decision: "approve" },
+      ...ui,
+    });
+    expect(approved.body.result.structuredContent.status).toBe("done");
+    expect(withdrawalPosts(h.sim)).toHaveLength(before + 1);
+  });
 });
