@@ -10,6 +10,7 @@ import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
+import { logToCaller, outsideRequests } from "./server/call-log.js";
 import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools.js";
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
@@ -152,7 +153,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         requestId: e.requestId,
       });
     }
-    for (const s of servers) s.logApiCall(e);
+    logToCaller(e);
   };
   const api = new SpacePayClient({
     baseUrl: apiUrl,
@@ -172,7 +173,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
   let stateReady: Promise<DurableState> | null = null;
   const state = () => {
-    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
+    // Opened by whichever money call comes first, but kept for all: its background work (reconciling
+    // with SpacePay) belongs to no caller, so it runs outside that call's scope.
+    stateReady ??= outsideRequests(() => openState(stateDir, config, policy, secretKey, api, cleanups, opts));
     stateReady.catch(() => {
       stateReady = null;
     });

@@ -85,6 +85,15 @@ function idOf(body: unknown): RequestId {
   return !Array.isArray(body) && (typeof id === "string" || typeof id === "number") ? id : null;
 }
 
+/** The request id a single `notifications/cancelled` names; null for any other message. */
+function cancelledId(body: unknown): RequestId {
+  const message = body as { method?: unknown; id?: unknown; params?: { requestId?: unknown } } | null;
+  if (Array.isArray(body) || message?.method !== "notifications/cancelled" || message.id !== undefined)
+    return null;
+  const id = message.params?.requestId;
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
 function reply(res: ServerResponse, message: unknown) {
   res.writeHead(200, { "content-type": "application/json" });
   res.end(JSON.stringify(message));
@@ -127,7 +136,27 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   // A listen stream is one response: its watches end when the response closes. The SDK's bus
   // delivers each published change to every open stream that lists the URI.
   const listens = opts.listenWatches?.((uri) => modernHandler.notify.resourceUpdated(uri));
-  const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
+  // 2025-era calls in progress, by caller and request id, so a `notifications/cancelled` (which the
+  // client POSTs as a request of its own, to a server of its own) reaches the call it names. Without
+  // sessions, only the caller (the OAuth subject; one shared identity otherwise) and the id tell calls
+  // apart: when two calls in progress share both, the cancellation is ambiguous and is dropped.
+  const legacyCalls = new Map<string, Set<() => void>>();
+  const callKey = (principal: Principal | undefined, id: RequestId) =>
+    JSON.stringify([principal?.subject ?? null, id]);
+  const serveLegacy = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    principal: Principal | undefined,
+  ) => {
+    const cancelled = cancelledId(body);
+    if (cancelled !== null) {
+      const calls = legacyCalls.get(callKey(principal, cancelled));
+      if (calls?.size === 1) for (const cancel of calls) cancel();
+      else if (calls) log("debug", `ignored an ambiguous cancellation: ${calls.size} calls share its id`);
+      res.writeHead(202).end();
+      return;
+    }
     const server = newServer("legacy");
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -135,6 +164,24 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       // stream; a single JSON body otherwise (nothing else is sent before the result).
       enableJsonResponse: !(wantsProgress(body) && acceptsSse(req)),
     });
+    const id = idOf(body);
+    if (id !== null) {
+      const key = callKey(principal, id);
+      const calls = legacyCalls.get(key) ?? new Set();
+      legacyCalls.set(key, calls);
+      // Closing this request's own server aborts its one handler (the call's signal); the SDK sends no
+      // answer to a cancelled request, so the response ends here, empty (an SSE stream just ends).
+      const cancel = () => {
+        void server.close();
+        if (!res.headersSent) res.writeHead(202);
+        res.end();
+      };
+      calls.add(cancel);
+      res.on("close", () => {
+        calls.delete(cancel);
+        if (!calls.size && legacyCalls.get(key) === calls) legacyCalls.delete(key);
+      });
+    }
     await server.mcp.connect(transport);
     await transport.handleRequest(req, res, body);
   };
@@ -209,7 +256,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       for (const server of servers) void server.close();
     });
     await made.run({ servers, principal }, async () => {
-      if (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) await serveLegacy(req, res, parsed);
+      if (await isLegacyRequest(await toWebRequest(req, parsed), parsed))
+        await serveLegacy(req, res, parsed, principal);
       else {
         const event = listens && listenEvent(parsed);
         if (event && "open" in event) {

@@ -1,7 +1,7 @@
 // The transport-independent server factory: tools, resources, prompts, subscriptions and logging
 // over injected dependencies. stdio and Streamable HTTP entries are thin wrappers around it.
-import { McpServer, type LoggingLevel } from "@modelcontextprotocol/server";
-import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
+import { LOG_LEVEL_META_KEY, McpServer, type LoggingLevel } from "@modelcontextprotocol/server";
+import type { SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
 import type { ServerGuard } from "../safety/guard.js";
@@ -12,10 +12,11 @@ import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./payment-watch.js";
 import { instructions } from "./instructions.js";
 import { APP_PAGES, registerApps } from "./apps.js";
-import { requestClient } from "./request-client.js";
+import { modernRequest, requestClient } from "./request-client.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 import { lazyValidator, loadValidator } from "./lazy-validator.js";
+import { scopeRequests } from "./call-log.js";
 
 export interface ServerDeps {
   api: SpacePayApi;
@@ -51,8 +52,6 @@ export interface ServerDeps {
 
 export interface SpacePayServer {
   mcp: McpServer;
-  /** Feed the API client's per-request events here; they go out as MCP debug log messages. */
-  logApiCall(event: RequestLogEvent): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +75,27 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   );
   const server = mcp.server;
+
+  // The one place that decides which requests get MCP log notifications of their API calls, and at
+  // what level (call-log.ts sends them, to that request alone). Most clients never read them, and each
+  // is a write on the protocol channel: only a client that asked gets any. 2026-07-28 asks per request
+  // (the envelope's logLevel); 2025 per session (logging/setLevel), which a stateless HTTP request,
+  // a session of one request, never keeps.
+  let sessionLevel: LoggingLevel | null = null;
+  server.setRequestHandler("logging/setLevel", (req) => {
+    sessionLevel = req.params.level;
+    return {};
+  });
+  scopeRequests(server, (ctx) => {
+    const level = modernRequest(deps.era, ctx)
+      ? (ctx.mcpReq.envelope as Record<string, LoggingLevel | undefined> | undefined)?.[LOG_LEVEL_META_KEY]
+      : sessionLevel;
+    // Over HTTP a notification turns the answer into an SSE stream: not for a client that cannot read one.
+    const accept = ctx.http?.req?.headers.get("accept");
+    if (!level || (accept != null && !accept.includes("text/event-stream"))) return undefined;
+    // Related to this request: on HTTP it travels on this request's own SSE response stream.
+    return { level, send: (params) => ctx.mcpReq.notify({ method: "notifications/message", params }) };
+  });
 
   registerTools({
     server,
@@ -118,31 +138,8 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   if (subscribable && deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
   else if (subscribable && !deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
 
-  // MCP log notifications go only to a client that asked for them (logging/setLevel): every
-  // notification is a write on the protocol channel, and most clients never read them.
-  const LEVELS: LoggingLevel[] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-  ];
-  let clientLevel: number | null = null;
-  server.setRequestHandler("logging/setLevel", (req) => {
-    clientLevel = LEVELS.indexOf(req.params.level);
-    return {};
-  });
-
   return {
     mcp,
-    logApiCall(e) {
-      const level: LoggingLevel = e.error || (e.status !== null && e.status >= 400) ? "warning" : "debug";
-      if (clientLevel === null || LEVELS.indexOf(level) < clientLevel || !server.transport) return;
-      void server.sendLoggingMessage({ level, logger: "spacepay-api", data: e }).catch(() => {});
-    },
     async close() {
       subscriptions?.close();
       ownWatcher?.close();

@@ -28,6 +28,14 @@ export interface RequestClient {
 }
 
 /**
+ * Whether a request is 2026-07-28, for a server serving `era` (as the SDK's serving entry says;
+ * unset, the request's envelope tells: a 2025 request never carries one).
+ */
+export function modernRequest(era: "legacy" | "modern" | undefined, ctx: ServerContext): boolean {
+  return era === "modern" || ctx.mcpReq.envelope !== undefined;
+}
+
+/**
  * The per-request view for a server serving `era` (as the SDK's serving entry says; unset, the
  * request's envelope tells: a 2025 request never carries one).
  */
@@ -37,7 +45,7 @@ export function requestClient(
 ): (ctx: ServerContext) => RequestClient {
   return (ctx) => {
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
-    if (era !== "modern" && envelope === undefined) {
+    if (!modernRequest(era, ctx)) {
       const caps = server.getClientCapabilities();
       return { canElicit: Boolean(caps?.elicitation), rendersApps: clientRendersApps(caps) };
     }

@@ -1,5 +1,5 @@
-// MCP logging: API calls are logged as notifications/message only to a client that asked
-// (logging/setLevel), at the level it asked for, and never with credentials.
+// MCP logging (2025, a session): API calls are logged as notifications/message only to a client that
+// asked (logging/setLevel), at the level it asked for, only for its own calls, and never with credentials.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
@@ -37,6 +37,20 @@ describe("MCP logging", () => {
     expect(seen[0]!.level).toBe("debug");
     expect(JSON.stringify(seen[0]!.data)).toMatch(/secretkey-auth\/payments/);
     expect(JSON.stringify(seen)).not.toContain("sk_test_simulator");
+  });
+
+  it("never logs another session's calls to this one", async () => {
+    const other = await h.connect();
+    const seen = await messagesDuring("debug", async () => {
+      await other.callTool({ name: "list_payments", arguments: {} });
+      // Including the payment poll loop its wait starts (shared by the process, logged to stderr only).
+      const created = await h.runtime.api.createPayment({ amountInCents: 1500, orderId: "log-watch" });
+      await other.callTool({
+        name: "wait_for_payment",
+        arguments: { paymentId: created.data.payment.id, timeoutSeconds: 1 },
+      });
+    });
+    expect(seen).toEqual([]);
   });
 
   it("at warning, logs failed calls but not successful ones", async () => {
