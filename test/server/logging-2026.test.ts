@@ -9,7 +9,14 @@ import type { Client } from "@modelcontextprotocol/client";
 import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
 import { DEFAULT_BEARER_TOKEN, DEFAULT_SECRET_KEY } from "../../src/simulator/server.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { REVISION, httpClient2026, mcpName, stdioClient2026, withEnvelope } from "../helpers/mcp2026.js";
+import {
+  REVISION,
+  httpClient2026,
+  mcpName,
+  rawHttp,
+  stdioClient2026,
+  withEnvelope,
+} from "../helpers/mcp2026.js";
 
 const LOG_LEVEL = "io.modelcontextprotocol/logLevel";
 
@@ -92,6 +99,29 @@ describe("2026-07-28 over HTTP", () => {
     const text = JSON.stringify(logs);
     expect(text).not.toContain(DEFAULT_SECRET_KEY);
     expect(text).not.toContain(DEFAULT_BEARER_TOKEN);
+  });
+
+  it("a call that asks but does not accept an event stream gets its plain JSON answer, without logs", async () => {
+    const reply = await rawHttp(
+      http.url,
+      "tools/call",
+      { name: "get_payment", arguments: { paymentId: ids[0] }, _meta: { [LOG_LEVEL]: "debug" } },
+      { accept: "application/json" },
+    );
+    expect(reply.headers.get("content-type")).toContain("application/json");
+    expect(reply.body.result.structuredContent.payment.id).toBe(ids[0]);
+  });
+
+  it("a resource read that asks gets the API calls it made", async () => {
+    const { client, seen } = await loggingClient();
+    try {
+      await client.readResource({ uri: "spacepay://payments/recent", _meta: { [LOG_LEVEL]: "debug" } });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen[0]).toMatchObject({ level: "debug", logger: "spacepay-api" });
+      expect(seen[0]!.data.path).toContain("/payments");
+    } finally {
+      await client.close();
+    }
   });
 
   it("concurrent callers each get only their own calls' logs, and one that did not ask gets none", async () => {
