@@ -44,12 +44,13 @@ export function scopeRequests(server: Server, logOf: (ctx: ServerContext) => Cal
     (handler: (request: unknown, ctx: ServerContext) => unknown) =>
     (request: unknown, ctx: ServerContext) => {
       const s: Scope = { log: logOf(ctx), open: true };
-      return scope.run(s, async () => {
-        try {
-          return await handler(request, ctx);
-        } finally {
-          s.open = false;
-        }
+      return scope.run(s, () => {
+        const answer = handler(request, ctx);
+        const close = () => void (s.open = false);
+        // The SDK gets the handler's own promise, not one chained after it: its answer goes out on the
+        // same tick as before (a graceful stop closes the transport right after the guard's call settles).
+        void Promise.resolve(answer).then(close, close);
+        return answer;
       });
     };
   (server as { setRequestHandler: unknown }).setRequestHandler = (method: string, ...rest: unknown[]) => {
