@@ -3,7 +3,8 @@
 // files instead of ~230 modules. Code reached only through `await import()` (simulator, demo, HTTP
 // transport, stdio transport, durable state, undici) lands in chunks loaded when first used.
 // Usage: node scripts/build.mjs [--sourcemap]. Type checking is `npm run typecheck`, not this.
-import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { appHtmlModule } from "./build-apps.mjs";
@@ -86,6 +87,14 @@ const result = await build({
 // Overwrite in place, then drop whatever an earlier build (or the old tsc output) left behind, so a
 // process running from dist/ at this moment keeps finding its files for as long as possible.
 const written = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(ROOT, f)));
+// The build's identity: a hash of every output file. The warm-start cache (src/cli/warm-cache.ts) keys
+// its answers by it, so a rebuilt dist/ never serves an older build's tool list.
+const BUILD_ID = path.join(OUT, "build-id");
+const hash = createHash("sha256");
+for (const file of [...written].sort())
+  hash.update(`${path.relative(OUT, file)}\0`).update(readFileSync(file));
+writeFileSync(BUILD_ID, hash.digest("hex") + "\n");
+written.add(BUILD_ID);
 function prune(dir) {
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);

@@ -49,6 +49,13 @@ async function main(): Promise<void> {
       return;
     }
     case "serve": {
+      // On stdio, the front answers the first listing requests from the warm-start cache while the
+      // real server loads; HTTP has no such first requests to wait on.
+      if (!parsed.flags.http) {
+        const { serveWithWarmStart } = await import("./cli/stdio-front.js");
+        process.exitCode = await serveWithWarmStart(parsed.flags, process.env, process.argv.slice(2));
+        return;
+      }
       const { serve } = await import("./cli/serve.js");
       process.exitCode = await serve(parsed.flags, process.env);
       return;

@@ -8,6 +8,10 @@ import { redact, registerSecret, type LogLevel } from "./log.js";
 import { parseStateKey, STATE_KEY_ACCEPTED } from "./safety/state-key.js";
 import { evmAddressProblem, isEvmAddress, tryCaip2 } from "./spacepay/chains.js";
 import type { AllowlistEntry, ConfirmMode, Mode } from "./domain.js";
+import { defaultStateDir, type StateDirContext } from "./state-dir.js";
+
+// Decided in state-dir.ts (the stdio front finds the state directory without loading this module).
+export { defaultStateDir, effectiveStateDir } from "./state-dir.js";
 
 /** The tool whose registration decides whether withdrawal rules apply. */
 export const WITHDRAWAL_TOOL = "create_withdrawal";
@@ -26,11 +30,7 @@ export interface LoadConfigOptions {
   knownTools?: readonly string[];
 }
 
-interface Context {
-  env: Record<string, string | undefined>;
-  platform: NodeJS.Platform;
-  homedir: string;
-}
+type Context = StateDirContext;
 
 interface SettingDef<T> {
   env: string;
@@ -198,20 +198,6 @@ const stateKey = () =>
   });
 
 const host = () => z.string().regex(/^[^\s/]+$/, "is not a host name or IP address");
-
-export function defaultStateDir(ctx: Context): string {
-  if (ctx.platform === "win32") {
-    const appData = ctx.env.APPDATA?.trim() || path.win32.join(ctx.homedir, "AppData", "Roaming");
-    return path.win32.join(appData, "spacepay-mcp");
-  }
-  if (ctx.platform === "darwin") {
-    return path.posix.join(ctx.homedir, "Library", "Application Support", "spacepay-mcp");
-  }
-  // The XDG spec says relative values are invalid and must be ignored.
-  const xdg = ctx.env.XDG_DATA_HOME?.trim();
-  const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(ctx.homedir, ".local", "share");
-  return path.posix.join(base, "spacepay-mcp");
-}
 
 // ---- the table ----
 
@@ -520,14 +506,6 @@ export class ConfigError extends Error {
     this.issues = issues;
     this.variable = issues[0]?.variable ?? "";
   }
-}
-
-/**
- * Where durable state lives for this config: demo mode uses the demo/ subfolder, so it survives
- * between runs but never mixes with a real deployment's state.
- */
-export function effectiveStateDir(config: Pick<Config, "mode" | "stateDir">): string {
-  return config.mode === "demo" ? path.join(config.stateDir, "demo") : config.stateDir;
 }
 
 /** Reads, validates and cross-checks every setting; throws ConfigError listing every problem. */

@@ -1,6 +1,7 @@
 // `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
+import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
 import { createRuntime } from "../runtime.js";
@@ -19,9 +20,18 @@ function logDisabledTools(disabled: Record<string, string>): void {
   for (const [reason, names] of byReason) log("info", `tools not offered (${names.join(", ")}): ${reason}`);
 }
 
+/** What the stdio front (stdio-front.ts) hands over when it answered the first requests itself. */
+export interface StdioHandover {
+  /** Read instead of process.stdin: the replayed and queued messages, then the rest of stdin; it ends when stdin does. */
+  stdin: Readable;
+  /** Wraps the stdio chain before the SDK gets it (dropping the answers to replayed requests). */
+  wrap(transport: Transport): Transport;
+}
+
 export async function serve(
   flags: Record<string, string | boolean>,
   env: Record<string, string | undefined>,
+  handover?: StdioHandover,
 ): Promise<number> {
   let config;
   try {
@@ -96,9 +106,11 @@ export async function serve(
     // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful
     // stop below must let a money call finish, record its outcome and answer first. So the transport
     // reads a copy of stdin that never ends, and the end of the real one is handled here.
+    const stdin = handover?.stdin ?? process.stdin;
     const input = new PassThrough();
-    process.stdin.pipe(input, { end: false });
-    const transport = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
+    stdin.pipe(input, { end: false });
+    const checked = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
+    const transport = handover ? handover.wrap(checked) : checked;
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
     const servers: SpacePayServer[] = [];
@@ -116,7 +128,7 @@ export async function serve(
       await handle.close();
       for (const s of servers) await s.close();
       // A piped stdin keeps the process alive; nothing more is read after the stop.
-      process.stdin.unpipe(input);
+      stdin.unpipe(input);
       process.stdin.pause();
     };
     // serveStdio owns the transport's callbacks (chained through the checking wrapper): the SDK reports
@@ -130,7 +142,7 @@ export async function serve(
       void stop("stdio transport error").then(() => process.exit(1));
     };
     // The client closing stdin is the normal way a stdio server is told to stop.
-    process.stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
+    stdin.once("end", () => void stop("stdin closed").then(() => process.exit(0)));
   }
 
   limitHeapGrowth();

@@ -69,7 +69,9 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   const mcp = new McpServer(
     { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
     {
-      capabilities: { logging: {}, completions: {} },
+      // tools.listChanged: over stdio the warm start (cli/warm-record.ts) tells a client whose first
+      // tools/list came from an out-of-date cache to fetch it again.
+      capabilities: { logging: {}, completions: {}, tools: { listChanged: true } },
       instructions: instructions(deps.info.mode),
       jsonSchemaValidator: lazyValidator,
     },
