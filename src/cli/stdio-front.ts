@@ -126,10 +126,15 @@ export async function serveWithWarmStart(
       if (pending.length) source.write(pending);
       if (ended) source.end();
       else process.stdin.pipe(source);
-      return serve(flags, env, {
+      const code = await serve(flags, env, {
         stdin: source,
         wrap: (transport) => new WarmStartTransport(transport, { place: place!, env, answers, replayed }),
       });
+      // serve() returned: a refused configuration, or a stop. A stdin still being read would keep
+      // the process alive.
+      process.stdin.unpipe(source);
+      process.stdin.pause();
+      return code;
     })();
     // A failure to start propagates as it did before the front existed (an unhandled rejection).
     void loading.then(finish);
@@ -137,5 +142,8 @@ export async function serveWithWarmStart(
 
   process.stdin.on("data", onData);
   process.stdin.on("end", onEnd);
+  // Nothing cached (first start, new configuration): load now, as before the front existed, so a
+  // configuration problem is reported at once; the real server's answers are recorded for next time.
+  if (answers.size === 0) load();
   return done;
 }

@@ -1,0 +1,347 @@
+// The stdio warm start, on the built server: a second start in the same state directory and
+// configuration answers initialize and the lists from the cache the first start recorded, byte for
+// byte what the real server said, and then behaves exactly as a cold start (calls, elicitation,
+// withdrawals); an out-of-date cache is corrected with list_changed; a different configuration, or a
+// broken cache, gets the real answers; the cache holds no secret.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import {
+  ToolListChangedNotificationSchema,
+  type ClientCapabilities,
+} from "@modelcontextprotocol/sdk/types.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { stdioClient2026 } from "../helpers/mcp2026.js";
+import {
+  CAN_ELICIT,
+  CLI,
+  accept,
+  requireBuiltCli,
+  scriptElicitation,
+  textOf,
+  withdrawal,
+  withdrawalPosts,
+} from "../safety-e2e/helpers.js";
+
+const SECRET_KEY = "sk_test_simulator";
+let sim: SimulatorHandle;
+let dirs: string[] = [];
+let clients: Array<{ close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  requireBuiltCli();
+  sim = await startSimulator({ processingMs: 20, samplePayments: 2 });
+});
+afterEach(async () => {
+  for (const c of clients) await c.close().catch(() => {});
+  clients = [];
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+function stateDir(): string {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-warm-"));
+  dirs.push(dir);
+  return dir;
+}
+
+function env(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    SPACEPAY_SECRET_KEY: SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: dir,
+    SPACEPAY_TIMEOUT_MS: "2000",
+    ...extra,
+  };
+}
+
+/** A v1 (2025) client on a fresh process of the built server. */
+async function client2025(
+  e: Record<string, string>,
+  capabilities: ClientCapabilities = {},
+  setup?: (c: Client) => void,
+): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI],
+    env: e,
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "warm-start-test", version: "1" }, { capabilities });
+  setup?.(client);
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+/** One start's first answers as a client sees them. */
+async function firstAnswers(client: Client) {
+  return {
+    capabilities: client.getServerCapabilities(),
+    version: client.getServerVersion(),
+    instructions: client.getInstructions(),
+    tools: (await client.listTools()).tools,
+  };
+}
+
+const cacheFiles = (dir: string) => {
+  const at = path.join(dir, "warm-start");
+  return fs.existsSync(at)
+    ? fs
+        .readdirSync(at)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => path.join(at, f))
+    : [];
+};
+
+/** Waits until the recording start has written its cache (it writes just after answering). */
+async function cacheWritten(dir: string, count = 1): Promise<string[]> {
+  for (let i = 0; i < 200 && cacheFiles(dir).length < count; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(cacheFiles(dir)).toHaveLength(count);
+  return cacheFiles(dir);
+}
+
+/** Stops a client and waits for its server process to exit, so the next start is really a new one. */
+async function stop(client: Client): Promise<void> {
+  await client.close();
+  clients = clients.filter((c) => c !== client);
+}
+
+/** The built server over raw stdio: every line it writes, and its exit code. */
+function rawServer(e: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI], { env: e, stdio: ["pipe", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += String(d)));
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    lines.push(line);
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  clients.push({ close: async () => void child.kill() });
+  return {
+    lines,
+    stderr: () => stderr,
+    exited,
+    write: (m: Record<string, unknown>) => child.stdin.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n"),
+    end: () => child.stdin.end(),
+    async lineFor(id: number): Promise<string> {
+      for (;;) {
+        const found = lines.find((l) => (JSON.parse(l) as { id?: unknown }).id === id);
+        if (found) return found;
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+}
+
+const INITIALIZE = {
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+
+describe("stdio warm start", () => {
+  it("a second start answers initialize and tools/list byte for byte as the first, then serves calls", async () => {
+    const dir = stateDir();
+    const starts = [];
+    for (let i = 0; i < 2; i++) {
+      const server = rawServer(env(dir));
+      server.write(INITIALIZE);
+      const init = await server.lineFor(1);
+      server.write({ method: "notifications/initialized" });
+      server.write({ id: 2, method: "tools/list" });
+      starts.push([init, await server.lineFor(2)]);
+      if (i === 0) await cacheWritten(dir);
+      server.write({
+        id: 3,
+        method: "tools/call",
+        params: { name: "list_payments", arguments: { limit: 1 } },
+      });
+      const listed = JSON.parse(await server.lineFor(3)) as { result: { structuredContent: any } };
+      const id = listed.result.structuredContent.payments[0].id as string;
+      server.write({
+        id: 4,
+        method: "tools/call",
+        params: { name: "get_payment", arguments: { paymentId: id } },
+      });
+      const got = JSON.parse(await server.lineFor(4)) as {
+        result: { structuredContent: any; isError?: boolean };
+      };
+      expect(got.result.isError).toBeFalsy();
+      expect(got.result.structuredContent.payment.id).toBe(id);
+      server.end();
+      expect(await server.exited).toBe(0);
+      // Nothing but the answers: the replayed requests' answers never reach the client.
+      expect(server.lines.map((l) => (JSON.parse(l) as { id?: unknown }).id)).toEqual([1, 2, 3, 4]);
+    }
+    expect(starts[1]).toEqual(starts[0]);
+  }, 30_000);
+
+  it("a 2025 client sees the same server and tools on a warm start, and its calls work", async () => {
+    const dir = stateDir();
+    const cold = await client2025(env(dir));
+    const before = await firstAnswers(cold);
+    await cacheWritten(dir);
+    await stop(cold);
+
+    const warm = await client2025(env(dir));
+    expect(await firstAnswers(warm)).toEqual(before);
+    const listed = await warm.callTool({ name: "list_payments", arguments: { limit: 1 } });
+    const id = (listed.structuredContent as { payments: Array<{ id: string }> }).payments[0]!.id;
+    const got = await warm.callTool({ name: "get_payment", arguments: { paymentId: id } });
+    expect(got.isError).toBeFalsy();
+    expect((got.structuredContent as { payment: { id: string } }).payment.id).toBe(id);
+  }, 30_000);
+
+  it("a 2026-07-28 client (tools/list with the envelope first) gets the same on a warm start", async () => {
+    const dir = stateDir();
+    const answers = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await stdioClient2026(env(dir));
+      clients.push(c);
+      const tools = (await c.client.listTools()).tools;
+      if (i === 0) await cacheWritten(dir);
+      const listed = await c.client.callTool({ name: "list_payments", arguments: { limit: 1 } });
+      const id = (listed.structuredContent as { payments: Array<{ id: string }> }).payments[0]!.id;
+      const got = await c.client.callTool({ name: "get_payment", arguments: { paymentId: id } });
+      expect(got.isError).toBeFalsy();
+      expect((got.structuredContent as { payment: { id: string } }).payment.id).toBe(id);
+      answers.push({ tools, capabilities: c.client.getServerCapabilities() });
+      await c.close();
+      clients = clients.filter((x) => x !== c);
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[0]!.tools).toHaveLength(13);
+  }, 30_000);
+
+  it("the replayed initialize gives the real server the client's capabilities: a warm withdrawal is confirmed by elicitation and sent once", async () => {
+    const dir = stateDir();
+    const e = env(dir, { SPACEPAY_CONFIRM: "elicitation", SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT });
+    const cold = await client2025(e, CAN_ELICIT);
+    await cold.listTools();
+    await cacheWritten(dir);
+    await stop(cold);
+
+    const warm = await client2025(e, CAN_ELICIT);
+    const human = scriptElicitation(warm, accept);
+    await warm.listTools();
+    const sent = withdrawalPosts(sim).length;
+    const result = await warm.callTool({ name: "create_withdrawal", arguments: withdrawal() });
+    expect(result.isError, textOf(result as never)).toBeFalsy();
+    expect(human.prompts).toHaveLength(1);
+    expect(withdrawalPosts(sim).length).toBe(sent + 1);
+  }, 30_000);
+
+  it("an out-of-date cached tools/list is served, then corrected: list_changed, and a refetch gets the real list", async () => {
+    const dir = stateDir();
+    const cold = await client2025(env(dir));
+    const real = (await cold.listTools()).tools;
+    const [file] = await cacheWritten(dir);
+    await stop(cold);
+
+    // The cached tools/list loses its last tool, as if an older build had written it.
+    const data = JSON.parse(fs.readFileSync(file!, "utf8")) as { answers: Array<[string, any]> };
+    const entry = data.answers.find(([key]) => key.startsWith('["tools/list"'))!;
+    entry[1].result.tools.pop();
+    fs.writeFileSync(file!, JSON.stringify(data));
+
+    let changed!: () => void;
+    const notified = new Promise<void>((resolve) => (changed = resolve));
+    const warm = await client2025(env(dir), {}, (c) =>
+      c.setNotificationHandler(ToolListChangedNotificationSchema, () => changed()),
+    );
+    expect((await warm.listTools()).tools).toHaveLength(real.length - 1);
+    await notified;
+    expect((await warm.listTools()).tools).toEqual(real);
+    const rewritten = JSON.parse(fs.readFileSync(file!, "utf8")) as { answers: Array<[string, any]> };
+    const fixed = rewritten.answers.find(([key]) => key.startsWith('["tools/list"'))!;
+    expect(fixed[1].result.tools).toHaveLength(real.length);
+  }, 30_000);
+
+  it("a changed configuration gets its own answers from the first request (read-only: only the read tools)", async () => {
+    const dir = stateDir();
+    const cold = await client2025(env(dir));
+    const all = (await cold.listTools()).tools;
+    await cacheWritten(dir);
+    await stop(cold);
+
+    const readOnly = await client2025(env(dir, { SPACEPAY_READ_ONLY: "true" }));
+    const tools = (await readOnly.listTools()).tools;
+    expect(tools.length).toBeLessThan(all.length);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    await cacheWritten(dir, 2);
+  }, 30_000);
+
+  it("a garbage or unreadable cache file means an ordinary start", async () => {
+    const dir = stateDir();
+    const cold = await client2025(env(dir));
+    const before = await firstAnswers(cold);
+    const [file] = await cacheWritten(dir);
+    await stop(cold);
+
+    fs.writeFileSync(file!, "{not json");
+    const afterGarbage = await client2025(env(dir));
+    expect(await firstAnswers(afterGarbage)).toEqual(before);
+    await stop(afterGarbage);
+
+    // A directory where the file should be: it can be neither read nor replaced.
+    fs.rmSync(file!);
+    fs.mkdirSync(file!);
+    const unreadable = await client2025(env(dir));
+    expect(await firstAnswers(unreadable)).toEqual(before);
+    expect(fs.statSync(file!).isDirectory()).toBe(true);
+  }, 30_000);
+
+  it("the cache holds neither the merchant key nor the state key, and is private", async () => {
+    const dir = stateDir();
+    for (let i = 0; i < 2; i++) {
+      const c = await client2025(env(dir), CAN_ELICIT);
+      await c.listTools();
+      await c.listPrompts();
+      await c.listResourceTemplates();
+      await cacheWritten(dir);
+      await stop(c);
+    }
+    const stateKey = fs.readFileSync(path.join(dir, "state.key"), "utf8").trim();
+    const keyBytes = Buffer.from(stateKey, "base64");
+    for (const file of cacheFiles(dir)) {
+      const text = fs.readFileSync(file, "utf8");
+      expect(text).toContain("tools/list");
+      for (const secret of [SECRET_KEY, stateKey, keyBytes.toString("hex"), keyBytes.toString("base64url")]) {
+        expect(text).not.toContain(secret);
+        expect(path.basename(file)).not.toContain(secret);
+      }
+      expect(fs.statSync(file).mode & 0o077).toBe(0);
+    }
+  }, 30_000);
+
+  it("stdin closed right after a warm tools/list: the process exits 0 without loading the server", async () => {
+    const dir = stateDir();
+    for (let i = 0; i < 2; i++) {
+      const server = rawServer(env(dir));
+      server.write(INITIALIZE);
+      await server.lineFor(1);
+      server.write({ method: "notifications/initialized" });
+      server.write({ id: 2, method: "tools/list" });
+      await server.lineFor(2);
+      if (i === 0) await cacheWritten(dir);
+      server.end();
+      expect(await server.exited).toBe(0);
+      expect(server.stderr()).toMatch(/stopping \(stdin closed\)/);
+      // The real server logs where it connected once it has loaded; the warm start never got there.
+      if (i === 1) expect(server.stderr()).not.toMatch(/connected to/);
+    }
+  }, 30_000);
+});
