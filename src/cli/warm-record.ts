@@ -59,6 +59,8 @@ export class WarmStartTransport implements Transport {
   /** Cacheable requests the SDK is answering, by id: their keys. */
   private readonly pending = new Map<unknown, string>();
   private file: string | null = null;
+  /** The cache writes, one after another; a stop waits for them (a short session is still recorded). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly inner: Transport,
@@ -113,7 +115,9 @@ export class WarmStartTransport implements Transport {
     // Re-inserted, so it counts as the newest when the file is trimmed.
     this.opts.answers.delete(key);
     this.opts.answers.set(key, { ...message, id: null });
-    void this.write().catch((err: Error) => log("debug", `warm start: cache not written: ${err.message}`));
+    this.writing = this.writing
+      .then(() => this.write())
+      .catch((err: Error) => log("debug", `warm start: cache not written: ${err.message}`));
   }
 
   private async write(): Promise<void> {
@@ -138,7 +142,8 @@ export class WarmStartTransport implements Transport {
   start(): Promise<void> {
     return this.inner.start();
   }
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.writing;
     return this.inner.close();
   }
 }

@@ -119,4 +119,78 @@ describe("dist/ bundle", () => {
       await client.close();
     }
   }, 30_000);
+  it("the stdio front imports neither zod nor the SDK, and a warm start answers from it before either loads", async () => {
+    // The front's static import closure: what Node must load before it can answer.
+    const front = jsFiles().find((f) => f.startsWith("stdio-front-"));
+    expect(front).toBeDefined();
+    const closure = new Set<string>();
+    for (const todo = [front!]; todo.length;) {
+      const file = todo.pop()!;
+      if (closure.has(file)) continue;
+      closure.add(file);
+      const code = readFileSync(path.join(DIST, file), "utf8");
+      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*)["']\.\/([^"']+)["']/g)) todo.push(m[1]!);
+    }
+    for (const file of closure) {
+      const code = readFileSync(path.join(DIST, file), "utf8");
+      expect(code, `${file} (statically imported by the front)`).not.toMatch(
+        /ZodType|McpServer|StdioServerTransport/,
+      );
+    }
+
+    const log = path.join(work, "warm-loaded.log");
+    const state = path.join(work, "warm-state");
+    const start = () =>
+      new Promise<{ code: number | null; lines: string[] }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["--import", pathToFileURL(path.join(work, "register.mjs")).href, CLI],
+          {
+            env: {
+              PATH: process.env.PATH ?? "",
+              LOADED_LOG: log,
+              SPACEPAY_SECRET_KEY: "sk_test_simulator",
+              SPACEPAY_API_URL: sim.url,
+              SPACEPAY_STATE_DIR: state,
+            },
+            stdio: ["pipe", "pipe", "ignore"],
+          },
+        );
+        const lines: string[] = [];
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += String(d);
+          const parts = out.split("\n");
+          out = parts.pop()!;
+          lines.push(...parts);
+          // Both answered: close stdin, as a client that only wanted the list would.
+          if (lines.length === 2) child.stdin.end();
+        });
+        child.once("error", reject);
+        child.once("exit", (code) => resolve({ code, lines }));
+        const send = (m: object) => child.stdin.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n");
+        send({
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-11-25",
+            capabilities: {},
+            clientInfo: { name: "b", version: "1" },
+          },
+        });
+        send({ method: "notifications/initialized" });
+        send({ id: 2, method: "tools/list" });
+      });
+    const cold = await start();
+    expect(cold.code).toBe(0);
+    writeFileSync(log, "");
+    const warm = await start();
+    expect(warm.code).toBe(0);
+    expect(warm.lines).toEqual(cold.lines);
+    const loaded = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((u) => u.includes("/dist/"))
+      .map((u) => path.basename(new URL(u).pathname));
+    expect(new Set(loaded)).toEqual(new Set(["cli.js", ...closure]));
+  }, 30_000);
 });
