@@ -1,7 +1,15 @@
 // Cold start: spawn → first tools/list answered, timed identically in raw JSON-RPC for our server, a
 // framework-free Node script and the official SDK with one tool, interleaved run by run. On 2025 the
 // client sends initialize first; on 2026-07-28 its first request is tools/list with the envelope.
-import { bareServer, ourServer, RpcChild, sdkFloor, type Era, type ServerSpec } from "./child.js";
+import {
+  bareServer,
+  ourServer,
+  RpcChild,
+  sdkFloor,
+  tempStateDir,
+  type Era,
+  type ServerSpec,
+} from "./child.js";
 import { median, now, percentile, round, withTimeout } from "./stats.js";
 
 export interface ColdStartTimes {
@@ -21,6 +29,11 @@ export interface ColdStartResult {
   oursOverBare: number;
   oursOverSdkFloor: number;
   sdkFloorOverBare: number;
+  /**
+   * Ours on 2025 with an empty state directory every run: a first-ever start, with no warm-start cache
+   * (the rows above are second launches onwards, answered from it).
+   */
+  firstStart: ColdStartTimes;
   /** The same, on 2026-07-28 (the v1 SDK floor does not speak it). */
   era2026: { ours: ColdStartTimes; bare: ColdStartTimes; oursOverBare: number };
 }
@@ -69,12 +82,21 @@ export async function measureColdStart(opts: {
     [ourSpec, "2026"],
     [bareServer, "2026"],
   ];
-  // One discarded run each: warms the file cache and creates our state database, as on a client's
-  // second launch onwards.
+  // One discarded run each: warms the file cache and creates our state key and warm-start cache, as
+  // on a client's second launch onwards.
   if (opts.warmup) for (const [spec, era] of specs) await once(spec, era);
   const samples = specs.map(() => [] as Array<{ init: number; total: number }>);
   for (let r = 0; r < opts.runs; r++) {
     for (const [i, [spec, era]] of specs.entries()) samples[i]!.push(await once(spec, era));
+  }
+  const first: Array<{ init: number; total: number }> = [];
+  for (let r = 0; r < opts.runs; r++) {
+    const fresh = tempStateDir();
+    try {
+      first.push(await once(ourServer(opts.cli, opts.apiUrl, fresh.dir), "2025"));
+    } finally {
+      fresh.remove();
+    }
   }
   const [ours, bare, sdk, ours26, bare26] = samples.map(times) as [
     ColdStartTimes,
@@ -88,6 +110,7 @@ export async function measureColdStart(opts: {
     ours,
     bare,
     sdkFloor: sdk,
+    firstStart: times(first),
     oursOverBare: round(ours.toolsListMs / bare.toolsListMs),
     oursOverSdkFloor: round(ours.toolsListMs / sdk.toolsListMs),
     sdkFloorOverBare: round(sdk.toolsListMs / bare.toolsListMs),

@@ -366,6 +366,7 @@ export function report(r: BenchResult): string[] {
           ...(
             [
               ["2025-11-25: spacepay-mcp (simulator, demo off)", c.ours],
+              ["2025-11-25: spacepay-mcp, first start (no cache)", c.firstStart],
               ["2025-11-25: bare Node script", c.bare],
               ["2025-11-25: SDK v1 floor (McpServer, 1 tool)", c.sdkFloor],
               ["2026-07-28: spacepay-mcp, tools/list first", c.era2026.ours],
@@ -375,6 +376,7 @@ export function report(r: BenchResult): string[] {
         ]),
         `2025: ours/bare ${c.oursOverBare}×   ours/SDK floor ${c.oursOverSdkFloor}×   SDK floor/bare ${c.sdkFloorOverBare}×`,
         `2026-07-28: ours/bare ${c.era2026.oursOverBare}×`,
+        "spacepay-mcp rows are warm starts (the warm-up run wrote the cache); a first-ever start is the no-cache row",
       ],
     ),
     ...sectionLines(

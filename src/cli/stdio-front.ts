@@ -25,7 +25,7 @@ const QUIET_MS = 50;
 /** A partial line longer than this is not a listing request: let the real server (and its limit) see it. */
 const MAX_PENDING_BYTES = 1 << 20;
 
-type Message = { id?: unknown; method?: unknown; params?: unknown };
+type Message = { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
 
 export async function serveWithWarmStart(
   flags: Record<string, string | boolean>,
@@ -50,7 +50,8 @@ export async function serveWithWarmStart(
   let loading: Promise<number> | undefined;
 
   const answer = (m: Message, method: string): boolean => {
-    if (typeof m.id !== "string" && typeof m.id !== "number") return false;
+    // Only well-formed requests: anything the SDK might refuse is the SDK's to answer.
+    if (m.jsonrpc !== "2.0" || (typeof m.id !== "string" && typeof m.id !== "number")) return false;
     if (!CACHEABLE.has(method)) return false;
     const key = requestKey(method, m.params, initParams);
     const cached = answers.get(key);
