@@ -20,12 +20,18 @@ function logDisabledTools(disabled: Record<string, string>): void {
   for (const [reason, names] of byReason) log("info", `tools not offered (${names.join(", ")}): ${reason}`);
 }
 
+export type ListKind = "tools" | "prompts" | "resources";
+
 /** What the stdio front (stdio-front.ts) hands over when it answered the first requests itself. */
 export interface StdioHandover {
   /** Read instead of process.stdin: the replayed and queued messages, then the rest of stdin; it ends when stdin does. */
   stdin: Readable;
-  /** Wraps the stdio chain before the SDK gets it (dropping the answers to replayed requests). */
-  wrap(transport: Transport): Transport;
+  /**
+   * Wraps the stdio chain before the SDK gets it (dropping the answers to replayed requests).
+   * `listChanged` announces a list through the connection's server, so the SDK delivers it as the
+   * era requires (2025: unsolicited; 2026-07-28: on the listen streams that asked for it).
+   */
+  wrap(transport: Transport, listChanged: (list: ListKind) => void): Transport;
 }
 
 export async function serve(
@@ -110,10 +116,16 @@ export async function serve(
     const input = new PassThrough();
     stdin.pipe(input, { end: false });
     const checked = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
-    const transport = handover ? handover.wrap(checked) : checked;
+    const servers: SpacePayServer[] = [];
+    const listChanged = (list: ListKind) => {
+      const mcp = (pinned ?? servers.at(-1))?.mcp;
+      if (list === "tools") mcp?.sendToolListChanged();
+      else if (list === "prompts") mcp?.sendPromptListChanged();
+      else mcp?.sendResourceListChanged();
+    };
+    const transport = handover ? handover.wrap(checked, listChanged) : checked;
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
-    const servers: SpacePayServer[] = [];
     const handle = serveStdio(
       ({ era }) => {
         const server = runtime.newServer({ era });

@@ -129,7 +129,8 @@ export async function serveWithWarmStart(
       else process.stdin.pipe(source);
       const code = await serve(flags, env, {
         stdin: source,
-        wrap: (transport) => new WarmStartTransport(transport, { place: place!, env, answers, replayed }),
+        wrap: (transport, listChanged) =>
+          new WarmStartTransport(transport, { place: place!, env, answers, replayed, listChanged }),
       });
       // serve() returned: a refused configuration, or a stop. A stdin still being read would keep
       // the process alive.

@@ -142,6 +142,11 @@ export function writeAnswers(file: string, answers: Map<string, Answer>): void {
     .map((f) => ({ f, t: fs.statSync(path.join(dir, f)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
   for (const { f } of files.slice(MAX_FILES)) fs.rmSync(path.join(dir, f), { force: true });
+  // A temp file a killed process left behind (a live writer renames its own within milliseconds).
+  for (const f of fs.readdirSync(dir).filter((name) => name.endsWith(".tmp"))) {
+    const at = path.join(dir, f);
+    if (Date.now() - fs.statSync(at).mtimeMs > 60_000) fs.rmSync(at, { force: true });
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import type {
   TransportSendOptions,
 } from "@modelcontextprotocol/server";
 import { log } from "../log.js";
+import type { ListKind } from "./serve.js";
 import {
   CACHEABLE,
   cacheFile,
@@ -37,14 +38,16 @@ export interface WarmStartOptions {
   answers: Map<string, Answer>;
   /** By private id. */
   replayed: Map<string, Replayed>;
+  /** Sends the list's list_changed through the SDK (serve.ts). */
+  listChanged: (list: ListKind) => void;
 }
 
-/** The list each listing request belongs to, for the notification that makes a client refetch it. */
-const LIST_CHANGED: Record<string, string> = {
-  "tools/list": "notifications/tools/list_changed",
-  "prompts/list": "notifications/prompts/list_changed",
-  "resources/list": "notifications/resources/list_changed",
-  "resources/templates/list": "notifications/resources/list_changed",
+/** The list each listing request belongs to, whose list_changed makes a client refetch it. */
+const LISTS: Record<string, ListKind> = {
+  "tools/list": "tools",
+  "prompts/list": "prompts",
+  "resources/list": "resources",
+  "resources/templates/list": "resources",
 };
 
 type Message = { id?: unknown; method?: unknown; params?: unknown; result?: unknown };
@@ -88,7 +91,8 @@ export class WarmStartTransport implements Transport {
       const replayed = typeof m.id === "string" ? this.opts.replayed.get(m.id) : undefined;
       if (replayed) {
         this.opts.replayed.delete(m.id as string);
-        return this.check(replayed, message);
+        this.check(replayed, message);
+        return Promise.resolve();
       }
       const key = this.pending.get(m.id);
       if (key !== undefined) {
@@ -101,13 +105,13 @@ export class WarmStartTransport implements Transport {
   }
 
   /** The SDK's answer to a replayed request, against what the front served from the cache. */
-  private async check(r: Replayed, message: JSONRPCMessage): Promise<void> {
+  private check(r: Replayed, message: JSONRPCMessage): void {
     const asServed = JSON.stringify({ ...message, id: r.clientId });
     if (asServed === r.served) return;
     log("warn", `warm start: the cached ${r.method} answer was out of date; cache updated`);
     this.record(r.key, message);
-    const notify = LIST_CHANGED[r.method];
-    if (notify) await this.inner.send({ jsonrpc: "2.0", method: notify });
+    const list = LISTS[r.method];
+    if (list) this.opts.listChanged(list);
   }
 
   /** Stores the answer for the next start; a failure only costs the next start its warm answers. */
