@@ -19,6 +19,9 @@ const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-_]/g;
 
 /** `value` without ANSI escapes and without any invisible or control character. */
 export function cleanText(value: string): string {
+  // Every string of every answer passes here, and almost none needs cleaning: one scan decides. An
+  // ANSI escape starts with ESC, a control character, so a string without one has no escape either.
+  if (!HAS_INVISIBLE.test(value)) return value;
   return value.replace(ANSI, "").replace(INVISIBLE, "");
 }
 

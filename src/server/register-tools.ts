@@ -14,7 +14,7 @@ import {
 import type { AnyTool, ToolContext } from "./tool.js";
 import type { Mode } from "../domain.js";
 import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
-import { log } from "../log.js";
+import { log, logEnabled } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
 import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
@@ -263,7 +263,12 @@ export function registerTools({
           text: result.text,
         };
       }
-      log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
+      if (logEnabled("debug")) {
+        log("debug", `tool ${tool.name} answered`, {
+          ms: Date.now() - started,
+          isError: out.isError ?? false,
+        });
+      }
       return present(out);
     } catch (err) {
       if (signal.aborted) return errorResult(`${tool.name} was cancelled.`);

@@ -59,6 +59,8 @@ export function toCaip2(ref: string | number): string {
     if (Number.isSafeInteger(ref) && ref > 0) return `eip155:${ref}`;
     throw chainError(String(ref));
   }
+  // The common case, an answer's own canonical id of a known chain, is already what the rules below make.
+  if (byCaip2.has(ref)) return ref;
   const s = ref.trim();
   if (/^[0-9]+$/.test(s) && Number(s) > 0) return `eip155:${BigInt(s).toString()}`;
   const lower = s.toLowerCase();

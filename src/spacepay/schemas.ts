@@ -16,7 +16,8 @@ export type Passthrough = { [extra: string]: unknown };
 /** Says in the type what the loose schemas do at run time: a shape keeps the fields it did not name. */
 const keep = <T extends object>(value: T): T & Passthrough => value as T & Passthrough;
 
-const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? null);
+// A default, not a transform: every answer has a dozen such fields, and a transform is a pipe per field.
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().default(null);
 
 /** A number, or a numeric string (some gateways stringify numbers). */
 const num = z.union([
