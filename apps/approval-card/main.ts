@@ -2,7 +2,7 @@
 // full (amount, chain by name, recipient address, order, test or live) with Approve and Decline;
 // afterwards, what happened.
 import { connect, type ToolResult } from "../shared/bridge.js";
-import { approvalOf, showApproval } from "../shared/approval.js";
+import { approvalOf, showApproval, showDeclined } from "../shared/approval.js";
 import {
   applyHostContext,
   chainLabel,
@@ -20,14 +20,14 @@ const bridge = connect("spacepay-approval-card", { hostContext: applyHostContext
 function render(result: ToolResult): void {
   const approval = approvalOf(result);
   if (approval) return showApproval(bridge, result, approval, render);
+  if (showDeclined(result)) return;
   const s = structured(result);
   const w = s?.withdrawal as WithdrawalView | undefined;
   if (!s || !w) {
-    // Declined, refused or failed: the server's own words say what was (not) done.
-    const declined = s?.status === "declined";
+    // Refused or failed: the server's own words say what was (not) done.
     return show(
-      h("h1", {}, declined ? "Declined" : "Withdrawal"),
-      h("div", { class: declined ? "note" : "error", "data-testid": "outcome" }, resultText(result)),
+      h("h1", {}, "Withdrawal"),
+      h("div", { class: "error", "data-testid": "outcome" }, resultText(result)),
     );
   }
   const tone = w.status === "completed" ? "good" : w.status === "failed" ? "bad" : "wait";

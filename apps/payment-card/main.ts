@@ -3,7 +3,7 @@
 // every few seconds) until the payment reaches a final status.
 import QRCode from "qrcode";
 import { connect, type ToolResult } from "../shared/bridge.js";
-import { approvalOf, showApproval } from "../shared/approval.js";
+import { approvalOf, showApproval, showDeclined } from "../shared/approval.js";
 import {
   applyHostContext,
   chainLabel,
@@ -39,6 +39,7 @@ const bridge = connect("spacepay-payment-card", {
 function render(result: ToolResult): void {
   const approval = approvalOf(result);
   if (approval) return showApproval(bridge, result, approval, render);
+  if (showDeclined(result)) return stop();
   const s = structured(result);
   if (!s || (s.status && s.status !== "done")) {
     stop();

@@ -4,7 +4,7 @@
 import { APPROVAL_META_KEY, DECIDE_TOOL, type ApprovalMeta } from "../../src/server/app-contract.js";
 import type { ConfirmationSummary } from "../../src/safety/confirm.js";
 import type { Bridge, ToolResult } from "./bridge.js";
-import { chainLabel, countdown, field, h, modeBadge, show, structured } from "./view.js";
+import { chainLabel, countdown, field, h, modeBadge, resultText, show, structured } from "./view.js";
 
 /** The approval a result asks for, if any. */
 export function approvalOf(result: ToolResult): ApprovalMeta | null {
@@ -65,4 +65,14 @@ export function showApproval(
     h("div", { class: "actions" }, decline, approve),
     status,
   );
+}
+
+/**
+ * Shows a declined call as what it is, the person's choice in the server's own words, not as an
+ * error; returns false for any other result.
+ */
+export function showDeclined(result: ToolResult): boolean {
+  if (structured(result)?.status !== "declined") return false;
+  show(h("h1", {}, "Declined"), h("div", { class: "note", "data-testid": "outcome" }, resultText(result)));
+  return true;
 }
