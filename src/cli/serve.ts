@@ -116,6 +116,15 @@ export async function serve(
     const input = new PassThrough();
     stdin.pipe(input, { end: false });
     const checked = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
+    // The watches open before the SDK answers the listen (the baseline must precede its
+    // acknowledgement); when it refuses instead (a version it does not serve, its stream limit), its
+    // error answer to that id ends them. An open listen's id is in use until it closes, so an error
+    // with that id can only be about the listen.
+    const sdkSend = checked.send.bind(checked);
+    checked.send = (message, options) => {
+      if ("error" in message && message.id !== undefined) listens.close(message.id);
+      return sdkSend(message, options);
+    };
     const servers: SpacePayServer[] = [];
     const listChanged = (list: ListKind) => {
       const mcp = (pinned ?? servers.at(-1))?.mcp;

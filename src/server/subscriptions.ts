@@ -4,7 +4,7 @@
 // - 2026-07-28: subscriptions/listen with `resourceSubscriptions`; the SDK's serving entry owns the
 //   stream (acknowledgement, subscription id, filtering). The entry point tells `listenWatches` which
 //   payment URIs each open stream listens to and publishes each change once; the SDK fans it out.
-import { ProtocolError, ProtocolErrorCode, type Server } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode, specTypeSchemas, type Server } from "@modelcontextprotocol/server";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
@@ -230,6 +230,10 @@ export function listenEvent(
   if (m.method !== "subscriptions/listen") return null;
   if (typeof m.id !== "string" && typeof m.id !== "number") return null;
   if (m.params?._meta?.["io.modelcontextprotocol/protocolVersion"] === undefined) return null;
+  // A request the SDK will refuse for its shape opens nothing (not even a baseline lookup); what it
+  // refuses for other reasons (version, limits) the entry point closes when the refusal goes out.
+  const checked = specTypeSchemas.SubscriptionsListenRequest["~standard"].validate(message);
+  if (checked instanceof Promise || checked.issues) return null;
   const uris = m.params.notifications?.resourceSubscriptions;
   if (!Array.isArray(uris)) return null;
   return { open: m.id, uris: uris.filter((u): u is string => typeof u === "string") };

@@ -15,7 +15,7 @@ import { listenWatches } from "../../src/server/subscriptions.js";
 import { createPaymentWatcher } from "../../src/server/payment-watch.js";
 import type { PaymentStatus } from "../../src/spacepay/types.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { CLI, httpClient2026, stdioClient2026 } from "../helpers/mcp2026.js";
+import { CLI, envelope, httpClient2026, rawStdio, stdioClient2026 } from "../helpers/mcp2026.js";
 
 const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 /** The built CLI polls at its default interval. */
@@ -148,6 +148,39 @@ describe("2026-07-28: subscriptions/listen", () => {
       expect(polls(id)).toBe(settled);
     } finally {
       await client.close();
+    }
+  }, 30_000);
+});
+
+describe("2026-07-28: a listen the SDK refuses watches nothing", () => {
+  it("over stdio: refused for its filter or its protocol version, the payment is not polled", async () => {
+    const stdio = rawStdio(stdioEnv);
+    try {
+      const id = await newPayment("subs-2026-refused");
+      const uri = `spacepay://payments/${id}`;
+      // Pins the connection to 2026-07-28, as a client's first request does.
+      expect((await stdio.request("tools/list")).result.tools.length).toBeGreaterThan(0);
+      const badFilter = await stdio.request("subscriptions/listen", {
+        notifications: { resourceSubscriptions: [uri, 42] },
+      });
+      expect(badFilter.error.code).toBe(-32602);
+      const badVersion = await stdio.send({
+        id: "listen-old",
+        method: "subscriptions/listen",
+        params: {
+          notifications: { resourceSubscriptions: [uri] },
+          _meta: { ...envelope(), "io.modelcontextprotocol/protocolVersion": "2099-01-01" },
+        },
+      });
+      expect(badVersion.error).toBeDefined();
+      // At most the one look-up before the SDK answered, and nothing over two poll intervals after.
+      await sleep(200);
+      const settled = polls(id);
+      expect(settled).toBeLessThanOrEqual(1);
+      await sleep(CLI_POLL_MS * 2 + 200);
+      expect(polls(id)).toBe(settled);
+    } finally {
+      stdio.close();
     }
   }, 30_000);
 });
