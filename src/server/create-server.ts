@@ -69,9 +69,17 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   const mcp = new McpServer(
     { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
     {
-      // tools.listChanged: over stdio the warm start (cli/warm-record.ts) tells a client whose first
-      // tools/list came from an out-of-date cache to fetch it again.
-      capabilities: { logging: {}, completions: {}, tools: { listChanged: true } },
+      // listChanged: the lists are fixed for a build; only over stdio does the warm start
+      // (cli/warm-record.ts) tell a client whose first listing came from an out-of-date cache to
+      // fetch it again. Prompts and resources say so only there (the SDK would declare true
+      // everywhere); tools.listChanged stays true on every transport.
+      capabilities: {
+        logging: {},
+        completions: {},
+        tools: { listChanged: true },
+        prompts: { listChanged: !deps.stateless },
+        resources: { listChanged: !deps.stateless },
+      },
       instructions: instructions(deps.info.mode),
       jsonSchemaValidator: lazyValidator,
     },

@@ -1,0 +1,62 @@
+// What the server says about its lists changing is what it does: the lists are fixed for a build, and
+// only over stdio does the warm start announce one (a listing served from an out-of-date cache), so
+// prompts and resources declare listChanged there and not over HTTP. tools.listChanged is true on
+// both (warm start; see create-server.ts).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { httpClient2026, stdioClient2026 } from "../helpers/mcp2026.js";
+
+let h: Harness;
+let http: RunningHttp;
+let stateDir: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  http = await serveHttp({
+    host: "127.0.0.1",
+    port: 0,
+    token: null,
+    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
+  });
+  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-listchanged-"));
+});
+afterAll(async () => {
+  await http?.close();
+  await h?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("listChanged capabilities", () => {
+  it("over HTTP: prompts and resources do not declare list changes they never send", async () => {
+    const client = await httpClient2026(http.url);
+    try {
+      const caps = client.getServerCapabilities();
+      expect(caps?.prompts).toEqual({ listChanged: false });
+      expect(caps?.resources?.listChanged).toBe(false);
+      expect(caps?.resources?.subscribe).toBe(true);
+      expect(caps?.tools?.listChanged).toBe(true);
+    } finally {
+      await client.close();
+    }
+  }, 20_000);
+
+  it("over stdio: the warm start may announce them, so all three declare it", async () => {
+    const { client, close } = await stdioClient2026({
+      SPACEPAY_SECRET_KEY: "sk_test_simulator",
+      SPACEPAY_API_URL: h.sim.url,
+      SPACEPAY_STATE_DIR: stateDir,
+    });
+    try {
+      const caps = client.getServerCapabilities();
+      expect(caps?.prompts).toEqual({ listChanged: true });
+      expect(caps?.resources?.listChanged).toBe(true);
+      expect(caps?.tools?.listChanged).toBe(true);
+    } finally {
+      await close();
+    }
+  }, 20_000);
+});
