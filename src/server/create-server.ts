@@ -71,12 +71,11 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     {
       // listChanged: the lists are fixed for a build; only over stdio does the warm start
       // (cli/warm-record.ts) tell a client whose first listing came from an out-of-date cache to
-      // fetch it again. Prompts and resources say so only there (the SDK would declare true
-      // everywhere); tools.listChanged stays true on every transport.
+      // fetch it again, so only there is it declared (the SDK would declare true everywhere).
       capabilities: {
         logging: {},
         completions: {},
-        tools: { listChanged: true },
+        tools: { listChanged: !deps.stateless },
         prompts: { listChanged: !deps.stateless },
         resources: { listChanged: !deps.stateless },
       },

@@ -1,7 +1,6 @@
 // What the server says about its lists changing is what it does: the lists are fixed for a build, and
 // only over stdio does the warm start announce one (a listing served from an out-of-date cache), so
-// prompts and resources declare listChanged there and not over HTTP. tools.listChanged is true on
-// both (warm start; see create-server.ts).
+// tools, prompts and resources declare listChanged there and not over HTTP (see create-server.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -31,14 +30,14 @@ afterAll(async () => {
 });
 
 describe("listChanged capabilities", () => {
-  it("over HTTP: prompts and resources do not declare list changes they never send", async () => {
+  it("over HTTP: no list declares changes it never sends", async () => {
     const client = await httpClient2026(http.url);
     try {
       const caps = client.getServerCapabilities();
       expect(caps?.prompts).toEqual({ listChanged: false });
       expect(caps?.resources?.listChanged).toBe(false);
       expect(caps?.resources?.subscribe).toBe(true);
-      expect(caps?.tools?.listChanged).toBe(true);
+      expect(caps?.tools?.listChanged).toBe(false);
     } finally {
       await client.close();
     }
