@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
-import { createRuntime } from "../runtime.js";
+import { callBoundMs, createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
@@ -58,16 +58,24 @@ export async function serve(
   }
   logDisabledTools(runtime.disabledTools);
 
-  // A graceful stop: no new connections or money calls, wait for the ones in flight to record their
-  // outcomes (bounded), then close the transport, the state store and the audit log.
+  // A graceful stop: no new connections or money calls; wait for the money calls in flight to record
+  // their outcomes and for every request in flight to be answered (one bound for both, the longest a
+  // call can take); then close the transport, the state store and the audit log.
   let stopping: Promise<void> | null = null;
   let stopAccepting: () => void = () => {};
+  let answered: (boundMs: number) => Promise<number> = async () => 0;
   let closeTransport: () => Promise<void> = async () => {};
   const stop = (why: string) =>
     (stopping ??= (async () => {
       log("info", `stopping (${why})`);
       stopAccepting();
-      await runtime.drain().catch((err: Error) => log("error", `stopping: ${err.message}`));
+      const boundMs = callBoundMs(runtime.config);
+      const [, unanswered] = await Promise.all([
+        runtime.drain().catch((err: Error) => log("error", `stopping: ${err.message}`)),
+        answered(boundMs),
+      ]);
+      if (unanswered)
+        log("warn", `stopping: gave up after ${boundMs} ms on ${unanswered} unanswered request(s)`);
       await closeTransport().catch(() => {});
       await runtime.close().catch(() => {});
     })());
@@ -91,13 +99,16 @@ export async function serve(
       void oauth?.warmUp();
     }
     stopAccepting = () => http.stopAccepting();
+    answered = (boundMs) => http.answered(boundMs);
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);
   } else {
-    const [{ serveStdio, StdioServerTransport }, { ParamsCheckingTransport }] = await Promise.all([
-      import("@modelcontextprotocol/server/stdio"),
-      import("../server/request-check.js"),
-    ]);
+    const [{ serveStdio, StdioServerTransport }, { ParamsCheckingTransport }, { AnswerTrackingTransport }] =
+      await Promise.all([
+        import("@modelcontextprotocol/server/stdio"),
+        import("../server/request-check.js"),
+        import("../server/in-flight.js"),
+      ]);
     // 2026-07-28 listen streams: the SDK answers them and routes the pinned server's
     // resources/updated notifications onto the streams that list the URI; the watches start here.
     let pinned: SpacePayServer | undefined;
@@ -132,7 +143,9 @@ export async function serve(
       else if (list === "prompts") mcp?.sendPromptListChanged();
       else mcp?.sendResourceListChanged();
     };
-    const transport = handover ? handover.wrap(checked, listChanged) : checked;
+    // Outermost, so it sees what the SDK receives and sends (answers the warm start drops included).
+    const transport = new AnswerTrackingTransport(handover ? handover.wrap(checked, listChanged) : checked);
+    answered = (boundMs) => transport.inFlight.settled(boundMs);
     // The SDK picks the era from the first message (`initialize`: 2025, an envelope: 2026-07-28) and
     // builds a server for it; a `server/discover` probe gets one too, dropped if the client falls back.
     const handle = serveStdio(
@@ -145,6 +158,8 @@ export async function serve(
       { transport, onerror: (err) => log("error", `stdio: ${err.message}`) },
     );
     closeTransport = async () => {
+      // The answers are handed to stdout; a pipe writes them later, and the process exits after this.
+      await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
       listens.closeAll();
       await handle.close();
       for (const s of servers) await s.close();

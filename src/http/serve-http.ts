@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server";
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from "@modelcontextprotocol/node";
 import type { SpacePayServer } from "../server/create-server.js";
+import { InFlight } from "../server/in-flight.js";
 import { paramsRefusal } from "../server/request-check.js";
 import { listenEvent, type ListenWatches } from "../server/subscriptions.js";
 import type { Principal } from "../domain.js";
@@ -39,6 +40,11 @@ export interface RunningHttp {
   url: string;
   /** Stops taking new connections and drops idle ones; requests in progress go on. */
   stopAccepting(): void;
+  /**
+   * Resolves once every request in progress has its response ended and handed to the OS (listen
+   * streams aside: they stay open until close), or after `boundMs`; with how many are left.
+   */
+  answered(boundMs: number): Promise<number>;
   /** Ends every connection, in progress or not. */
   close(): Promise<void>;
 }
@@ -261,6 +267,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       else {
         const event = listens && listenEvent(parsed);
         if (event && "open" in event) {
+          // A stream, open until the client or the stop ends it: not an answer a stop waits for.
+          inFlight.done(res);
           res.on("close", () => listens.close(res));
           await listens.open(res, event.uris);
         }
@@ -269,7 +277,12 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     });
   };
 
+  // Every response from its request's arrival until it is finished (handed to the OS) or its
+  // connection is gone: closing the connections before then would lose a money call's answer.
+  const inFlight = new InFlight<ServerResponse>();
   const http = createHttpServer((req, res) => {
+    inFlight.add(res);
+    res.once("close", () => inFlight.done(res));
     handle(req, res).catch((err) => {
       log("error", `HTTP request failed: ${(err as Error).message}`);
       if (!res.headersSent) reject(res, 500, "Internal error");
@@ -289,6 +302,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
       http.close();
       http.closeIdleConnections();
     },
+    answered: (boundMs) => inFlight.settled(boundMs),
     close: () =>
       new Promise<void>((resolve) => {
         listens?.closeAll();

@@ -1,26 +1,37 @@
 // Issue #11 item 6: a graceful stop mid-withdrawal. The built server is spawned over stdio and told to
 // stop (stdin closed, or SIGTERM) while SpacePay is still processing a withdrawal: it waits for the
-// call, records the outcome, settles the ledger, closes its state and exits 0.
+// call, records the outcome, settles the ledger, closes its state and exits 0. A stop also waits for
+// every request in flight to be answered before it closes the transport, reads included and over
+// HTTP too: the answer is sent a few microtasks after the call settles, and a transport closed by then
+// would drop it.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 import {
   BASE_SEPOLIA,
+  PAYMENTS_PATH,
   WITHDRAWALS_PATH,
   spawnServer,
   textOf,
   waitFor,
   type SpawnedServer,
+  type ToolResult,
 } from "./helpers.js";
 
 let sim: SimulatorHandle;
 let stateDir: string;
 const spawned: SpawnedServer[] = [];
+const httpServers: HttpServer[] = [];
+const clients: Client[] = [];
+const HTTP_TOKEN = "graceful-stop-test-token-0123456789";
 
 beforeAll(async () => {
   sim = await startSimulator({ processingMs: 20 });
@@ -30,6 +41,8 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const s of spawned.splice(0)) await s.kill();
+  for (const c of clients.splice(0)) await c.close().catch(() => {});
+  for (const h of httpServers.splice(0)) await h.stop();
   sim.control.clearFaults();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -110,4 +123,106 @@ it("stdin closed mid-withdrawal: the outcome is recorded, the ledger settled, ex
 
 it("SIGTERM mid-withdrawal: the outcome is recorded, the ledger settled, exit 0", async () => {
   await stopMidWithdrawal((s) => s.child.kill("SIGTERM"));
+}, 20_000);
+
+function serverEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_CONFIRM: "off",
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    SPACEPAY_TIMEOUT_MS: "10000",
+  };
+}
+
+/** The built server over stdio, or over HTTP with a v1 client; `signal` stops it, `exited` is its exit code. */
+async function startServer(over: "stdio" | "http") {
+  if (over === "stdio") {
+    const s = await spawnServer(serverEnv());
+    spawned.push(s);
+    const exited = new Promise<number | null>((resolve) => s.child.once("exit", (code) => resolve(code)));
+    return { call: s.call, exited, signal: () => s.child.kill("SIGTERM"), stderr: s.stderr };
+  }
+  const h = await startHttpServer({ ...serverEnv(), SPACEPAY_MCP_HTTP_TOKEN: HTTP_TOKEN });
+  httpServers.push(h);
+  const exited = new Promise<number | null>((resolve) => h.child.once("exit", (code) => resolve(code)));
+  const client = new Client({ name: "graceful-stop", version: "1" }, { capabilities: {} });
+  clients.push(client);
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(h.url), {
+      requestInit: { headers: { authorization: `Bearer ${HTTP_TOKEN}` } },
+    }),
+  );
+  const call = (name: string, args: Record<string, unknown> = {}) =>
+    client.callTool({ name, arguments: args }) as Promise<ToolResult>;
+  return { call, exited, signal: () => h.child.kill("SIGTERM"), stderr: h.stderr };
+}
+
+/**
+ * SIGTERM while `tool` waits 1.5 s on SpacePay (a latency fault on `method path`): resolves with the
+ * answer the client got and the exit code.
+ */
+async function sigtermMidCall(
+  over: "stdio" | "http",
+  tool: string,
+  args: Record<string, unknown>,
+  method: "GET" | "POST",
+  apiPath: string,
+) {
+  const server = await startServer(over);
+  sim.control.addFault({ kind: "latency", latencyMs: 1_500, method, path: apiPath, count: 1 });
+  const before = sim.control.requests({ method, path: apiPath }).length;
+  const answer = server.call(tool, args).catch((err: Error) => err);
+  await waitFor(
+    () => sim.control.requests({ method, path: apiPath }).length > before,
+    10_000,
+    `the ${tool} request to reach SpacePay`,
+  );
+  server.signal();
+  const code = await server.exited;
+  return { code, answer: await answer, stderr: server.stderr() };
+}
+
+for (const over of ["stdio", "http"] as const) {
+  it(`${over}: SIGTERM while a get_payment waits on SpacePay: the read is answered, then exit 0`, async () => {
+    const [paymentId] = sim.control.seed(1);
+    const { code, answer } = await sigtermMidCall(
+      over,
+      "get_payment",
+      { paymentId },
+      "GET",
+      `${PAYMENTS_PATH}/${paymentId}`,
+    );
+    expect(code).toBe(0);
+    expect(answer).not.toBeInstanceOf(Error);
+    const result = answer as ToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain(paymentId);
+  }, 20_000);
+}
+
+it("http: SIGTERM mid-withdrawal: the outcome is recorded and the answer reaches the client, exit 0", async () => {
+  const { code, answer, stderr } = await sigtermMidCall(
+    "http",
+    "create_withdrawal",
+    { amountInCents: 2_000, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT },
+    "POST",
+    WITHDRAWALS_PATH,
+  );
+  expect(code).toBe(0);
+  expect(stderr).toMatch(/waited for 1 money-moving call/);
+  const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
+    "idempotency-key"
+  ]!;
+  const trail = audit().filter((e) => e.idempotencyKey === key);
+  expect(trail.map((e) => [e.event, e.outcome ?? null])).toEqual([
+    ["intent", null],
+    ["outcome", "done"],
+  ]);
+  const withdrawalId = trail[1]!.ids!.withdrawalId!;
+  expect(ledgerStatus(key)).toBe("done");
+  expect(answer).not.toBeInstanceOf(Error);
+  expect(textOf(answer as ToolResult)).toContain(withdrawalId);
 }, 20_000);
