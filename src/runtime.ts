@@ -37,7 +37,8 @@ export interface Runtime {
   newServer(opts?: { stateless?: boolean; principal?: Principal; era?: "legacy" | "modern" }): SpacePayServer;
   /**
    * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
-   * are waited for (bounded by one call's longest time) so their outcomes are recorded. close() does it too.
+   * are waited for (bounded by one call's longest time) so their outcomes are recorded; payment waits
+   * end with the status so far (so a stop is not held up by a read). close() does it too.
    */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -196,6 +197,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   let draining: Promise<void> | null = null;
   const drain = () =>
     (draining ??= (async () => {
+      watcher.close();
       // Never opened: nothing can be in flight.
       const open = stateReady && (await stateReady.catch(() => null));
       if (!open) return;

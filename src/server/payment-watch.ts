@@ -19,6 +19,8 @@ export interface PaymentListener {
   onError?(err: unknown): void;
   /** Payment secret for the polling route, when this watcher has one (the merchant route otherwise). */
   secret?: string;
+  /** The watcher closed (the server is stopping): no status will come. */
+  onStop?(): void;
 }
 
 export interface PaymentWatcher {
@@ -26,6 +28,7 @@ export interface PaymentWatcher {
   watch(paymentId: string, listener: PaymentListener, signal: AbortSignal): void;
   /** Payment ids being polled now (tests, and to prove nothing is left polling). */
   active(): number;
+  /** Stops every loop and tells each watcher (onStop), now and on any later watch: the server is stopping. */
   close(): void;
 }
 
@@ -38,6 +41,7 @@ interface Loop {
 export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): PaymentWatcher {
   const every = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, intervalMs));
   const loops = new Map<string, Loop>();
+  let closed = false;
 
   const stop = (id: string) => {
     const loop = loops.get(id);
@@ -75,6 +79,8 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
   return {
     watch(paymentId, listener, signal) {
       if (signal.aborted) return;
+      // A watch begun after the stop started (its request was already in flight) ends at once too.
+      if (closed) return listener.onStop?.();
       let loop = loops.get(paymentId);
       if (!loop) {
         // Timers keep the async context they were made in: the loop is made outside the request that
@@ -97,7 +103,11 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
     },
     active: () => loops.size,
     close() {
-      for (const id of [...loops.keys()]) stop(id);
+      closed = true;
+      for (const [id, loop] of [...loops]) {
+        stop(id);
+        for (const l of [...loop.listeners]) l.onStop?.();
+      }
     },
   };
 }

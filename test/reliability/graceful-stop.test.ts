@@ -226,3 +226,27 @@ it("http: SIGTERM mid-withdrawal: the outcome is recorded and the answer reaches
   expect(answer).not.toBeInstanceOf(Error);
   expect(textOf(answer as ToolResult)).toContain(withdrawalId);
 }, 20_000);
+
+it("stdio: SIGTERM during a wait_for_payment: the wait ends with the status so far, then exit 0", async () => {
+  const paymentId = sim.control
+    .seed(12)
+    .find((id) => ["pending", "processing"].includes(sim.control.getPayment(id)?.status ?? ""))!;
+  const server = await startServer("stdio");
+  const before = sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
+  // 600 s, far past the stop's bound (46 s here) and this test's timeout: only ending the wait at the
+  // stop lets this pass.
+  const answer = server
+    .call("wait_for_payment", { paymentId, timeoutSeconds: 600 })
+    .catch((err: Error) => err);
+  await waitFor(
+    () => sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length > before,
+    10_000,
+    "the wait's first read to reach SpacePay",
+  );
+  server.signal();
+  expect(await server.exited).toBe(0);
+  const result = await answer;
+  expect(result).not.toBeInstanceOf(Error);
+  expect(textOf(result as ToolResult)).toMatch(/the server is stopping/);
+  expect((result as ToolResult).structuredContent).toMatchObject({ id: paymentId, final: false });
+}, 20_000);

@@ -44,6 +44,8 @@ export const waitForPayment = defineTool({
     const started = ctx.now().getTime();
     const deadline = started + args.timeoutSeconds * 1000;
     let status = initial;
+    // A stop ends the wait with the status so far, so its answer is not what holds the stop up.
+    let stopped = false;
     const done = () => (args.until === "change" ? status !== initial : isFinalPaymentStatus(status));
     const progress = () =>
       ctx.progress(
@@ -78,6 +80,10 @@ export const waitForPayment = defineTool({
               else void progress().catch(() => {});
             },
             onError: (err) => finish(err),
+            onStop() {
+              stopped = true;
+              finish();
+            },
           },
           leave.signal,
         );
@@ -87,9 +93,11 @@ export const waitForPayment = defineTool({
     const final = isFinalPaymentStatus(status);
     const timedOut = !done();
     const meaning = PAYMENT_STATUS_MEANING[status] ?? status;
-    const text = timedOut
-      ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; call wait_for_payment again to keep waiting.`
-      : `Payment ${args.paymentId} is ${status} (${meaning})${status !== initial ? `, was ${initial}` : ""}; waited ${waited}s.`;
+    const text = stopped
+      ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; the server is stopping, so the wait ended early: call wait_for_payment again once it is back.`
+      : timedOut
+        ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; call wait_for_payment again to keep waiting.`
+        : `Payment ${args.paymentId} is ${status} (${meaning})${status !== initial ? `, was ${initial}` : ""}; waited ${waited}s.`;
     return {
       structured: {
         mode: ctx.info.mode,
