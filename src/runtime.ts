@@ -10,7 +10,6 @@ import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
-import { logToCaller, outsideRequests } from "./server/call-log.js";
 import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools.js";
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
@@ -154,7 +153,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         requestId: e.requestId,
       });
     }
-    logToCaller(e);
   };
   const api = new SpacePayClient({
     baseUrl: apiUrl,
@@ -176,7 +174,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const state = () => {
     // Opened by whichever money call comes first, but kept for all: its background work (reconciling
     // with SpacePay) belongs to no caller, so it runs outside that call's scope.
-    stateReady ??= outsideRequests(() => openState(stateDir, config, policy, secretKey, api, cleanups, opts));
+    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
     stateReady.catch(() => {
       stateReady = null;
     });

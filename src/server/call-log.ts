@@ -1,10 +1,11 @@
 // Where an API call's MCP log notification goes: to the request whose handler made the call, on that
-// request's own channel (its SSE response stream over HTTP), if that request asked for logs. The API
-// client reports every attempt to one process-wide hook; the request in scope (AsyncLocalStorage,
-// inherited through every await of the handler, the guard included) says where it goes.
-import { AsyncLocalStorage } from "node:async_hooks";
+// request's own channel (its SSE response stream over HTTP), if that request asked for logs. Each
+// request's handler reaches SpacePay through `callerApi(api, ctx)`: a view of the one client that also
+// reports its attempts to that request. Carried explicitly, not in AsyncLocalStorage: in Node 20 an
+// active AsyncLocalStorage installs promise hooks that tax every promise in the process (measured:
+// ~5% of a get_payment's server CPU), and the request's context is at hand wherever a call is made.
 import type { LoggingLevel, Server, ServerContext } from "@modelcontextprotocol/server";
-import type { RequestLogEvent } from "../spacepay/types.js";
+import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
 
 const LEVELS: readonly LoggingLevel[] = [
   "debug",
@@ -29,7 +30,8 @@ interface Scope {
   open: boolean;
 }
 
-const scope = new AsyncLocalStorage<Scope>();
+/** The scope of each request being handled, by the context the SDK hands its handler. */
+const scopes = new WeakMap<ServerContext, Scope>();
 
 /**
  * Runs every request handler `server` registers (now or later, the SDK's own resource and prompt
@@ -43,15 +45,17 @@ export function scopeRequests(server: Server, logOf: (ctx: ServerContext) => Cal
   const wrap =
     (handler: (request: unknown, ctx: ServerContext) => unknown) =>
     (request: unknown, ctx: ServerContext) => {
-      const s: Scope = { log: logOf(ctx), open: true };
-      return scope.run(s, () => {
-        const answer = handler(request, ctx);
-        const close = () => void (s.open = false);
-        // The SDK gets the handler's own promise, not one chained after it: its answer goes out on the
-        // same tick as before (a graceful stop closes the transport right after the guard's call settles).
-        void Promise.resolve(answer).then(close, close);
-        return answer;
-      });
+      const log = logOf(ctx);
+      // A request that asked for nothing costs nothing more: its handlers get the plain client.
+      if (!log) return handler(request, ctx);
+      const s: Scope = { log, open: true };
+      scopes.set(ctx, s);
+      const answer = handler(request, ctx);
+      const close = () => void (s.open = false);
+      // The SDK gets the handler's own promise, not one chained after it: its answer goes out on the
+      // same tick as before (a graceful stop closes the transport right after the guard's call settles).
+      void Promise.resolve(answer).then(close, close);
+      return answer;
     };
   (server as { setRequestHandler: unknown }).setRequestHandler = (method: string, ...rest: unknown[]) => {
     const handler = rest.pop() as (request: unknown, ctx: ServerContext) => unknown;
@@ -60,17 +64,20 @@ export function scopeRequests(server: Server, logOf: (ctx: ServerContext) => Cal
 }
 
 /**
- * Runs `fn` outside any request: for work that outlives the request that started it (the shared
- * payment poll loop, reconciliation), whose API calls belong to no caller and go to stderr only.
+ * The client as the request with context `ctx` uses it: every API attempt it makes is also reported
+ * to that request (when it asked for logs, and only while it is unanswered). Work that outlives the
+ * request (the shared payment poll loop, reconciliation) holds the plain client, so its calls belong
+ * to no caller and go to stderr only.
  */
-export function outsideRequests<T>(fn: () => T): T {
-  return scope.exit(fn);
+export function callerApi(api: SpacePayApi, ctx: ServerContext | undefined): SpacePayApi {
+  const s = ctx && scopes.get(ctx);
+  if (!s || !api.forCaller) return api;
+  return api.forCaller((e) => logToCaller(s, e));
 }
 
 /** One API attempt, to the request that caused it: failures at warning, the rest at debug. */
-export function logToCaller(e: RequestLogEvent): void {
-  const s = scope.getStore();
-  if (!s?.open || !s.log) return;
+function logToCaller(s: Scope, e: RequestLogEvent): void {
+  if (!s.open || !s.log) return;
   const level: LoggingLevel = e.error || (e.status !== null && e.status >= 400) ? "warning" : "debug";
   if (LEVELS.indexOf(level) < LEVELS.indexOf(s.log.level)) return;
   void s.log.send({ level, logger: "spacepay-api", data: e }).catch(() => {});

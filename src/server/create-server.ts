@@ -125,7 +125,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   });
 
-  const subscribable = registerResources(mcp, [
+  const subscribable = registerResources(mcp, deps.api, [
     ...resourceDefs({
       api: deps.api,
       account: () => ({

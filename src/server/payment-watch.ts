@@ -6,7 +6,6 @@ import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { log } from "../log.js";
-import { outsideRequests } from "./call-log.js";
 
 /** The loop's interval is kept within these bounds, whatever a caller configures. */
 const MIN_INTERVAL_MS = 10;
@@ -83,9 +82,9 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
       if (closed) return listener.onStop?.();
       let loop = loops.get(paymentId);
       if (!loop) {
-        // Timers keep the async context they were made in: the loop is made outside the request that
-        // happened to start it, since it polls for every watcher and outlives that request.
-        const timer = outsideRequests(() => setInterval(() => void tick(paymentId), every));
+        // The loop polls with the plain client (no caller's log): it serves every watcher and outlives
+        // the request that happened to start it.
+        const timer = setInterval(() => void tick(paymentId), every);
         timer.unref();
         loop = { timer, listeners: new Set(), busy: false };
         loops.set(paymentId, loop);

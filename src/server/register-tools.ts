@@ -12,6 +12,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/server";
 import type { AnyTool, ToolContext } from "./tool.js";
+import { callerApi } from "./call-log.js";
 import type { Mode } from "../domain.js";
 import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log, logEnabled } from "../log.js";
@@ -201,8 +202,10 @@ export function registerTools({
     const parsedArgs = parsed.data as Record<string, unknown>;
     const { signal } = extra.mcpReq;
     const progressToken = extra.mcpReq._meta?.progressToken;
+    const base = context();
     const ctx: ToolContext = {
-      ...context(),
+      ...base,
+      api: callerApi(base.api, extra),
       signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined || signal.aborted) return;

@@ -13,6 +13,7 @@ import {
 import { NotFoundError } from "../spacepay/errors.js";
 import type { SpacePayApi } from "../spacepay/types.js";
 import { paymentView, withdrawalView } from "./render.js";
+import { callerApi } from "./call-log.js";
 import { cleanDeep } from "../text.js";
 
 const RECENT = 25;
@@ -70,9 +71,10 @@ export interface ResourceDef {
   description: string;
   mimeType: string;
   _meta?: Record<string, unknown>;
-  read(uri: URL, vars: Variables): Promise<ReadResourceResult>;
+  /** `api` is the client as this request uses it (call-log.ts: its API calls are logged to it). */
+  read(uri: URL, vars: Variables, api: SpacePayApi): Promise<ReadResourceResult>;
   /** A template's instances for resources/list. */
-  list?(): Promise<Resource[]>;
+  list?(api: SpacePayApi): Promise<Resource[]>;
   /** Completion of a template's variables. */
   complete?: Record<string, (value: string) => Promise<string[]>>;
   /** Status changes of one instance can be subscribed to (2025) or listened for (2026-07-28). */
@@ -81,9 +83,9 @@ export interface ResourceDef {
 
 /** The SpacePay resources over `deps` (the MCP Apps pages are rows from apps.ts). */
 export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
-  const { api } = deps;
-  const recentPayments = async () => (await api.listPayments({ limit: RECENT })).data.data;
-  const recentWithdrawals = async () => (await api.listWithdrawals({ limit: RECENT })).data.data;
+  const recentPayments = async (api: SpacePayApi) => (await api.listPayments({ limit: RECENT })).data.data;
+  const recentWithdrawals = async (api: SpacePayApi) =>
+    (await api.listWithdrawals({ limit: RECENT })).data.data;
   const defs: ResourceDef[] = [
     {
       name: "recent_payments",
@@ -91,7 +93,7 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       title: "Recent payments",
       description: `The ${RECENT} most recent payments and deposits`,
       mimeType: JSON_MIME,
-      read: async (uri) => json(uri.href, (await recentPayments()).map(paymentView)),
+      read: async (uri, _vars, api) => json(uri.href, (await recentPayments(api)).map(paymentView)),
     },
     {
       name: "payment",
@@ -100,8 +102,8 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       description: "One payment by id; subscribe for status updates",
       mimeType: JSON_MIME,
       subscribable: true,
-      list: async () =>
-        (await recentPayments()).map((p) => ({
+      list: async (api) =>
+        (await recentPayments(api)).map((p) => ({
           uri: paymentUri(p.id),
           name: `payment ${p.id}`,
           description: `${p.type} ${p.status}`,
@@ -109,9 +111,9 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
         })),
       complete: {
         paymentId: async (value) =>
-          (await recentPayments()).map((p) => p.id).filter((id) => id.startsWith(value)),
+          (await recentPayments(deps.api)).map((p) => p.id).filter((id) => id.startsWith(value)),
       },
-      read: async (uri, vars) => {
+      read: async (uri, vars, api) => {
         const id = decodeURIComponent(String(vars.paymentId));
         const { data } = await byId(uri.href, () => api.getPayment(id));
         return json(uri.href, paymentView(data));
@@ -123,7 +125,7 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       title: "Recent withdrawals",
       description: `The ${RECENT} most recent withdrawals`,
       mimeType: JSON_MIME,
-      read: async (uri) => json(uri.href, (await recentWithdrawals()).map(withdrawalView)),
+      read: async (uri, _vars, api) => json(uri.href, (await recentWithdrawals(api)).map(withdrawalView)),
     },
     {
       name: "withdrawal",
@@ -131,8 +133,8 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       title: "Withdrawal",
       description: "One withdrawal by id",
       mimeType: JSON_MIME,
-      list: async () =>
-        (await recentWithdrawals()).map((w) => ({
+      list: async (api) =>
+        (await recentWithdrawals(api)).map((w) => ({
           uri: `spacepay://withdrawals/${encodeURIComponent(w.id)}`,
           name: `withdrawal ${w.id}`,
           description: w.status,
@@ -140,9 +142,9 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
         })),
       complete: {
         withdrawalId: async (value) =>
-          (await recentWithdrawals()).map((w) => w.id).filter((id) => id.startsWith(value)),
+          (await recentWithdrawals(deps.api)).map((w) => w.id).filter((id) => id.startsWith(value)),
       },
-      read: async (uri, vars) => {
+      read: async (uri, vars, api) => {
         const id = decodeURIComponent(String(vars.withdrawalId));
         const { data } = await byId(uri.href, () => api.getWithdrawal(id));
         return json(uri.href, withdrawalView(data));
@@ -172,7 +174,8 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
 }
 
 /** Registers every row; returns whether any is subscribable (the caller wires subscriptions then). */
-export function registerResources(mcp: McpServer, defs: readonly ResourceDef[]): boolean {
+/** `api` is the plain client: each request reads through its own view of it (call-log.ts). */
+export function registerResources(mcp: McpServer, api: SpacePayApi, defs: readonly ResourceDef[]): boolean {
   for (const def of defs) {
     const metadata = {
       title: def.title,
@@ -181,15 +184,17 @@ export function registerResources(mcp: McpServer, defs: readonly ResourceDef[]):
       ...(def._meta && { _meta: def._meta }),
     };
     if (!def.uri.includes("{")) {
-      mcp.registerResource(def.name, def.uri, metadata, (uri) => def.read(uri, {}));
+      mcp.registerResource(def.name, def.uri, metadata, (uri, ctx) => def.read(uri, {}, callerApi(api, ctx)));
       continue;
     }
     const list = def.list;
     const template = new ResourceTemplate(def.uri, {
-      list: list ? async () => ({ resources: await list() }) : undefined,
+      list: list ? async (ctx) => ({ resources: await list(callerApi(api, ctx)) }) : undefined,
       complete: def.complete,
     });
-    mcp.registerResource(def.name, template, metadata, (uri, vars) => def.read(uri, vars));
+    mcp.registerResource(def.name, template, metadata, (uri, vars, ctx) =>
+      def.read(uri, vars, callerApi(api, ctx)),
+    );
   }
   return defs.some((d) => d.subscribable);
 }

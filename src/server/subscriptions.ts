@@ -12,6 +12,7 @@ import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
 import type { PaymentWatcher } from "./payment-watch.js";
 import { subscribablePaymentId } from "./resources.js";
+import { callerApi } from "./call-log.js";
 
 /** At most this many payments are watched at once per session (2025) or per process (2026 listens). */
 export const MAX_SUBSCRIPTIONS = 50;
@@ -68,7 +69,7 @@ export function registerSubscriptions(
     );
 
   server.registerCapabilities({ resources: { subscribe: true } });
-  server.setRequestHandler("resources/subscribe", async (req) => {
+  server.setRequestHandler("resources/subscribe", async (req, ctx) => {
     const { uri } = req.params;
     const paymentId = subscribablePaymentId(uri);
     if (paymentId === null) {
@@ -80,7 +81,7 @@ export function registerSubscriptions(
     if (watches.has(uri)) return {};
     if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
     // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
-    const status = await currentStatus(api, paymentId);
+    const status = await currentStatus(callerApi(api, ctx), paymentId);
     // A final payment will not change again, so there is nothing to poll for.
     if (isFinalPaymentStatus(status) || watches.has(uri)) return {};
     if (watches.size >= MAX_SUBSCRIPTIONS) throw full();

@@ -37,6 +37,7 @@ import type {
   Quote,
   RefreshStatusInput,
   RequestOptions,
+  RequestLogEvent,
   SpacePayApi,
   Token,
   WalletBalance,
@@ -62,11 +63,18 @@ export class SpacePayClient implements SpacePayApi {
   private readonly http: HttpPipeline;
   private readonly merchantId: string | null;
   private readonly hasBearer: boolean;
+  /** Set on a caller's view (forCaller) only. */
+  private readonly report?: (e: RequestLogEvent) => void;
 
   constructor(options: SpacePayClientOptions) {
     this.http = new HttpPipeline(options);
     this.merchantId = options.merchantId ?? null;
     this.hasBearer = Boolean(options.bearerToken);
+  }
+
+  forCaller(report: (e: RequestLogEvent) => void): SpacePayApi {
+    // A view, not a copy: it shares the pipeline (the Agent and its sockets) and differs only in `report`.
+    return Object.create(this, { report: { value: report } }) as SpacePayClient;
   }
 
   /** Closes the undici Agent (its sockets); the client is unusable afterwards. */
@@ -291,7 +299,7 @@ export class SpacePayClient implements SpacePayApi {
     opts?: RequestOptions,
   ): Promise<ApiResult<T>> {
     const body = req.body === undefined ? undefined : stripUndefined(req.body);
-    const res = await this.http.send({ ...req, body, signal: opts?.signal });
+    const res = await this.http.send({ ...req, body, signal: opts?.signal, onAttempt: this.report });
     const parsed = schema.safeParse(res.body);
     if (!parsed.success) {
       const issues = parsed.error.issues

@@ -149,12 +149,12 @@ export class HttpPipeline {
     if (outcome.kind === "failed") {
       const { error } = outcome;
       const text = `${error.name}: ${error.message}`;
-      this.emit({ method, path, status: null, durationMs, attempt, requestId: null, error: text });
+      this.emit({ method, path, status: null, durationMs, attempt, requestId: null, error: text }, req);
       return error;
     }
     const { status, headers, text } = outcome;
     const requestId = header(headers, "x-request-id") ?? header(headers, "request-id");
-    this.emit({ method, path, status, durationMs, attempt, requestId });
+    this.emit({ method, path, status, durationMs, attempt, requestId }, req);
     // A garbled 2xx comes back as an error, retried (when safe) like any other.
     if (outcome.ok) return decodeSuccess({ ...outcome, requestId, attempt }, req, scrub);
     const retryAfter = parseRetryAfter(
@@ -165,9 +165,10 @@ export class HttpPipeline {
     return errorFromResponse(status, headers, text, requestId, retryAfter, scrub);
   }
 
-  private emit(e: RequestLogEvent): void {
+  private emit(e: RequestLogEvent, req: HttpRequest): void {
     try {
       this.opts.onRequest?.(e);
+      req.onAttempt?.(e);
     } catch {
       // A faulty logger must not break a payment call.
     }

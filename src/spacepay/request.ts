@@ -1,6 +1,6 @@
 // The shapes of one call through the pipeline (what is sent, what comes back), apart from ./http.ts
 // so that the modules it uses can name them without importing it back.
-import type { ResponseMeta } from "./types.js";
+import type { RequestLogEvent, ResponseMeta } from "./types.js";
 
 /** Which credential a route takes (see "Credentials" in docs/SPACEPAY-API.md). */
 export type AuthKind = "secretKey" | "paymentSecret" | "bearer" | "none";
@@ -21,6 +21,8 @@ export interface HttpRequest {
   /** Sent as Idempotency-Key on every attempt; it is what makes a POST safe to retry. */
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** Told of each attempt besides the client's own `onRequest` (the MCP request that made the call). */
+  onAttempt?: (e: RequestLogEvent) => void;
 }
 
 export interface HttpResponse {

@@ -134,6 +134,11 @@ export interface RequestLogEvent {
 
 /** Every SpacePay route, one method each. */
 export interface SpacePayApi {
+  /**
+   * The same client (same connections), whose attempts are also reported to `report`: how one MCP
+   * request hears of the API calls it causes. Optional: a stand-in client reports nothing.
+   */
+  forCaller?(report: (e: RequestLogEvent) => void): SpacePayApi;
   createPayment(input: CreatePaymentInput, opts?: RequestOptions): Promise<ApiResult<CreatedPayment>>;
   listPayments(query?: ListPaymentsQuery, opts?: RequestOptions): Promise<ApiResult<Page<Payment>>>;
   getPayment(paymentId: string, opts?: RequestOptions): Promise<ApiResult<Payment>>;
