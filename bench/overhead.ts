@@ -3,7 +3,7 @@
 // both protocol eras: a 2025 session after initialize, and 2026-07-28 requests carrying the envelope.
 import { ENVELOPE_2026, RpcChild, sdkFloor } from "./child.js";
 import { directApi, PAYMENTS_PATH } from "./http.js";
-import { now, round, runConcurrently, summarize, withTimeout, type Summary } from "./stats.js";
+import { cpuMs, now, round, runConcurrently, summarize, withTimeout, type Summary } from "./stats.js";
 
 export interface OverheadResult {
   calls: number;
@@ -14,6 +14,18 @@ export interface OverheadResult {
   mcpQuiet: Summary;
   /** The SDK floor's no-op tool: the MCP-over-stdio round trip before any work of ours. */
   sdkFloor: Summary;
+  /**
+   * The server process's CPU (user + system) per call, ms, over the same timed blocks: far less
+   * sensitive to noisy neighbours than wall-clock p50, so it is what tells two builds apart. Ours
+   * includes its own HTTP request to SpacePay; the SDK floor's no-op tool makes none. Null where /proc
+   * is unavailable.
+   */
+  cpuPerCallMs: {
+    mcp: number | null;
+    mcpQuiet: number | null;
+    era2026: number | null;
+    sdkFloor: number | null;
+  };
   /** MCP p50 minus HTTP p50, milliseconds: what our server adds to a call. */
   addedP50Ms: number;
   addedP99Ms: number;
@@ -104,12 +116,28 @@ export async function measureOverhead(opts: {
     // Wire bytes of the quiet 2025 blocks and of the 2026 blocks: the same call, with and without envelope.
     const wire = { sent25: 0, got25: 0, sent26: 0, got26: 0 };
     const s26 = opts.server2026;
-    const timed = async (into: number[], from: number, n: number, fn: (i: number) => Promise<unknown>) => {
+    // Server CPU over each path's blocks (ms), read from /proc around each block: null once unreadable.
+    const cpu = { mcp: 0, quiet: 0, era2026: 0, floor: 0 } as Record<string, number | null>;
+    const timed = async (
+      into: number[],
+      from: number,
+      n: number,
+      fn: (i: number) => Promise<unknown>,
+      cpuOf?: { key: string; pid: number },
+    ) => {
+      const cpuBefore = cpuOf ? cpuMs(cpuOf.pid) : null;
       for (let i = from; i < from + n; i++) {
         const t = now();
         await fn(i);
         into.push(now() - t);
       }
+      if (!cpuOf) return;
+      const cpuAfter = cpuMs(cpuOf.pid);
+      const sum = cpu[cpuOf.key];
+      cpu[cpuOf.key] =
+        sum === null || sum === undefined || cpuBefore === null || cpuAfter === null
+          ? null
+          : sum + cpuAfter - cpuBefore;
     };
     const block = 100;
     let notes = 0;
@@ -119,21 +147,21 @@ export async function measureOverhead(opts: {
       const n = Math.min(block, opts.calls - done);
       await setLevel("debug");
       const before = server.notifications;
-      await timed(samples.mcp, done, n, viaMcp);
+      await timed(samples.mcp, done, n, viaMcp, { key: "mcp", pid: server.pid });
       notes += server.notifications - before;
       await setLevel("warning");
       const quietBefore = server.notifications;
       const [sent, got] = [server.bytesSent, server.bytesReceived];
-      await timed(samples.quiet, done, n, viaMcp);
+      await timed(samples.quiet, done, n, viaMcp, { key: "quiet", pid: server.pid });
       quietNotes += server.notifications - quietBefore;
       wire.sent25 += server.bytesSent - sent;
       wire.got25 += server.bytesReceived - got;
       const [sent26, got26, notes26] = [s26.bytesSent, s26.bytesReceived, s26.notifications];
-      await timed(samples.era2026, done, n, via2026);
+      await timed(samples.era2026, done, n, via2026, { key: "era2026", pid: s26.pid });
       wire.sent26 += s26.bytesSent - sent26;
       wire.got26 += s26.bytesReceived - got26;
       era2026Notes += s26.notifications - notes26;
-      await timed(samples.floor, done, n, viaFloor);
+      await timed(samples.floor, done, n, viaFloor, { key: "floor", pid: floor.pid });
       await timed(samples.http, done, n, viaHttp);
     }
     await setLevel("debug");
@@ -143,6 +171,10 @@ export async function measureOverhead(opts: {
     const q = summarize(samples.quiet);
     const e = summarize(samples.era2026);
     const perCall = (bytes: number) => Math.round(bytes / opts.calls);
+    const cpuPerCall = (key: string) => {
+      const ms = cpu[key];
+      return ms === null || ms === undefined ? null : round(ms / opts.calls, 3);
+    };
 
     const mcpMs = await runConcurrently(opts.calls, opts.inFlight, viaMcp);
     const httpMs = await runConcurrently(opts.calls, opts.inFlight, viaHttp);
@@ -157,6 +189,12 @@ export async function measureOverhead(opts: {
         http: h,
         mcpQuiet: q,
         sdkFloor: summarize(samples.floor),
+        cpuPerCallMs: {
+          mcp: cpuPerCall("mcp"),
+          mcpQuiet: cpuPerCall("quiet"),
+          era2026: cpuPerCall("era2026"),
+          sdkFloor: cpuPerCall("floor"),
+        },
         addedP50Ms: round(m.p50 - h.p50, 3),
         addedP99Ms: round(m.p99 - h.p99, 3),
         ratioP50: round(m.p50 / h.p50),

@@ -330,6 +330,10 @@ function goals(s: BenchResult["sections"]): Goal[] {
 const pct = (v: number) => `${round(v * 100, 1)}%`;
 const sign = (v: number) => (v >= 0 ? `+${v}` : String(v));
 
+function cpuCell(ms: number | null): string {
+  return ms === null ? "n/a" : String(ms);
+}
+
 function table(rows: Array<Array<string | number>>): string[] {
   const cells = rows.map((r) => r.map(String));
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
@@ -384,15 +388,23 @@ export function report(r: BenchResult): string[] {
       s.overhead,
       (o) => [
         ...table([
-          ["path", "p50", "p99", "min", "max"],
-          ["MCP over stdio (our server), 2025-11-25", o.mcp.p50, o.mcp.p99, o.mcp.min, o.mcp.max],
-          ["direct HTTP (undici)", o.http.p50, o.http.p99, o.http.min, o.http.max],
+          ["path", "p50", "p99", "min", "max", "server CPU/call"],
+          [
+            "MCP over stdio (our server), 2025-11-25",
+            o.mcp.p50,
+            o.mcp.p99,
+            o.mcp.min,
+            o.mcp.max,
+            cpuCell(o.cpuPerCallMs.mcp),
+          ],
+          ["direct HTTP (undici)", o.http.p50, o.http.p99, o.http.min, o.http.max, "-"],
           [
             "  ours, client set log level warning",
             o.mcpQuiet.p50,
             o.mcpQuiet.p99,
             o.mcpQuiet.min,
             o.mcpQuiet.max,
+            cpuCell(o.cpuPerCallMs.mcpQuiet),
           ],
           [
             "MCP over stdio (our server), 2026-07-28",
@@ -400,6 +412,7 @@ export function report(r: BenchResult): string[] {
             o.era2026.mcp.p99,
             o.era2026.mcp.min,
             o.era2026.mcp.max,
+            cpuCell(o.cpuPerCallMs.era2026),
           ],
           [
             "  SDK floor no-op tool (no HTTP)",
@@ -407,8 +420,12 @@ export function report(r: BenchResult): string[] {
             o.sdkFloor.p99,
             o.sdkFloor.min,
             o.sdkFloor.max,
+            cpuCell(o.cpuPerCallMs.sdkFloor),
           ],
         ]),
+        // Wall-clock p50 swings with the host's neighbours; CPU per call far less: compare builds by it.
+        "server CPU/call: ms of the server process's CPU (user + system, /proc) per call over the same blocks;" +
+          " ours includes its own HTTP request, the SDK floor makes none",
         `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×` +
           ` (log level warning: p50 +${round(o.mcpQuiet.p50 - o.http.p50, 3)} ms)`,
         `client: ${o.client}; server notifications per call: ${o.notificationsPerCall} (${o.notificationsPerCallQuiet} at level warning)`,

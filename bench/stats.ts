@@ -57,6 +57,22 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms, from /proc (Linux); null
+ * where /proc is unavailable. /proc counts in clock ticks of 10 ms (USER_HZ is 100 on every Linux
+ * build Node supports), so a figure per call needs a few hundred calls between two readings.
+ */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may itself hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs `task` `total` times with at most `concurrency` in flight; returns the elapsed milliseconds. */
 export async function runConcurrently(
   total: number,

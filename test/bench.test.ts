@@ -51,6 +51,14 @@ describe("npm run bench (smoke)", () => {
     const env = result.sections.overhead.result!.era2026;
     expect(env.envelopeBytes).toBeGreaterThan(0);
     expect(env.sentPerCall2026 - env.sentPerCall2025).toBeGreaterThanOrEqual(env.envelopeBytes);
+    // Server CPU per call, read from /proc: our server does real work (an HTTP call) on both eras.
+    if (process.platform === "linux") {
+      const cpu = result.sections.overhead.result!.cpuPerCallMs;
+      expect(cpu.mcp).toBeGreaterThan(0);
+      expect(cpu.era2026).toBeGreaterThan(0);
+      expect(cpu.sdkFloor).not.toBeNull();
+      expect(output.join("\n")).toMatch(/server CPU\/call/);
+    }
   });
 
   it("gives every goal a figure and a met/missed verdict, and prints them with the machine", () => {
