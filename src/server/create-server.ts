@@ -69,16 +69,9 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   const mcp = new McpServer(
     { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
     {
-      // listChanged: the lists are fixed for a build; only over stdio does the warm start
-      // (cli/warm-record.ts) tell a client whose first listing came from an out-of-date cache to
-      // fetch it again, so only there is it declared (the SDK would declare true everywhere).
-      capabilities: {
-        logging: {},
-        completions: {},
-        tools: { listChanged: !deps.stateless },
-        prompts: { listChanged: !deps.stateless },
-        resources: { listChanged: !deps.stateless },
-      },
+      // Tools, prompts and resources are declared below, after scopeRequests: declared here, the SDK
+      // would register their handlers now, before call-log.ts can wrap them.
+      capabilities: { logging: {}, completions: {} },
       instructions: instructions(deps.info.mode),
       jsonSchemaValidator: lazyValidator,
     },
@@ -104,6 +97,14 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     if (!level || (accept != null && !accept.includes("text/event-stream"))) return undefined;
     // Related to this request: on HTTP it travels on this request's own SSE response stream.
     return { level, send: (params) => ctx.mcpReq.notify({ method: "notifications/message", params }) };
+  });
+  // listChanged: the lists are fixed for a build; only over stdio does the warm start
+  // (cli/warm-record.ts) tell a client whose first listing came from an out-of-date cache to
+  // fetch it again, so only there is it declared (the SDK would declare true everywhere).
+  server.registerCapabilities({
+    tools: { listChanged: !deps.stateless },
+    prompts: { listChanged: !deps.stateless },
+    resources: { listChanged: !deps.stateless },
   });
 
   registerTools({
