@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_CAPABILITIES_META_KEY } from "@modelcontextprotocol/server";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
 import {
   APPROVAL_CARD_URI,
   APPROVAL_META_KEY,
@@ -15,6 +15,7 @@ import {
   PAYMENT_CARD_URI,
   UI_EXTENSION,
 } from "../../src/server/app-contract.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { rawHttp, rawStdio } from "../helpers/mcp2026.js";
 import { withdrawalPosts } from "../safety-e2e/helpers.js";
@@ -33,12 +34,7 @@ let stdioEnv: Record<string, string>;
 
 beforeAll(async () => {
   h = await startHarness({ env: { SPACEPAY_CONFIRM: "auto" } });
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-  });
+  http = await serveHarness(h);
   stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-apps-2026-"));
   stdioEnv = {
     SPACEPAY_SECRET_KEY: "sk_test_simulator",

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignJWT, base64url } from "jose";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
 import { createOAuthGate, type OAuthOptions } from "../../src/http/oauth.js";
 import { SCOPE_POLICY } from "../../src/server/select-tools.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 import { demoEnv, requireBuild, startHttpServer, tempDir } from "../ecosystem/helpers.js";
-import { startTestIssuer, type TestIssuer } from "../helpers/test-issuer.js";
+import { startTestIssuer } from "../helpers/test-issuer.js";
 
 // The public URL of /mcp, as behind a reverse proxy: what tokens must name and metadata points to.
 const AUDIENCE = "https://mcp.test.example/mcp";
@@ -53,10 +54,20 @@ async function connect(url: string, token: string): Promise<Client> {
   return client;
 }
 
-async function serve(
-  issuer: TestIssuer,
+interface OAuthServed {
+  issuer: Awaited<ReturnType<typeof startTestIssuer>>;
+  h: Harness;
+  http: RunningHttp;
+  /** Stops the server, its runtime and the issuer. */
+  close(): Promise<void>;
+}
+
+/** A test issuer, and a runtime configured for it (confirmations by token) served over HTTP. */
+async function serveWithIssuer(
+  discovery?: "oauth" | "openid",
   extra: Partial<OAuthOptions> = {},
-): Promise<{ h: Harness; http: RunningHttp }> {
+): Promise<OAuthServed> {
+  const issuer = await startTestIssuer({ audience: AUDIENCE, discovery });
   const h = await startHarness({
     simulator: { samplePayments: 2 },
     env: {
@@ -67,29 +78,26 @@ async function serve(
     },
   });
   const oauth = createOAuthGate({ ...h.runtime.config.oauth!, ...SCOPE_POLICY, jwksCooldownMs: 0, ...extra });
-  const http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    oauth,
-    newServer: (principal) => h.runtime.newServer({ stateless: true, principal }),
-  });
-  return { h, http };
+  const http = await serveHarness(h, { oauth });
+  return {
+    issuer,
+    h,
+    http,
+    async close() {
+      await http.close();
+      await h.close();
+      await issuer.close();
+    },
+  };
 }
 
 describe("OAuth resource server", () => {
-  let issuer: Awaited<ReturnType<typeof startTestIssuer>>;
+  let issuer: OAuthServed["issuer"];
   let h: Harness;
   let http: RunningHttp;
-  beforeAll(async () => {
-    issuer = await startTestIssuer({ audience: AUDIENCE });
-    ({ h, http } = await serve(issuer));
-  });
-  afterAll(async () => {
-    await http?.close();
-    await h?.close();
-    await issuer?.close();
-  });
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ issuer, h, http, close } = await serveWithIssuer()));
+  afterAll(() => close?.());
 
   it("serves RFC 9728 metadata at the root and the path-suffixed well-known paths, without a token", async () => {
     for (const path of [
@@ -224,18 +232,12 @@ describe("OAuth resource server", () => {
 });
 
 describe("OAuth callers and the money guard", () => {
-  let issuer: Awaited<ReturnType<typeof startTestIssuer>>;
+  let issuer: OAuthServed["issuer"];
   let h: Harness;
   let http: RunningHttp;
-  beforeAll(async () => {
-    issuer = await startTestIssuer({ audience: AUDIENCE });
-    ({ h, http } = await serve(issuer));
-  });
-  afterAll(async () => {
-    await http?.close();
-    await h?.close();
-    await issuer?.close();
-  });
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ issuer, h, http, close } = await serveWithIssuer()));
+  afterAll(() => close?.());
 
   const as = async (subject: string) =>
     connect(http.url, await issuer.token({ sub: subject, scope: ALL_SCOPES }));
@@ -293,21 +295,18 @@ describe("OAuth callers and the money guard", () => {
 
 describe("OAuth issuer discovery", () => {
   it("falls back to OpenID discovery when the issuer has no RFC 8414 metadata", async () => {
-    const issuer = await startTestIssuer({ audience: AUDIENCE, discovery: "openid" });
-    const { h, http } = await serve(issuer);
+    const { issuer, http, close } = await serveWithIssuer("openid");
     try {
       expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
     } finally {
-      await http.close();
-      await h.close();
-      await issuer.close();
+      await close();
     }
   });
 
   it("an issuer that is down answers 503 (the server stays up), and is asked again after a backoff", async () => {
-    const issuer = await startTestIssuer({ audience: AUDIENCE });
+    const { issuer, http, close } = await serveWithIssuer("oauth", { retryBaseMs: 50 });
+    // Before the first request: the server reads the metadata only when a token needs checking.
     issuer.failMetadata(1);
-    const { h, http } = await serve(issuer, { retryBaseMs: 50 });
     try {
       const token = await issuer.token({});
       const down = await post(http.url, init, token);
@@ -322,9 +321,7 @@ describe("OAuth issuer discovery", () => {
       }
       expect(status).toBe(200);
     } finally {
-      await http.close();
-      await h.close();
-      await issuer.close();
+      await close();
     }
   });
 });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Client } from "@modelcontextprotocol/client";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { httpClient2026, rawHttp, rawStdio, stdioClient2026 } from "../helpers/mcp2026.js";
 import { CAN_ELICIT, CLI, REPO, requireBuiltCli, scriptElicitation, withdrawal } from "./helpers.js";
@@ -50,15 +51,8 @@ beforeAll(async () => {
     sharedSim: h.sim,
     env: { ...env, SPACEPAY_CONFIRM_TIMEOUT_MS: String(SHORT_TIMEOUT_MS) },
   });
-  const serve = (on: Harness) =>
-    serveHttp({
-      host: "127.0.0.1",
-      port: 0,
-      token: TOKEN,
-      newServer: (principal, era) => on.runtime.newServer({ stateless: true, principal, era }),
-    });
-  http = await serve(h);
-  shortHttp = await serve(short);
+  http = await serveHarness(h, { token: TOKEN });
+  shortHttp = await serveHarness(short, { token: TOKEN });
 });
 afterAll(async () => {
   await http?.close();

@@ -5,7 +5,8 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
 
@@ -35,12 +36,7 @@ async function serveFromConfig(env: Record<string, string>): Promise<{ h: Harnes
     simulator: { samplePayments: 2 },
     env: { SPACEPAY_MCP_HTTP: "true", ...env },
   });
-  const http = await serveHttp({
-    host: h.runtime.config.host,
-    port: 0,
-    token: h.runtime.config.mcpHttpToken,
-    newServer: () => h.runtime.newServer({ stateless: true }),
-  });
+  const http = await serveHarness(h, { host: h.runtime.config.host, token: h.runtime.config.mcpHttpToken });
   return { h, http };
 }
 

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { httpClient2026 } from "../helpers/mcp2026.js";
 
@@ -14,12 +15,7 @@ let http: RunningHttp;
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { samplePayments: 0 }, env: { SPACEPAY_MCP_HTTP: "true" } });
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-  });
+  http = await serveHarness(h);
 });
 afterAll(async () => {
   await http?.close();
@@ -182,12 +178,7 @@ describe("cancelling a money call over HTTP before it is confirmed", () => {
     money = await startHarness({
       env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN },
     });
-    moneyHttp = await serveHttp({
-      host: "127.0.0.1",
-      port: 0,
-      token: TOKEN,
-      newServer: (principal, era) => money.runtime.newServer({ stateless: true, principal, era }),
-    });
+    moneyHttp = await serveHarness(money, { token: TOKEN });
   });
   afterAll(async () => {
     await moneyHttp?.close();

@@ -4,7 +4,8 @@ import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
@@ -16,10 +17,9 @@ const TOKEN = "http-test-token-0123456789";
 beforeAll(async () => {
   // Configured for --http without a token, as `spacepay-mcp --http` on loopback runs by default.
   h = await startHarness({ simulator: { samplePayments: 3 }, env: { SPACEPAY_MCP_HTTP: "true" } });
-  const newServer = () => h.runtime.newServer({ stateless: true });
-  http = await serveHttp({ host: "127.0.0.1", port: 0, token: null, newServer });
+  http = await serveHarness(h);
   // Same loopback bind, but with a token, as a non-loopback bind would require.
-  guarded = await serveHttp({ host: "127.0.0.1", port: 0, token: TOKEN, newServer });
+  guarded = await serveHarness(h, { token: TOKEN });
 });
 afterAll(async () => {
   await http?.close();

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/client";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
 import { DEFAULT_BEARER_TOKEN, DEFAULT_SECRET_KEY } from "../../src/simulator/server.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import {
   REVISION,
@@ -35,12 +36,7 @@ beforeAll(async () => {
     simulator: { samplePayments: 4 },
     env: { SPACEPAY_MCP_HTTP: "true", SPACEPAY_BEARER_TOKEN: DEFAULT_BEARER_TOKEN },
   });
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-  });
+  http = await serveHarness(h);
   ids = (await h.runtime.api.listPayments({ limit: 4 })).data.data.map((p) => p.id);
 });
 afterAll(async () => {

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Client } from "@modelcontextprotocol/client";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS, LISTED_TOOLS } from "../helpers/listed-tools.js";
 import {
@@ -29,12 +30,7 @@ let stdioEnv: Record<string, string>;
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { samplePayments: 3 }, env: { SPACEPAY_MCP_HTTP: "true" } });
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-  });
+  http = await serveHarness(h);
   stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-2026-"));
   stdioEnv = {
     SPACEPAY_SECRET_KEY: "sk_test_simulator",

@@ -10,10 +10,10 @@ import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport as Stdio2025 } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Client } from "@modelcontextprotocol/client";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
-import { listenWatches } from "../../src/server/subscriptions.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
 import { createPaymentWatcher } from "../../src/server/payment-watch.js";
 import type { PaymentStatus } from "../../src/spacepay/types.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { CLI, envelope, httpClient2026, rawStdio, stdioClient2026 } from "../helpers/mcp2026.js";
 
@@ -28,13 +28,7 @@ let stdioEnv: Record<string, string>;
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { processingMs: 0 } }); // the runtime polls every 30 ms
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-    listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
-  });
+  http = await serveHarness(h);
   stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-subs-"));
   stdioEnv = {
     SPACEPAY_SECRET_KEY: "sk_test_simulator",

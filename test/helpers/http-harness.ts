@@ -1,0 +1,27 @@
+// A harness's runtime served over Streamable HTTP on a loopback port, wired as `src/cli/serve.ts`
+// wires it (a stateless server per request, for the request's caller and era; 2026-07-28 listen
+// streams watched), so HTTP tests exercise the serving path the CLI runs rather than a copy of it.
+import type { OAuthGate } from "../../src/http/oauth.js";
+import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import { listenWatches } from "../../src/server/subscriptions.js";
+import type { Harness } from "./mcp-harness.js";
+
+export interface ServeOptions {
+  /** The bearer token every request must carry; none by default, as `--http` on loopback runs. */
+  token?: string | null;
+  /** OAuth access tokens instead of a bearer token. */
+  oauth?: OAuthGate;
+  /** The bind address; loopback by default. */
+  host?: string;
+}
+
+export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<RunningHttp> {
+  return serveHttp({
+    host: opts.host ?? "127.0.0.1",
+    port: 0,
+    token: opts.token ?? null,
+    oauth: opts.oauth,
+    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
+    listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
+  });
+}
