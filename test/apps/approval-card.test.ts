@@ -8,7 +8,8 @@ import { encode } from "gpt-tokenizer";
 import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
 import { withdrawalPosts } from "../safety-e2e/helpers.js";
 import { APPROVAL_CARD_URI, APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
-import { HAVE_CHROMIUM, NO_CHROMIUM, UI_CAPABILITIES, launch, mountView } from "./host.js";
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 

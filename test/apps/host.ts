@@ -7,14 +7,10 @@ import { build } from "esbuild";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { APP_MIME_TYPE, UI_EXTENSION } from "../../src/server/app-contract.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const NO_CHROMIUM = `browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium`;
-
-/** What a host that renders MCP Apps declares (claude.ai's shape: the extension, no elicitation). */
-export const UI_CAPABILITIES = { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } } } as never;
 
 /** Screenshots go here (gitignored), one run's worth. */
 export const SHOT_DIR = path.resolve(import.meta.dirname, "../../test-output/apps");

@@ -10,7 +10,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { startHarness, text, type Harness } from "../helpers/mcp-harness.js";
 import { PAYMENTS_PATH } from "../safety-e2e/helpers.js";
 import { APPROVAL_META_KEY, DECIDE_TOOL, PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
-import { HAVE_CHROMIUM, NO_CHROMIUM, UI_CAPABILITIES, launch, mountView, qrPixels } from "./host.js";
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView, qrPixels } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 

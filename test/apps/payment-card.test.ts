@@ -6,17 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import jsqr from "jsqr";
 import type { Browser } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
-import {
-  HAVE_CHROMIUM,
-  NO_CHROMIUM,
-  UI_CAPABILITIES,
-  launch,
-  mountView,
-  qrPixels,
-  type Host,
-} from "./host.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView, qrPixels, type Host } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 

@@ -9,14 +9,13 @@ import {
   PAYMENT_CARD_URI,
   UI_EXTENSION,
 } from "../../src/server/app-contract.js";
-
-const UI_CAPS = { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } } };
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 
 let h: Harness;
 let ui: Client;
 beforeAll(async () => {
   h = await startHarness();
-  ui = await h.connect(UI_CAPS as never);
+  ui = await h.connect(UI_CAPABILITIES);
 });
 afterAll(() => h.close());
 

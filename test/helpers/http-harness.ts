@@ -1,6 +1,7 @@
 // A harness's runtime served over Streamable HTTP on a loopback port, wired as `src/cli/serve.ts`
 // wires it (a stateless server per request, for the request's caller and era; 2026-07-28 listen
 // streams watched), so HTTP tests exercise the serving path the CLI runs rather than a copy of it.
+import { request } from "node:http";
 import type { OAuthGate } from "../../src/http/oauth.js";
 import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
 import { listenWatches } from "../../src/server/subscriptions.js";
@@ -23,5 +24,36 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     oauth: opts.oauth,
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
     listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
+  });
+}
+
+/**
+ * One HTTP request through node:http, which (unlike fetch) sends the Host header it is given: a GET
+ * without `body`, else a POST of `body` (a string as given, anything else as JSON).
+ */
+export function rawRequest(
+  url: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: body === undefined ? "GET" : "POST",
+        headers,
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += String(d)));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    if (body !== undefined) req.write(typeof body === "string" ? body : JSON.stringify(body));
+    req.end();
   });
 }

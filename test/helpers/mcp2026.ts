@@ -3,7 +3,8 @@
 // `_meta` envelope, and on HTTP the Mcp-Method / Mcp-Name headers), so a test can also send what an
 // SDK never would. Everything a test starts here is stopped by the `close()` it gets back.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
@@ -15,6 +16,29 @@ export const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 function requireCli(): void {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+}
+
+export interface BuiltServerEnv {
+  /** The environment for `node dist/cli.js`: the simulator's key and URL, `stateDir`, and the extras. */
+  env: Record<string, string>;
+  stateDir: string;
+  /** Deletes the state directory. */
+  remove(): void;
+}
+
+/** The built server's environment against the simulator at `apiUrl`, on a new state directory of its own. */
+export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {}): BuiltServerEnv {
+  const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-stdio-"));
+  return {
+    env: {
+      SPACEPAY_SECRET_KEY: "sk_test_simulator",
+      SPACEPAY_API_URL: apiUrl,
+      SPACEPAY_STATE_DIR: stateDir,
+      ...extra,
+    },
+    stateDir,
+    remove: () => rmSync(stateDir, { recursive: true, force: true }),
+  };
 }
 
 /** The envelope every 2026-07-28 request carries in `params._meta`. */

@@ -6,19 +6,14 @@ import { randomBytes } from "node:crypto";
 import net, { type AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  APPROVAL_META_KEY,
-  APP_MIME_TYPE,
-  DECIDE_TOOL,
-  UI_EXTENSION,
-} from "../../src/server/app-contract.js";
+import { APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
 import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { withdrawalPosts } from "./helpers.js";
 
-const UI = { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } } };
 const STATE_KEY = randomBytes(32).toString("hex");
 let seq = 0;
 const withdrawal = () => ({
@@ -86,7 +81,7 @@ async function server(databaseUrl: string): Promise<{ h: Harness; ui: Client }> 
     },
   });
   harnesses.push(h);
-  return { h, ui: await h.connect(UI as never) };
+  return { h, ui: await h.connect(UI_CAPABILITIES) };
 }
 
 async function approve(ui: Client, handle: string) {

@@ -2,9 +2,6 @@
 // answers through its elicitation handler) and a raw client writing the retries by hand, over stdio and
 // over HTTP. Accept sends exactly one withdrawal; tamper, replay, changed arguments, expiry, decline and
 // cancel send nothing (counted in the simulator). A 2025 client still gets elicitation/create.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
@@ -12,7 +9,14 @@ import type { Client } from "@modelcontextprotocol/client";
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { httpClient2026, rawHttp, rawStdio, stdioClient2026 } from "../helpers/mcp2026.js";
+import {
+  builtServerEnv,
+  httpClient2026,
+  rawHttp,
+  rawStdio,
+  stdioClient2026,
+  type BuiltServerEnv,
+} from "../helpers/mcp2026.js";
 import { CAN_ELICIT, CLI, REPO, requireBuiltCli, scriptElicitation, withdrawal } from "./helpers.js";
 
 const TOKEN = "input-required-test-token-0123456789";
@@ -28,19 +32,17 @@ let h: Harness;
 let short: Harness;
 let http: RunningHttp;
 let shortHttp: RunningHttp;
-const dirs: string[] = [];
+const envs: BuiltServerEnv[] = [];
 
+/** The built server's environment on a state directory of its own (deleted after the file). */
 function stdioEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const dir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-mrtr-"));
-  dirs.push(dir);
-  return {
-    SPACEPAY_SECRET_KEY: "sk_test_simulator",
-    SPACEPAY_API_URL: h.sim.url,
-    SPACEPAY_STATE_DIR: dir,
+  const built = builtServerEnv(h.sim.url, {
     SPACEPAY_CONFIRM: "auto",
     SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
     ...extra,
-  };
+  });
+  envs.push(built);
+  return built.env;
 }
 
 beforeAll(async () => {
@@ -59,7 +61,7 @@ afterAll(async () => {
   await shortHttp?.close();
   await short?.close();
   await h?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const e of envs) e.remove();
 });
 
 const withdrawals = () => h.sim.control.counts().withdrawals;

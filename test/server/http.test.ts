@@ -1,11 +1,10 @@
 // Streamable HTTP at /mcp: stateless tool calls, DNS-rebinding protection (Host and Origin), and the
 // bearer token required when bound beyond loopback.
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
+import { rawRequest, serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
@@ -26,33 +25,6 @@ afterAll(async () => {
   await guarded?.close();
   await h?.close();
 });
-
-function raw(
-  url: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<{ status: number; text: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: body === undefined ? "GET" : "POST",
-        headers,
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (d) => (text += String(d)));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
 
 const init = {
   jsonrpc: "2.0",
@@ -75,48 +47,36 @@ describe("Streamable HTTP", () => {
   });
 
   it("refuses a foreign Host header (DNS rebinding)", async () => {
-    const res = await raw(http.url, { ...jsonHeaders, host: "evil.example:80" }, init);
+    const res = await rawRequest(http.url, { ...jsonHeaders, host: "evil.example:80" }, init);
     expect(res.status).toBe(403);
     expect(res.text).toMatch(/Host/);
   });
 
   it("refuses a foreign Origin and accepts a loopback one", async () => {
-    const bad = await raw(http.url, { ...jsonHeaders, origin: "https://evil.example" }, init);
+    const bad = await rawRequest(http.url, { ...jsonHeaders, origin: "https://evil.example" }, init);
     expect(bad.status).toBe(403);
     const port = new URL(http.url).port;
-    const good = await raw(http.url, { ...jsonHeaders, origin: `http://localhost:${port}` }, init);
+    const good = await rawRequest(http.url, { ...jsonHeaders, origin: `http://localhost:${port}` }, init);
     expect(good.status).toBe(200);
   });
 
   it("answers only at /mcp, and only POST (stateless)", async () => {
-    expect((await raw(http.url.replace("/mcp", "/other"), jsonHeaders, init)).status).toBe(404);
-    expect((await raw(http.url, jsonHeaders)).status).toBe(405);
+    expect((await rawRequest(http.url.replace("/mcp", "/other"), jsonHeaders, init)).status).toBe(404);
+    expect((await rawRequest(http.url, jsonHeaders)).status).toBe(405);
   });
 
   it("requires the bearer token when one is configured", async () => {
-    expect((await raw(guarded.url, jsonHeaders, init)).status).toBe(401);
-    expect((await raw(guarded.url, { ...jsonHeaders, authorization: "Bearer wrong" }, init)).status).toBe(
-      401,
-    );
-    const ok = await raw(guarded.url, { ...jsonHeaders, authorization: `Bearer ${TOKEN}` }, init);
+    expect((await rawRequest(guarded.url, jsonHeaders, init)).status).toBe(401);
+    expect(
+      (await rawRequest(guarded.url, { ...jsonHeaders, authorization: "Bearer wrong" }, init)).status,
+    ).toBe(401);
+    const ok = await rawRequest(guarded.url, { ...jsonHeaders, authorization: `Bearer ${TOKEN}` }, init);
     expect(ok.status).toBe(200);
     expect(ok.text).toContain("spacepay-mcp");
   });
 
   it("answers malformed JSON with 400, not a crash", async () => {
-    const u = new URL(http.url);
-    const res = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: jsonHeaders },
-        (r) => {
-          r.resume();
-          resolve(r.statusCode ?? 0);
-        },
-      );
-      req.on("error", reject);
-      req.end("{not json");
-    });
-    expect(res).toBe(400);
-    expect((await raw(http.url, jsonHeaders, init)).status).toBe(200);
+    expect((await rawRequest(http.url, jsonHeaders, "{not json")).status).toBe(400);
+    expect((await rawRequest(http.url, jsonHeaders, init)).status).toBe(200);
   });
 });

@@ -1,9 +1,6 @@
 // MCP log notifications of API calls on 2026-07-28: a request asks for them with the envelope's
 // logLevel and gets them on its own channel (over HTTP its own SSE response stream), for the API
 // calls its handler made, and never another caller's. A request that does not ask gets none.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/client";
 import type { RunningHttp } from "../../src/http/serve-http.js";
@@ -12,11 +9,13 @@ import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import {
   REVISION,
+  builtServerEnv,
   httpClient2026,
   mcpName,
   rawHttp,
   stdioClient2026,
   withEnvelope,
+  type BuiltServerEnv,
 } from "../helpers/mcp2026.js";
 
 const LOG_LEVEL = "io.modelcontextprotocol/logLevel";
@@ -172,21 +171,17 @@ describe("2026-07-28 over HTTP", () => {
 });
 
 describe("2026-07-28 over stdio", () => {
-  let stateDir: string;
+  let env: BuiltServerEnv;
   let stdio: Awaited<ReturnType<typeof stdioClient2026>>;
   const seen: Logged[] = [];
   beforeAll(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-log2026-"));
-    stdio = await stdioClient2026({
-      SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-      SPACEPAY_API_URL: h.sim.url,
-      SPACEPAY_STATE_DIR: stateDir,
-    });
+    env = builtServerEnv(h.sim.url);
+    stdio = await stdioClient2026(env.env);
     stdio.client.setNotificationHandler("notifications/message", (n) => void seen.push(n.params as Logged));
   });
   afterAll(async () => {
     await stdio?.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    env?.remove();
   });
 
   it("logs a call's API calls only when that call's envelope asks, at the level it asks", async () => {

@@ -1,16 +1,12 @@
 // Both protocol eras on one server: 2026-07-28 clients (the v2 SDK client pinned to it, and raw
 // clients writing the envelope and headers by hand) list tools, call a read tool, read a resource and
 // get a prompt over stdio and over HTTP, beside a 2025 (v1 SDK) client on the same HTTP port.
-import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Client } from "@modelcontextprotocol/client";
 import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
+import { rawRequest, serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS, LISTED_TOOLS } from "../helpers/listed-tools.js";
 import {
@@ -21,51 +17,24 @@ import {
   rawStdio,
   stdioClient2026,
   withEnvelope,
+  builtServerEnv,
+  type BuiltServerEnv,
 } from "../helpers/mcp2026.js";
 
 let h: Harness;
 let http: RunningHttp;
-let stateDir: string;
-let stdioEnv: Record<string, string>;
+let stdio: BuiltServerEnv;
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { samplePayments: 3 }, env: { SPACEPAY_MCP_HTTP: "true" } });
   http = await serveHarness(h);
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-2026-"));
-  stdioEnv = {
-    SPACEPAY_SECRET_KEY: "sk_test_simulator",
-    SPACEPAY_API_URL: h.sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
-  };
+  stdio = builtServerEnv(h.sim.url);
 });
 afterAll(async () => {
   await http?.close();
   await h?.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  stdio?.remove();
 });
-
-/** POSTs with a Host header of our choosing (fetch does not let a caller set one). */
-function postWithHost(url: string, host: string, body: unknown): Promise<{ status: number; text: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: "POST",
-        headers: { host, "content-type": "application/json" },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (d) => (text += String(d)));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
-}
 
 /** What every client does here: list tools, call two read tools, read a resource, get a prompt. */
 async function exercise(client: Client, expectedTools: readonly string[]) {
@@ -85,7 +54,7 @@ async function exercise(client: Client, expectedTools: readonly string[]) {
 
 describe("2026-07-28 with the v2 SDK client (pinned)", () => {
   it("works over stdio", async () => {
-    const { client, close } = await stdioClient2026(stdioEnv);
+    const { client, close } = await stdioClient2026(stdio.env);
     try {
       expect(client.getNegotiatedProtocolVersion()).toBe(REVISION);
       await exercise(client, LISTED_TOOLS);
@@ -138,7 +107,7 @@ describe("2026-07-28 on the wire, by hand", () => {
   });
 
   it("stdio: discover, then list, call, read and get on the same connection", async () => {
-    const server = rawStdio(stdioEnv);
+    const server = rawStdio(stdio.env);
     try {
       const discover = await server.request("server/discover");
       expect(discover.result.supportedVersions).toContain(REVISION);
@@ -215,7 +184,7 @@ describe("money calls on 2026-07-28", () => {
   // A client that declares elicitation is asked through input_required (test/safety-e2e/input-required*);
   // one that does not gets the confirmation-token round trip, and nothing is created first.
   it("give a client without elicitation the token round trip (stdio)", async () => {
-    const server = rawStdio(stdioEnv);
+    const server = rawStdio(stdio.env);
     const noElicitation = {};
     const args = { amountInCents: 4200, orderId: "order-2026-token" };
     try {
@@ -280,7 +249,7 @@ describe("what a strict client checks", () => {
 
     const badUri = { jsonrpc: "2.0", id: 42, method: "resources/read", params: { ...good, uri: 5 } };
     const overHttp = await rawHttpBody(http.url, badUri, { "mcp-method": "resources/read", "mcp-name": "5" });
-    const server = rawStdio(stdioEnv);
+    const server = rawStdio(stdio.env);
     try {
       for (const reply of [JSON.parse(overHttp.text), await server.send(badUri)]) {
         expect(reply.id).toBe(42);
@@ -296,7 +265,11 @@ describe("what a strict client checks", () => {
 
   it("every HTTP-level refusal carries the request's id when the body parsed", async () => {
     const body = { jsonrpc: "2.0", id: "req-7", method: "tools/list", params: good };
-    const foreignHost = await postWithHost(http.url, "evil.example", body);
+    const foreignHost = await rawRequest(
+      http.url,
+      { host: "evil.example", "content-type": "application/json" },
+      body,
+    );
     const wrongPath = await rawHttpBody(http.url.replace("/mcp", "/other"), body);
     expect([foreignHost.status, wrongPath.status]).toEqual([403, 404]);
     for (const res of [foreignHost, wrongPath]) expect(JSON.parse(res.text).id).toBe("req-7");

@@ -2,9 +2,6 @@
 // client on stdio (resources/subscribe) and 2026-07-28 clients over HTTP and stdio
 // (subscriptions/listen) each see a pending payment complete, and polling stops after; two watchers
 // of one payment share one poll per interval.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport as Stdio2025 } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -15,7 +12,15 @@ import { createPaymentWatcher } from "../../src/server/payment-watch.js";
 import type { PaymentStatus } from "../../src/spacepay/types.js";
 import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { CLI, envelope, httpClient2026, rawStdio, stdioClient2026 } from "../helpers/mcp2026.js";
+import {
+  CLI,
+  builtServerEnv,
+  envelope,
+  httpClient2026,
+  rawStdio,
+  stdioClient2026,
+  type BuiltServerEnv,
+} from "../helpers/mcp2026.js";
 
 const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 /** The built CLI polls at its default interval. */
@@ -23,23 +28,17 @@ const CLI_POLL_MS = 2_000;
 
 let h: Harness;
 let http: RunningHttp;
-let stateDir: string;
-let stdioEnv: Record<string, string>;
+let stdio: BuiltServerEnv;
 
 beforeAll(async () => {
   h = await startHarness({ simulator: { processingMs: 0 } }); // the runtime polls every 30 ms
   http = await serveHarness(h);
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-subs-"));
-  stdioEnv = {
-    SPACEPAY_SECRET_KEY: "sk_test_simulator",
-    SPACEPAY_API_URL: h.sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
-  };
+  stdio = builtServerEnv(h.sim.url);
 });
 afterAll(async () => {
   await http?.close();
   await h?.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  stdio?.remove();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +74,7 @@ describe("2025-11-25: resources/subscribe on stdio", () => {
     const transport = new Stdio2025({
       command: process.execPath,
       args: [CLI],
-      env: { PATH: process.env.PATH ?? "", ...stdioEnv },
+      env: { PATH: process.env.PATH ?? "", ...stdio.env },
       stderr: "pipe",
     });
     const client = new Client2025({ name: "v1-subscriber", version: "1" });
@@ -118,7 +117,7 @@ describe("2026-07-28: subscriptions/listen", () => {
   }, 30_000);
 
   it("over stdio: the listen stream carries the update, and polling stops", async () => {
-    const { client, close } = await stdioClient2026(stdioEnv);
+    const { client, close } = await stdioClient2026(stdio.env);
     try {
       await listenFlow(client, "subs-2026-stdio", CLI_POLL_MS);
     } finally {
@@ -148,17 +147,17 @@ describe("2026-07-28: subscriptions/listen", () => {
 
 describe("2026-07-28: a listen the SDK refuses watches nothing", () => {
   it("over stdio: refused for its filter or its protocol version, the payment is not polled", async () => {
-    const stdio = rawStdio(stdioEnv);
+    const server = rawStdio(stdio.env);
     try {
       const id = await newPayment("subs-2026-refused");
       const uri = `spacepay://payments/${id}`;
       // Pins the connection to 2026-07-28, as a client's first request does.
-      expect((await stdio.request("tools/list")).result.tools.length).toBeGreaterThan(0);
-      const badFilter = await stdio.request("subscriptions/listen", {
+      expect((await server.request("tools/list")).result.tools.length).toBeGreaterThan(0);
+      const badFilter = await server.request("subscriptions/listen", {
         notifications: { resourceSubscriptions: [uri, 42] },
       });
       expect(badFilter.error.code).toBe(-32602);
-      const badVersion = await stdio.send({
+      const badVersion = await server.send({
         id: "listen-old",
         method: "subscriptions/listen",
         params: {
@@ -174,7 +173,7 @@ describe("2026-07-28: a listen the SDK refuses watches nothing", () => {
       await sleep(CLI_POLL_MS * 2 + 200);
       expect(polls(id)).toBe(settled);
     } finally {
-      stdio.close();
+      server.close();
     }
   }, 30_000);
 });
