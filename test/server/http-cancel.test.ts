@@ -47,6 +47,14 @@ async function stoppedPolling(id: string): Promise<void> {
   expect(h.runtime.watcher.active()).toBe(0);
 }
 
+/** Aborts a wait_for_payment on `id` once it is polling: the call fails and the polling stops. */
+async function abortWhilePolling(id: string, ac: AbortController, waiting: Promise<unknown>): Promise<void> {
+  await polling(id);
+  ac.abort("the user moved on");
+  await expect(waiting).rejects.toThrow();
+  await stoppedPolling(id);
+}
+
 /** One raw 2025-era POST, as a stateless client sends it (no session). */
 const postLegacy = (body: unknown) =>
   fetch(http.url, {
@@ -80,10 +88,7 @@ describe("cancelling a call over HTTP", () => {
         timeout: 30_000,
         ...(progress && { onprogress: () => {} }),
       });
-      await polling(id);
-      ac.abort("the user moved on");
-      await expect(waiting).rejects.toThrow();
-      await stoppedPolling(id);
+      await abortWhilePolling(id, ac, waiting);
       // The server still answers this client.
       const next = await client.callTool({ name: "get_payment", arguments: { paymentId: id } });
       expect(next.isError).toBeFalsy();
@@ -158,10 +163,7 @@ describe("cancelling a call over HTTP", () => {
       const id = await pendingPayment();
       const ac = new AbortController();
       const waiting = client.callTool(waitArgs(id), { signal: ac.signal, timeout: 30_000 });
-      await polling(id);
-      ac.abort("the user moved on");
-      await expect(waiting).rejects.toThrow();
-      await stoppedPolling(id);
+      await abortWhilePolling(id, ac, waiting);
       const next = await client.callTool({ name: "get_payment", arguments: { paymentId: id } });
       expect(next.isError).toBeFalsy();
     } finally {
