@@ -2,17 +2,17 @@
 // before the answer was read. A new process on the same state directory, given the same confirmed
 // call, resumes with the same idempotency key: exactly one withdrawal upstream, and the audit log
 // shows the intent written before the crash and the outcome written after it.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/safety/audit.js";
-import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   WITHDRAWALS_PATH,
-  spawnServer,
+  readAudit,
+  spawnOnState,
   textOf,
   waitFor,
   type SpawnedServer,
@@ -33,12 +33,8 @@ afterAll(async () => {
 });
 
 async function start(): Promise<SpawnedServer> {
-  const s = await spawnServer({
-    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
+  const s = await spawnOnState(sim, stateDir, {
     SPACEPAY_CONFIRM: "token",
-    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
     // Long enough that the first process is still waiting for the answer when it is killed.
     SPACEPAY_TIMEOUT_MS: "10000",
   });
@@ -46,12 +42,7 @@ async function start(): Promise<SpawnedServer> {
   return s;
 }
 
-function audit(): AuditEntry[] {
-  return readFileSync(path.join(stateDir, "audit.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditEntry);
-}
+const audit = () => readAudit(stateDir);
 
 it("SIGKILL between SpacePay processing a confirmed withdrawal and the answer: one withdrawal after the retry", async () => {
   const args = {

@@ -1,7 +1,7 @@
 // Shared pieces for the reliability tests: the built server spawned over stdio with every
 // byte it writes captured (raw stdout, stderr, MCP log notifications), and small result helpers.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -13,6 +13,9 @@ import {
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { AuditEntry } from "../../src/safety/audit.js";
+import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(REPO, "dist", "cli.js");
@@ -136,6 +139,32 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The built server against `sim`, on `stateDir` (so a second one finds what the first left), with the
+ * harness's RECIPIENT allow-listed; `env` adds to it or overrides it.
+ */
+export function spawnOnState(
+  sim: SimulatorHandle,
+  stateDir: string,
+  env: Record<string, string>,
+): Promise<SpawnedServer> {
+  return spawnServer({
+    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    ...env,
+  });
+}
+
+/** The entries of `stateDir`'s audit log, oldest first. */
+export function readAudit(stateDir: string): AuditEntry[] {
+  return readFileSync(path.join(stateDir, "audit.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 /** Polls `check` every 10 ms until it is true, failing after `timeoutMs`. */

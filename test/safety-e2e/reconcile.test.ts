@@ -6,10 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/safety/audit.js";
-import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
-import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
+import { readAudit, spawnOnState, waitFor, type SpawnedServer } from "../reliability/helpers.js";
 import { BASE_SEPOLIA, WITHDRAWALS_PATH, startListedHarness, textOf, type ToolResult } from "./helpers.js";
 
 let sim: SimulatorHandle;
@@ -34,13 +33,7 @@ afterAll(() => sim.close());
 // Short timeouts for the restarted server: an entry older than one call can take is not in flight.
 const FAST = { SPACEPAY_TIMEOUT_MS: "1000", SPACEPAY_MAX_RETRIES: "0" };
 
-function audit(): AuditEntry[] {
-  return fs
-    .readFileSync(path.join(stateDir, "audit.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEntry);
-}
+const audit = () => readAudit(stateDir);
 
 function ledger(): Array<{ status: string; withdrawal_id: string | null; idempotency_key: string }> {
   const db = new Database(path.join(stateDir, "state.sqlite"), { readonly: true });
@@ -53,14 +46,7 @@ function ledger(): Array<{ status: string; withdrawal_id: string | null; idempot
 
 /** Spawns the built server, starts a withdrawal that never gets its answer, and SIGKILLs it mid-call. */
 async function crashMidWithdrawal(fault: "hang-after" | "hang", amountInCents: number): Promise<string> {
-  const a = await spawnServer({
-    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
-    SPACEPAY_CONFIRM: "off",
-    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
-    SPACEPAY_TIMEOUT_MS: "10000",
-  });
+  const a = await spawnOnState(sim, stateDir, { SPACEPAY_CONFIRM: "off", SPACEPAY_TIMEOUT_MS: "10000" });
   spawned.push(a);
   sim.control.addFault({ kind: fault, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
   const posts = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
