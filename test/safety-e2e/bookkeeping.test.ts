@@ -3,30 +3,12 @@
 // a warning (and repeating the confirmed call does not pay twice). Faults are injected through the
 // audit log's file layer; the real-disk version is in bookkeeping-disk.test.ts.
 import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { AuditEntry, AuditFs } from "../../src/safety/audit.js";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import type { Harness } from "../helpers/mcp-harness.js";
-import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResult } from "./helpers.js";
+import { textOf, withdrawal, withdrawalPosts, type ToolResult, useSharedSimulator } from "./helpers.js";
 
-let sim: SimulatorHandle;
-let stateDir: string;
-let opened: Harness[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
-beforeEach(() => {
-  stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-bookkeeping-"));
-});
-afterEach(async () => {
-  for (const h of opened) await h.close();
-  opened = [];
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-afterAll(() => sim.close());
+const e2e = useSharedSimulator({ freshStateDir: "spacepay-e2e-bookkeeping-" });
 
 /** An audit file layer that fails writes of lines matching `when` with ENOSPC, or passes them through. */
 function failingFs(when: (line: string) => boolean, state = { on: true }): AuditFs {
@@ -41,14 +23,10 @@ function failingFs(when: (line: string) => boolean, state = { on: true }): Audit
   };
 }
 
-async function server(env: Record<string, string>, auditFs?: AuditFs): Promise<Harness> {
-  const h = await startListedHarness({ sharedSim: sim, stateDir, env, runtime: { auditFs } });
-  opened.push(h);
-  return h;
-}
+const server = (env: Record<string, string>, auditFs?: AuditFs) => e2e.open({ env, runtime: { auditFs } });
 
 function auditLines(): string[] {
-  return fs.readFileSync(path.join(stateDir, "audit.jsonl"), "utf8").split("\n").filter(Boolean);
+  return fs.readFileSync(path.join(e2e.stateDir, "audit.jsonl"), "utf8").split("\n").filter(Boolean);
 }
 
 it("short writes: the intent and outcome lines are still written whole, one JSON object per line", async () => {
@@ -74,22 +52,22 @@ it("ENOSPC on the intent line: the call is refused, nothing is sent, and the bud
     { SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "5000" },
     failingFs((line) => line.includes('"event":"intent"'), fault),
   );
-  const before = withdrawalPosts(sim).length;
+  const before = withdrawalPosts(e2e.sim).length;
   const res: ToolResult = await h.call("create_withdrawal", withdrawal());
   expect(res.isError).toBe(true);
   expect(res.structuredContent.status).toBe("refused");
   const text = textOf(res);
   expect(text).toMatch(/nothing was sent/i);
-  expect(text).toContain(path.join(stateDir, "audit.jsonl"));
+  expect(text).toContain(path.join(e2e.stateDir, "audit.jsonl"));
   expect(text).toContain("ENOSPC");
   expect(text).not.toMatch(/may have gone through|repeat the same call/i);
-  expect(withdrawalPosts(sim).length).toBe(before);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before);
 
   fault.on = false;
   const next: ToolResult = await h.call("create_withdrawal", withdrawal());
   expect(next.isError, textOf(next)).toBeFalsy();
   expect(next.structuredContent.status).toBe("done");
-  expect(withdrawalPosts(sim).length).toBe(before + 1);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before + 1);
 });
 
 it("ENOSPC on the intent of a confirmed token call: refused, nothing sent, the token is used up", async () => {
@@ -102,15 +80,15 @@ it("ENOSPC on the intent of a confirmed token call: refused, nothing sent, the t
   const asked: ToolResult = await h.call("create_withdrawal", args);
   const confirmationToken = asked.structuredContent.confirmationToken as string;
   fault.on = true;
-  const before = withdrawalPosts(sim).length;
+  const before = withdrawalPosts(e2e.sim).length;
   const res: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken });
   expect(res.isError).toBe(true);
   expect(textOf(res)).toMatch(/nothing was sent/i);
-  expect(withdrawalPosts(sim).length).toBe(before);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before);
   fault.on = false;
   const again: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken });
   expect(textOf(again)).toMatch(/already been used/);
-  expect(withdrawalPosts(sim).length).toBe(before);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before);
 });
 
 it("ENOSPC on the outcome after SpacePay succeeded: success with a warning, and repeating does not pay twice", async () => {
@@ -122,7 +100,7 @@ it("ENOSPC on the outcome after SpacePay succeeded: success with a warning, and 
   const asked: ToolResult = await h.call("create_withdrawal", args);
   expect(asked.structuredContent.status, textOf(asked)).toBe("confirmation_required");
   const confirmationToken = asked.structuredContent.confirmationToken as string;
-  const before = withdrawalPosts(sim).length;
+  const before = withdrawalPosts(e2e.sim).length;
 
   const res: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken });
   expect(res.isError, textOf(res)).toBeFalsy();
@@ -133,13 +111,13 @@ it("ENOSPC on the outcome after SpacePay succeeded: success with a warning, and 
   const text = textOf(res);
   expect(text).toMatch(/Do not repeat the call/);
   expect(text).not.toMatch(/may have gone through|repeat the same call unchanged/i);
-  expect(withdrawalPosts(sim).length).toBe(before + 1);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before + 1);
 
   // An agent that repeats anyway, with the same confirmation, gets no second withdrawal.
   const again: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken });
   expect(again.structuredContent?.status).not.toBe("done");
-  expect(withdrawalPosts(sim).length).toBe(before + 1);
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before + 1);
+  expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 });
 
 it("ENOSPC on the outcome with confirmation off: the success is returned, not an error asking to repeat", async () => {
@@ -147,10 +125,10 @@ it("ENOSPC on the outcome with confirmation off: the success is returned, not an
     {},
     failingFs((line) => line.includes('"outcome":"done"')),
   );
-  const before = withdrawalPosts(sim).length;
+  const before = withdrawalPosts(e2e.sim).length;
   const res: ToolResult = await h.call("create_withdrawal", withdrawal());
   expect(res.isError, textOf(res)).toBeFalsy();
   expect(res.structuredContent.warning).toMatch(/could not record the outcome/);
   expect(textOf(res)).not.toMatch(/repeat the same call unchanged/i);
-  expect(withdrawalPosts(sim).length).toBe(before + 1);
+  expect(withdrawalPosts(e2e.sim).length).toBe(before + 1);
 });

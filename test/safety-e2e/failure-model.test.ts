@@ -5,19 +5,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STATE_FILE } from "../../src/safety/index.js";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
 import {
   WITHDRAWALS_PATH,
   reachesNothing,
-  startListedHarness,
   textOf,
   uniqueOrder,
   withdrawal,
   withdrawalPosts,
   type ToolResult,
+  useSharedSimulator,
 } from "./helpers.js";
 
 /** Every status that rejects the request as sent (src/spacepay/errors.ts RejectedError). */
@@ -25,37 +24,21 @@ const REJECTED = [400, 401, 403, 404, 405, 413, 415, 422];
 const AMOUNT = 3_000;
 const CAP = "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS";
 
-let sim: SimulatorHandle;
-let opened: Harness[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
-afterEach(async () => {
-  sim.control.clearFaults();
-  for (const h of opened) await h.close();
-  opened = [];
-});
-afterAll(() => sim.close());
-
-async function server(env: Record<string, string>): Promise<Harness> {
-  const h = await startListedHarness({ sharedSim: sim, env });
-  opened.push(h);
-  return h;
-}
+const e2e = useSharedSimulator();
+const server = (env: Record<string, string>) => e2e.open({ env });
 
 /** SpacePay processes the next withdrawal POST and the connection drops; the retry then gets `status`. */
 function processedThenRejected(status: number): void {
-  sim.control.addFault({ kind: "reset-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
-  sim.control.addFault({ kind: "error", status, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  e2e.sim.control.addFault({ kind: "reset-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  e2e.sim.control.addFault({ kind: "error", status, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
 }
 
 describe.each(REJECTED)("processed, then HTTP %i on the client's retry", (status) => {
   it("is reported as may-have-gone-through, still counts against the cap, and repeating replays: one withdrawal", async () => {
     // The cap holds one withdrawal of AMOUNT, not two.
     const h = await server({ [CAP]: String(AMOUNT + 1_000) });
-    const before = sim.control.counts().withdrawals;
-    const postsBefore = withdrawalPosts(sim).length;
+    const before = e2e.sim.control.counts().withdrawals;
+    const postsBefore = withdrawalPosts(e2e.sim).length;
     const args = withdrawal({ amountInCents: AMOUNT });
     processedThenRejected(status);
 
@@ -70,7 +53,7 @@ describe.each(REJECTED)("processed, then HTTP %i on the client's retry", (status
     );
     expect(text).toMatch(/Repeat the same call unchanged/);
     expect(text).not.toMatch(/Nothing was sent/);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
     // Another withdrawal is refused: the first one still counts.
     const other: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT }));
@@ -80,19 +63,19 @@ describe.each(REJECTED)("processed, then HTTP %i on the client's retry", (status
     const again: ToolResult = await h.call("create_withdrawal", args);
     expect(again.isError, textOf(again)).toBeFalsy();
     expect(again.structuredContent.replayed).toBe(true);
-    const keys = withdrawalPosts(sim)
+    const keys = withdrawalPosts(e2e.sim)
       .slice(postsBefore)
       .map((r) => r.headers["idempotency-key"]);
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 });
 
 describe("processed, then a 403, confirmed by token", () => {
   it("keeps the token: presenting it again resumes with the same key and SpacePay replays", async () => {
     const h = await server({ SPACEPAY_CONFIRM: "token" });
-    const before = sim.control.counts().withdrawals;
+    const before = e2e.sim.control.counts().withdrawals;
     const args = withdrawal({ amountInCents: AMOUNT });
     const ask: ToolResult = await h.call("create_withdrawal", args);
     const confirmed = { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
@@ -103,7 +86,7 @@ describe("processed, then a 403, confirmed by token", () => {
     const again: ToolResult = await h.call("create_withdrawal", confirmed);
     expect(again.isError, textOf(again)).toBeFalsy();
     expect(again.structuredContent.replayed).toBe(true);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 });
 
@@ -111,21 +94,21 @@ describe("429 on every attempt", () => {
   it("is not sent: the agent is told so, the reservation is released and the token used up", async () => {
     // The cap holds exactly one withdrawal: a held reservation would refuse the next one.
     const h = await server({ SPACEPAY_CONFIRM: "token", SPACEPAY_MAX_RETRIES: "1", [CAP]: String(AMOUNT) });
-    const before = sim.control.counts().withdrawals;
-    const postsBefore = withdrawalPosts(sim).length;
+    const before = e2e.sim.control.counts().withdrawals;
+    const postsBefore = withdrawalPosts(e2e.sim).length;
     const args = withdrawal({ amountInCents: AMOUNT });
     const ask: ToolResult = await h.call("create_withdrawal", args);
     const confirmed = { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
-    sim.control.addFault({ kind: "error", status: 429, method: "POST", path: WITHDRAWALS_PATH });
+    e2e.sim.control.addFault({ kind: "error", status: 429, method: "POST", path: WITHDRAWALS_PATH });
 
     const failed: ToolResult = await h.call("create_withdrawal", confirmed);
     expect(failed.isError).toBe(true);
     expect(textOf(failed)).toMatch(/HTTP 429/);
     expect(textOf(failed)).toMatch(/Nothing was sent: SpacePay processed no attempt of this call/);
     expect(textOf(failed)).not.toMatch(/may have gone through/i);
-    expect(withdrawalPosts(sim).length - postsBefore).toBe(2);
-    expect(sim.control.counts().withdrawals).toBe(before);
-    sim.control.clearFaults();
+    expect(withdrawalPosts(e2e.sim).length - postsBefore).toBe(2);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before);
+    e2e.sim.control.clearFaults();
 
     const reused: ToolResult = await h.call("create_withdrawal", confirmed);
     expect(reused.isError).toBe(true);
@@ -140,7 +123,7 @@ describe("429 on every attempt", () => {
     });
     expect(done.isError, textOf(done)).toBeFalsy();
     expect(done.structuredContent.replayed).toBe(false);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 });
 
@@ -149,20 +132,19 @@ describe("429 on every attempt", () => {
 describe("honest next steps", () => {
   it("corrupt state: the money call says nothing was sent, and nothing reached SpacePay", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-corrupt-"));
+    let h: Harness | undefined;
     try {
       writeFileSync(path.join(dir, STATE_FILE), "this is not a SQLite database, it is garbage ".repeat(200));
-      const h = await startListedHarness({ sharedSim: sim, stateDir: dir, env: {} });
-      opened.push(h);
-      const res: ToolResult = await reachesNothing(sim, () =>
-        h.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT })),
+      h = await e2e.open({ stateDir: dir, env: {} });
+      const res: ToolResult = await reachesNothing(e2e.sim, () =>
+        h!.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT })),
       );
       expect(res.isError).toBe(true);
       // Refused before the guard (src/runtime.ts) or stopped inside it: either way, said to send nothing.
       expect(textOf(res)).toMatch(/[Nn]othing was sent/);
       expect(textOf(res)).not.toMatch(/may have gone through|Repeat the same call unchanged/i);
     } finally {
-      for (const h of opened) await h.close();
-      opened = [];
+      if (h) await e2e.stop(h);
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -171,7 +153,7 @@ describe("honest next steps", () => {
     const h = await server({});
     let nested: Record<string, unknown> = {};
     for (let i = 0; i < 50_000; i++) nested = { n: nested };
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ amountInCents: AMOUNT, customMetadata: nested })),
     );
     expect(res.isError).toBe(true);
@@ -189,7 +171,7 @@ describe("honest next steps", () => {
       customMetadata: { cart: 1 },
     });
     expect(first.isError, textOf(first)).toBeFalsy();
-    const before = sim.control.counts().payments;
+    const before = e2e.sim.control.counts().payments;
 
     const other: ToolResult = await h.call("create_payment", {
       amountInCents: 4_200,
@@ -208,6 +190,6 @@ describe("honest next steps", () => {
     expect(text).toMatch(/with a new orderId/);
     expect(text).toContain(`list_payments with search ${JSON.stringify(orderId)}`);
     expect(text).not.toMatch(/may have gone through|Repeat the same call unchanged|Wait a few seconds/i);
-    expect(sim.control.counts().payments).toBe(before);
+    expect(e2e.sim.control.counts().payments).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 // Shared pieces for the guard end-to-end tests: a scripted elicitation client, withdrawal
 // arguments, "nothing reached SpacePay" checks, and the built server spawned over stdio.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -13,8 +14,8 @@ import {
   type ElicitRequest,
   type ElicitResult,
 } from "@modelcontextprotocol/sdk/types.js";
-import { expect } from "vitest";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -93,6 +94,65 @@ export async function startListedHarness(opts: HarnessOptions): Promise<Harness>
     throw err;
   }
   return h;
+}
+
+export interface SharedSimulator {
+  /** The file's simulator. */
+  readonly sim: SimulatorHandle;
+  /** The running test's own state directory (with `freshStateDir`; otherwise each harness makes one). */
+  readonly stateDir: string;
+  /** startListedHarness on the shared simulator (and the test's state directory), closed after the test. */
+  open(opts?: Omit<HarnessOptions, "sharedSim">): Promise<Harness>;
+  /** Closes `h` now, as a server stopping mid-test (a restart). */
+  stop(h: Harness): Promise<void>;
+}
+
+/**
+ * Registers the hooks for a file whose tests share one simulator: faults cleared and harnesses closed
+ * after each test, and with `freshStateDir` (a temp-dir prefix) a new state directory per test.
+ */
+export function useSharedSimulator(opts: { freshStateDir?: string } = {}): SharedSimulator {
+  let sim: SimulatorHandle | undefined;
+  let stateDir = "";
+  let opened: Harness[] = [];
+  beforeAll(async () => {
+    sim = await startSimulator({ processingMs: 20 });
+  });
+  if (opts.freshStateDir) {
+    const prefix = opts.freshStateDir;
+    beforeEach(() => {
+      stateDir = mkdtempSync(path.join(tmpdir(), prefix));
+    });
+  }
+  afterEach(async () => {
+    sim?.control.clearFaults();
+    for (const h of opened.splice(0)) await h.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+  afterAll(() => sim?.close());
+  const shared: SharedSimulator = {
+    get sim() {
+      if (!sim) throw new Error("the shared simulator starts in beforeAll");
+      return sim;
+    },
+    get stateDir() {
+      return stateDir;
+    },
+    async open(harness = {}) {
+      const h = await startListedHarness({
+        sharedSim: shared.sim,
+        ...(stateDir && { stateDir }),
+        ...harness,
+      });
+      opened.push(h);
+      return h;
+    },
+    async stop(h) {
+      opened = opened.filter((x) => x !== h);
+      await h.close();
+    },
+  };
+  return shared;
 }
 
 /** Another client on the same server, tool list loaded (see startListedHarness). */

@@ -1,9 +1,7 @@
 // The guard end to end: money moves at most once. A repeated invoice is one payment upstream, and a
 // withdrawal whose response was lost after SpacePay processed it is one withdrawal upstream, whether
 // the client's own retry or the agent's repeat of the call recovers it.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { type Harness } from "../helpers/mcp-harness.js";
+import { describe, expect, it } from "vitest";
 import {
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
@@ -12,49 +10,33 @@ import {
   withdrawal,
   withdrawalPosts,
   type ToolResult,
-  startListedHarness,
+  useSharedSimulator,
 } from "./helpers.js";
 
-let sim: SimulatorHandle;
-let opened: Harness[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
-afterEach(async () => {
-  sim.control.clearFaults();
-  for (const h of opened) await h.close();
-  opened = [];
-});
-afterAll(() => sim.close());
-
-async function server(env: Record<string, string> = {}): Promise<Harness> {
-  const h = await startListedHarness({ sharedSim: sim, env });
-  opened.push(h);
-  return h;
-}
+const e2e = useSharedSimulator();
+const server = (env: Record<string, string> = {}) => e2e.open({ env });
 
 /** Makes SpacePay process the next withdrawal POST and then drop the connection before answering. */
 function loseNextWithdrawalResponse(): void {
-  sim.control.addFault({ kind: "reset-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  e2e.sim.control.addFault({ kind: "reset-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
 }
 
 describe("payments", () => {
   it("the same invoice twice is one payment upstream", async () => {
     const h = await server();
-    const before = sim.control.counts().payments;
+    const before = e2e.sim.control.counts().payments;
     const invoice = { amountInCents: 7_700, orderId: uniqueOrder("inv") };
     const a: ToolResult = await h.call("create_payment", invoice);
     const b: ToolResult = await h.call("create_payment", invoice);
     expect(a.isError, textOf(a)).toBeFalsy();
     expect(b.structuredContent.payment.id).toBe(a.structuredContent.payment.id);
     expect(b.structuredContent.replayed).toBe(true);
-    expect(sim.control.counts().payments).toBe(before + 1);
+    expect(e2e.sim.control.counts().payments).toBe(before + 1);
   });
 
   it("...also from another server process with its own state, and after two separate confirmations", async () => {
     const invoice = { amountInCents: 8_800, orderId: uniqueOrder("inv") };
-    const before = sim.control.counts().payments;
+    const before = e2e.sim.control.counts().payments;
     const a: ToolResult = await (await server()).call("create_payment", invoice);
 
     // A different conversation on another server (fresh state dir), confirming by token twice.
@@ -70,9 +52,9 @@ describe("payments", () => {
       expect(done.structuredContent.payment.id).toBe(a.structuredContent.payment.id);
       expect(done.structuredContent.replayed).toBe(true);
     }
-    expect(sim.control.counts().payments).toBe(before + 1);
+    expect(e2e.sim.control.counts().payments).toBe(before + 1);
     const keys = new Set(
-      sim.control
+      e2e.sim.control
         .requests({ method: "POST", path: PAYMENTS_PATH })
         .filter((r) => (r.body as { orderId?: string }).orderId === invoice.orderId)
         .map((r) => r.headers["idempotency-key"]),
@@ -83,18 +65,18 @@ describe("payments", () => {
   it("a different amount on the same order is a different payment", async () => {
     const h = await server();
     const orderId = uniqueOrder("inv");
-    const before = sim.control.counts().payments;
+    const before = e2e.sim.control.counts().payments;
     await h.call("create_payment", { amountInCents: 1_000, orderId });
     await h.call("create_payment", { amountInCents: 1_001, orderId });
-    expect(sim.control.counts().payments).toBe(before + 2);
+    expect(e2e.sim.control.counts().payments).toBe(before + 2);
   });
 });
 
 describe("a withdrawal whose response is lost after SpacePay processed it", () => {
   it("the client's retry reuses the key and SpacePay replays: one withdrawal upstream", async () => {
     const h = await server();
-    const before = sim.control.counts().withdrawals;
-    const postsBefore = withdrawalPosts(sim).length;
+    const before = e2e.sim.control.counts().withdrawals;
+    const postsBefore = withdrawalPosts(e2e.sim).length;
     loseNextWithdrawalResponse();
 
     const res: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 3_300 }));
@@ -102,18 +84,18 @@ describe("a withdrawal whose response is lost after SpacePay processed it", () =
     expect(res.structuredContent.replayed).toBe(true);
     expect(textOf(res)).toMatch(/nothing new was sent/);
 
-    const posts = withdrawalPosts(sim).slice(postsBefore);
+    const posts = withdrawalPosts(e2e.sim).slice(postsBefore);
     expect(posts).toHaveLength(2);
     expect(posts[1]!.headers["idempotency-key"]).toBe(posts[0]!.headers["idempotency-key"]);
     expect(posts[0]!.headers["idempotency-key"]).toBe(res.structuredContent.confirmation.idempotencyKey);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 
   it("without client retries, the call fails as ambiguous; repeating it resumes the key: one withdrawal", async () => {
     // The cap fits exactly one: the repeat must not count the same withdrawal twice.
     const h = await server({ SPACEPAY_MAX_RETRIES: "0", SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "3400" });
-    const before = sim.control.counts().withdrawals;
-    const postsBefore = withdrawalPosts(sim).length;
+    const before = e2e.sim.control.counts().withdrawals;
+    const postsBefore = withdrawalPosts(e2e.sim).length;
     const args = withdrawal({ amountInCents: 3_400 });
     loseNextWithdrawalResponse();
 
@@ -123,15 +105,15 @@ describe("a withdrawal whose response is lost after SpacePay processed it", () =
     // The agent is told a repeat is safe, which is what recovers it below.
     expect(textOf(failed)).toMatch(/It may have gone through. Repeat the same call unchanged/);
     // SpacePay did create it, even though the agent was told it failed.
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
     const again: ToolResult = await h.call("create_withdrawal", args);
     expect(again.isError, textOf(again)).toBeFalsy();
     expect(again.structuredContent.replayed).toBe(true);
-    const posts = withdrawalPosts(sim).slice(postsBefore);
+    const posts = withdrawalPosts(e2e.sim).slice(postsBefore);
     expect(posts).toHaveLength(2);
     expect(posts[1]!.headers["idempotency-key"]).toBe(posts[0]!.headers["idempotency-key"]);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
     // Settled: a new withdrawal is now a new one, and the cap (one withdrawal's worth) is used up.
     const third: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 3_400 }));
@@ -141,8 +123,8 @@ describe("a withdrawal whose response is lost after SpacePay processed it", () =
 
   it("with a token, repeating the confirmed call with the same token resumes the key: one withdrawal", async () => {
     const h = await server({ SPACEPAY_MAX_RETRIES: "0", SPACEPAY_CONFIRM: "token" });
-    const before = sim.control.counts().withdrawals;
-    const postsBefore = withdrawalPosts(sim).length;
+    const before = e2e.sim.control.counts().withdrawals;
+    const postsBefore = withdrawalPosts(e2e.sim).length;
     const args = withdrawal({ amountInCents: 3_500 });
     const ask: ToolResult = await h.call("create_withdrawal", args);
     const confirmed = { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
@@ -155,15 +137,15 @@ describe("a withdrawal whose response is lost after SpacePay processed it", () =
     expect(again.structuredContent.replayed).toBe(true);
     expect(again.structuredContent.confirmation.by).toBe("token");
 
-    const posts = withdrawalPosts(sim).slice(postsBefore);
+    const posts = withdrawalPosts(e2e.sim).slice(postsBefore);
     expect(posts).toHaveLength(2);
     expect(posts[1]!.headers["idempotency-key"]).toBe(posts[0]!.headers["idempotency-key"]);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
     // Once it succeeded, the token is used up.
     const third: ToolResult = await h.call("create_withdrawal", confirmed);
     expect(third.isError).toBe(true);
     expect(textOf(third)).toMatch(/already been used/);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 });

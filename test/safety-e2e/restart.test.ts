@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { expect, it } from "vitest";
 import { type Harness } from "../helpers/mcp-harness.js";
 import {
   reachesNothing,
@@ -12,36 +11,14 @@ import {
   uniqueOrder,
   withdrawal,
   type ToolResult,
-  startListedHarness,
+  useSharedSimulator,
 } from "./helpers.js";
 
-let sim: SimulatorHandle;
-let stateDir: string;
-let opened: Harness[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
-beforeEach(() => {
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-restart-"));
-});
-afterEach(async () => {
-  for (const h of opened) await h.close();
-  opened = [];
-  rmSync(stateDir, { recursive: true, force: true });
-});
-afterAll(() => sim.close());
-
-async function server(env: Record<string, string> = {}, dir: string = stateDir): Promise<Harness> {
-  const h = await startListedHarness({ sharedSim: sim, stateDir: dir, env });
-  opened.push(h);
-  return h;
-}
-
-async function stop(h: Harness): Promise<void> {
-  opened = opened.filter((x) => x !== h);
-  await h.close();
-}
+const e2e = useSharedSimulator({ freshStateDir: "spacepay-e2e-restart-" });
+/** A server on this test's state directory (or `dir`), as a restart would start it. */
+const server = (env: Record<string, string> = {}, dir: string = e2e.stateDir) =>
+  e2e.open({ stateDir: dir, env });
+const stop = (h: Harness) => e2e.stop(h);
 
 it("a payment created before the restart can be quoted after it without its paymentSecret", async () => {
   const a = await server();
@@ -61,7 +38,7 @@ it("a payment created before the restart can be quoted after it without its paym
   expect(quote.isError, textOf(quote)).toBeFalsy();
   expect(quote.structuredContent.quote.token).toBe("USDC");
   // The secret travelled in the header, from B's store.
-  const sent = sim.control.requests({ method: "POST", path: `**/${paymentId}/**` }).at(-1)!;
+  const sent = e2e.sim.control.requests({ method: "POST", path: `**/${paymentId}/**` }).at(-1)!;
   expect(sent.headers["x-spacepay-payment-secret"]).toBeDefined();
 
   // Control: a server on another state directory does not know it.
@@ -94,15 +71,15 @@ it("a used confirmation token stays used across the restart; an unused one still
   await stop(a);
 
   const b = await server(env);
-  const before = sim.control.counts().withdrawals;
-  const reuse: ToolResult = await reachesNothing(sim, () => b.call("create_withdrawal", used));
+  const before = e2e.sim.control.counts().withdrawals;
+  const reuse: ToolResult = await reachesNothing(e2e.sim, () => b.call("create_withdrawal", used));
   expect(reuse.isError).toBe(true);
   expect(textOf(reuse)).toMatch(/confirmationToken has already been used/);
 
   const later: ToolResult = await b.call("create_withdrawal", pending);
   expect(later.isError, textOf(later)).toBeFalsy();
   expect(later.structuredContent.withdrawal.amountInCents).toBe(1_600);
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 });
 
 it("the rolling limit remembers withdrawals made before the restart", async () => {
@@ -113,7 +90,7 @@ it("the rolling limit remembers withdrawals made before the restart", async () =
   await stop(a);
 
   const b = await server(env);
-  const res: ToolResult = await reachesNothing(sim, () =>
+  const res: ToolResult = await reachesNothing(e2e.sim, () =>
     b.call("create_withdrawal", withdrawal({ amountInCents: 10_000 })),
   );
   expect(res.isError).toBe(true);
