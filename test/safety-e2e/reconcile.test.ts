@@ -34,6 +34,11 @@ afterAll(() => sim.close());
 const FAST = { SPACEPAY_TIMEOUT_MS: "1000", SPACEPAY_MAX_RETRIES: "0" };
 
 const audit = () => readAudit(stateDir);
+/** The audit events written for idempotency key `key`, oldest first. */
+const eventsFor = (key: string) =>
+  audit()
+    .filter((e) => e.idempotencyKey === key)
+    .map((e) => e.event);
 
 function ledger(): Array<{ status: string; withdrawal_id: string | null; idempotency_key: string }> {
   const db = new Database(path.join(stateDir, "state.sqlite"), { readonly: true });
@@ -63,11 +68,7 @@ async function crashMidWithdrawal(fault: "hang-after" | "hang", amountInCents: n
     "idempotency-key"
   ]!;
   expect(ledger().find((e) => e.idempotency_key === key)?.status).toBe("sent");
-  expect(
-    audit()
-      .filter((e) => e.idempotencyKey === key)
-      .map((e) => e.event),
-  ).toEqual(["intent"]);
+  expect(eventsFor(key)).toEqual(["intent"]);
   sim.control.clearFaults();
   return key;
 }
@@ -131,9 +132,5 @@ it("a withdrawal SpacePay never processed stays counted against the cap, with no
   expect(over.isError).toBe(true);
   expect(textOf(over)).toMatch(/SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS/);
   expect(ledger().find((e) => e.idempotency_key === key)?.status).toBe("sent");
-  expect(
-    audit()
-      .filter((e) => e.idempotencyKey === key)
-      .map((e) => e.event),
-  ).toEqual(["intent"]);
+  expect(eventsFor(key)).toEqual(["intent"]);
 });
