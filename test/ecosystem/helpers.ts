@@ -1,19 +1,15 @@
 // Shared by the ecosystem tests: the built CLI, temp dirs, bounded child processes, and the
 // built server started the way a client would (stdio) or an HTTP client would (--http).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
-export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const CLI = path.join(ROOT, "dist/cli.js");
+import { CLI } from "../helpers/built-cli.js";
 
-export function requireBuild(): void {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-}
+export { CLI, REPO as ROOT, requireBuild } from "../helpers/built-cli.js";
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `spacepay-mcp-${prefix}-`));

@@ -3,20 +3,17 @@
 // `_meta` envelope, and on HTTP the Mcp-Method / Mcp-Name headers), so a test can also send what an
 // SDK never would. Everything a test starts here is stopped by the `close()` it gets back.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { CLI, requireBuild } from "./built-cli.js";
+
+export { CLI };
 
 export const REVISION = "2026-07-28";
-export const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
-
-function requireCli(): void {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-}
 
 export interface BuiltServerEnv {
   /** The environment for `node dist/cli.js`: the simulator's key and URL, `stateDir`, and the extras. */
@@ -72,7 +69,7 @@ export async function stdioClient2026(
   stderr: () => string;
   close: () => Promise<void>;
 }> {
-  requireCli();
+  requireBuild();
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI],
@@ -190,7 +187,7 @@ export function rawStdio(env: Record<string, string>): {
   ): Promise<Record<string, any>>;
   close(): void;
 } {
-  requireCli();
+  requireBuild();
   const child = spawn(process.execPath, [CLI], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["pipe", "pipe", "ignore"],

@@ -1,9 +1,8 @@
 // Shared pieces for the reliability tests: the built server spawned over stdio with every
 // byte it writes captured (raw stdout, stderr, MCP log notifications), and small result helpers.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -15,10 +14,10 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(REPO, "dist", "cli.js");
+export { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
 
 export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
@@ -34,11 +33,6 @@ export function textOf(result: CallToolResult): string {
 /** A fresh order id per call, so tests sharing a simulator never collide. */
 export function uniqueOrder(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export function requireBuild(): void {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
 }
 
 /**

@@ -1,9 +1,8 @@
 // Shared pieces for the guard end-to-end tests: a scripted elicitation client, withdrawal
 // arguments, "nothing reached SpacePay" checks, and the built server spawned over stdio.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
@@ -16,10 +15,10 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { CLI, REPO } from "../helpers/built-cli.js";
 import { RECIPIENT, startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(REPO, "dist", "cli.js");
+export { REPO, CLI, requireBuild as requireBuiltCli } from "../helpers/built-cli.js";
 
 /** A client that can answer form-mode elicitation. */
 export const CAN_ELICIT: ClientCapabilities = { elicitation: { form: {} } };
@@ -189,15 +188,6 @@ export function expectRefusal(result: ToolResult, rule: string, configured: stri
 
 export function withdrawalPosts(sim: SimulatorHandle) {
   return sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH });
-}
-
-/** Fails with a clear message when the built CLI is missing (`npm test` builds it first). */
-export function requireBuiltCli(): void {
-  if (!existsSync(CLI)) {
-    throw new Error(
-      `${path.relative(REPO, CLI)} is missing: run \`npm run build\` (or \`npm test\`, which builds first) before these tests.`,
-    );
-  }
 }
 
 export interface StdioServer {
