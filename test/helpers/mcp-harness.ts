@@ -12,13 +12,20 @@ import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
 
 export const RECIPIENT = "0x1111111111111111111111111111111111111111";
+export const BASE_SEPOLIA = "eip155:84532";
+/** Where the simulator (like SpacePay) takes payments and withdrawals. */
+export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
+export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
+
+/** A tool result, its structured content left loose for tests to read. */
+export type ToolResult = CallToolResult & { structuredContent?: any };
 
 export interface Harness {
   sim: SimulatorHandle;
   runtime: Runtime;
   client: Client;
   stateDir: string;
-  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult & { structuredContent?: any }>;
+  call(name: string, args?: Record<string, unknown>): Promise<ToolResult>;
   /** A second client on the same runtime (another conversation). */
   connect(capabilities?: ClientCapabilities): Promise<Client>;
   close(): Promise<void>;
@@ -71,8 +78,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     client,
     stateDir,
     connect,
-    call: (name, args = {}) =>
-      client.callTool({ name, arguments: args }) as Promise<CallToolResult & { structuredContent?: any }>,
+    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<ToolResult>,
     async close() {
       for (const c of clients) await c.close();
       await runtime.close();

@@ -8,27 +8,23 @@ import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/s
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   LoggingMessageNotificationSchema,
-  type CallToolResult,
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type ToolResult } from "../helpers/mcp-harness.js";
 
 export { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
 
-export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
-export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
-export const BASE_SEPOLIA = "eip155:84532";
-
-export type ToolResult = CallToolResult & { structuredContent?: any };
-
-/** The text of a tool result. */
-export function textOf(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
-}
+export {
+  BASE_SEPOLIA,
+  PAYMENTS_PATH,
+  WITHDRAWALS_PATH,
+  text as textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 
 /** A fresh order id per call, so tests sharing a simulator never collide. */
 export function uniqueOrder(prefix: string): string {

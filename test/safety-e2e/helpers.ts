@@ -8,7 +8,6 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   ElicitRequestSchema,
-  type CallToolResult,
   type ClientCapabilities,
   type ElicitRequest,
   type ElicitResult,
@@ -16,17 +15,30 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, REPO } from "../helpers/built-cli.js";
-import { RECIPIENT, startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
+import {
+  RECIPIENT,
+  WITHDRAWALS_PATH,
+  startHarness,
+  text as textOf,
+  type Harness,
+  type HarnessOptions,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 
+// The harness's vocabulary and the built CLI, under the names these tests import.
+export {
+  BASE_SEPOLIA,
+  PAYMENTS_PATH,
+  WITHDRAWALS_PATH,
+  text as textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 export { REPO, CLI, requireBuild as requireBuiltCli } from "../helpers/built-cli.js";
 
 /** A client that can answer form-mode elicitation. */
 export const CAN_ELICIT: ClientCapabilities = { elicitation: { form: {} } };
 
-export const BASE_SEPOLIA = "eip155:84532";
 export const SEPOLIA = "eip155:11155111";
-export const WITHDRAWALS_PATH = "/v1/external/secretkey-auth/withdrawals";
-export const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 
 export type ElicitParams = ElicitRequest["params"];
 export type ElicitScript = (
@@ -77,8 +89,6 @@ export function withdrawal(overrides: Partial<WithdrawalArgs> = {}): WithdrawalA
 export function uniqueOrder(prefix: string): string {
   return `${prefix}-${process.pid}-${++orderSeq}`;
 }
-
-export type ToolResult = CallToolResult & { structuredContent?: any };
 
 /**
  * startHarness, with the client's tool list loaded: like a real client, it then checks every
@@ -159,11 +169,6 @@ export async function connectListed(h: Harness, capabilities: ClientCapabilities
   const client = await h.connect(capabilities);
   await client.listTools();
   return client;
-}
-
-/** The text of a tool result. */
-export function textOf(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
 
 /** Runs `fn` and asserts the simulator received no API request at all while it ran. */
