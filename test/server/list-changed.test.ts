@@ -1,32 +1,25 @@
 // What the server says about its lists changing is what it does: the lists are fixed for a build, and
 // only over stdio does the warm start announce one (a listing served from an out-of-date cache), so
 // tools, prompts and resources declare listChanged there and not over HTTP (see create-server.ts).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
+import type { RunningHttp } from "../../src/http/serve-http.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { httpClient2026, stdioClient2026 } from "../helpers/mcp2026.js";
+import { builtServerEnv, httpClient2026, stdioClient2026, type BuiltServerEnv } from "../helpers/mcp2026.js";
 
 let h: Harness;
 let http: RunningHttp;
-let stateDir: string;
+let stdio: BuiltServerEnv;
 
 beforeAll(async () => {
   h = await startHarness();
-  http = await serveHttp({
-    host: "127.0.0.1",
-    port: 0,
-    token: null,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-  });
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-listchanged-"));
+  http = await serveHarness(h);
+  stdio = builtServerEnv(h.sim.url);
 });
 afterAll(async () => {
   await http?.close();
   await h?.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  stdio?.remove();
 });
 
 describe("listChanged capabilities", () => {
@@ -44,11 +37,7 @@ describe("listChanged capabilities", () => {
   }, 20_000);
 
   it("over stdio: the warm start may announce them, so all three declare it", async () => {
-    const { client, close } = await stdioClient2026({
-      SPACEPAY_SECRET_KEY: "sk_test_simulator",
-      SPACEPAY_API_URL: h.sim.url,
-      SPACEPAY_STATE_DIR: stateDir,
-    });
+    const { client, close } = await stdioClient2026(stdio.env);
     try {
       const caps = client.getServerCapabilities();
       expect(caps?.prompts).toEqual({ listChanged: true });
