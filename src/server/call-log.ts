@@ -52,8 +52,8 @@ export function scopeRequests(server: Server, logOf: (ctx: ServerContext) => Cal
       scopes.set(ctx, s);
       const answer = handler(request, ctx);
       const close = () => void (s.open = false);
-      // The SDK gets the handler's own promise, not one chained after it: its answer goes out on the
-      // same tick as before (a graceful stop closes the transport right after the guard's call settles).
+      // The SDK gets the handler's own promise, not one chained after it: scoping a request for logs
+      // must not delay its answer by a tick.
       void Promise.resolve(answer).then(close, close);
       return answer;
     };
