@@ -173,7 +173,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   let stateReady: Promise<DurableState> | null = null;
   const state = () => {
     // Opened by whichever money call comes first, but kept for all: its background work (reconciling
-    // with SpacePay) belongs to no caller, so it runs outside that call's scope.
+    // with SpacePay) belongs to no caller, so it holds the plain client, not that call's view of it.
     stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
     stateReady.catch(() => {
       stateReady = null;
