@@ -1,7 +1,7 @@
 // `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
 import { PassThrough, type Readable } from "node:stream";
-import type { Transport } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig } from "../config.js";
 import { log, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime } from "../runtime.js";
@@ -126,16 +126,18 @@ export async function serve(
     const stdin = handover?.stdin ?? process.stdin;
     const input = new PassThrough();
     stdin.pipe(input, { end: false });
-    const checked = new ParamsCheckingTransport(new StdioServerTransport(input, process.stdout), observe);
     // The watches open before the SDK answers the listen (the baseline must precede its
     // acknowledgement); when it refuses instead (a version it does not serve, its stream limit), its
     // error answer to that id ends them. An open listen's id is in use until it closes, so an error
     // with that id can only be about the listen.
-    const sdkSend = checked.send.bind(checked);
-    checked.send = (message, options) => {
+    const refused = (message: JSONRPCMessage) => {
       if ("error" in message && message.id !== undefined) listens.close(message.id);
-      return sdkSend(message, options);
     };
+    const checked = new ParamsCheckingTransport(
+      new StdioServerTransport(input, process.stdout),
+      observe,
+      refused,
+    );
     const servers: SpacePayServer[] = [];
     const listChanged = (list: ListKind) => {
       const mcp = (pinned ?? servers.at(-1))?.mcp;

@@ -92,10 +92,12 @@ export class ParamsCheckingTransport implements Transport {
   /**
    * `observe` sees each inbound message that passes the check before the SDK does; when it returns a
    * promise, that message and the ones after it reach the SDK once it settles (still in order).
+   * `observeSent` sees each message the SDK sends, before it is written.
    */
   constructor(
     private readonly inner: Transport,
     observe?: (message: JSONRPCMessage) => Promise<void> | void,
+    private readonly observeSent?: (message: JSONRPCMessage) => void,
   ) {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
@@ -127,6 +129,7 @@ export class ParamsCheckingTransport implements Transport {
     return this.inner.start();
   }
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.observeSent?.(message);
     return this.inner.send(message, options);
   }
   close(): Promise<void> {
