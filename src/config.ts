@@ -442,6 +442,16 @@ export const SETTINGS = {
     description:
       "OAuth 2.1 over HTTP: the resource (RFC 8707) tokens must name in aud, and the resource in the protected-resource metadata. Set with SPACEPAY_OAUTH_ISSUER.",
   }),
+  oauthMaxTokenLifetime: def<number>({
+    env: "SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS",
+    flag: "oauth-max-token-lifetime-seconds",
+    schema: int(60, 31_536_000),
+    default: 86_400,
+    defaultText: "86400 (one day)",
+    accepted: "an integer from 60 to 31536000",
+    description:
+      "OAuth 2.1 over HTTP: the longest lifetime (exp minus iat) an access token may have; a longer-lived token is refused, so a leaked one stops working soon.",
+  }),
   http: def<boolean>({
     env: "SPACEPAY_MCP_HTTP",
     flag: "http",
@@ -484,7 +494,7 @@ export interface Config extends Settings {
   /** Whether the create_withdrawal tool will be registered (not read-only, not excluded). */
   withdrawalsEnabled: boolean;
   /** HTTP callers authenticate with OAuth access tokens: both settings were given. */
-  oauth: { issuer: string; audience: string } | null;
+  oauth: { issuer: string; audience: string; maxTokenLifetimeSeconds: number } | null;
   /** Where each setting's value came from. */
   sources: Record<SettingKey, Source>;
 }
@@ -623,7 +633,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
   const oauthSettings =
-    v.oauthIssuer && v.oauthAudience ? { issuer: v.oauthIssuer, audience: v.oauthAudience } : null;
+    v.oauthIssuer && v.oauthAudience
+      ? {
+          issuer: v.oauthIssuer,
+          audience: v.oauthAudience,
+          maxTokenLifetimeSeconds: v.oauthMaxTokenLifetime,
+        }
+      : null;
   return { ...v, mode, withdrawalsEnabled, oauth: oauthSettings, sources };
 }
 

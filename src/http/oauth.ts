@@ -1,6 +1,7 @@
 // OAuth 2.1 resource server for Streamable HTTP (the MCP authorization spec): finds the issuer's keys
 // through its metadata (RFC 8414, OpenID discovery as fallback), verifies bearer access tokens with
-// jose (signature, iss, aud per RFC 8707, exp, nbf, asymmetric algorithms only), and checks a
+// jose (signature, iss, aud per RFC 8707, exp, nbf, asymmetric algorithms only) and then the claims
+// jose leaves open (a non-empty sub, iat not in the future, a bounded lifetime), and checks a
 // request's scope before it reaches the MCP server. Answers are a Principal or a Rejection the HTTP
 // layer writes as is; the token itself never appears in either, nor in the log.
 import { createRemoteJWKSet, errors, jwtVerify, type JWSAlgorithm, type JWTPayload } from "jose";
@@ -26,6 +27,8 @@ export interface OAuthOptions {
   toolScope(name: string): string | null;
   /** The scope reads of resources and completions need (they show payments). */
   readScope: string;
+  /** The longest lifetime (exp − iat) a token may have, in seconds (SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS). */
+  maxTokenLifetimeSeconds: number;
   /** How long issuer metadata is trusted before it is fetched again (default 1 hour). */
   metadataTtlMs?: number;
   /** The first wait after a failed metadata fetch, doubling to a minute (default 1 s). */
@@ -154,6 +157,24 @@ function tokenProblem(err: unknown): string | null {
   return null;
 }
 
+/**
+ * What jose leaves to us, in words for error_description: who the caller is (`sub` names them in the
+ * audit log and owns their confirmations, so it cannot be blank), when the token was issued (jose
+ * checks `iat` in the future only together with a maximum age), and how long it lives: a token minted
+ * for years stays a credential for years once leaked. Without `iat`, the lifetime counts from now.
+ */
+function claimProblem(payload: JWTPayload, maxLifetimeS: number, nowS: number): string | null {
+  if (typeof payload.sub !== "string" || payload.sub.trim() === "") return "the token's sub claim is empty";
+  const iat = payload.iat;
+  if (iat !== undefined && iat > nowS + CLOCK_TOLERANCE_S) return "the token's iat is in the future";
+  // Counted from our clock (no iat), the issuer's may be a little behind.
+  const lifetime = iat === undefined ? payload.exp! - nowS - CLOCK_TOLERANCE_S : payload.exp! - iat;
+  if (lifetime > maxLifetimeS) {
+    return `the token lives longer than ${maxLifetimeS} seconds (exp - iat); ask the issuer for a shorter-lived one`;
+  }
+  return null;
+}
+
 function scopesOf(payload: JWTPayload): string[] {
   // `scope` is the RFC 9068 / RFC 8693 form; some providers send `scp` (a list or a string).
   const raw = payload.scope ?? payload.scp;
@@ -275,6 +296,8 @@ export function createOAuthGate(opts: OAuthOptions): OAuthGate {
         log("warn", `OAuth: could not read the issuer's keys: ${(err as Error).message}`);
         return unavailable("the authorization server's keys could not be read");
       }
+      const problem = claimProblem(payload, opts.maxTokenLifetimeSeconds, Math.floor(Date.now() / 1000));
+      if (problem) return invalid(problem);
       const clientId = payload.client_id ?? payload.azp;
       return {
         subject: payload.sub!,

@@ -96,7 +96,7 @@ export async function startTestIssuer(opts: IssuerOptions): Promise<TestIssuer &
         .setIssuer(claims.iss ?? url)
         .setAudience(claims.aud ?? opts.audience)
         .setSubject(claims.sub ?? "user-a")
-        .setIssuedAt(now)
+        .setIssuedAt(claims.iat ?? now)
         .setExpirationTime(claims.exp ?? now + 300)
         .sign(signer);
     },

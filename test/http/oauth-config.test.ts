@@ -22,8 +22,18 @@ function problem(env: Record<string, string>, flags: Record<string, string | boo
 describe("OAuth settings", () => {
   it("both set: OAuth is on, exactly as typed (iss and aud are compared as strings)", () => {
     const c = load({ SPACEPAY_OAUTH_ISSUER: ISSUER + "/", SPACEPAY_OAUTH_AUDIENCE: AUDIENCE });
-    expect(c.oauth).toEqual({ issuer: ISSUER + "/", audience: AUDIENCE });
+    expect(c.oauth).toEqual({ issuer: ISSUER + "/", audience: AUDIENCE, maxTokenLifetimeSeconds: 86_400 });
     expect(load({}).oauth).toBeNull();
+  });
+
+  it("SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS bounds a token's lifetime (a day by default), within a minute and a year", () => {
+    const both = { SPACEPAY_OAUTH_ISSUER: ISSUER, SPACEPAY_OAUTH_AUDIENCE: AUDIENCE };
+    expect(
+      load({ ...both, SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS: "3600" }).oauth?.maxTokenLifetimeSeconds,
+    ).toBe(3600);
+    const err = problem({ ...both, SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS: "0" });
+    expect(err.variable).toBe("SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS");
+    expect(err.message).toMatch(/below the minimum 60.*Accepted: an integer from 60 to 31536000/);
   });
 
   it("one without the other is refused, naming the missing variable", () => {

@@ -162,6 +162,37 @@ describe("OAuth resource server", () => {
     }
   });
 
+  it("refuses tokens whose claims jose accepts but we must not: a blank sub, an iat in the future, a lifetime over the bound", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
+    const cases: Array<[string, Promise<string>, RegExp]> = [
+      ["empty sub", issuer.token({ sub: "" }), /sub claim is empty/],
+      ["blank sub", issuer.token({ sub: "  " }), /sub claim is empty/],
+      [
+        "iat a year ahead",
+        issuer.token({ iat: now + 365 * day, exp: now + 365 * day + 300 }),
+        /iat is in the future/,
+      ],
+      ["ten-year exp", issuer.token({ exp: now + 10 * 365 * day }), /lives longer than 86400 seconds/],
+      [
+        "a day and a minute",
+        issuer.token({ iat: now - 60, exp: now + day }),
+        /lives longer than 86400 seconds/,
+      ],
+    ];
+    for (const [name, tokenPromise, why] of cases) {
+      const token = await tokenPromise;
+      const res = await post(http.url, init, token);
+      expect(res.status, name).toBe(401);
+      expect(res.challenge, name).toMatch(/^Bearer error="invalid_token"/);
+      expect(res.challenge, name).toMatch(why);
+    }
+    // Within the bounds: iat inside the clock skew, and exactly a day's lifetime.
+    for (const claims of [{ iat: now + 20 }, { iat: now, exp: now + day }]) {
+      expect((await post(http.url, init, await issuer.token(claims))).status).toBe(200);
+    }
+  });
+
   it("a read-only token sees only the read tools, and a call beyond them is 403 naming the scope", async () => {
     const token = await issuer.token({ scope: "spacepay:read" });
     const client = await connect(http.url, token);
@@ -213,6 +244,7 @@ describe("OAuth resource server", () => {
       authentication: "OAuth 2.1 access tokens",
       issuer: issuer.url,
       audience: AUDIENCE,
+      maxTokenLifetimeSeconds: 86_400,
     });
     expect(body.tools).toEqual(names);
     await client.close();
