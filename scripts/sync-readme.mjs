@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// Regenerates the README's configuration table from SETTINGS in src/config.ts, the one source --help is
+// Regenerates the README's configuration table from SETTINGS in src/config/, the one source --help is
 // generated from too. `--check` only reports drift and exits 1 if there is any.
 // Run with tsx (it imports the TypeScript config module): node --import tsx scripts/sync-readme.mjs
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { format, resolveConfig } from "prettier";
-import { settingsMarkdown } from "../src/config.ts";
+import { settingsMarkdown } from "../src/config/index.ts";
 
 const README = path.resolve(import.meta.dirname, "../README.md");
 const START =
-  "<!-- settings table: generated from src/config.ts by `node --import tsx scripts/sync-readme.mjs` -->";
+  "<!-- settings table: generated from src/config/ by `node --import tsx scripts/sync-readme.mjs` -->";
 const END = "<!-- end of settings table -->";
 
 const current = readFileSync(README, "utf8");

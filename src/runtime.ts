@@ -3,7 +3,7 @@
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { effectiveStateDir, type Config } from "./config.js";
+import { effectiveStateDir, type Config } from "./config/index.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";

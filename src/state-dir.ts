@@ -1,6 +1,6 @@
-// Where durable state lives, decided once: config.ts uses it for SPACEPAY_STATE_DIR's default and demo
+// Where durable state lives, decided once: src/config/ uses it for SPACEPAY_STATE_DIR's default and demo
 // mode's subfolder, and the stdio front (cli/stdio-front.ts) to find its warm-start cache without
-// loading config.ts and zod. Pure: no I/O, only node:path.
+// loading src/config/ and zod. Pure: no I/O, only node:path.
 import path from "node:path";
 import type { Mode } from "./domain.js";
 

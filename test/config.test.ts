@@ -1,7 +1,13 @@
 // Configuration: flags over environment over defaults, blank values as unset, secret files, every
 // validation message (variable, problem, accepted values), modes, cross-rules, and no secret leaks.
 import { describe, expect, it } from "vitest";
-import { ConfigError, SETTINGS, loadConfig, settingsHelp, type LoadConfigOptions } from "../src/config.js";
+import {
+  ConfigError,
+  SETTINGS,
+  loadConfig,
+  settingsHelp,
+  type LoadConfigOptions,
+} from "../src/config/index.js";
 import { redact } from "../src/log.js";
 
 const KEY = "sk_test_config_merchant_key_123";
@@ -400,6 +406,25 @@ describe("the settings table", () => {
       default: "3000",
     });
     for (const r of rows) expect(r.description.length).toBeGreaterThan(10);
+  });
+
+  // The accepted text is the schema's own, so what help promises is what loading takes.
+  it("every boolean spelling help lists is accepted, and every integer's stated bounds hold", () => {
+    for (const r of settingsHelp()) {
+      const spellings = /^true, false(, [a-z0-9]+)+$/.test(r.accepted) ? r.accepted.split(", ") : [];
+      spellings.forEach((word, i) => {
+        const c = load({ [r.env]: word.toUpperCase() }) as unknown as Record<string, unknown>;
+        const key = Object.entries(SETTINGS).find(([, s]) => s.env === r.env)![0];
+        expect(c[key], `${r.env}=${word}`).toBe(i % 2 === 0);
+      });
+      const bounds = /^an integer from (\d+) to (\d+)/.exec(r.accepted);
+      if (!bounds) continue;
+      const [min, max] = [Number(bounds[1]), Number(bounds[2])];
+      expect(() => load({ [r.env]: String(min) }), r.env).not.toThrow();
+      expect(() => load({ [r.env]: String(max) }), r.env).not.toThrow();
+      expect(configError(() => load({ [r.env]: String(max + 1) })).variable).toBe(r.env);
+      if (min > 0) expect(configError(() => load({ [r.env]: String(min - 1) })).variable).toBe(r.env);
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 // when broken or missing, 2 for a usage or configuration problem.
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, effectiveStateDir, loadConfig } from "../config.js";
+import { ConfigError, effectiveStateDir, loadConfig } from "../config/index.js";
 import { AUDIT_FILE } from "../safety/audit.js";
 import { splitLines, verifyChain } from "../safety/audit-chain.js";
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client, InMemoryTransport, type CallToolResult } from "@modelcontextprotocol/client";
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/index.js";
 import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 

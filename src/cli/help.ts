@@ -1,5 +1,5 @@
 // --help: usage and every setting, generated from the config table so it cannot drift.
-import { formatSettingsHelp } from "../config.js";
+import { formatSettingsHelp } from "../config/index.js";
 import { VERSION } from "../version.js";
 
 export function helpText(): string {

@@ -2,7 +2,7 @@
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
 import { PassThrough, type Readable } from "node:stream";
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
-import { ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadConfig } from "../config/index.js";
 import { log, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";

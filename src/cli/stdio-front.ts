@@ -5,7 +5,7 @@
 // client has been quiet for a moment, and then reads the answered requests again under private ids
 // (so the SDK sees the same first message, picks the same era and records the client's
 // capabilities), the queue, and the rest of stdin (warm-record.ts checks and records its answers).
-// Imports only node: built-ins and tiny modules: no zod, no SDK, not config.ts.
+// Imports only node: built-ins and tiny modules: no zod, no SDK, not src/config/.
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { log } from "../log.js";
@@ -32,7 +32,7 @@ export async function serveWithWarmStart(
   env: Record<string, string | undefined>,
   argv: readonly string[],
 ): Promise<number> {
-  // SPACEPAY_MCP_HTTP (any value: config.ts decides what it means) or no usable cache: as before.
+  // SPACEPAY_MCP_HTTP (any value: src/config/ decides what it means) or no usable cache: as before.
   const place = env.SPACEPAY_MCP_HTTP?.trim() ? null : locateCache(argv, flags, env);
   if (!place) return (await import("./serve.js")).serve(flags, env);
   const keyText = stateKeyText(place, env);

@@ -39,7 +39,7 @@ export interface CachePlace {
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === "";
 
 /**
- * Where this start's cache is, or null when the front cannot be sure it finds what config.ts would
+ * Where this start's cache is, or null when the front cannot be sure it finds what src/config/ would
  * find (a --state-dir flag, a database URL) or the build has no identity (running from src/).
  */
 export function locateCache(
@@ -53,7 +53,7 @@ export function locateCache(
     const build = fs.readFileSync(new URL("./build-id", import.meta.url), "utf8").trim();
     if (!build) return null;
     const configured = env.SPACEPAY_STATE_DIR;
-    // As config.ts: blank is unset, and a relative path is resolved once, against the working directory.
+    // As src/config/: blank is unset, and a relative path is resolved once, against the working directory.
     const base = blank(configured)
       ? defaultStateDir({ env, platform: process.platform, homedir: homedir() })
       : path.resolve(configured.trim());
@@ -75,7 +75,7 @@ export function locateCache(
 /**
  * The state key material, as text: SPACEPAY_STATE_KEY, the file SPACEPAY_STATE_KEY_FILE names, or the
  * state directory's generated state.key; null when there is none yet (or both variables are set,
- * which config.ts refuses).
+ * which src/config/ refuses).
  */
 export function stateKeyText(place: CachePlace, env: Record<string, string | undefined>): string | null {
   try {

@@ -6,7 +6,7 @@
 // layer writes as is; the token itself never appears in either, nor in the log.
 import { createRemoteJWKSet, errors, jwtVerify, type JWSAlgorithm, type JWTPayload } from "jose";
 import type { Principal } from "../domain.js";
-import { LOOPBACK_HOSTS } from "../config.js";
+import { LOOPBACK_HOSTS } from "../config/index.js";
 import { log } from "../log.js";
 import { metadataPaths, metadataUrl, protectedResourceMetadata } from "./protected-resource.js";
 import type { ProtectedResourceMetadata } from "./protected-resource.js";

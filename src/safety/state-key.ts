@@ -1,5 +1,5 @@
 // The state key: 32 bytes that seal what the state directory keeps secret (payment secrets, sealed
-// request state). It comes from SPACEPAY_STATE_KEY / SPACEPAY_STATE_KEY_FILE (parsed in config.ts
+// request state). It comes from SPACEPAY_STATE_KEY / SPACEPAY_STATE_KEY_FILE (parsed in src/config/
 // with parseStateKey), or is generated once into the state directory and reused by every process
 // sharing it.
 import { randomBytes } from "node:crypto";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SETTINGS } from "../../src/config.js";
+import { SETTINGS } from "../../src/config/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
 import { CLI, requireBuild, ROOT, run } from "./helpers.js";
 
@@ -55,7 +55,7 @@ beforeAll(async () => {
 });
 
 describe("README, --help and manifest.json agree", () => {
-  it("the README's settings table is the one generated from src/config.ts", async () => {
+  it("the README's settings table is the one generated from src/config/", async () => {
     const res = await run(process.execPath, ["--import", "tsx", "scripts/sync-readme.mjs", "--check"], {
       cwd: ROOT,
       timeoutMs: 30_000,

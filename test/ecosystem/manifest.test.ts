@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb/node";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SETTINGS } from "../../src/config.js";
+import { SETTINGS } from "../../src/config/index.js";
 import { CLI, connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
@@ -114,7 +114,7 @@ describe("manifest.json", () => {
     const used = new Set<string>();
     for (const [envName, value] of Object.entries(manifest.server.mcp_config.env)) {
       const setting = settingByEnv.get(envName);
-      expect(setting, `${envName} is not a setting in src/config.ts`).toBeDefined();
+      expect(setting, `${envName} is not a setting in src/config/`).toBeDefined();
       const key = USER_CONFIG_REF.exec(value)?.[1];
       expect(
         key && manifest.user_config[key],

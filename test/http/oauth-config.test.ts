@@ -2,7 +2,7 @@
 // a local test issuer), replace the shared HTTP token rather than combine with it, and allow binding
 // beyond loopback. Each refusal names the variable and the rule.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/config/index.js";
 
 const ISSUER = "https://login.example.com/realms/spacepay";
 const AUDIENCE = "https://mcp.example.com/mcp";

@@ -1,7 +1,7 @@
 // The guard end to end: confirmation tokens through MCP (SPACEPAY_CONFIRM=token): what the agent is
 // told, single use, expiry, and binding to the exact arguments and tool the user approved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/config/index.js";
 import { redact } from "../../src/log.js";
 import { StateDirError } from "../../src/safety/private-files.js";
 import { STATE_KEY_FILE, resolveStateKey } from "../../src/safety/state-key.js";

@@ -3,7 +3,7 @@
 // setting applies the same rule.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { loadConfig, ConfigError } from "../../src/config.js";
+import { loadConfig, ConfigError } from "../../src/config/index.js";
 
 const GOOD = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"; // EIP-55's own example
 const TYPO = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"; // last letter's case flipped

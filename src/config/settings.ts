@@ -1,0 +1,287 @@
+// The settings table: every setting is one row (variable, flag, value schema, default, description).
+// What a row accepts comes from its schema (values.ts); rules across settings are in rules.ts.
+import type { LogLevel } from "../log.js";
+import type { AllowlistEntry, ConfirmMode } from "../domain.js";
+import { defaultStateDir, type StateDirContext } from "../state-dir.js";
+import {
+  allowlist,
+  apiUrl,
+  bool,
+  databaseUrl,
+  directory,
+  host,
+  int,
+  list,
+  oauthUrl,
+  oneOf,
+  pattern,
+  secretString,
+  stateKey,
+  type Value,
+} from "./values.js";
+
+/** Where a value came from, for diagnostics ("config show", logs). */
+export type Source = "flag" | "env" | "file" | "default";
+
+export interface SettingDef<T> {
+  env: string;
+  /** Kebab-case flag name; null for secrets (argv is visible to other users of the machine). */
+  flag: string | null;
+  /** Never echoed in messages, registered with the logger's redaction. */
+  secret?: boolean;
+  /** Also readable from `${env}_FILE` (trimmed file content). */
+  file?: boolean;
+  /** Parses the raw string; its description is what is accepted, in words (errors and help). */
+  schema: Value<T>;
+  /** Used when neither flag nor environment sets it. */
+  default: T | ((ctx: StateDirContext) => T);
+  /** The default as shown in help, when plain `String(default)` (or "none" for null) does not say it. */
+  defaultText?: string;
+  description: string;
+}
+
+const def = <T>(d: SettingDef<T>): SettingDef<T> => d;
+
+export const SETTINGS = {
+  secretKey: def<string | null>({
+    env: "SPACEPAY_SECRET_KEY",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: secretString("a merchant secret key (sk_test_… on testnet, sk_… live)"),
+    default: null,
+    defaultText: "none (demo mode)",
+    description:
+      "Merchant secret key; its prefix picks test or live mode. Without it the server runs the demo.",
+  }),
+  apiUrl: def<string>({
+    env: "SPACEPAY_API_URL",
+    flag: "api-url",
+    schema: apiUrl(),
+    default: "https://api.spacepay.solutions",
+    description: "SpacePay API base URL (the client adds /v1/...).",
+  }),
+  bearerToken: def<string | null>({
+    env: "SPACEPAY_BEARER_TOKEN",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: secretString("a dashboard bearer JWT"),
+    default: null,
+    description:
+      "Dashboard bearer token; only the withdrawal-config route uses it (with SPACEPAY_MERCHANT_ID).",
+  }),
+  merchantId: def<string | null>({
+    env: "SPACEPAY_MERCHANT_ID",
+    flag: "merchant-id",
+    schema: pattern(/^[A-Za-z0-9_-]+$/, "is not a merchant id", "the merchant id (letters, digits, - and _)"),
+    default: null,
+    description: "Merchant id, for the withdrawal-config route.",
+  }),
+  timeoutMs: def<number>({
+    env: "SPACEPAY_TIMEOUT_MS",
+    flag: "timeout-ms",
+    schema: int(100, 600_000),
+    default: 15_000,
+    description: "Per-attempt HTTP timeout (connect, headers, body, whole attempt), in ms.",
+  }),
+  maxRetries: def<number>({
+    env: "SPACEPAY_MAX_RETRIES",
+    flag: "max-retries",
+    schema: int(0, 10),
+    default: 2,
+    description: "Retries for failed requests that are safe to repeat.",
+  }),
+  stateDir: def<string>({
+    env: "SPACEPAY_STATE_DIR",
+    flag: "state-dir",
+    schema: directory(),
+    default: defaultStateDir,
+    // Says what defaultStateDir() does, platform by platform.
+    defaultText:
+      "$XDG_DATA_HOME/spacepay-mcp, else ~/.local/share/spacepay-mcp; macOS: ~/Library/Application Support/spacepay-mcp; Windows: %APPDATA%\\spacepay-mcp",
+    description:
+      "Where durable state lives: payment secrets, the withdrawal ledger, confirmation tokens (hashed), audit.jsonl. Demo mode uses its demo/ subfolder.",
+  }),
+  stateKey: def<Buffer | null>({
+    env: "SPACEPAY_STATE_KEY",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: stateKey(),
+    default: null,
+    defaultText: "generated once into the state directory (state.key)",
+    description:
+      "Key sealing payment secrets at rest (AES-256-GCM). Give every instance sharing state the same key.",
+  }),
+  databaseUrl: def<string | null>({
+    env: "SPACEPAY_DATABASE_URL",
+    flag: null,
+    // It carries the database password.
+    secret: true,
+    file: true,
+    schema: databaseUrl(),
+    default: null,
+    defaultText: "none (SQLite in SPACEPAY_STATE_DIR)",
+    description:
+      "PostgreSQL for all durable state (ledger, tokens, payment secrets, audit), shared by every instance that uses it.",
+  }),
+  confirm: def<ConfirmMode>({
+    env: "SPACEPAY_CONFIRM",
+    flag: "confirm",
+    schema: oneOf(["auto", "elicitation", "token", "off"]),
+    default: "auto",
+    description: "How money-moving calls are confirmed by the human.",
+  }),
+  confirmTimeoutMs: def<number>({
+    env: "SPACEPAY_CONFIRM_TIMEOUT_MS",
+    flag: "confirm-timeout-ms",
+    schema: int(1_000, 3_600_000),
+    default: 120_000,
+    description: "How long an elicitation confirmation waits for the human, in ms.",
+  }),
+  confirmTtlSeconds: def<number>({
+    env: "SPACEPAY_CONFIRM_TTL_SECONDS",
+    flag: "confirm-ttl-seconds",
+    schema: int(10, 86_400),
+    default: 600,
+    description: "How long a confirmation token stays valid, in seconds.",
+  }),
+  maxWithdrawalCents: def<number>({
+    env: "SPACEPAY_MAX_WITHDRAWAL_CENTS",
+    flag: "max-withdrawal-cents",
+    schema: int(0, 100_000_000, "cents"),
+    default: 100_000,
+    defaultText: "100000 ($1,000.00)",
+    description: "Largest single withdrawal, in cents.",
+  }),
+  dailyWithdrawalLimitCents: def<number>({
+    env: "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS",
+    flag: "daily-withdrawal-limit-cents",
+    schema: int(0, 10_000_000_000, "cents"),
+    default: 500_000,
+    defaultText: "500000 ($5,000.00)",
+    description:
+      "Total withdrawn through this server in any rolling 24 hours, across every process sharing the state directory, in cents.",
+  }),
+  maxPaymentCents: def<number>({
+    env: "SPACEPAY_MAX_PAYMENT_CENTS",
+    flag: "max-payment-cents",
+    schema: int(0, 100_000_000, "cents"),
+    default: 100_000_000,
+    defaultText: "100000000 ($1,000,000.00)",
+    description: "Largest payment request, in cents.",
+  }),
+  withdrawalAllowlist: def<AllowlistEntry[]>({
+    env: "SPACEPAY_WITHDRAWAL_ALLOWLIST",
+    flag: "withdrawal-allowlist",
+    schema: allowlist(),
+    default: [],
+    defaultText: "empty (any address, with confirmation)",
+    description: "Recipient addresses withdrawals may go to; when set, every other address is refused.",
+  }),
+  allowLiveWithdrawals: def<boolean>({
+    env: "SPACEPAY_ALLOW_LIVE_WITHDRAWALS",
+    flag: "allow-live-withdrawals",
+    schema: bool(),
+    default: false,
+    description: "With a live key, create_withdrawal is registered only when this is true.",
+  }),
+  readOnly: def<boolean>({
+    env: "SPACEPAY_READ_ONLY",
+    flag: "read-only",
+    schema: bool(),
+    default: false,
+    description:
+      "Only tools annotated read-only are registered (no payments, deposits, quotes, withdrawals); wins over all.",
+  }),
+  tools: def<string[] | null>({
+    env: "SPACEPAY_TOOLS",
+    flag: "tools",
+    schema: list("tool names"),
+    default: null,
+    defaultText: "all tools",
+    description: "Register only these tools; an unknown name stops startup with the valid names.",
+  }),
+  excludeTools: def<string[]>({
+    env: "SPACEPAY_EXCLUDE_TOOLS",
+    flag: "exclude-tools",
+    schema: list("tool names"),
+    default: [],
+    defaultText: "none",
+    description: "Never register these tools.",
+  }),
+  logLevel: def<LogLevel>({
+    env: "SPACEPAY_LOG_LEVEL",
+    flag: "log-level",
+    schema: oneOf(["debug", "info", "warn", "error"]),
+    default: "info",
+    description: "Lowest level written to the stderr log.",
+  }),
+  mcpHttpToken: def<string | null>({
+    env: "SPACEPAY_MCP_HTTP_TOKEN",
+    flag: null,
+    secret: true,
+    schema: secretString("a bearer token for HTTP clients"),
+    default: null,
+    description:
+      "Bearer token HTTP clients must present. Required when --host is not loopback, unless OAuth is set (not both); without either, HTTP offers only read-only tools (no payments, deposits or withdrawals).",
+  }),
+  oauthIssuer: def<string | null>({
+    env: "SPACEPAY_OAUTH_ISSUER",
+    flag: "oauth-issuer",
+    schema: oauthUrl("the authorization server's issuer URL, exactly as its tokens' iss claim"),
+    default: null,
+    description:
+      "OAuth 2.1 over HTTP: accept access tokens from this issuer (keys found through its RFC 8414 or OpenID metadata). Set with SPACEPAY_OAUTH_AUDIENCE; replaces SPACEPAY_MCP_HTTP_TOKEN.",
+  }),
+  oauthAudience: def<string | null>({
+    env: "SPACEPAY_OAUTH_AUDIENCE",
+    flag: "oauth-audience",
+    schema: oauthUrl("this server's public MCP URL, e.g. https://mcp.example.com/mcp"),
+    default: null,
+    description:
+      "OAuth 2.1 over HTTP: the resource (RFC 8707) tokens must name in aud, and the resource in the protected-resource metadata. Set with SPACEPAY_OAUTH_ISSUER.",
+  }),
+  oauthMaxTokenLifetime: def<number>({
+    env: "SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS",
+    flag: "oauth-max-token-lifetime-seconds",
+    schema: int(60, 31_536_000),
+    default: 86_400,
+    defaultText: "86400 (one day)",
+    description:
+      "OAuth 2.1 over HTTP: the longest lifetime (exp minus iat) an access token may have; a longer-lived token is refused, so a leaked one stops working soon.",
+  }),
+  http: def<boolean>({
+    env: "SPACEPAY_MCP_HTTP",
+    flag: "http",
+    schema: bool(),
+    default: false,
+    defaultText: "false (stdio)",
+    description:
+      "Serve MCP over Streamable HTTP instead of stdio (money-moving tools only with SPACEPAY_MCP_HTTP_TOKEN or OAuth).",
+  }),
+  port: def<number>({
+    env: "SPACEPAY_MCP_PORT",
+    flag: "port",
+    schema: int(0, 65_535, "0 picks a free port, logged at startup"),
+    default: 3000,
+    description: "HTTP port (with --http).",
+  }),
+  host: def<string>({
+    env: "SPACEPAY_MCP_HOST",
+    flag: "host",
+    schema: host("anything but 127.0.0.1, localhost or ::1 needs SPACEPAY_MCP_HTTP_TOKEN or OAuth"),
+    default: "127.0.0.1",
+    description: "HTTP bind address (with --http).",
+  }),
+};
+
+export type Settings = {
+  [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends SettingDef<infer T> ? T : never;
+};
+export type SettingKey = keyof Settings;
+
+/** The table as entries, for code that walks every setting. */
+export const settingEntries = (): Array<[SettingKey, SettingDef<unknown>]> =>
+  Object.entries(SETTINGS) as Array<[SettingKey, SettingDef<unknown>]>;
