@@ -10,7 +10,7 @@ import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
-import { HTTP_WITHOUT_TOKEN, selectTools, toolsFor } from "./server/select-tools.js";
+import { HTTP_WITHOUT_TOKEN, listsInstances, selectTools, toolsFor } from "./server/select-tools.js";
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
@@ -30,7 +30,8 @@ export interface Runtime {
   watcher: PaymentWatcher;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
-   * With a principal (OAuth), it offers only the tools the token's scopes allow. `era` as the SDK's
+   * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
+   * withdrawal instances only to a token that may read them. `era` as the SDK's
    * serving entry says (see ServerDeps.era).
    */
   newServer(opts?: { stateless?: boolean; principal?: Principal; era?: "legacy" | "modern" }): SpacePayServer;
@@ -297,6 +298,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         api,
         info,
         tools: principal ? toolsFor(principal, tools) : tools,
+        listInstances: listsInstances(principal),
         caller: principal?.subject,
         secrets,
         guard,

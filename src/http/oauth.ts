@@ -23,10 +23,8 @@ export interface OAuthOptions {
   audience: string;
   /** Every scope the server knows, for scopes_supported. */
   scopes: readonly string[];
-  /** The scope a tool needs; null for a name the server does not know (the MCP layer answers that). */
-  toolScope(name: string): string | null;
-  /** The scope reads of resources and completions need (they show payments). */
-  readScope: string;
+  /** The scope a request needs (by method, and for tools/call by tool); null for none. */
+  scopeOf(method: string, params: unknown): string | null;
   /** The longest lifetime (exp − iat) a token may have, in seconds (SPACEPAY_OAUTH_MAX_TOKEN_LIFETIME_SECONDS). */
   maxTokenLifetimeSeconds: number;
   /** How long issuer metadata is trusted before it is fetched again (default 1 hour). */
@@ -183,14 +181,11 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
-/** The scope one JSON-RPC message needs, when it needs one. */
+/** The scope one JSON-RPC message needs, when it needs one (a response or a notification needs none). */
 function neededScope(message: unknown, opts: OAuthOptions): string | null {
   if (message === null || typeof message !== "object") return null;
-  const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
-  if (method === "tools/call") return typeof params?.name === "string" ? opts.toolScope(params.name) : null;
-  // Resource reads and argument completion show payments and withdrawals.
-  if (method === "resources/read" || method === "completion/complete") return opts.readScope;
-  return null;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  return typeof method === "string" ? opts.scopeOf(method, params) : null;
 }
 
 export function createOAuthGate(opts: OAuthOptions): OAuthGate {

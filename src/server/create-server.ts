@@ -35,6 +35,11 @@ export interface ServerDeps {
   watcher?: PaymentWatcher;
   /** Interval of that own loop (default 2000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Whether resources/list shows payment and withdrawal instances (their ids and statuses); false for
+   * an OAuth caller who may not read them (select-tools.ts listsInstances). Default true.
+   */
+  listInstances?: boolean;
   /** Who calls (the OAuth subject of an HTTP request), for the guard. */
   caller?: string;
   /**
@@ -126,7 +131,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     },
   });
 
-  const subscribable = registerResources(mcp, deps.api, [
+  const defs = [
     ...resourceDefs({
       api: deps.api,
       account: () => ({
@@ -139,7 +144,12 @@ export function createServer(deps: ServerDeps): SpacePayServer {
       auditRecent: deps.auditRecent,
     }),
     ...APP_PAGES,
-  ]);
+  ];
+  const subscribable = registerResources(
+    mcp,
+    deps.api,
+    deps.listInstances === false ? defs.map(({ list: _instances, ...def }) => def) : defs,
+  );
   registerApps(mcp);
   registerPrompts(mcp, now);
   // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours

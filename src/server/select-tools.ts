@@ -1,7 +1,8 @@
 // Which tools a server offers: read-only mode wins over everything, then HTTP without a token; both
 // offer exactly the tools annotated readOnlyHint. Then live-withdrawal gating, then the allow and
 // deny lists. A tool that is not offered is never registered at all. With OAuth, each request's
-// server further keeps only the tools the token's scopes allow (toolScope decides each tool's scope).
+// server further keeps only the tools the token's scopes allow (toolScope decides each tool's scope),
+// and every other method needs the scope METHOD_SCOPES gives it.
 import type { Mode, Principal } from "../domain.js";
 import type { AnyTool } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
@@ -72,11 +73,52 @@ export function toolsFor(principal: Principal, tools: readonly AnyTool[]): AnyTo
   return tools.filter((t) => principal.scopes.includes(toolScope(t)));
 }
 
+/** What a method needs: a scope, the called tool's own ("tool": toolScope), or nothing beyond a valid token. */
+export type MethodScope = Scope | "tool" | null;
+
+/**
+ * The scope every MCP method the server answers needs, on both revisions (2025-11-25 and 2026-07-28):
+ * the one table the HTTP gate asks. Whatever shows a payment, a withdrawal or their ids needs read; what
+ * the server offers (fixed for a configuration) needs only a valid token. A method not here is one the
+ * server does not answer, which the MCP layer refuses itself; test/server/method-scopes.test.ts fails
+ * when a handler the server registers has no row.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, MethodScope>> = {
+  // The handshakes, liveness and the caller's own log level.
+  initialize: null,
+  "server/discover": null,
+  ping: null,
+  "logging/setLevel": null,
+  // What the server offers. tools/list is cut to the token's scopes (toolsFor); resources/list shows
+  // payment and withdrawal instances only to a caller who may read them (listsInstances). Prompts are
+  // recipes naming tools, filled with the caller's own arguments.
+  "tools/list": null,
+  "prompts/list": null,
+  "prompts/get": null,
+  "resources/list": null,
+  "resources/templates/list": null,
+  "tools/call": "tool",
+  // Payments and withdrawals themselves: their contents, their ids (completion) and their changes.
+  "resources/read": SCOPES.read,
+  "completion/complete": SCOPES.read,
+  "resources/subscribe": SCOPES.read,
+  "resources/unsubscribe": SCOPES.read,
+  "subscriptions/listen": SCOPES.read,
+};
+
+/** Whether resources/list shows payment and withdrawal instances: to whoever may read them (no principal: no OAuth). */
+export function listsInstances(principal: Principal | undefined): boolean {
+  return !principal || principal.scopes.includes(METHOD_SCOPES["resources/read"] as Scope);
+}
+
 /** What the HTTP layer's OAuth check needs to know about scopes, from the decisions above. */
 export const SCOPE_POLICY = {
   scopes: Object.values(SCOPES),
-  readScope: SCOPES.read,
-  toolScope(name: string): Scope | null {
+  /** The scope one request needs; null for none, and for a method or tool the server does not know. */
+  scopeOf(method: string, params: unknown): Scope | null {
+    const rule = Object.hasOwn(METHOD_SCOPES, method) ? METHOD_SCOPES[method]! : null;
+    if (rule !== "tool") return rule;
+    const name = (params as { name?: unknown } | null | undefined)?.name;
     const tool = TOOLS.find((t) => t.name === name);
     return tool ? toolScope(tool) : null;
   },

@@ -15,6 +15,7 @@ import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 import { demoEnv, requireBuild, startHttpServer, tempDir } from "../ecosystem/helpers.js";
 import { startTestIssuer } from "../helpers/test-issuer.js";
+import { rawHttp } from "../helpers/mcp2026.js";
 
 // The public URL of /mcp, as behind a reverse proxy: what tokens must name and metadata points to.
 const AUDIENCE = "https://mcp.test.example/mcp";
@@ -229,6 +230,47 @@ describe("OAuth resource server", () => {
     );
     expect(res.status).toBe(403);
     expect(res.challenge).toContain('scope="spacepay:read"');
+  });
+
+  it("without spacepay:read, resources/list shows only the static resources, and listens and completions are 403", async () => {
+    const instance = /^spacepay:\/\/(payments|withdrawals)\/(?!recent$)/;
+    const list = async (scope: string) => {
+      const client = await connect(http.url, await issuer.token({ scope }));
+      try {
+        return (await client.listResources()).resources.map((r) => r.uri);
+      } finally {
+        await client.close();
+      }
+    };
+    const reader = await list("spacepay:read");
+    expect(reader.filter((uri) => instance.test(uri)).length).toBeGreaterThan(0);
+    for (const scope of ["openid", "spacepay:payments spacepay:withdrawals"]) {
+      expect(await list(scope), scope).toEqual(reader.filter((uri) => !instance.test(uri)));
+    }
+
+    const token = await issuer.token({ scope: "openid" });
+    const auth = { authorization: `Bearer ${token}` };
+    for (const method of ["server/discover", "prompts/list", "resources/templates/list", "tools/list"]) {
+      const res = await rawHttp(http.url, method, {}, auth);
+      expect(res.status, `${method}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body.error, method).toBeUndefined();
+    }
+    const refused: Array<[string, Record<string, unknown>]> = [
+      ["subscriptions/listen", { notifications: { resourceSubscriptions: ["spacepay://payments/pay_1"] } }],
+      [
+        "completion/complete",
+        {
+          ref: { type: "ref/resource", uri: "spacepay://payments/{paymentId}" },
+          argument: { name: "paymentId", value: "" },
+        },
+      ],
+      ["resources/read", { uri: "spacepay://payments/recent" }],
+    ];
+    for (const [method, params] of refused) {
+      const res = await rawHttp(http.url, method, params, auth);
+      expect(res.status, method).toBe(403);
+      expect(res.headers.get("www-authenticate"), method).toContain('scope="spacepay:read"');
+    }
   });
 
   it("scopes add up: read and payments see the payment tools but not withdrawals", async () => {
