@@ -1,12 +1,18 @@
 // The stderr logger: stdout is the MCP protocol channel, so this is the only place that prints
-// diagnostics. Secrets the server obtained itself are registered once and masked in every line; a
-// field named like a secret is masked whatever its value.
+// diagnostics. Every line starts with (text) or carries (JSON) an ISO timestamp. Secrets the server
+// obtained itself are registered once and masked in every line; a field named like a secret is masked
+// whatever its value.
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+/** `text`: one readable line per entry (a multi-line message repeats the prefix); `json`: one object per line. */
+export type LogFormat = "text" | "json";
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const secrets = new Set<string>();
 let threshold: LogLevel = "info";
+let format: LogFormat = "text";
+/** The trace of the work being logged; telemetry installs one while tracing is on, nothing otherwise. */
+let currentTraceId: () => string | undefined = () => undefined;
 
 /**
  * Registers a value that must never be printed: only values the server obtained itself (configured
@@ -27,6 +33,15 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+export function setLogFormat(value: LogFormat): void {
+  format = value;
+}
+
+/** Telemetry (src/telemetry.ts) names the active trace, so a line can be found from its trace. */
+export function setTraceIdSource(source: () => string | undefined): void {
+  currentTraceId = source;
+}
+
 /** Whether `level` would be written: lets a hot path skip building a message nobody reads. */
 export function logEnabled(level: LogLevel): boolean {
   return order[level] >= order[threshold];
@@ -34,8 +49,21 @@ export function logEnabled(level: LogLevel): boolean {
 
 export function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
   if (!logEnabled(level)) return;
-  const extra = fields ? " " + safeJson(fields) : "";
-  console.error(redact(`[spacepay-mcp] ${level}: ${message}${extra}`));
+  const time = new Date().toISOString();
+  const traceId = currentTraceId();
+  let line: string;
+  if (format === "json") {
+    // The entry's own keys come first and cannot be overwritten by a field of the same name.
+    const entry: Record<string, unknown> = { time, level, msg: redact(message) };
+    for (const [k, v] of Object.entries(fields ?? {})) if (!(k in entry)) entry[k] = v;
+    if (traceId) entry.trace_id = traceId;
+    line = safeJson(entry);
+  } else {
+    const extra = (fields ? " " + safeJson(fields) : "") + (traceId ? ` trace_id=${traceId}` : "");
+    const prefix = `${time} [spacepay-mcp] ${level}: `;
+    line = prefix + `${message}${extra}`.split("\n").join(`\n${prefix}`);
+  }
+  console.error(redact(line));
 }
 
 /** Field names whose values are masked in any log line, whoever supplied the value. */

@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from "vitest";
-import { log, redact, registerSecret, setLogLevel } from "../src/log.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { log, redact, registerSecret, setLogFormat, setLogLevel, setTraceIdSource } from "../src/log.js";
 
 describe("stderr logger", () => {
   it("masks registered secrets in every line", () => {
@@ -34,5 +34,49 @@ describe("stderr logger", () => {
     // Not registered: the same text elsewhere is not a secret and stays readable.
     expect(lines[1]).toContain("later caller-chosen-value");
     err.mockRestore();
+  });
+});
+
+describe("line formats", () => {
+  const capture = (fn: () => void): string[] => {
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      fn();
+      return err.mock.calls.flatMap((c) => String(c[0]).split("\n"));
+    } finally {
+      err.mockRestore();
+    }
+  };
+  afterEach(() => {
+    setLogFormat("text");
+    setTraceIdSource(() => undefined);
+  });
+
+  it("text: every line of a multi-line message starts with the time and level", () => {
+    setLogLevel("info");
+    const out = capture(() => log("error", "configuration problem:\n- one\n- two"));
+    expect(out).toHaveLength(3);
+    for (const line of out) expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z \[spacepay-mcp\] error: /);
+  });
+
+  it("json: one object per line, its own time, level and msg kept over same-named fields, the trace id when tracing", () => {
+    setLogLevel("info");
+    setLogFormat("json");
+    setTraceIdSource(() => "0af7651916cd43dd8448eb211c80319c");
+    registerSecret("sk_test_formatsecret42");
+    const out = capture(() =>
+      log("warn", "two\nlines sk_test_formatsecret42", { msg: "spoof", level: "debug", n: 1, apiToken: "x" }),
+    );
+    expect(out).toHaveLength(1);
+    const entry = JSON.parse(out[0]!) as Record<string, unknown>;
+    expect(entry).toEqual({
+      time: expect.stringMatching(/Z$/),
+      level: "warn",
+      msg: "two\nlines [redacted]",
+      n: 1,
+      apiToken: "[redacted]",
+      trace_id: "0af7651916cd43dd8448eb211c80319c",
+    });
+    expect(new Date(entry.time as string).toISOString()).toBe(entry.time);
   });
 });

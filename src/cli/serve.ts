@@ -3,7 +3,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig } from "../config/index.js";
-import { log, setLogLevel } from "../log.js";
+import { log, setLogFormat, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
@@ -50,6 +50,7 @@ export async function serve(
     throw err;
   }
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const runtime = await createRuntime(config);
   if (config.mode === "demo") {
     log("info", `demo mode: simulated SpacePay, no real money (simulator at ${runtime.simulator?.url})`);

@@ -1,6 +1,6 @@
 // The settings table: every setting is one row (variable, flag, value schema, default, description).
 // What a row accepts comes from its schema (values.ts); rules across settings are in rules.ts.
-import type { LogLevel } from "../log.js";
+import type { LogFormat, LogLevel } from "../log.js";
 import type { AllowlistEntry, ConfirmMode } from "../domain.js";
 import { defaultStateDir, type StateDirContext } from "../state-dir.js";
 import {
@@ -217,6 +217,14 @@ export const SETTINGS = {
     schema: oneOf(["debug", "info", "warn", "error"]),
     default: "info",
     description: "Lowest level written to the stderr log.",
+  }),
+  logFormat: def<LogFormat>({
+    env: "SPACEPAY_LOG_FORMAT",
+    flag: "log-format",
+    schema: oneOf(["text", "json"]),
+    default: "text",
+    description:
+      "stderr log lines: text (timestamp, level, message) or json (one object per line: time, level, msg, fields, trace_id when tracing).",
   }),
   mcpHttpToken: def<string | null>({
     env: "SPACEPAY_MCP_HTTP_TOKEN",

@@ -76,6 +76,13 @@ function reject(
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }));
 }
 
+/** Each 401 and 403 at info, for whoever investigates access: the reason as the client was told it, and
+ * the OAuth subject once the token is known. Never a credential: the messages name none. */
+function logDenied(status: number, reason: string, caller?: string): void {
+  if (status === 401 || status === 403)
+    log("info", `HTTP ${status}: ${reason}`, { status, reason, caller: caller ?? null });
+}
+
 function acceptsSse(req: IncomingMessage): boolean {
   return (req.headers.accept ?? "").includes("text/event-stream");
 }
@@ -197,8 +204,10 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     // error must, when the body is one request that parses.
     const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined);
     body.catch(() => {});
-    const refuse = async (status: number, message: string, headers: Record<string, string> = {}) =>
+    const refuse = async (status: number, message: string, headers: Record<string, string> = {}) => {
+      logDenied(status, message);
       reject(res, status, message, headers, idOf(await body.catch(() => null)));
+    };
     const url = new URL(req.url ?? "/", "http://localhost");
     const metadata = opts.oauth?.metadataPaths.includes(url.pathname);
     if (url.pathname !== "/mcp" && !metadata) return refuse(404, "Not found: the MCP endpoint is /mcp");
@@ -253,7 +262,10 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     }
     // Before dispatch: a call beyond the token's scopes is an HTTP 403 the client can act on.
     const denied = principal && opts.oauth?.authorize(principal, parsed);
-    if (denied) return reject(res, denied.status, denied.message, denied.headers, idOf(parsed));
+    if (denied) {
+      logDenied(denied.status, denied.message, principal?.subject);
+      return reject(res, denied.status, denied.message, denied.headers, idOf(parsed));
+    }
     // Checked for both eras: the SDK would answer a zod dump (see server/request-check.ts).
     const refusal = paramsRefusal(parsed);
     if (refusal) return reply(res, refusal);

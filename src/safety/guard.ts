@@ -1,7 +1,7 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
 import type { Mode, ToolResult } from "../domain.js";
-import { auditError, type AuditEntry, type ConfirmedBy } from "./audit.js";
+import { auditError, type AuditEntry, type AuditOutcome, type ConfirmedBy } from "./audit.js";
 import {
   argsFingerprint,
   canonicalArgs,
@@ -107,6 +107,27 @@ export function stoppingResult(): GuardResult {
   });
 }
 
+/**
+ * Every money call's end, as one info line (what an operator reads): the tool, the amount, how it
+ * ended, the rule behind a refusal, who called and how it was confirmed. Built from the call's summary
+ * and the audit entry's fields, which hold no secret; never the arguments.
+ */
+function reportOutcome(
+  call: ConfirmableCall,
+  status: AuditOutcome,
+  entry: { rule?: string; confirmation: ConfirmedBy | null },
+): void {
+  log("info", `money call ${status}: ${call.tool}`, {
+    tool: call.tool,
+    amountInCents: call.summary.amountInCents,
+    currency: call.summary.currency,
+    status,
+    ...(entry.rule !== undefined && { rule: entry.rule }),
+    caller: call.caller ?? null,
+    channel: entry.confirmation,
+  });
+}
+
 /** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
 async function settle(what: string, step: () => Promise<unknown>): Promise<string | null> {
   try {
@@ -147,13 +168,19 @@ export function createGuard(deps: GuardDeps): Guard {
   let stopping = false;
 
   async function run(call: GuardedCall): Promise<GuardResult> {
-    if (stopping) return stoppingResult();
+    if (stopping) {
+      reportOutcome(call, "refused", { rule: "shutdown", confirmation: null });
+      return stoppingResult();
+    }
     try {
       return await runGuarded(new CallContext(call));
     } catch (err) {
       // The state backend went away before anything was sent (every step after the API call settles
       // its own failures): fail closed, naming the backend.
-      if (err instanceof StateUnavailableError) return unavailableResult(err);
+      if (err instanceof StateUnavailableError) {
+        reportOutcome(call, "refused", { rule: err.setting, confirmation: null });
+        return unavailableResult(err);
+      }
       throw err;
     }
   }
@@ -214,6 +241,7 @@ export function createGuard(deps: GuardDeps): Guard {
     }
 
     record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
+      if (entry.event === "outcome") reportOutcome(this.call, entry.outcome ?? "done", entry);
       return audit.append({
         time: clock().toISOString(),
         tool: this.call.tool,

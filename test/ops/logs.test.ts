@@ -1,0 +1,114 @@
+// What an operator reads on stderr: every line stamped with the time, JSON lines that parse one by
+// one with SPACEPAY_LOG_FORMAT=json, and at info a line for each money call's outcome, each refusal
+// and each 401/403, none holding a secret.
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
+
+const TOKEN = "ops-logs-test-bearer-0123456789";
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+async function connect(url: string, token?: string): Promise<Client> {
+  const client = new Client({ name: "ops-logs-test", version: "1" });
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}
+
+/** Waits until stderr holds a line matching `pattern` (the server logs after it answers). */
+async function lineMatching(server: HttpServer, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pattern.test(server.stderr())) {
+    if (Date.now() > end) throw new Error(`no line matching ${pattern} on stderr:\n${server.stderr()}`);
+    await new Promise((resolve) => server.child.stderr!.once("data", resolve));
+  }
+}
+
+function lines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l !== "");
+}
+
+describe.each(["text", "json"] as const)("the built server's stderr, SPACEPAY_LOG_FORMAT=%s", (format) => {
+  let dir: string;
+  let server: HttpServer;
+  beforeAll(async () => {
+    requireBuild();
+    dir = tempDir("ops-logs");
+    server = await startHttpServer(
+      demoEnv(dir, {
+        SPACEPAY_LOG_FORMAT: format,
+        SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
+        // No prompt in the way: the call is sent, so its outcome is "done".
+        SPACEPAY_CONFIRM: "off",
+        SPACEPAY_EXCLUDE_TOOLS: "create_withdrawal",
+        SPACEPAY_MAX_PAYMENT_CENTS: "10000",
+      }),
+    );
+    // A 401 (no bearer), a refusal (over the payment cap) and a payment made.
+    await expect(connect(server.url)).rejects.toThrow();
+    const client = await connect(server.url, TOKEN);
+    const over = await client.callTool({
+      name: "create_payment",
+      arguments: { amountInCents: 20_000, orderId: "ops-logs-over" },
+    });
+    expect(over.isError).toBe(true);
+    const made = await client.callTool({
+      name: "create_payment",
+      arguments: { amountInCents: 2_500, orderId: "ops-logs-made" },
+    });
+    expect(made.isError, JSON.stringify(made.content)).toBeFalsy();
+    await client.close();
+    await lineMatching(server, /money call done/);
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stamps every line with an ISO time", () => {
+    const all = lines(server.stderr());
+    expect(all.length).toBeGreaterThan(4);
+    for (const line of all) {
+      const time = format === "json" ? (JSON.parse(line) as { time: string }).time : line.split(" ")[0];
+      expect(time, line).toMatch(ISO);
+    }
+  });
+
+  it("records the 401, the refusal with its rule and the payment's outcome at info, and no secret", () => {
+    const all = lines(server.stderr());
+    const find = (needle: string) => all.find((l) => l.includes(needle));
+    const denied = find("HTTP 401");
+    const refused = find("money call refused");
+    const done = find("money call done");
+    expect(denied).toBeDefined();
+    expect(refused).toBeDefined();
+    expect(done).toBeDefined();
+    expect(server.stderr()).not.toContain(TOKEN);
+    if (format === "json") {
+      const entries = all.map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const e of entries) expect(Object.keys(e).slice(0, 3)).toEqual(["time", "level", "msg"]);
+      expect(JSON.parse(denied!)).toMatchObject({ level: "info", status: 401, caller: null });
+      expect(JSON.parse(refused!)).toMatchObject({
+        level: "info",
+        tool: "create_payment",
+        amountInCents: 20_000,
+        status: "refused",
+        rule: "SPACEPAY_MAX_PAYMENT_CENTS",
+        channel: null,
+      });
+      expect(JSON.parse(done!)).toMatchObject({
+        level: "info",
+        tool: "create_payment",
+        amountInCents: 2_500,
+        status: "done",
+        channel: "off",
+      });
+    } else {
+      expect(denied).toMatch(/ info: HTTP 401: Unauthorized/);
+      expect(refused).toContain('"rule":"SPACEPAY_MAX_PAYMENT_CENTS"');
+      expect(done).toContain('"channel":"off"');
+    }
+  });
+});
