@@ -29,8 +29,29 @@ async function main(): Promise<void> {
       return;
     }
     case "simulator": {
-      const { runSimulatorCli } = await import("./simulator/cli.js");
-      const sim = await runSimulatorCli(parsed.rest, (line) => console.log(line));
+      const [{ runSimulatorCli, parseSimulatorArgs }, { listenProblem }] = await Promise.all([
+        import("./simulator/cli.js"),
+        import("./cli/listen-error.js"),
+      ]);
+      const fail = (message: string) => {
+        console.error(`spacepay-mcp simulator: ${message}`);
+        process.exitCode = 2;
+      };
+      let port: number;
+      try {
+        port = parseSimulatorArgs(parsed.rest).port ?? 0;
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      let sim;
+      try {
+        sim = await runSimulatorCli(parsed.rest, (line) => console.log(line));
+      } catch (err) {
+        // The simulator listens on 127.0.0.1 only: --port is the one thing to change.
+        const problem = listenProblem(err, { host: "127.0.0.1", port }, { port: "--port", host: "--port" });
+        if (!problem) throw err;
+        return fail(problem);
+      }
       const stop = () => void sim.close().then(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

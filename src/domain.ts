@@ -4,6 +4,12 @@
 export const MODES = ["test", "live", "demo"] as const;
 export type Mode = (typeof MODES)[number];
 
+/** SpacePay's two APIs: live keys (sk_…) work only on the first, test keys (sk_test_…) only on the second. */
+export const SPACEPAY_API = {
+  live: "https://api.spacepay.solutions",
+  testnet: "https://api-testnet.spacepay.solutions",
+} as const;
+
 /** How money-moving calls are confirmed: auto picks elicitation when the client supports it, else a token. */
 export type ConfirmMode = "auto" | "elicitation" | "token" | "off";
 

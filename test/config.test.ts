@@ -65,7 +65,7 @@ describe("defaults and modes", () => {
   it("an sk_test_ key is test mode; any other key is live", () => {
     expect(load({ SPACEPAY_SECRET_KEY: KEY }).mode).toBe("test");
     expect(load({ SPACEPAY_SECRET_KEY: LIVE_KEY }).mode).toBe("live");
-    expect(load({ SPACEPAY_SECRET_KEY: "whatever_key_format" }).mode).toBe("live");
+    expect(load({ SPACEPAY_SECRET_KEY: "sk_whatever_key_format" }).mode).toBe("live");
   });
 
   it("an API URL without a key is an error, not demo mode", () => {
@@ -164,9 +164,9 @@ describe("secrets", () => {
   );
 
   it("a malformed secret is reported without its value", () => {
-    const bad = "sk_test_with space_inside_it";
-    const err = configError(() => load({ SPACEPAY_SECRET_KEY: bad }));
-    expect(err.message).toContain("Invalid SPACEPAY_SECRET_KEY: contains whitespace or control characters");
+    const bad = "bearer.with space_inside_it";
+    const err = configError(() => load({ SPACEPAY_BEARER_TOKEN: bad }));
+    expect(err.message).toContain("Invalid SPACEPAY_BEARER_TOKEN: contains whitespace or control characters");
     expect(err.message).toContain("Accepted:");
     expect(err.message).not.toContain(bad);
     expect(err.message).not.toContain("space_inside");
@@ -459,5 +459,95 @@ describe("SPACEPAY_DATABASE_URL", () => {
   it("is never accepted as a flag", () => {
     const err = configError(() => load({ SPACEPAY_SECRET_KEY: KEY }, { flags: { "database-url": URL_ } }));
     expect(err.message).toContain("--database-url is not accepted");
+  });
+});
+
+describe("SPACEPAY_SECRET_KEY's format (first contact)", () => {
+  it.each([
+    [
+      "the README's placeholder",
+      "sk_test_…",
+      /is a placeholder, not a key.*Settings → Developers → API Keys/,
+    ],
+    ["a placeholder typed with dots", "sk_test_...", /is a placeholder/],
+    ["a word", "foo", /does not start with sk_test_ or sk_/],
+    ["a publishable key", "pk_test_abc", /is a publishable key/],
+    ["too short after sk_test_", "sk_test_abc", /is too short/],
+    ["a character keys do not have", "sk_live_abc$defgh", /has characters a key does not have/],
+  ])("refuses %s, naming the variable and never echoing the value", (_label, key, problem) => {
+    const err = configError(() => load({ SPACEPAY_SECRET_KEY: key }));
+    expect(err.variable).toBe("SPACEPAY_SECRET_KEY");
+    expect(err.message).toMatch(/^Invalid SPACEPAY_SECRET_KEY: /);
+    expect(err.message).toMatch(problem);
+    expect(err.message).toContain("Accepted: sk_test_ (testnet) or sk_ (live) followed by at least 8");
+    if (key.length >= 6) expect(err.message).not.toContain(key);
+  });
+
+  it("accepts sk_test_ or sk_ followed by at least 8 key characters, and picks the mode by prefix", () => {
+    expect(load({ SPACEPAY_SECRET_KEY: "sk_test_abcd-_12" }).mode).toBe("test");
+    expect(load({ SPACEPAY_SECRET_KEY: "sk_AbCd1234" }).mode).toBe("live");
+  });
+
+  it("warns when a test key is aimed at the live API or a live key at a testnet host", () => {
+    expect(load({ SPACEPAY_SECRET_KEY: KEY }).warnings).toEqual([
+      expect.stringMatching(
+        /SPACEPAY_SECRET_KEY is a test key.*live API api\.spacepay\.solutions.*SPACEPAY_API_URL=https:\/\/api-testnet\.spacepay\.solutions/,
+      ),
+    ]);
+    const live = load({
+      SPACEPAY_SECRET_KEY: LIVE_KEY,
+      SPACEPAY_API_URL: "https://api-testnet.spacepay.solutions",
+    });
+    expect(live.warnings).toEqual([expect.stringMatching(/is a live key.*testnet host api-testnet/)]);
+    for (const warnings of [
+      load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_API_URL: "https://api-testnet.spacepay.solutions" }).warnings,
+      load({ SPACEPAY_SECRET_KEY: LIVE_KEY }).warnings,
+      load({ SPACEPAY_SECRET_KEY: KEY, SPACEPAY_API_URL: "http://127.0.0.1:4010" }).warnings,
+      load().warnings,
+    ])
+      expect(warnings).toEqual([]);
+  });
+});
+
+describe("unknown flags", () => {
+  it("are refused when the command line is the server's, listing the valid ones and the likely one", () => {
+    const err = configError(() => load({}, { flags: { "read-onyl": true }, refuseUnknownFlags: true }));
+    expect(err.variable).toBe("--read-onyl");
+    expect(err.message).toContain("Unknown flag --read-onyl (did you mean --read-only?)");
+    for (const s of Object.values(SETTINGS))
+      if (s.flag) expect(err.message).toContain(`--${s.flag},`.slice(0, -1));
+    expect(err.message).not.toContain("--secret-key");
+  });
+
+  it("a secret's would-be flag still gets its own explanation, not 'unknown'", () => {
+    const err = configError(() => load({}, { flags: { "secret-key": "x" }, refuseUnknownFlags: true }));
+    expect(err.message).toContain("--secret-key is not accepted");
+    expect(err.message).not.toContain("Unknown flag");
+  });
+
+  it("known flags pass", () => {
+    expect(load({}, { flags: { "read-only": true, port: "0" }, refuseUnknownFlags: true }).readOnly).toBe(
+      true,
+    );
+  });
+});
+
+describe("the HTTP Host allow-list", () => {
+  it("is the loopback names by default", () => {
+    expect([...load().hostAllowList].sort()).toEqual(["127.0.0.1", "::1", "[::1]", "localhost"]);
+  });
+
+  it("adds the audience's host and SPACEPAY_MCP_ALLOWED_HOSTS (lower-cased, ports refused)", () => {
+    const c = load({
+      SPACEPAY_OAUTH_ISSUER: "https://id.example.com/",
+      SPACEPAY_OAUTH_AUDIENCE: "https://MCP.example.com/mcp",
+      SPACEPAY_MCP_ALLOWED_HOSTS: "Proxy.internal, 10.0.0.5",
+    });
+    expect(c.hostAllowList).toEqual(
+      new Set(["127.0.0.1", "localhost", "::1", "[::1]", "mcp.example.com", "proxy.internal", "10.0.0.5"]),
+    );
+    const err = configError(() => load({ SPACEPAY_MCP_ALLOWED_HOSTS: "mcp.example.com:443" }));
+    expect(err.variable).toBe("SPACEPAY_MCP_ALLOWED_HOSTS");
+    expect(err.message).toContain("is not a host name");
   });
 });

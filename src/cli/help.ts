@@ -6,9 +6,11 @@ export function helpText(): string {
   return `spacepay-mcp ${VERSION}: MCP server for the SpacePay crypto-payments API
 
 Usage:
-  spacepay-mcp [--http] [--port N] [--host H] [--read-only] [--tools a,b] [--exclude-tools a,b] ...
+  spacepay-mcp [--http] [--port N] [--host H] [--oauth-issuer URL --oauth-audience URL] [--read-only] ...
       Serve MCP over stdio (or Streamable HTTP at /mcp with --http; over HTTP, money-moving tools are
-      offered only with SPACEPAY_MCP_HTTP_TOKEN, which every request must then send as a bearer token).
+      offered only with SPACEPAY_MCP_HTTP_TOKEN, which every request must then send as a bearer token,
+      or with OAuth 2.1: SPACEPAY_OAUTH_ISSUER and SPACEPAY_OAUTH_AUDIENCE, each request's access token
+      deciding who calls and with which scopes).
       With no SPACEPAY_SECRET_KEY and no SPACEPAY_API_URL it runs in demo mode against a built-in
       simulator: no keys, no real money.
   spacepay-mcp simulator [--port N] [--seed N]

@@ -2,12 +2,13 @@
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
 import { PassThrough, type Readable } from "node:stream";
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
-import { ConfigError, loadConfig } from "../config/index.js";
+import { ConfigError, loadConfig, SETTINGS } from "../config/index.js";
 import { log, setLogFormat, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
+import { listenProblem } from "./listen-error.js";
 import type { SpacePayServer } from "../server/create-server.js";
 // Loaded with the server anyway (create-server.ts imports it).
 import { listenEvent, listenWatches } from "../server/subscriptions.js";
@@ -41,7 +42,7 @@ export async function serve(
 ): Promise<number> {
   let config;
   try {
-    config = loadConfig({ env, flags, knownTools: TOOL_NAMES });
+    config = loadConfig({ env, flags, knownTools: TOOL_NAMES, refuseUnknownFlags: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       log("error", `configuration problem, not starting:\n${err.message}`);
@@ -55,8 +56,10 @@ export async function serve(
   if (config.mode === "demo") {
     log("info", `demo mode: simulated SpacePay, no real money (simulator at ${runtime.simulator?.url})`);
   } else {
-    log("info", `connected to ${runtime.info.apiHost} in ${config.mode} mode`);
+    // Nothing has been contacted yet: the first call is the first request.
+    log("info", `configured for ${runtime.info.apiHost} in ${config.mode} mode`);
   }
+  for (const warning of config.warnings) log("warn", warning);
   logDisabledTools(runtime.disabledTools);
 
   // A graceful stop: no new connections or money calls; wait for the money calls in flight to record
@@ -86,14 +89,27 @@ export async function serve(
     const oauth =
       config.oauth &&
       (await import("../http/oauth.js")).createOAuthGate({ ...config.oauth, ...SCOPE_POLICY });
-    const http = await serveHttp({
-      host: config.host,
-      port: config.port,
-      token: config.mcpHttpToken,
-      oauth,
-      newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
-      listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
-    });
+    let http;
+    try {
+      http = await serveHttp({
+        host: config.host,
+        port: config.port,
+        allowedHosts: config.hostAllowList,
+        token: config.mcpHttpToken,
+        oauth,
+        newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
+        listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
+      });
+    } catch (err) {
+      const problem = listenProblem(err, config, {
+        port: `--port (${SETTINGS.port.env})`,
+        host: `--host (${SETTINGS.host.env})`,
+      });
+      if (!problem) throw err;
+      log("error", `cannot listen, not starting: ${problem}`);
+      await runtime.close().catch(() => {});
+      return 2;
+    }
     if (config.oauth) {
       log("info", `OAuth: accepting access tokens from ${config.oauth.issuer} for ${config.oauth.audience}`);
       // In the background: an unreachable issuer must not stop the server; requests retry it.

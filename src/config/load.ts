@@ -7,7 +7,7 @@ import type { Mode } from "../domain.js";
 import type { StateDirContext } from "../state-dir.js";
 import { RULES, WITHDRAWAL_TOOL } from "./rules.js";
 import { settingEntries, type SettingDef, type SettingKey, type Settings, type Source } from "./settings.js";
-import { acceptedText } from "./values.js";
+import { acceptedText, LOOPBACK_HOSTS } from "./values.js";
 
 export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
@@ -18,6 +18,8 @@ export interface LoadConfigOptions {
   homedir?: string;
   /** When given, SPACEPAY_TOOLS / SPACEPAY_EXCLUDE_TOOLS may only name these. */
   knownTools?: readonly string[];
+  /** Refuse a flag that names no setting (the server's own command line; subcommands have their own flags). */
+  refuseUnknownFlags?: boolean;
 }
 
 export interface Config extends Settings {
@@ -27,6 +29,11 @@ export interface Config extends Settings {
   withdrawalsEnabled: boolean;
   /** HTTP callers authenticate with OAuth access tokens: both settings were given. */
   oauth: { issuer: string; audience: string; maxTokenLifetimeSeconds: number } | null;
+  /** Host names an HTTP request bound to loopback may carry (Host, Origin): loopback names, the
+   * hosts of the settings that name this server, and SPACEPAY_MCP_ALLOWED_HOSTS. */
+  hostAllowList: ReadonlySet<string>;
+  /** Combinations that may be meant but probably are not, said at startup. */
+  warnings: string[];
   /** Where each setting's value came from. */
   sources: Record<SettingKey, Source>;
 }
@@ -59,7 +66,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   };
   const flags = options.flags ?? {};
   const readFile = options.readFile ?? ((file: string) => readFileSync(file, "utf8"));
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = options.refuseUnknownFlags ? unknownFlags(flags) : [];
   const values: Record<string, unknown> = {};
   const sources = {} as Record<SettingKey, Source>;
   const labels = {} as Record<SettingKey, string>;
@@ -115,14 +122,56 @@ export function loadConfig(options: LoadConfigOptions): Config {
     oauth: oauth !== null,
     knownTools: options.knownTools,
   };
+  const warnings: string[] = [];
   for (const rule of RULES) {
     const message = rule.check(input);
-    if (message) issues.push({ variable: label(rule.about), message });
+    if (message && rule.warn) warnings.push(message);
+    else if (message) issues.push({ variable: label(rule.about), message });
   }
   if (issues.length) throw new ConfigError(issues);
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
-  return { ...v, mode, withdrawalsEnabled, oauth, sources };
+  return { ...v, mode, withdrawalsEnabled, oauth, hostAllowList: hostAllowList(v), warnings, sources };
+}
+
+function hostAllowList(v: Settings): Set<string> {
+  const ours = settingEntries()
+    .filter(([, s]) => s.namesThisServer)
+    .map(([key]) => v[key])
+    .filter((url): url is string => typeof url === "string")
+    .map((url) => new URL(url).hostname.toLowerCase());
+  return new Set([...LOOPBACK_HOSTS, ...ours, ...v.allowedHosts]);
+}
+
+/** A flag that names no setting, refused with the ones that do (a typo must not start a different server). */
+function unknownFlags(flags: NonNullable<LoadConfigOptions["flags"]>): ConfigIssue[] {
+  const valid = settingEntries().flatMap(([, s]) => (s.flag ? [s.flag] : []));
+  // A secret's would-be flag is known too: rawValue says why it is not accepted.
+  const secretFlags = settingEntries().flatMap(([, s]) => {
+    const name = flagNameOf(s.env);
+    return s.flag ? [] : [name, `${name}-file`];
+  });
+  return Object.keys(flags)
+    .filter((f) => !valid.includes(f) && !secretFlags.includes(f))
+    .map((f) => {
+      const near = valid.find((k) => editDistance(k, f) <= 2);
+      return {
+        variable: `--${f}`,
+        message: `Unknown flag --${echo(f)}${near ? ` (did you mean --${near}?)` : ""}. Accepted: ${valid.map((k) => `--${k}`).join(", ")} (secrets only from the environment; see --help).`,
+      };
+    });
+}
+
+/** Levenshtein distance, for suggesting the flag a typo meant. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 interface RawValue {
@@ -142,12 +191,7 @@ function rawValue(
 ): RawValue | null {
   const blank = (x: unknown): x is undefined | null | "" =>
     x === undefined || x === null || (typeof x === "string" && x.trim() === "");
-  const flagName =
-    s.flag ??
-    s.env
-      .replace(/^SPACEPAY_/, "")
-      .toLowerCase()
-      .replace(/_/g, "-");
+  const flagName = s.flag ?? flagNameOf(s.env);
 
   if (s.flag === null) {
     // Secrets never come from argv; say so rather than silently ignoring the flag.
@@ -195,6 +239,14 @@ function rawValue(
     return null;
   }
   return { value: content, source: "file", label: `${fileVar} (${echo(file)})` };
+}
+
+/** The flag a variable would have: SPACEPAY_SECRET_KEY → secret-key. */
+function flagNameOf(env: string): string {
+  return env
+    .replace(/^SPACEPAY_/, "")
+    .toLowerCase()
+    .replace(/_/g, "-");
 }
 
 function urlPassword(url: string): string | null {

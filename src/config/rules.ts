@@ -1,5 +1,6 @@
 // Rules across settings, as data: each row names the setting its message is about, when the
 // combination is refused, and what to say. Checked only once every value parsed on its own.
+import { SPACEPAY_API } from "../domain.js";
 import { STATE_KEY_ACCEPTED } from "../safety/state-key.js";
 import { SETTINGS, type Settings, type SettingKey, type Source } from "./settings.js";
 import { LOOPBACK_HOSTS } from "./values.js";
@@ -24,6 +25,8 @@ export interface RuleInput {
 export interface Rule {
   /** The setting the message is about (ConfigError.variable). */
   about: SettingKey;
+  /** Said at startup instead of refusing it: the combination may be meant. */
+  warn?: true;
   /** The refusal, or null when the combination is fine. */
   check: (input: RuleInput) => string | null;
 }
@@ -43,6 +46,8 @@ const oauthHalf =
     v[set] && !v[missing]
       ? `${label(set)} is set but ${SETTINGS[missing].env} is not: OAuth needs both, the issuer whose tokens are accepted and the audience they must name. Accepted: set both, or neither.`
       : null;
+
+const LIVE_HOST = new URL(SPACEPAY_API.live).hostname;
 
 export const RULES: readonly Rule[] = [
   { about: "tools", check: unknownTools("tools") },
@@ -74,6 +79,20 @@ export const RULES: readonly Rule[] = [
       v.confirm === "off" && withdrawalsEnabled && v.withdrawalAllowlist.length === 0
         ? `${label("confirm")}=off is refused while withdrawals are enabled and SPACEPAY_WITHDRAWAL_ALLOWLIST is empty: unconfirmed withdrawals could go to any address. Accepted: set SPACEPAY_WITHDRAWAL_ALLOWLIST, or SPACEPAY_READ_ONLY=true, or exclude ${WITHDRAWAL_TOOL} (SPACEPAY_EXCLUDE_TOOLS), or choose SPACEPAY_CONFIRM auto, elicitation or token.`
         : null,
+  },
+  // The API answers a key on the wrong network with 401 only at the first call; say it at startup.
+  {
+    about: "apiUrl",
+    warn: true,
+    check: ({ v, label }) => {
+      if (!v.secretKey) return null;
+      const host = new URL(v.apiUrl).hostname;
+      if (v.secretKey.startsWith("sk_test_") && host === LIVE_HOST)
+        return `SPACEPAY_SECRET_KEY is a test key (sk_test_) but ${label("apiUrl")} is the live API ${host}: test keys work only on the testnet. Set SPACEPAY_API_URL=${SPACEPAY_API.testnet}.`;
+      if (!v.secretKey.startsWith("sk_test_") && /testnet/i.test(host))
+        return `SPACEPAY_SECRET_KEY is a live key (sk_, not sk_test_) but ${label("apiUrl")} is the testnet host ${host}: live keys work only on ${SPACEPAY_API.live}.`;
+      return null;
+    },
   },
   { about: "oauthAudience", check: oauthHalf("oauthIssuer", "oauthAudience") },
   { about: "oauthIssuer", check: oauthHalf("oauthAudience", "oauthIssuer") },

@@ -1,7 +1,7 @@
 // The settings table: every setting is one row (variable, flag, value schema, default, description).
 // What a row accepts comes from its schema (values.ts); rules across settings are in rules.ts.
 import type { LogFormat, LogLevel } from "../log.js";
-import type { AllowlistEntry, ConfirmMode } from "../domain.js";
+import { SPACEPAY_API, type AllowlistEntry, type ConfirmMode } from "../domain.js";
 import { defaultStateDir, type StateDirContext } from "../state-dir.js";
 import {
   allowlist,
@@ -11,7 +11,9 @@ import {
   directory,
   host,
   int,
+  hostList,
   list,
+  merchantKey,
   oauthUrl,
   oneOf,
   pattern,
@@ -35,6 +37,8 @@ export interface SettingDef<T> {
   schema: Value<T>;
   /** Used when neither flag nor environment sets it. */
   default: T | ((ctx: StateDirContext) => T);
+  /** A URL by which clients reach this server: its host joins the HTTP Host allow-list. */
+  namesThisServer?: boolean;
   /** The default as shown in help, when plain `String(default)` (or "none" for null) does not say it. */
   defaultText?: string;
   description: string;
@@ -48,7 +52,7 @@ export const SETTINGS = {
     flag: null,
     secret: true,
     file: true,
-    schema: secretString("a merchant secret key (sk_test_… on testnet, sk_… live)"),
+    schema: merchantKey(),
     default: null,
     defaultText: "none (demo mode)",
     description:
@@ -58,7 +62,7 @@ export const SETTINGS = {
     env: "SPACEPAY_API_URL",
     flag: "api-url",
     schema: apiUrl(),
-    default: "https://api.spacepay.solutions",
+    default: SPACEPAY_API.live,
     description: "SpacePay API base URL (the client adds /v1/...).",
   }),
   bearerToken: def<string | null>({
@@ -247,6 +251,7 @@ export const SETTINGS = {
     env: "SPACEPAY_OAUTH_AUDIENCE",
     flag: "oauth-audience",
     schema: oauthUrl("this server's public MCP URL, e.g. https://mcp.example.com/mcp"),
+    namesThisServer: true,
     default: null,
     description:
       "OAuth 2.1 over HTTP: the resource (RFC 8707) tokens must name in aud, and the resource in the protected-resource metadata. Set with SPACEPAY_OAUTH_ISSUER.",
@@ -282,6 +287,15 @@ export const SETTINGS = {
     schema: host("anything but 127.0.0.1, localhost or ::1 needs SPACEPAY_MCP_HTTP_TOKEN or OAuth"),
     default: "127.0.0.1",
     description: "HTTP bind address (with --http).",
+  }),
+  allowedHosts: def<string[]>({
+    env: "SPACEPAY_MCP_ALLOWED_HOSTS",
+    flag: "allowed-hosts",
+    schema: hostList("host names, without the port"),
+    default: [],
+    defaultText: "none beyond the loopback names and the host of SPACEPAY_OAUTH_AUDIENCE",
+    description:
+      "Bound to loopback, HTTP requests whose Host or Origin names another host are refused (DNS rebinding); these names are accepted too, e.g. the public name a reverse proxy on this machine passes on.",
   }),
 };
 

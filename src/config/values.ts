@@ -5,7 +5,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseStateKey, STATE_KEY_ACCEPTED } from "../safety/state-key.js";
 import { evmAddressProblem, isEvmAddress, tryCaip2 } from "../spacepay/chains.js";
-import type { AllowlistEntry } from "../domain.js";
+import { SPACEPAY_API, type AllowlistEntry } from "../domain.js";
 
 /** A setting's value schema: input is a string, output T, description the accepted values in words. */
 export type Value<T> = z.ZodType<T, string>;
@@ -75,6 +75,23 @@ export const secretString = (what: string): Value<string> =>
     .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), "contains whitespace or control characters")
     .describe(`${what}, on one line`);
 
+/**
+ * A merchant secret key: its prefix picks the mode (sk_test_ testnet, any other sk_ live), and a real
+ * key has more after it. Refused with what it looks like instead: the README's placeholder, a
+ * publishable key, or anything else.
+ */
+export const merchantKey = (): Value<string> =>
+  checked((s) => {
+    const rest = s.startsWith("sk_test_") ? s.slice(8) : s.startsWith("sk_") ? s.slice(3) : null;
+    if (/…|\.\.\./.test(s))
+      return "is a placeholder, not a key: paste your own merchant secret key (SpacePay dashboard: Settings → Developers → API Keys)";
+    if (/^pk_/.test(s)) return "is a publishable key (pk_…): the server needs the secret key (sk_…)";
+    if (rest === null) return "does not start with sk_test_ or sk_";
+    if (!/^[A-Za-z0-9_-]{8,}$/.test(rest))
+      return "is too short or has characters a key does not have after its prefix";
+    return null;
+  }).describe("sk_test_ (testnet) or sk_ (live) followed by at least 8 of A-Z a-z 0-9 _ -");
+
 export const pattern = (re: RegExp, problem: string, accepted: string): Value<string> =>
   z.string().regex(re, problem).describe(accepted);
 
@@ -117,7 +134,7 @@ export const apiUrl = (): Value<string> =>
         return fail("ends in /v1, but the client adds /v1 to every path itself: drop the /v1");
       return out;
     })
-    .describe("an http(s) URL without /v1, e.g. https://api-testnet.spacepay.solutions");
+    .describe(`an http(s) URL without /v1, e.g. ${SPACEPAY_API.testnet}`);
 
 export const databaseUrl = (): Value<string> =>
   checked((s) => {
@@ -191,6 +208,15 @@ export const stateKey = (): Value<Buffer> =>
       return z.NEVER;
     })
     .describe(STATE_KEY_ACCEPTED);
+
+/** Host names as a Host header carries them (no port), lower-cased. */
+export const hostList = (what: string): Value<string[]> =>
+  list(what)
+    .pipe(
+      z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i, "has an entry that is not a host name")),
+    )
+    .transform((hosts) => hosts.map((h) => h.toLowerCase()))
+    .describe(`comma-separated ${what}`);
 
 export const host = (note: string): Value<string> =>
   pattern(/^[^\s/]+$/, "is not a host name or IP address", `a host name or IP address; ${note}`);

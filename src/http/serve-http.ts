@@ -14,15 +14,17 @@ import { paramsRefusal } from "../server/request-check.js";
 import { listenEvent, type ListenWatches } from "../server/subscriptions.js";
 import type { Principal } from "../domain.js";
 import { log } from "../log.js";
+import { LOOPBACK_HOSTS } from "../config/index.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
 import type { OAuthGate } from "./oauth.js";
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 const MAX_BODY = 4 * 1024 * 1024;
 
 export interface HttpOptions {
   host: string;
   port: number;
+  /** Bound to loopback, the host names a request's Host and Origin may carry (config's hostAllowList). */
+  allowedHosts: ReadonlySet<string>;
   /** Checked on every request when set; required off loopback and for money-moving tools. */
   token: string | null;
   /** OAuth access tokens instead of the shared token (config allows one or the other). */
@@ -124,7 +126,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
-  const loopback = LOOPBACK.has(opts.host.toLowerCase());
+  const loopback = LOOPBACK_HOSTS.has(opts.host.toLowerCase());
   // The request being handled (who calls, and the servers made for it, closed when its response is
   // done): the SDK's modern leg calls the factory itself, inside the request's async context.
   const made = new AsyncLocalStorage<{ servers: SpacePayServer[]; principal?: Principal }>();
@@ -214,7 +216,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
 
     // DNS rebinding: a page on another origin must not reach a loopback server through a name it controls.
     const host = hostOf(req.headers.host ?? "").toLowerCase();
-    if (loopback && !LOOPBACK.has(host)) return refuse(403, "Forbidden: Host header not allowed");
+    if (loopback && !opts.allowedHosts.has(host)) return refuse(403, "Forbidden: Host header not allowed");
     const origin = req.headers.origin;
     if (origin) {
       let originHost = "";
@@ -224,7 +226,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
         return refuse(403, "Forbidden: malformed Origin");
       }
       const allowed = loopback
-        ? LOOPBACK.has(originHost) || LOOPBACK.has(`[${originHost}]`)
+        ? opts.allowedHosts.has(originHost) || opts.allowedHosts.has(`[${originHost}]`)
         : originHost === host;
       if (!allowed) return refuse(403, "Forbidden: Origin not allowed");
     }

@@ -9,6 +9,7 @@ import {
   TimeoutError,
   type FailureClass,
 } from "../spacepay/errors.js";
+import { SPACEPAY_API } from "../domain.js";
 import { log, redact } from "../log.js";
 import { quote } from "./render.js";
 import { cleanLines } from "../text.js";
@@ -51,7 +52,7 @@ function nextStep(err: SpacePayError): string {
       : "SpacePay refused the request as sent; its message above says why. Change that before calling again (a quote, for example, needs a payment that is still pending).";
   }
   if (status === 401) {
-    return "The merchant secret key was rejected. Check SPACEPAY_SECRET_KEY: test keys start with sk_test_ and only work against the testnet API (https://api-testnet.spacepay.solutions); live keys start with sk_ and work against https://api.spacepay.solutions.";
+    return `The merchant secret key was rejected. Check SPACEPAY_SECRET_KEY: test keys start with sk_test_ and only work against the testnet API (${SPACEPAY_API.testnet}); live keys start with sk_ and work against ${SPACEPAY_API.live}.`;
   }
   if (status === 403)
     return "This credential may not access that object (it may belong to another merchant).";

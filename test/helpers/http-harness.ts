@@ -20,6 +20,7 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
   return serveHttp({
     host: opts.host ?? "127.0.0.1",
     port: 0,
+    allowedHosts: h.runtime.config.hostAllowList,
     token: opts.token ?? null,
     oauth: opts.oauth,
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),

@@ -181,7 +181,7 @@ describe("tokens are bound to what the user approved", () => {
 
 describe("expiry", () => {
   it("the configured minimum TTL is 10 seconds", () => {
-    const env = { SPACEPAY_SECRET_KEY: "sk_test_x", SPACEPAY_CONFIRM: "token" };
+    const env = { SPACEPAY_SECRET_KEY: "sk_test_expiry_key_1", SPACEPAY_CONFIRM: "token" };
     expect(() => loadConfig({ env: { ...env, SPACEPAY_CONFIRM_TTL_SECONDS: "1" } })).toThrow(
       /SPACEPAY_CONFIRM_TTL_SECONDS.*minimum 10/,
     );

@@ -52,6 +52,34 @@ describe("Streamable HTTP", () => {
     expect(res.text).toMatch(/Host/);
   });
 
+  it("a proxy on this host passes its public name once SPACEPAY_MCP_ALLOWED_HOSTS lists it", async () => {
+    // nginx's `proxy_set_header Host $host` from the README, in front of a loopback-bound server.
+    const proxied = { ...jsonHeaders, host: "mcp.example.com", origin: "https://mcp.example.com" };
+    expect((await rawRequest(http.url, proxied, init)).status).toBe(403);
+    const allowing = await startHarness({
+      sharedSim: h.sim,
+      env: { SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_ALLOWED_HOSTS: "mcp.example.com" },
+    });
+    const behindProxy = await serveHarness(allowing);
+    try {
+      const res = await rawRequest(behindProxy.url, proxied, init);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain("spacepay-mcp");
+      // Only the names listed: another one is still refused, by Host and by Origin.
+      const evilHost = await rawRequest(behindProxy.url, { ...jsonHeaders, host: "evil.example" }, init);
+      expect(evilHost.status).toBe(403);
+      const evilOrigin = await rawRequest(
+        behindProxy.url,
+        { ...jsonHeaders, origin: "https://evil.example" },
+        init,
+      );
+      expect(evilOrigin.status).toBe(403);
+    } finally {
+      await behindProxy.close();
+      await allowing.close();
+    }
+  });
+
   it("refuses a foreign Origin and accepts a loopback one", async () => {
     const bad = await rawRequest(http.url, { ...jsonHeaders, origin: "https://evil.example" }, init);
     expect(bad.status).toBe(403);

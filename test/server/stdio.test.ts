@@ -50,7 +50,7 @@ describe("stdio entry", () => {
       const res = await client.callTool({ name: "list_payments", arguments: { limit: 2 } });
       expect(res.isError).toBeFalsy();
       expect((res.structuredContent as { payments: unknown[] }).payments).toHaveLength(2);
-      expect(stderr()).toMatch(/connected to 127\.0\.0\.1:\d+ in test mode/);
+      expect(stderr()).toMatch(/configured for 127\.0\.0\.1:\d+ in test mode/);
       expect(stderr()).not.toContain("sk_test_simulator");
     } finally {
       await client.close();
