@@ -1,21 +1,28 @@
 // The warm-start cache: the real server's answers to the listing requests, kept from one stdio start
 // to the next so the front (stdio-front.ts) can answer them before the SDK and zod load. Node
 // built-ins only. One file per build + argv + SPACEPAY_* environment, named by an HMAC keyed with the
-// state key, so neither its name nor its place reveals a configured secret; its contents are tool
-// lists and instructions, which hold none. Any failure here means "no cache": behave as before.
+// state key, so neither its name nor its place reveals a configured secret; its contents are what is
+// fixed for a build and configuration (the server's identity, instructions, tool, prompt and template
+// lists), which holds none. It is read with the state directory's checks, since whoever could replace
+// it would choose the instructions and tool descriptions a client is shown. Any failure here means
+// "no cache": behave as before.
 import { createHmac, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { log } from "../log.js";
+import { checkPrivateDir, readPrivateFile } from "../safety/private-files.js";
 import { defaultStateDir, effectiveStateDir } from "../state-dir.js";
 
-/** Requests whose answer is fixed for a build and configuration (resources/list included: a static table). */
+/**
+ * Requests whose answer is fixed for a build and configuration. Never resources/list: it lists recent
+ * payments and withdrawals, their ids and statuses, which change between starts.
+ */
 export const CACHEABLE = new Set([
   "initialize",
   "server/discover",
   "tools/list",
   "prompts/list",
-  "resources/list",
   "resources/templates/list",
 ]);
 
@@ -23,6 +30,8 @@ const VERSION = 1;
 /** Bounds: answers per file (one set per client kind), files per directory (one per configuration). */
 const MAX_ENTRIES = 32;
 const MAX_FILES = 8;
+/** A file larger than this is not one we wrote (one client's four answers take ~21 kB, so 32 ~170 kB). */
+const MAX_BYTES = 1024 * 1024;
 
 /** A JSON-RPC response as the SDK sent it; its `id` is replaced by the asking request's. */
 export type Answer = Record<string, unknown>;
@@ -80,15 +89,13 @@ export function locateCache(
 export function stateKeyText(place: CachePlace, env: Record<string, string | undefined>): string | null {
   try {
     if (!blank(env.SPACEPAY_STATE_KEY) && !blank(env.SPACEPAY_STATE_KEY_FILE)) return null;
+    // The generated state.key as state-key.ts reads it: no symlink, no FIFO, ours.
     const text = !blank(env.SPACEPAY_STATE_KEY)
       ? env.SPACEPAY_STATE_KEY
-      : fs.readFileSync(
-          blank(env.SPACEPAY_STATE_KEY_FILE)
-            ? path.join(place.stateDir, "state.key")
-            : env.SPACEPAY_STATE_KEY_FILE.trim(),
-          "utf8",
-        );
-    return text.trim() || null;
+      : blank(env.SPACEPAY_STATE_KEY_FILE)
+        ? readPrivateFile(path.join(place.stateDir, "state.key"))?.toString("utf8")
+        : fs.readFileSync(env.SPACEPAY_STATE_KEY_FILE.trim(), "utf8");
+    return text?.trim() || null;
   } catch {
     return null;
   }
@@ -100,10 +107,34 @@ export function cacheFile(place: CachePlace, keyText: string): string {
   return path.join(place.dir, `${name}.json`);
 }
 
-/** The cached answers by request key; empty when the file is missing, unreadable or not ours. */
+/**
+ * The directories a cache file is trusted in: the state directory and its warm-start/, each ours and
+ * writable by nobody else (the state directory's own rule, private-files.ts). Throws otherwise.
+ */
+function checkCacheDirs(file: string): void {
+  const dir = path.dirname(file);
+  checkPrivateDir(path.dirname(dir));
+  checkPrivateDir(dir);
+}
+
+/**
+ * The cached answers by request key; empty when the file is missing, unreadable or not ours. A file
+ * that fails a check (a directory or file others can write, not ours, a symlink, a FIFO or device,
+ * too large) is ignored with a warning: the start is an ordinary one.
+ */
 export function readAnswers(file: string): Map<string, Answer> {
+  let bytes: Buffer | undefined;
   try {
-    const data = JSON.parse(fs.readFileSync(file, "utf8")) as { v?: unknown; answers?: unknown };
+    checkCacheDirs(file);
+    bytes = readPrivateFile(file, { maxBytes: MAX_BYTES, notWritableByOthers: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      log("warn", `warm start: cache not used, an ordinary start: ${(err as Error).message}`);
+    return new Map();
+  }
+  if (!bytes) return new Map();
+  try {
+    const data = JSON.parse(bytes.toString("utf8")) as { v?: unknown; answers?: unknown };
     if (data.v !== VERSION || !Array.isArray(data.answers)) return new Map();
     const answers = new Map<string, Answer>();
     for (const pair of data.answers as unknown[]) {
@@ -126,6 +157,8 @@ export function readAnswers(file: string): Map<string, Answer> {
 export function writeAnswers(file: string, answers: Map<string, Answer>): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Where the next start would not trust it, a file is not worth writing.
+  checkCacheDirs(file);
   const kept = [...answers].slice(-MAX_ENTRIES);
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;

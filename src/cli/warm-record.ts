@@ -46,7 +46,6 @@ export interface WarmStartOptions {
 const LISTS: Record<string, ListKind> = {
   "tools/list": "tools",
   "prompts/list": "prompts",
-  "resources/list": "resources",
   "resources/templates/list": "resources",
 };
 

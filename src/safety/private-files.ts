@@ -18,6 +18,11 @@ const uid = (): number | null => (typeof process.getuid === "function" ? process
  */
 export function ensurePrivateDir(dir: string): void {
   if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkPrivateDir(dir);
+}
+
+/** ensurePrivateDir's checks on an existing `dir`, creating nothing (a missing one throws ENOENT). */
+export function checkPrivateDir(dir: string): void {
   const st = fs.statSync(dir);
   const fix = `Fix: \`chmod 700 ${dir}\` (and own it as this user), or set SPACEPAY_STATE_DIR to a private directory.`;
   if (!st.isDirectory()) {
@@ -32,16 +37,22 @@ export function ensurePrivateDir(dir: string): void {
       `State directory ${dir} is owned by uid ${st.uid}, not this user (uid ${me}). ${fix}`,
     );
   }
-  if (st.mode & 0o022) {
-    const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
-    throw new StateDirError(
-      `State directory ${dir} is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${mode}). ${fix}`,
-    );
-  }
+  const writers = othersWrite(st);
+  if (writers) throw new StateDirError(`State directory ${dir} is writable by ${writers}. ${fix}`);
 }
 
-/** Refuses an existing `file` that is a symlink, not a regular file, or owned by someone else. */
-export function checkStateFile(file: string, st?: fs.Stats): void {
+/** Who besides the owner can write `st` ("its group (mode 664)"), or null. */
+function othersWrite(st: fs.Stats): string | null {
+  if (!(st.mode & 0o022)) return null;
+  const mode = (st.mode & 0o777).toString(8).padStart(3, "0");
+  return `${st.mode & 0o002 ? "everyone" : "its group"} (mode ${mode})`;
+}
+
+/**
+ * Refuses an existing `file` that is a symlink, not a regular file, or owned by someone else; with
+ * `notWritableByOthers`, also one its group or others can write (for a file nothing else vouches for).
+ */
+export function checkStateFile(file: string, st?: fs.Stats, notWritableByOthers = false): void {
   let stats = st;
   if (!stats) {
     try {
@@ -60,6 +71,8 @@ export function checkStateFile(file: string, st?: fs.Stats): void {
       `State file ${file} is owned by uid ${stats.uid}, not this user (uid ${me}). ${fix}`,
     );
   }
+  const writers = me !== null && notWritableByOthers ? othersWrite(stats) : null;
+  if (writers) throw new StateDirError(`State file ${file} is writable by ${writers}. ${fix}`);
 }
 
 /**
@@ -109,12 +122,22 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Reads a private state file without following a symlink; undefined when it does not exist. */
-export function readPrivateFile(file: string): Buffer | undefined {
-  const { O_RDONLY, O_NOFOLLOW } = fs.constants;
+export interface ReadChecks {
+  /** Refuse a file longer than this many bytes. */
+  maxBytes?: number;
+  /** Refuse a file its group or others can write (checkStateFile). */
+  notWritableByOthers?: boolean;
+}
+
+/**
+ * Reads a private state file without following a symlink; undefined when it does not exist. Opened
+ * without blocking, so a FIFO or a device in its place is refused at once rather than read from.
+ */
+export function readPrivateFile(file: string, checks: ReadChecks = {}): Buffer | undefined {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
   let fd: number;
   try {
-    fd = fs.openSync(file, O_RDONLY | (O_NOFOLLOW ?? 0));
+    fd = fs.openSync(file, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
@@ -122,7 +145,13 @@ export function readPrivateFile(file: string): Buffer | undefined {
     throw err;
   }
   try {
-    checkStateFile(file, fs.fstatSync(fd));
+    const st = fs.fstatSync(fd);
+    checkStateFile(file, st, checks.notWritableByOthers);
+    if (checks.maxBytes !== undefined && st.size > checks.maxBytes) {
+      throw new StateDirError(
+        `State file ${file} is ${st.size} bytes, more than the ${checks.maxBytes} it may hold. Fix: move it away and start again.`,
+      );
+    }
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
