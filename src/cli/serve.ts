@@ -1,7 +1,7 @@
 // `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
 import { PassThrough, type Readable } from "node:stream";
-import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig, SETTINGS } from "../config/index.js";
 import { log, setLogFormat, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime } from "../runtime.js";
@@ -11,7 +11,8 @@ import { limitHeapGrowth } from "./heap.js";
 import { listenProblem } from "./listen-error.js";
 import type { SpacePayServer } from "../server/create-server.js";
 // Loaded with the server anyway (create-server.ts imports it).
-import { listenEvent, listenWatches } from "../server/subscriptions.js";
+import { listenWatches } from "../server/subscriptions.js";
+import { ListenStreamsTransport } from "../server/listen-streams.js";
 
 /** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
 function logDisabledTools(disabled: Record<string, string>): void {
@@ -120,40 +121,34 @@ export async function serve(
     closeTransport = () => http.close();
     log("info", `MCP over Streamable HTTP at ${http.url}`);
   } else {
-    const [{ serveStdio, StdioServerTransport }, { ParamsCheckingTransport }, { AnswerTrackingTransport }] =
-      await Promise.all([
-        import("@modelcontextprotocol/server/stdio"),
-        import("../server/request-check.js"),
-        import("../server/in-flight.js"),
-      ]);
+    const [
+      { serveStdio, StdioServerTransport },
+      { CheckingTransport, envelopeVersionCheck, paramsRefusal },
+      { AnswerTrackingTransport },
+    ] = await Promise.all([
+      import("@modelcontextprotocol/server/stdio"),
+      import("../server/request-check.js"),
+      import("../server/in-flight.js"),
+    ]);
     // 2026-07-28 listen streams: the SDK answers them and routes the pinned server's
-    // resources/updated notifications onto the streams that list the URI; the watches start here.
+    // resources/updated notifications onto the streams that list the URI; the watches start at the
+    // edge (listen-streams.ts).
     let pinned: SpacePayServer | undefined;
     const listens = listenWatches(runtime.api, runtime.watcher, (uri) => {
       void pinned?.mcp.server.sendResourceUpdated({ uri }).catch(() => {});
     });
-    const observe = (message: unknown) => {
-      const event = listenEvent(message);
-      if (event && "open" in event) return listens.open(event.open, event.uris);
-      if (event) listens.close(event.close);
-    };
     // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful
     // stop below must let a money call finish, record its outcome and answer first. So the transport
     // reads a copy of stdin that never ends, and the end of the real one is handled here.
     const stdin = handover?.stdin ?? process.stdin;
     const input = new PassThrough();
     stdin.pipe(input, { end: false });
-    // The watches open before the SDK answers the listen (the baseline must precede its
-    // acknowledgement); when it refuses instead (a version it does not serve, its stream limit), its
-    // error answer to that id ends them. An open listen's id is in use until it closes, so an error
-    // with that id can only be about the listen.
-    const refused = (message: JSONRPCMessage) => {
-      if ("error" in message && message.id !== undefined) listens.close(message.id);
-    };
-    const checked = new ParamsCheckingTransport(
-      new StdioServerTransport(input, process.stdout),
-      observe,
-      refused,
+    const checked = new ListenStreamsTransport(
+      new CheckingTransport(new StdioServerTransport(input, process.stdout), [
+        paramsRefusal,
+        envelopeVersionCheck(),
+      ]),
+      listens,
     );
     const servers: SpacePayServer[] = [];
     const listChanged = (list: ListKind) => {

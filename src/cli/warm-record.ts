@@ -4,13 +4,9 @@
 // logged, and for a list announced with list_changed so the client refetches; and (2) records the
 // SDK's answers to cacheable requests for the next start. The real server stays the only producer of
 // answers; the cache only ever holds what it sent.
-import type {
-  JSONRPCMessage,
-  MessageExtraInfo,
-  Transport,
-  TransportSendOptions,
-} from "@modelcontextprotocol/server";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "@modelcontextprotocol/server";
 import { log } from "../log.js";
+import { TransportDecorator } from "../server/transport-decorator.js";
 import type { ListKind } from "./serve.js";
 import {
   CACHEABLE,
@@ -51,11 +47,7 @@ const LISTS: Record<string, ListKind> = {
 
 type Message = { id?: unknown; method?: unknown; params?: unknown; result?: unknown };
 
-export class WarmStartTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
-
+export class WarmStartTransport extends TransportDecorator {
   /** The session's initialize params (2025): part of every later request's key. */
   private initParams: unknown;
   /** Cacheable requests the SDK is answering, by id: their keys. */
@@ -65,15 +57,15 @@ export class WarmStartTransport implements Transport {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly opts: WarmStartOptions,
   ) {
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => {
-      this.observe(message as Message);
-      this.onmessage?.(message, extra);
-    };
+    super(inner);
+  }
+
+  protected override receive(message: JSONRPCMessage, pass: () => void): void {
+    this.observe(message as Message);
+    pass();
   }
 
   private observe(m: Message): void {
@@ -84,7 +76,7 @@ export class WarmStartTransport implements Transport {
     this.pending.set(m.id, requestKey(m.method, m.params, this.initParams));
   }
 
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const m = message as Message;
     if (m.method === undefined && m.id !== undefined) {
       const replayed = typeof m.id === "string" ? this.opts.replayed.get(m.id) : undefined;
@@ -142,10 +134,7 @@ export class WarmStartTransport implements Transport {
     writeAnswers(this.file, this.opts.answers);
   }
 
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.writing;
     return this.inner.close();
   }

@@ -4,12 +4,9 @@
 // so the agent never learns that its withdrawal went through. One tracker per transport edge: stdio
 // wraps its whole chain in AnswerTrackingTransport (cli/serve.ts); HTTP counts open responses
 // (http/serve-http.ts).
-import type {
-  JSONRPCMessage,
-  MessageExtraInfo,
-  Transport,
-  TransportSendOptions,
-} from "@modelcontextprotocol/server";
+import type { JSONRPCMessage, TransportSendOptions } from "@modelcontextprotocol/server";
+import { isListenRequest } from "./listen-streams.js";
+import { TransportDecorator } from "./transport-decorator.js";
 
 export class InFlight<K> {
   private readonly open = new Set<K>();
@@ -54,38 +51,26 @@ const isId = (id: unknown): id is Id => typeof id === "string" || typeof id === 
 
 /**
  * `inner` with every request the client sends counted from its arrival until the answer has been
- * handed to `inner.send` and that send has settled. A 2026-07-28 `subscriptions/listen` is not
- * counted: its stream stays open until the client or the stop ends it. A request the client cancels
- * is no longer counted: the SDK sends no answer to it.
+ * handed to `inner.send` and that send has settled. A 2026-07-28 listen is not counted (see
+ * listen-streams.ts). A request the client cancels is no longer counted: the SDK sends no answer to it.
  */
-export class AnswerTrackingTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
-
+export class AnswerTrackingTransport extends TransportDecorator {
   readonly inFlight = new InFlight<Id>();
 
-  constructor(private readonly inner: Transport) {
-    inner.onclose = () => {
-      this.inFlight.clear();
-      this.onclose?.();
-    };
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => {
-      const m = message as Message;
-      if (typeof m.method === "string" && isId(m.id) && m.method !== "subscriptions/listen")
-        this.inFlight.add(m.id);
-      else if (m.method === "notifications/cancelled" && isId(m.params?.requestId))
-        this.inFlight.done(m.params.requestId);
-      this.onmessage?.(message, extra);
-    };
+  protected override closed(): void {
+    this.inFlight.clear();
   }
 
-  start(): Promise<void> {
-    return this.inner.start();
+  protected override receive(message: JSONRPCMessage, pass: () => void): void {
+    const m = message as Message;
+    if (typeof m.method === "string" && isId(m.id) && !isListenRequest(m)) this.inFlight.add(m.id);
+    else if (m.method === "notifications/cancelled" && isId(m.params?.requestId))
+      this.inFlight.done(m.params.requestId);
+    pass();
   }
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const sent = this.inner.send(message, options);
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const sent = super.send(message, options);
     const m = message as Message;
     // An answer (no method) settles its request, written or not: a failed write will not be retried.
     if (m.method === undefined && isId(m.id)) {
@@ -93,8 +78,5 @@ export class AnswerTrackingTransport implements Transport {
       return sent.finally(() => this.inFlight.done(id));
     }
     return sent;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

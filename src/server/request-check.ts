@@ -1,17 +1,32 @@
-// A request with missing or malformed params (`initialize` without protocolVersion, `resources/read`
-// without a string uri, ...) answers -32602 with a short message naming the fields, instead of the
-// SDK's -32603 (or -32602) carrying a raw zod dump, which tells a client author nothing to act on.
-// SDK v2 parses requests itself before any handler runs, so the check sits at the edge: each
-// transport entry (stdio here, HTTP in serve-http.ts) asks `paramsRefusal` about every inbound
-// message before handing it to the SDK. The schemas are the SDK's own public spec schemas.
+// Checks on each inbound request at the transport edge, before the SDK sees it (stdio through
+// `CheckingTransport` here, HTTP in http/mcp-route.ts):
+// - `paramsRefusal`: a request with missing or malformed params (`initialize` without
+//   protocolVersion, `resources/read` without a string uri, ...) answers -32602 with a short message
+//   naming the fields, instead of the SDK's -32603 (or -32602) carrying a raw zod dump, which tells
+//   a client author nothing to act on. The schemas are the SDK's own public spec schemas.
+// - `envelopeVersionCheck` (stdio): once a connection speaks 2026-07-28, every request must name that
+//   version in its envelope, as HTTP checks each request; the SDK's stdio entry checks only the
+//   opening one.
 import {
+  ProtocolError,
+  ProtocolErrorCode,
+  SUPPORTED_PROTOCOL_VERSIONS,
   specTypeSchemas,
+  UnsupportedProtocolVersionError,
   type JSONRPCErrorResponse,
   type JSONRPCMessage,
-  type MessageExtraInfo,
   type Transport,
-  type TransportSendOptions,
 } from "@modelcontextprotocol/server";
+import { TransportDecorator } from "./transport-decorator.js";
+
+/** The stateless revision: a request of it names its version in `params._meta`. */
+export const MODERN_VERSION = "2026-07-28";
+/** Every revision this server speaks, newest first (the SDK's list stops at 2025-11-25). */
+export const SUPPORTED_VERSIONS: readonly string[] = [MODERN_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS];
+const VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
+
+/** Answers a request here instead of passing it on; null passes it. */
+export type RequestCheck = (message: JSONRPCMessage) => JSONRPCErrorResponse | null;
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> };
 
@@ -55,8 +70,7 @@ export function paramsRefusal(message: unknown): JSONRPCErrorResponse | null {
   if (typeof m.method !== "string" || !Object.hasOwn(SCHEMAS, m.method)) return null;
   const method = m.method as keyof typeof SCHEMAS;
   const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
-  if (meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined && REMOVED_IN_2026.has(method))
-    return null;
+  if (meta?.[VERSION_KEY] !== undefined && REMOVED_IN_2026.has(method)) return null;
   const checked = specTypeSchemas[SCHEMAS[method]]["~standard"].validate(message);
   if (checked instanceof Promise) return null; // the spec schemas are synchronous
   if (!checked.issues) return null;
@@ -77,62 +91,58 @@ export function paramsRefusal(message: unknown): JSONRPCErrorResponse | null {
   };
 }
 
+type Envelope = { id?: unknown; method?: unknown; params?: { _meta?: Record<string, unknown> } };
+
+function errorAnswer(id: string | number, error: ProtocolError): JSONRPCErrorResponse {
+  return { jsonrpc: "2.0", id, error: { code: error.code, message: error.message, data: error.data } };
+}
+
 /**
- * `inner` with requests with malformed params answered here, before the SDK sees them; every other
- * message, and everything sent, passes through unchanged.
+ * stdio's era follows the SDK's opening rule: the first request other than a `server/discover`
+ * probe decides it (an envelope naming 2026-07-28: modern; none: 2025). From then on, on a modern
+ * connection, a request naming another version, or none, is answered -32022 with the supported
+ * version, as HTTP answers it. `initialize` is left to the SDK, which answers it on a modern
+ * connection already.
  */
-export class ParamsCheckingTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+export function envelopeVersionCheck(): RequestCheck {
+  let era: "opening" | "modern" | "legacy" = "opening";
+  return (message) => {
+    const m = message as Envelope;
+    if (typeof m.method !== "string" || (typeof m.id !== "string" && typeof m.id !== "number")) return null;
+    const claimed = m.params?._meta?.[VERSION_KEY];
+    if (era === "opening") {
+      if (claimed === undefined || m.method === "initialize") era = "legacy";
+      else if (claimed === MODERN_VERSION && m.method !== "server/discover") era = "modern";
+      return null;
+    }
+    if (era === "legacy" || m.method === "initialize" || claimed === MODERN_VERSION) return null;
+    return errorAnswer(
+      m.id,
+      claimed === undefined
+        ? new ProtocolError(
+            ProtocolErrorCode.UnsupportedProtocolVersion,
+            `Unsupported protocol version: the request did not name one (send params._meta["${VERSION_KEY}"]: "${MODERN_VERSION}")`,
+            { supported: [MODERN_VERSION] },
+          )
+        : new UnsupportedProtocolVersionError({ supported: [MODERN_VERSION], requested: String(claimed) }),
+    );
+  };
+}
 
-  /** Messages wait here, in order, while `observe` is busy with an earlier one. */
-  private held: Promise<void> | null = null;
-
-  /**
-   * `observe` sees each inbound message that passes the check before the SDK does; when it returns a
-   * promise, that message and the ones after it reach the SDK once it settles (still in order).
-   * `observeSent` sees each message the SDK sends, before it is written.
-   */
+/** `inner` with each inbound request that fails one of `checks` answered here, before the SDK sees it. */
+export class CheckingTransport extends TransportDecorator {
   constructor(
-    private readonly inner: Transport,
-    observe?: (message: JSONRPCMessage) => Promise<void> | void,
-    private readonly observeSent?: (message: JSONRPCMessage) => void,
+    inner: Transport,
+    private readonly checks: readonly RequestCheck[],
   ) {
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => {
-      const refusal = paramsRefusal(message);
-      if (!refusal) {
-        const deliver = () => this.onmessage?.(message, extra);
-        if (this.held === null) {
-          const busy = observe?.(message);
-          if (!busy) return deliver();
-          this.release(busy.then(deliver, deliver));
-        } else {
-          this.release(this.held.then(() => observe?.(message)).then(deliver, deliver));
-        }
-        return;
-      }
-      inner.send(refusal).catch((err: Error) => this.onerror?.(err));
-    };
+    super(inner);
   }
 
-  private release(next: Promise<void>): void {
-    this.held = next;
-    void next.then(() => {
-      if (this.held === next) this.held = null;
-    });
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    this.observeSent?.(message);
-    return this.inner.send(message, options);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
+  protected override receive(message: JSONRPCMessage, pass: () => void): void {
+    for (const check of this.checks) {
+      const refusal = check(message);
+      if (refusal) return this.answer(refusal);
+    }
+    pass();
   }
 }

@@ -4,7 +4,7 @@
 // - 2026-07-28: subscriptions/listen with `resourceSubscriptions`; the SDK's serving entry owns the
 //   stream (acknowledgement, subscription id, filtering). The entry point tells `listenWatches` which
 //   payment URIs each open stream listens to and publishes each change once; the SDK fans it out.
-import { ProtocolError, ProtocolErrorCode, specTypeSchemas, type Server } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode, type Server } from "@modelcontextprotocol/server";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
@@ -204,38 +204,4 @@ async function currentStatus(api: SpacePayApi, paymentId: string): Promise<Payme
       `Could not look up payment ${quoteText(paymentId, 100)} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
     );
   }
-}
-
-/**
- * What an inbound 2026-07-28 message means for listen streams on a connection that carries several
- * (stdio): a `subscriptions/listen` request opens one (keyed by its id) with its resource URIs, a
- * `notifications/cancelled` of that id closes it. Null for anything else.
- */
-export function listenEvent(
-  message: unknown,
-): { open: string | number; uris: string[] } | { close: string | number } | null {
-  const m = message as {
-    method?: unknown;
-    id?: unknown;
-    params?: {
-      requestId?: unknown;
-      notifications?: { resourceSubscriptions?: unknown };
-      _meta?: Record<string, unknown>;
-    };
-  } | null;
-  if (typeof m !== "object" || m === null || Array.isArray(m)) return null;
-  if (m.method === "notifications/cancelled") {
-    const id = m.params?.requestId;
-    return typeof id === "string" || typeof id === "number" ? { close: id } : null;
-  }
-  if (m.method !== "subscriptions/listen") return null;
-  if (typeof m.id !== "string" && typeof m.id !== "number") return null;
-  if (m.params?._meta?.["io.modelcontextprotocol/protocolVersion"] === undefined) return null;
-  // A request the SDK will refuse for its shape opens nothing (not even a baseline lookup); what it
-  // refuses for other reasons (version, limits) the entry point closes when the refusal goes out.
-  const checked = specTypeSchemas.SubscriptionsListenRequest["~standard"].validate(message);
-  if (checked instanceof Promise || checked.issues) return null;
-  const uris = m.params.notifications?.resourceSubscriptions;
-  if (!Array.isArray(uris)) return null;
-  return { open: m.id, uris: uris.filter((u): u is string => typeof u === "string") };
 }

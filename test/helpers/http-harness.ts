@@ -36,7 +36,7 @@ export function rawRequest(
   url: string,
   headers: Record<string, string>,
   body?: unknown,
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -50,7 +50,7 @@ export function rawRequest(
       (res) => {
         let text = "";
         res.on("data", (d) => (text += String(d)));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
       },
     );
     req.on("error", reject);

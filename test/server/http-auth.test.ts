@@ -99,7 +99,7 @@ describe("HTTP with SPACEPAY_MCP_HTTP_TOKEN", () => {
     await h?.close();
   });
 
-  it("refuses a request without the bearer token, or with a wrong one, with 401", async () => {
+  it("refuses a request without the bearer token, or with a wrong one, with a 401 that says what to send", async () => {
     const init = {
       jsonrpc: "2.0",
       id: 1,
@@ -115,8 +115,17 @@ describe("HTTP with SPACEPAY_MCP_HTTP_TOKEN", () => {
         signal: AbortSignal.timeout(5_000),
       });
       expect(res.status).toBe(401);
-      expect(res.headers.get("www-authenticate")).toBe("Bearer");
-      expect(await res.text()).not.toContain(TOKEN);
+      // Not a bare `Bearer` (which the Inspector takes for an OAuth challenge): what to send, in the
+      // challenge and in the message the person reads.
+      const challenge = res.headers.get("www-authenticate") ?? "";
+      expect(challenge).toMatch(
+        /^Bearer .*error_description="[^"]*SPACEPAY_MCP_HTTP_TOKEN[^"]*Authorization: Bearer/,
+      );
+      const text = await res.text();
+      expect(JSON.parse(text).error.message).toMatch(
+        /static bearer token, not OAuth.*SPACEPAY_MCP_HTTP_TOKEN.*Authorization: Bearer <token>/,
+      );
+      expect(text + challenge).not.toContain(TOKEN);
     }
     await expect(connect(http.url)).rejects.toThrow();
   });

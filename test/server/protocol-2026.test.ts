@@ -263,16 +263,55 @@ describe("what a strict client checks", () => {
     }
   }, 20_000);
 
-  it("every HTTP-level refusal carries the request's id when the body parsed", async () => {
+  it("stdio checks the envelope's version on every 2026-07-28 request, not only the first", async () => {
+    const server = rawStdio(stdio.env);
+    try {
+      expect((await server.request("tools/list")).result.tools.length).toBeGreaterThan(0);
+      const stale = withEnvelope();
+      (stale._meta as Record<string, unknown>)["io.modelcontextprotocol/protocolVersion"] = "2099-01-01";
+      const wrong = await server.send({ id: "v1", method: "tools/list", params: stale });
+      expect(wrong.error).toMatchObject({
+        code: -32022,
+        data: { supported: [REVISION], requested: "2099-01-01" },
+      });
+      const none = await server.send({ id: "v2", method: "tools/list", params: {} });
+      expect(none.error.code).toBe(-32022);
+      expect(none.error.message).toContain(REVISION);
+      // The connection goes on for requests that name the version.
+      expect((await server.request("tools/list")).result.tools.length).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
+  }, 20_000);
+
+  it("HTTP's answer to an unknown MCP-Protocol-Version lists every version served, 2026-07-28 first", async () => {
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} };
+    const res = await rawHttpBody(http.url, list, { "mcp-protocol-version": "1999-01-01" });
+    expect(res.status).toBe(400);
+    const answer = JSON.parse(res.text);
+    expect(answer.id).toBe(1);
+    const message = answer.error.message as string;
+    expect(message).toContain("1999-01-01");
+    expect(message).toMatch(/supported versions: 2026-07-28, 2025-11-25, 2025-06-18/);
+  });
+
+  it("an HTTP-level refusal is decided from the headers: id null, body unread, connection closed", async () => {
     const body = { jsonrpc: "2.0", id: "req-7", method: "tools/list", params: good };
     const foreignHost = await rawRequest(
       http.url,
       { host: "evil.example", "content-type": "application/json" },
       body,
     );
-    const wrongPath = await rawHttpBody(http.url.replace("/mcp", "/other"), body);
+    const wrongPath = await rawRequest(
+      http.url.replace("/mcp", "/other"),
+      { "content-type": "application/json" },
+      body,
+    );
     expect([foreignHost.status, wrongPath.status]).toEqual([403, 404]);
-    for (const res of [foreignHost, wrongPath]) expect(JSON.parse(res.text).id).toBe("req-7");
+    for (const res of [foreignHost, wrongPath]) {
+      expect(JSON.parse(res.text)).toMatchObject({ id: null, error: { code: -32000 } });
+      expect(res.headers.connection).toBe("close");
+    }
     const notJson = await rawHttpBody(http.url, "{not json");
     expect(JSON.parse(notJson.text)).toMatchObject({ id: null, error: { code: -32700 } });
   });
