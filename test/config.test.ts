@@ -551,3 +551,33 @@ describe("the HTTP Host allow-list", () => {
     expect(err.message).toContain("is not a host name");
   });
 });
+
+describe("the approval pages' public URL", () => {
+  it("is unset by default (stdio serves the pages on http://localhost)", () => {
+    expect(load().publicUrl).toBeNull();
+  });
+
+  it("joins the Host names the DNS-rebinding check accepts", () => {
+    expect(load({ SPACEPAY_PUBLIC_URL: "https://Approve.example.com" }).hostAllowList).toContain(
+      "approve.example.com",
+    );
+  });
+
+  it("is kept as its origin", () => {
+    expect(load({}, { flags: { "public-url": "https://mcp.example.com/" } }).publicUrl).toBe(
+      "https://mcp.example.com",
+    );
+  });
+
+  it("is refused when it is not https, except on loopback", () => {
+    const err = configError(() => load({ SPACEPAY_PUBLIC_URL: "http://mcp.example.com" }));
+    expect(err.variable).toBe("SPACEPAY_PUBLIC_URL");
+    expect(err.message).toContain("must be an https URL");
+    expect(load({ SPACEPAY_PUBLIC_URL: "http://localhost:8080" }).publicUrl).toBe("http://localhost:8080");
+  });
+
+  it("is refused with a path: the pages are at /approvals/ beside /mcp", () => {
+    const err = configError(() => load({ SPACEPAY_PUBLIC_URL: "https://mcp.example.com/spacepay" }));
+    expect(err.message).toContain("must be an origin only");
+  });
+});

@@ -17,6 +17,7 @@ import {
   oauthUrl,
   oneOf,
   pattern,
+  publicUrl,
   secretString,
   stateKey,
   type Value,
@@ -150,6 +151,16 @@ export const SETTINGS = {
     schema: int(10, 86_400),
     default: 600,
     description: "How long a confirmation token stays valid, in seconds.",
+  }),
+  publicUrl: def<string | null>({
+    env: "SPACEPAY_PUBLIC_URL",
+    flag: "public-url",
+    schema: publicUrl(),
+    namesThisServer: true,
+    default: null,
+    defaultText: "none (stdio serves the pages on http://localhost)",
+    description:
+      "Where people open approval pages over HTTP (<url>/approvals/…); its host name is the passkeys' relying-party id and is accepted by the Host check.",
   }),
   maxWithdrawalCents: def<number>({
     env: "SPACEPAY_MAX_WITHDRAWAL_CENTS",

@@ -198,6 +198,26 @@ export const oauthUrl = (what: string): Value<string> =>
     return null;
   }).describe(`${what} (https; http only on loopback)`);
 
+/** The base URL people open approval pages on: https, or plain http on loopback; an origin, no path
+ * (the pages are at <base>/approvals/, beside /mcp). Kept as its origin. */
+export const publicUrl = (): Value<string> =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const fail = (message: string) => {
+        ctx.addIssue({ code: "custom", message });
+        return z.NEVER;
+      };
+      const url = parseUrl(s);
+      if (typeof url === "string") return fail(url);
+      if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)))
+        return fail("must be an https URL (plain http only on localhost, 127.0.0.1 or ::1)");
+      if (url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, ""))
+        return fail("must be an origin only (scheme, host, port), with no path, query or fragment");
+      return url.origin;
+    })
+    .describe("an https origin, e.g. https://mcp.example.com (http only on loopback)");
+
 export const stateKey = (): Value<Buffer> =>
   z
     .string()
