@@ -3,6 +3,7 @@
 // (SPACEPAY_DATABASE_URL, shared by every instance). Async, because PostgreSQL is; open-state.ts loads
 // each backend on first use, so a server that never moves money loads neither.
 import type { SecretStore } from "../domain.js";
+import type { ApprovalStore } from "./approvals.js";
 import type { AuditEntry, AuditFs } from "./audit.js";
 import type { WithdrawalLedger } from "./ledger.js";
 import type { ClaimsSealer } from "./seal.js";
@@ -40,6 +41,8 @@ export interface StateStore {
   /** Seals and opens claims (MCP requestState) with the state key; synchronous, CPU only. */
   readonly claims: ClaimsSealer;
   readonly audit: AuditTrail;
+  /** Passkey approvals: roster, enrollment links, pending approvals, challenges (approvals.ts). */
+  readonly approvals: ApprovalStore;
   close(): Promise<void>;
 }
 

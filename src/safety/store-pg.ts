@@ -3,6 +3,7 @@
 // audit trail. Loaded only when a database URL is set, like `pg` itself.
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { log } from "../log.js";
+import { APPROVALS_SCHEMA, createApprovalStore } from "./approvals.js";
 import { serializeAuditEntry, type AuditEntry } from "./audit.js";
 import { LEDGER_SQL, planReservation, toEntry, type LedgerRow, type WithdrawalLedger } from "./ledger.js";
 import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
@@ -72,6 +73,8 @@ const MIGRATIONS: readonly string[] = [
      BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
      FOR EACH ROW EXECUTE FUNCTION spacepay_audit_append_only();`,
+  // 2: passkey approvals, the same schema as SQLite's migration 5.
+  APPROVALS_SCHEMA,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -334,6 +337,11 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
       claims: claimsSealer(key),
       ledger: createPgLedger(pool),
       tokens: createPgTokens(pool),
+      approvals: createApprovalStore({
+        rows: async <R>(sql: string, params?: Record<string, unknown>) =>
+          (await run(pool, sql, params)).rows as R[],
+        run: async (sql, params) => (await run(pool, sql, params)).rowCount,
+      }),
       audit: {
         where: PG_WHERE,
         // Chained like the file: each entry carries the hash of the one before it, read under a lock

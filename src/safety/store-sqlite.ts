@@ -33,6 +33,7 @@ export async function openSqliteState(
     tokens: asyncMethods(store.tokens),
     consumedStates: asyncMethods(store.consumedStates),
     claims: store.claims,
+    approvals: store.approvals,
     audit: { where: audit.file, append, readRecent },
     async close() {
       audit.close();

@@ -6,6 +6,7 @@ import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
+import { APPROVALS_SCHEMA, createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
 import { checkStateFile, ensurePrivateDir, fsyncDir } from "./private-files.js";
 import { claimsSealer, open, seal, type ClaimsSealer } from "./seal.js";
@@ -74,6 +75,8 @@ const MIGRATIONS: readonly Migration[] = [
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX consumed_states_expiry ON consumed_states (expires_at);`,
+  // 5: passkey approvals: the approver roster, enrollment links, pending approvals, WebAuthn challenges.
+  APPROVALS_SCHEMA,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -128,6 +131,8 @@ export interface SqliteStore {
   readonly tokens: TokenStore;
   readonly consumedStates: ConsumedStates;
   readonly claims: ClaimsSealer;
+  /** Passkey approvals (already async: one implementation over both backends' statements). */
+  readonly approvals: ApprovalStore;
   /**
    * Runs `fn` holding the database's write lock (BEGIN IMMEDIATE), which every process sharing the
    * file waits for: the audit log's lock. The OS drops it when a process dies, so it never goes stale.
@@ -198,6 +203,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     tokens: createTokenStore(db),
     consumedStates: createConsumedStates(db),
     claims: claimsSealer(key),
+    approvals: createApprovalStore(sqliteRunner(db)),
     exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };
@@ -228,6 +234,20 @@ function migrate(db: Db, key: Buffer): boolean {
     }).immediate();
   });
   return applied;
+}
+
+/** Statements through better-sqlite3, presented as the async runner the approvals store shares with PostgreSQL. */
+function sqliteRunner(db: Db): SqlRunner {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepared = (sql: string) => {
+    let st = statements.get(sql);
+    if (!st) statements.set(sql, (st = db.prepare(sql)));
+    return st;
+  };
+  return {
+    rows: async <R>(sql: string, params: Record<string, unknown> = {}) => prepared(sql).all(params) as R[],
+    run: async (sql, params = {}) => prepared(sql).run(params).changes,
+  };
 }
 
 /** Old tokens are useless once they can neither be used nor resumed; in_flight ones are kept as evidence. */
