@@ -1,8 +1,10 @@
 // Command-line parsing: a subcommand, then `--name value`, `--name=value` or a bare `--flag` (true).
 export interface ParsedArgs {
-  command: "serve" | "simulator" | "demo" | "audit" | "help" | "version";
-  /** The word after `audit` (e.g. "verify"). */
+  command: "serve" | "simulator" | "demo" | "audit" | "approvers" | "help" | "version";
+  /** The word after `audit` or `approvers` (e.g. "verify", "add"). */
   action?: string;
+  /** The word after an `approvers` action: the approver's name. */
+  operand?: string;
   flags: Record<string, string | boolean>;
   /** Everything after the subcommand, for subcommands that parse their own flags. */
   rest: string[];
@@ -16,6 +18,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let args = [...argv];
   const first = args[0];
   let action: string | undefined;
+  let operand: string | undefined;
   if (first === "simulator" || first === "demo") {
     command = first;
     args = args.slice(1);
@@ -23,6 +26,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     command = first;
     action = args[1]?.startsWith("--") ? undefined : args[1];
     args = args.slice(action === undefined ? 1 : 2);
+  } else if (first === "approvers") {
+    command = first;
+    action = args[1]?.startsWith("--") ? undefined : args[1];
+    args = args.slice(action === undefined ? 1 : 2);
+    // The name may hold spaces when quoted; it is one argument either way.
+    if (args[0] !== undefined && !args[0].startsWith("--")) [operand, ...args] = args;
   } else if (first === "serve") {
     args = args.slice(1);
   }
@@ -48,5 +57,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (flags.help) command = "help";
   else if (flags.version) command = "version";
-  return { command, flags, rest: args, ...(action !== undefined && { action }) };
+  return {
+    command,
+    flags,
+    rest: args,
+    ...(action !== undefined && { action }),
+    ...(operand !== undefined && { operand }),
+  };
 }

@@ -20,6 +20,12 @@ Usage:
   spacepay-mcp audit verify [--state-dir DIR]
       Check the audit log's hash chain: "audit chain intact: N entries", or the first broken line and
       why (exit 1).
+  spacepay-mcp approvers add NAME [--subject SUB] [--port N] | list | remove NAME
+      Who may approve withdrawals with SPACEPAY_APPROVAL=passkey. add prints a one-time enrollment
+      link (15 minutes) on stdout; with SQLite it serves the page on http://localhost itself and exits
+      0 once a passkey is registered (1 when the link expires); with SPACEPAY_DATABASE_URL the running
+      instances serve it at SPACEPAY_PUBLIC_URL. --subject links the approver to an OAuth subject,
+      whose own withdrawals they then cannot approve.
   spacepay-mcp --help | --version
 
 Settings (flag, environment variable; flags win; secrets only from the environment):

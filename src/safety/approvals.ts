@@ -232,7 +232,9 @@ export interface ApprovalStore {
 /** Random ids in URLs: 128 bits, base64url. */
 export const newId = (): string => randomBytes(16).toString("base64url");
 
-const hashId = (id: string): string => createHash("sha256").update(`enrollment:${id}`).digest("hex");
+/** What is stored of an enrollment link's id: the link registers passkeys, so it is kept like a token. */
+export const hashEnrollmentId = (id: string): string =>
+  createHash("sha256").update(`enrollment:${id}`).digest("hex");
 
 interface ApproverRow {
   name: string;
@@ -308,7 +310,7 @@ export function createApprovalStore(db: SqlRunner): ApprovalStore {
     async createEnrollment(name, subject, now, ttlMs) {
       const id = newId();
       await db.run(SQL.enrollmentInsert, {
-        idHash: hashId(id),
+        idHash: hashEnrollmentId(id),
         approver: name,
         subject,
         now: now.getTime(),
@@ -322,7 +324,7 @@ export function createApprovalStore(db: SqlRunner): ApprovalStore {
         subject: string | null;
         expires_at: string;
         state: "open" | "done";
-      }>(SQL.enrollmentById, { idHash: hashId(id) });
+      }>(SQL.enrollmentById, { idHash: hashEnrollmentId(id) });
       return (
         row && {
           approver: row.approver,
@@ -333,7 +335,7 @@ export function createApprovalStore(db: SqlRunner): ApprovalStore {
       );
     },
     async completeEnrollment(id, passkey, now) {
-      const idHash = hashId(id);
+      const idHash = hashEnrollmentId(id);
       // The link is used first: of two registrations racing on it, one goes on.
       if ((await db.run(SQL.enrollmentClose, { idHash, now: now.getTime() })) !== 1) return false;
       const link = await one<{ approver: string; subject: string | null }>(SQL.enrollmentById, { idHash });
