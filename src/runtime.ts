@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { effectiveStateDir, type Config } from "./config/index.js";
+import { approvalPages, type ApprovalPages } from "./approvals/serve.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
@@ -28,6 +29,8 @@ export interface Runtime {
   disabledTools: Record<string, string>;
   /** The one payment poll loop every server and serving entry in this process watches through. */
   watcher: PaymentWatcher;
+  /** The passkey approval pages for the HTTP transport, on SPACEPAY_PUBLIC_URL; null without one. */
+  approvalPages: ApprovalPages | null;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
@@ -291,6 +294,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     stateDir,
     disabledTools: disabled,
     watcher,
+    approvalPages: config.publicUrl
+      ? approvalPages(
+          () => config.publicUrl!,
+          async () => (await state()).store,
+        )
+      : null,
     newServer({ stateless = false, principal, era } = {}) {
       const server = createServer({
         stateless,

@@ -5,9 +5,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { log } from "../log.js";
-import type { PendingApproval } from "../safety/approvals.js";
 import type { AuditEntry } from "../safety/audit.js";
 import type { StateStore } from "../safety/state.js";
+import { APPROVALS_PREFIX, type ApprovalHooks } from "./contract.js";
 import { approvalPage, enrollmentPage, messagePage, pageHeaders, type Page } from "./pages.js";
 import {
   approvalOptions,
@@ -18,22 +18,16 @@ import {
   type RelyingParty,
 } from "./passkeys.js";
 
-export const APPROVALS_PREFIX = "/approvals/";
-
 /** Refused assertions an approval takes before its Approve is refused outright (429). */
 export const MAX_FAILURES = 10;
 
 const MAX_BODY = 64 * 1024;
 
-export interface ApprovalRoutesOptions {
+export interface ApprovalRoutesOptions extends ApprovalHooks {
   /** The state store (opened on first use by the runtime; the CLI passes its own). */
   state: () => Promise<Pick<StateStore, "approvals" | "audit">>;
   /** The relying party (a function: the loopback server knows its port only once it listens). */
   rp: () => RelyingParty;
-  /** A passkey was registered through a link (the `approvers add` command exits on it). */
-  onEnrolled?: (approver: string) => void;
-  /** An approval changed (approved or declined), so a call waiting on it in this process wakes. */
-  onDecided?: (approval: PendingApproval) => void;
   now?: () => Date;
 }
 
@@ -48,14 +42,16 @@ const fail = (status: number, error: string): Answer => json(status, { error });
 
 class BadBody extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
+/** The JSON body: the one the HTTP edge already read, or read here (the loopback server). */
+async function readBody(req: IncomingMessage, given: Buffer | undefined): Promise<unknown> {
+  const chunks: Buffer[] = given ? [given] : [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BadBody(`the body is over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  if (!given)
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new BadBody(`the body is over ${MAX_BODY} bytes`);
+      chunks.push(chunk as Buffer);
+    }
   const text = Buffer.concat(chunks).toString("utf8");
   try {
     return text.trim() ? JSON.parse(text) : {};
@@ -86,6 +82,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     req: IncomingMessage,
     linkId: string,
     action: string | undefined,
+    given: Buffer | undefined,
   ): Promise<Answer> => {
     const { approvals } = await opts.state();
     const link = await approvals.enrollment(linkId);
@@ -105,7 +102,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     }
     if (req.method === "GET" && action === undefined) return enrollmentPage(link.approver);
     if (req.method !== "POST") return fail(405, "use POST");
-    const body = await readBody(req);
+    const body = await readBody(req, given);
     if (action === "options")
       return json(200, {
         options: await registrationOptions(approvals, linkId, link.approver, opts.rp(), now()),
@@ -134,7 +131,12 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     });
   };
 
-  const approval = async (req: IncomingMessage, id: string, action: string | undefined): Promise<Answer> => {
+  const approval = async (
+    req: IncomingMessage,
+    id: string,
+    action: string | undefined,
+    given: Buffer | undefined,
+  ): Promise<Answer> => {
     const { approvals } = await opts.state();
     const found = await approvals.get(id);
     if (!found)
@@ -153,7 +155,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
         : fail(410, "this approval has expired; nothing was sent");
     if (req.method === "GET" && action === undefined) return approvalPage(found);
     if (req.method !== "POST") return fail(405, "use POST");
-    const body = await readBody(req);
+    const body = await readBody(req, given);
     if (action === "decline") {
       const after = (await approvals.decline(id, now()))!;
       if (after.state === "declined") {
@@ -222,16 +224,16 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
   };
 
   /** Answers the request when its path is under /approvals/; false when it is not. */
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  return async function handle(req: IncomingMessage, res: ServerResponse, given?: Buffer): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!url.pathname.startsWith(APPROVALS_PREFIX)) return false;
     const parts = url.pathname.slice(APPROVALS_PREFIX.length).split("/");
     let answer: Answer;
     try {
       if (parts[0] === "enroll" && parts[1] && parts.length <= 3)
-        answer = await enroll(req, parts[1], parts[2]);
+        answer = await enroll(req, parts[1], parts[2], given);
       else if (parts[0] && parts[0] !== "enroll" && parts.length <= 2)
-        answer = await approval(req, parts[0], parts[1]);
+        answer = await approval(req, parts[0], parts[1], given);
       else answer = fail(404, "unknown page");
     } catch (err) {
       if (err instanceof BadBody) answer = fail(400, err.message);

@@ -1,7 +1,7 @@
 // `spacepay-mcp approvers add NAME [--subject SUB] [--port N] | list | remove NAME`: the roster of
 // people whose passkeys approve withdrawals (SPACEPAY_APPROVAL=passkey). The enrollment link goes to
 // stdout alone on its line; everything else to stderr. Exit 0 done, 1 failed or expired, 2 usage.
-import { ConfigError, effectiveStateDir, loadConfig, type Config } from "../config.js";
+import { ConfigError, effectiveStateDir, loadConfig, type Config } from "../config/index.js";
 import { log } from "../log.js";
 import type { StateStore } from "../safety/state.js";
 import type { ParsedArgs } from "./args.js";

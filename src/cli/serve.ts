@@ -100,6 +100,7 @@ export async function serve(
         oauth,
         newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
         listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
+        approvalPages: runtime.approvalPages,
       });
     } catch (err) {
       const problem = listenProblem(err, config, {

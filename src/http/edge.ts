@@ -34,7 +34,7 @@ export interface Accepted {
 }
 
 export interface Route {
-  /** Exact request paths. */
+  /** Exact request paths; one ending in "/" is a prefix (every path under it). */
   paths: readonly string[];
   /** The methods it answers; any other is a 405 naming them. */
   methods: readonly string[];
@@ -207,7 +207,8 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
       const refusal = check(req);
       if (refusal) return refuse(refusal);
     }
-    const route = byPath.get(new URL(req.url ?? "/", "http://localhost").pathname);
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const route = byPath.get(path) ?? [...byPath].find(([p]) => p.endsWith("/") && path.startsWith(p))?.[1];
     if (!route) return refuse({ status: 404, message: `Not found: this server answers ${paths}` });
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");

@@ -26,6 +26,8 @@ import {
   type Route,
 } from "./edge.js";
 import { mcpRoute } from "./mcp-route.js";
+import { APPROVALS_PREFIX } from "../approvals/contract.js";
+import type { ApprovalPages } from "../approvals/serve.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
 import type { OAuthGate } from "./oauth.js";
 
@@ -47,7 +49,18 @@ export interface HttpOptions {
   newServer: (principal?: Principal, era?: "legacy" | "modern") => SpacePayServer;
   /** Watches for 2026-07-28 listen streams, publishing each payment change with `publish`. */
   listenWatches?: (publish: (uri: string) => void) => ListenWatches;
+  /** The passkey approval pages under /approvals/ (with SPACEPAY_PUBLIC_URL). */
+  approvalPages?: ApprovalPages | null;
 }
+
+/** The approval pages' JSON bodies are WebAuthn responses: small. */
+const PAGE_BODY = 64 * 1024;
+
+const approvalPagesRoute =
+  (pages: ApprovalPages): Route["handle"] =>
+  async (req, res, { body }) => {
+    if (!(await pages(req, res, body))) res.writeHead(404).end();
+  };
 
 export interface RunningHttp {
   url: string;
@@ -76,10 +89,23 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   });
   const caller = opts.oauth ? oauthToken(opts.oauth) : opts.token ? bearerToken(opts.token) : anyone;
   const oauth = opts.oauth;
+  const pages = opts.approvalPages && approvalPagesRoute(opts.approvalPages);
   // One row per route: its paths, who may call, and how much body it may send.
   const routes: Route[] = [
     post(["/mcp"], caller, MAX_BODY, mcp.handle),
     ...(oauth ? [get(oauth.metadataPaths, anyone, (_req, res) => answerJson(res, oauth.metadata))] : []),
+    // A person's browser carries no MCP token: on the approval pages the passkey is the credential.
+    ...(pages
+      ? [
+          {
+            paths: [APPROVALS_PREFIX],
+            methods: ["GET", "POST"],
+            auth: anyone,
+            bodyLimit: PAGE_BODY,
+            handle: pages,
+          },
+        ]
+      : []),
   ];
   const handle = edge(
     loopback ? [loopbackHost(opts.allowedHosts), sameOrigin(opts.allowedHosts)] : [sameOrigin(null)],

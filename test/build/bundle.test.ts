@@ -56,6 +56,13 @@ function packageImports(): Set<string> {
     const code = readFileSync(path.join(DIST, file), "utf8");
     for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)) {
       const spec = m[1]!;
+      // Quoted prose that reads like an import ("add 'import \"reflect-metadata\"'", "from 'alg'
+      // argument", in bundled libraries' error messages) follows a quote; real statements never do.
+      const before = code
+        .slice(Math.max(0, m.index - 2), m.index)
+        .trimEnd()
+        .at(-1);
+      if (before && `'"\``.includes(before)) continue;
       if (PACKAGE_NAME.test(spec)) found.add(spec);
     }
   }

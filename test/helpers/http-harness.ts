@@ -14,17 +14,20 @@ export interface ServeOptions {
   oauth?: OAuthGate;
   /** The bind address; loopback by default. */
   host?: string;
+  /** The port; a free one by default. */
+  port?: number;
 }
 
 export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<RunningHttp> {
   return serveHttp({
     host: opts.host ?? "127.0.0.1",
-    port: 0,
+    port: opts.port ?? 0,
     allowedHosts: h.runtime.config.hostAllowList,
     token: opts.token ?? null,
     oauth: opts.oauth,
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
     listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
+    approvalPages: h.runtime.approvalPages,
   });
 }
 
