@@ -33,9 +33,9 @@ const data = (s: string, max = 300) => escapeHtml(truncate(cleanText(s), max));
 
 const STYLE = `
 :root { color-scheme: light dark; --bg: #f7f7f8; --card: #fff; --fg: #16181d; --muted: #5b6270; --line: #dfe2e7;
-  --ok: #0a7a3d; --no: #b3261e; --accent: #1f5eff; }
+  --ok: #0a7a3d; --no: #b3261e; --accent: #1f5eff; --on-accent: #fff; }
 @media (prefers-color-scheme: dark) { :root { --bg: #101216; --card: #1a1d23; --fg: #eceff4; --muted: #a2aab8;
-  --line: #2c313a; --ok: #4cc38a; --no: #ff7a70; --accent: #7aa2ff; } }
+  --line: #2c313a; --ok: #4cc38a; --no: #ff7a70; --accent: #7aa2ff; --on-accent: #0b1020; } }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
 main { max-width: 30rem; margin: 2rem auto; padding: 1.5rem; background: var(--card); border: 1px solid var(--line); border-radius: 12px; }
@@ -48,7 +48,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
 .buttons { display: flex; gap: .75rem; margin-top: 1.25rem; }
 button { flex: 1; font: inherit; font-weight: 600; padding: .7rem 1rem; border-radius: 8px; border: 1px solid var(--line); cursor: pointer; background: transparent; color: var(--fg); }
-button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.primary { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }
 button:disabled { opacity: .5; cursor: default; }
 #status { min-height: 1.5rem; margin-top: 1rem; font-weight: 600; }
 #status.ok { color: var(--ok); } #status.error { color: var(--no); }
