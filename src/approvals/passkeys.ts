@@ -71,6 +71,33 @@ function signedChallenge(clientDataJSON: unknown): string {
   throw new PasskeyRefusal(400, "the response's clientDataJSON is not base64url JSON with a challenge");
 }
 
+/** Keeps the options' challenge for `purpose` (single use, for one ceremony's time) and hands them on. */
+async function issued<O extends { challenge: string }>(
+  store: ApprovalStore,
+  options: O,
+  purpose: string,
+  now: Date,
+): Promise<O> {
+  await store.issueChallenge(options.challenge, purpose, now.getTime() + CEREMONY_MS);
+  return options;
+}
+
+/** Takes the challenge a response signed, once, for `purpose`; a refusal when it cannot. */
+async function taken(
+  store: ApprovalStore,
+  clientDataJSON: unknown,
+  purpose: string,
+  now: Date,
+): Promise<string> {
+  const challenge = signedChallenge(clientDataJSON);
+  if (!(await store.takeChallenge(challenge, purpose, now)))
+    throw new PasskeyRefusal(
+      400,
+      "the challenge is unknown, used or expired (a replayed response is refused): press the button again",
+    );
+  return challenge;
+}
+
 export async function registrationOptions(
   store: ApprovalStore,
   linkId: string,
@@ -90,8 +117,7 @@ export async function registrationOptions(
     authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
     excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
   });
-  await store.issueChallenge(options.challenge, enrollPurpose(linkId), now.getTime() + CEREMONY_MS);
-  return options;
+  return issued(store, options, enrollPurpose(linkId), now);
 }
 
 /** Verifies a registration and records the passkey, using the link up; the approver's name. */
@@ -102,9 +128,7 @@ export async function completeRegistration(
   rp: RelyingParty,
   now: Date,
 ): Promise<string> {
-  const challenge = signedChallenge(response?.response?.clientDataJSON);
-  if (!(await store.takeChallenge(challenge, enrollPurpose(linkId), now)))
-    throw new PasskeyRefusal(400, "the challenge is unknown, used or expired: press the button again");
+  const challenge = await taken(store, response?.response?.clientDataJSON, enrollPurpose(linkId), now);
   let verified;
   try {
     verified = await verifyRegistrationResponse({
@@ -147,8 +171,7 @@ export async function approvalOptions(
     userVerification: "required",
     timeout: CEREMONY_MS,
   });
-  await store.issueChallenge(options.challenge, approvalPurpose(approval), now.getTime() + CEREMONY_MS);
-  return options;
+  return issued(store, options, approvalPurpose(approval), now);
 }
 
 /** Verifies an assertion for `approval`; the approver's name and passkey when it counts. */
@@ -159,12 +182,7 @@ export async function verifyApproval(
   rp: RelyingParty,
   now: Date,
 ): Promise<{ approver: string; credentialId: string }> {
-  const challenge = signedChallenge(response?.response?.clientDataJSON);
-  if (!(await store.takeChallenge(challenge, approvalPurpose(approval), now)))
-    throw new PasskeyRefusal(
-      400,
-      "the challenge is unknown, used or expired (a replayed approval is refused): press Approve again",
-    );
+  const challenge = await taken(store, response?.response?.clientDataJSON, approvalPurpose(approval), now);
   const passkey = typeof response.id === "string" ? await store.passkey(response.id) : undefined;
   if (!passkey) throw new PasskeyRefusal(403, "this passkey belongs to no registered approver");
   const approver = await store.approver(passkey.approver);

@@ -116,25 +116,26 @@ export const directory = (): Value<string> =>
     .transform((s) => path.resolve(s))
     .describe("a directory path");
 
+/** A URL setting: `read` returns the value to keep, or the problem with the URL. */
+const urlValue = (read: (url: URL) => { value: string } | { problem: string }) =>
+  z.string().transform((s, ctx) => {
+    const url = parseUrl(s);
+    const out = typeof url === "string" ? { problem: url } : read(url);
+    if ("value" in out) return out.value;
+    ctx.addIssue({ code: "custom", message: out.problem });
+    return z.NEVER;
+  });
+
 export const apiUrl = (): Value<string> =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      const fail = (message: string) => {
-        ctx.addIssue({ code: "custom", message });
-        return z.NEVER;
-      };
-      const url = parseUrl(s);
-      if (typeof url === "string") return fail(url);
-      if (url.protocol !== "http:" && url.protocol !== "https:") return fail("is not an http(s) URL");
-      if (url.username || url.password) return fail("must not carry a user name or password");
-      if (url.search || url.hash) return fail("must not carry a query string or fragment");
-      const out = (url.origin + url.pathname).replace(/\/+$/, "");
-      if (/\/v1$/i.test(out))
-        return fail("ends in /v1, but the client adds /v1 to every path itself: drop the /v1");
-      return out;
-    })
-    .describe(`an http(s) URL without /v1, e.g. ${SPACEPAY_API.testnet}`);
+  urlValue((url) => {
+    if (url.protocol !== "http:" && url.protocol !== "https:") return { problem: "is not an http(s) URL" };
+    if (url.username || url.password) return { problem: "must not carry a user name or password" };
+    if (url.search || url.hash) return { problem: "must not carry a query string or fragment" };
+    const value = (url.origin + url.pathname).replace(/\/+$/, "");
+    if (/\/v1$/i.test(value))
+      return { problem: "ends in /v1, but the client adds /v1 to every path itself: drop the /v1" };
+    return { value };
+  }).describe(`an http(s) URL without /v1, e.g. ${SPACEPAY_API.testnet}`);
 
 export const databaseUrl = (): Value<string> =>
   checked((s) => {
@@ -201,22 +202,13 @@ export const oauthUrl = (what: string): Value<string> =>
 /** The base URL people open approval pages on: https, or plain http on loopback; an origin, no path
  * (the pages are at <base>/approvals/, beside /mcp). Kept as its origin. */
 export const publicUrl = (): Value<string> =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      const fail = (message: string) => {
-        ctx.addIssue({ code: "custom", message });
-        return z.NEVER;
-      };
-      const url = parseUrl(s);
-      if (typeof url === "string") return fail(url);
-      if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)))
-        return fail("must be an https URL (plain http only on localhost, 127.0.0.1 or ::1)");
-      if (url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, ""))
-        return fail("must be an origin only (scheme, host, port), with no path, query or fragment");
-      return url.origin;
-    })
-    .describe("an https origin, e.g. https://mcp.example.com (http only on loopback)");
+  urlValue((url) => {
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)))
+      return { problem: "must be an https URL (plain http only on localhost, 127.0.0.1 or ::1)" };
+    if (url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, ""))
+      return { problem: "must be an origin only (scheme, host, port), with no path, query or fragment" };
+    return { value: url.origin };
+  }).describe("an https origin, e.g. https://mcp.example.com (http only on loopback)");
 
 export const stateKey = (): Value<Buffer> =>
   z

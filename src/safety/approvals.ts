@@ -179,18 +179,15 @@ export interface PendingApproval {
   expiresAt: number;
 }
 
-export interface NewApproval {
+export type NewApproval = Pick<
+  PendingApproval,
+  "tool" | "caller" | "mode" | "idempotencyKey" | "summary" | "needed"
+> & {
   /** Tool, canonical arguments, caller and mode, as the channel identifies a call. */
   identity: string;
-  tool: string;
-  caller: string | null;
-  mode: Mode;
-  idempotencyKey: string;
-  summary: MoneySummary;
-  needed: number;
   now: Date;
   ttlMs: number;
-}
+};
 
 export interface ApprovalStore {
   /** A one-time enrollment link id for `name` (valid `ttlMs`); only its hash is stored. */

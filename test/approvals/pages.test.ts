@@ -159,7 +159,7 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approval pages", () => {
       body: assertions.at(-1),
     });
     expect(replay.status).toBe(400);
-    expect(((await replay.json()) as { error: string }).error).toContain("a replayed approval is refused");
+    expect(((await replay.json()) as { error: string }).error).toContain("a replayed response is refused");
     const again = await open(ada, approval.id);
     expect((await press(again, "Approve")).text).toContain("(1 of 2)");
     expect(await state.approvals.get(approval.id)).toMatchObject({ state: "pending", approvedBy: ["Ada"] });
