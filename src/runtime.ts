@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { effectiveStateDir, type Config } from "./config/index.js";
 import { approvalPages, type ApprovalPages } from "./approvals/serve.js";
-import { log, logEnabled } from "./log.js";
+import { log, logEnabled, redact } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent } from "./spacepay/types.js";
@@ -44,7 +44,32 @@ export interface Runtime {
    * end with the status so far (so a stop is not held up by a read). close() does it too.
    */
   drain(): Promise<void>;
+  /**
+   * Opens durable state now (connect, migrate, the state directory's checks, the state key's canary)
+   * instead of at the first money call: null when it opened, else what to fix. Startup runs it (HTTP
+   * before listening, stdio right after the first answers); a failure is kept for spacepay://account.
+   */
+  checkState(): Promise<StateProblem | null>;
   close(): Promise<void>;
+}
+
+/** Why durable state does not open: the setting to fix and the reason, never a URL or a password. */
+export interface StateProblem {
+  variable: string;
+  reason: string;
+}
+
+/** The problem as one line, naming the setting once. */
+export function stateProblemLine(p: StateProblem): string {
+  return p.reason.includes(p.variable) ? p.reason : `${p.variable}: ${p.reason}`;
+}
+
+function stateProblem(err: unknown, config: Config): StateProblem {
+  // The safety layer's errors name their setting (StateUnavailableError, StateKeyError); anything
+  // else came from the state directory, or from the database when there is one.
+  const e = err as Error & { setting?: string };
+  const variable = e.setting ?? (config.databaseUrl ? "SPACEPAY_DATABASE_URL" : "SPACEPAY_STATE_DIR");
+  return { variable, reason: redact(e.message) };
 }
 
 export interface RuntimeOptions {
@@ -175,14 +200,24 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
   // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
   let stateReady: Promise<DurableState> | null = null;
+  // The last attempt's outcome: null before any, "ok", or what stopped it.
+  let stateOutcome: StateProblem | "ok" | null = null;
   const state = () => {
     // Opened by whichever money call comes first, but kept for all: its background work (reconciling
     // with SpacePay) belongs to no caller, so it holds the plain client, not that call's view of it.
-    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts);
-    stateReady.catch(() => {
-      stateReady = null;
-    });
+    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts).then(
+      (s) => ((stateOutcome = "ok"), s),
+      (err: unknown) => {
+        stateOutcome = stateProblem(err, config);
+        stateReady = null;
+        throw err;
+      },
+    );
     return stateReady;
+  };
+  const checkState = async (): Promise<StateProblem | null> => {
+    await state().catch(() => {});
+    return stateOutcome === "ok" ? null : stateOutcome;
   };
   const secrets: SecretStore = {
     get: async (id) => {
@@ -224,14 +259,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     try {
       return await state();
     } catch (err) {
-      const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${(err as Error).message} Nothing was sent.`;
+      const problem = stateProblem(err, config);
+      const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${problem.reason} Nothing was sent.`;
       log("error", message);
       return {
         refused: {
-          // Names where the state is; a database URL is never shown (it carries the password).
-          structured: config.databaseUrl
-            ? { status: "refused", rule: "SPACEPAY_DATABASE_URL", configured: null, message }
-            : { status: "refused", rule: "SPACEPAY_STATE_DIR", configured: stateDir, message },
+          // Names the setting to fix; only a directory is shown (a database URL carries the password).
+          structured: {
+            status: "refused",
+            rule: problem.variable,
+            configured: problem.variable === "SPACEPAY_STATE_DIR" ? stateDir : null,
+            message,
+          },
           text: message,
           isError: true,
         },
@@ -284,6 +323,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       bearerToken: bearerToken ? "yes" : "no",
       merchantId: merchantId ? "yes" : "no",
     },
+    // Read at each request: whether durable state opened, and if not, what to fix.
+    get state() {
+      if (stateOutcome === null) return { status: "not opened yet" };
+      if (stateOutcome === "ok") return { status: "ok" };
+      return { status: "unavailable", variable: stateOutcome.variable, reason: stateOutcome.reason };
+    },
   };
 
   return {
@@ -324,6 +369,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       return server;
     },
     drain,
+    checkState,
     async close() {
       await drain();
       for (const s of [...servers]) await s.close();

@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig, SETTINGS } from "../config/index.js";
 import { log, setLogFormat, setLogLevel } from "../log.js";
-import { callBoundMs, createRuntime } from "../runtime.js";
+import { callBoundMs, createRuntime, stateProblemLine } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
@@ -13,6 +13,7 @@ import type { SpacePayServer } from "../server/create-server.js";
 // Loaded with the server anyway (create-server.ts imports it).
 import { listenWatches } from "../server/subscriptions.js";
 import { ListenStreamsTransport } from "../server/listen-streams.js";
+import { AfterFirstSendTransport } from "../server/first-send.js";
 
 /** One startup line per reason, so a missing tool is never a mystery (e.g. HTTP without a token). */
 function logDisabledTools(disabled: Record<string, string>): void {
@@ -86,6 +87,14 @@ export async function serve(
     })());
 
   if (config.http) {
+    // Fail fast: a wrong database password, a state directory that is a file or a state key that does
+    // not open the data must stop the start here, not surface at the first money call.
+    const problem = await runtime.checkState();
+    if (problem) {
+      log("error", `durable state does not open, not starting: ${stateProblemLine(problem)}`);
+      await runtime.close().catch(() => {});
+      return 2;
+    }
     const { serveHttp } = await import("../http/serve-http.js");
     const oauth =
       config.oauth &&
@@ -144,11 +153,22 @@ export async function serve(
     const stdin = handover?.stdin ?? process.stdin;
     const input = new PassThrough();
     stdin.pipe(input, { end: false });
+    // The same checks as HTTP's, once the first answers are out (the warm start keeps its figures); a
+    // failure does not stop a session that can still read: it is logged, shown in spacepay://account,
+    // and named by every money call's refusal.
+    const checkState = () =>
+      void runtime.checkState().then((problem) => {
+        if (problem)
+          log(
+            "error",
+            `durable state does not open; money-moving tools will refuse: ${stateProblemLine(problem)}`,
+          );
+      });
     const checked = new ListenStreamsTransport(
-      new CheckingTransport(new StdioServerTransport(input, process.stdout), [
-        paramsRefusal,
-        envelopeVersionCheck(),
-      ]),
+      new CheckingTransport(
+        new AfterFirstSendTransport(new StdioServerTransport(input, process.stdout), checkState),
+        [paramsRefusal, envelopeVersionCheck()],
+      ),
       listens,
     );
     const servers: SpacePayServer[] = [];

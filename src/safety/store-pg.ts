@@ -9,12 +9,14 @@ import { LEDGER_SQL, planReservation, toEntry, type LedgerRow, type WithdrawalLe
 import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
 import { resolveStateKey } from "./state-key.js";
 import { claimsSealer } from "./seal.js";
+import { checkKeyCanary } from "./key-canary.js";
 import {
   CONSUMED_RETENTION_MS,
   CONSUMED_SQL,
   SECRET_SQL,
   openSecret,
   sealSecret,
+  secretAad,
   TOKEN_RETENTION_MS,
   TOKEN_SQL,
   refusedClaim,
@@ -107,6 +109,15 @@ function isUnavailable(err: unknown): boolean {
 /** The error a caller sees: names the database and the reason, never the URL or the password. */
 function describe(err: unknown): Error {
   if (err instanceof StateUnavailableError) return err;
+  const code = (err as { code?: string } | null)?.code ?? "";
+  // Class 28 (invalid authorization) and 3D000 (no such database): the URL's login or name is wrong.
+  if (/^28/.test(code) || code === "3D000") {
+    const what = code === "3D000" ? "the database named does not exist" : "authentication failed";
+    return new StateUnavailableError(
+      `${PG_WHERE} refused the connection: ${what} (${code}).`,
+      "SPACEPAY_DATABASE_URL",
+    );
+  }
   if (isUnavailable(err)) {
     const e = err as { code?: string; message?: string };
     const reason = e.code ?? (e.message ?? "no answer").replace(/\s+/g, " ").slice(0, 80);
@@ -192,8 +203,9 @@ async function migrate(pool: Pool): Promise<number> {
       );
       const current = Number(rows[0]?.v ?? 0);
       if (current > MIGRATIONS.length) {
-        throw new Error(
+        throw new StateUnavailableError(
           `State database schema version ${current} is newer than this server understands (${MIGRATIONS.length}); upgrade spacepay-mcp or use another database.`,
+          "SPACEPAY_DATABASE_URL",
         );
       }
       for (let v = current + 1; v <= MIGRATIONS.length; v++) {
@@ -303,6 +315,15 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
   let consumeCalls = 0;
   try {
     const schemaVersion = await migrate(pool);
+    await checkKeyCanary(
+      key,
+      {
+        one: async <R>(sql: string, params: Record<string, unknown>) =>
+          (await run<R & QueryResultRow>(pool, sql, params)).rows[0],
+        run: async (sql, params) => void (await run(pool, sql, params)),
+      },
+      { configured: true, secretAad },
+    );
     await run(pool, TOKEN_SQL.prune, { before: Date.now() - TOKEN_RETENTION_MS });
     await run(pool, CONSUMED_SQL.prune, { before: Date.now() - CONSUMED_RETENTION_MS });
     return {

@@ -8,7 +8,8 @@ import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA, createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
 import { createLedger, type WithdrawalLedger } from "./ledger.js";
-import { checkStateFile, ensurePrivateDir, fsyncDir } from "./private-files.js";
+import { checkKeyCanary } from "./key-canary.js";
+import { checkStateFile, ensurePrivateDir, fsyncDir, StateDirError } from "./private-files.js";
 import { claimsSealer, open, seal, type ClaimsSealer } from "./seal.js";
 import { resolveStateKey } from "./state-key.js";
 
@@ -19,8 +20,8 @@ export const STATE_FILE = "state.sqlite";
 /** SQL, or a step that needs the state key (it rewrites data, not only the schema). */
 type Migration = string | ((db: Db, key: Buffer) => void);
 
-/** What a payment secret is sealed to: its own payment, so rows cannot be swapped. */
-const secretAad = (paymentId: string) => `payment-secret:${paymentId}`;
+/** What a payment secret is sealed to: its own payment, so rows cannot be swapped (both backends). */
+export const secretAad = (paymentId: string) => `payment-secret:${paymentId}`;
 
 /** Ordered schema migrations; index + 1 is the schema version each one brings the file to. */
 const MIGRATIONS: readonly Migration[] = [
@@ -190,6 +191,15 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     }
     pruneTokens(db, Date.now());
     pruneConsumed(db, Date.now());
+    await checkKeyCanary(
+      key,
+      {
+        one: async <R>(sql: string, params: Record<string, unknown>) =>
+          db.prepare(sql).get(params) as R | undefined,
+        run: async (sql, params) => void db.prepare(sql).run(params),
+      },
+      { configured: Boolean(opts.key), secretAad },
+    );
   } catch (err) {
     db.close();
     throw err;
@@ -217,7 +227,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
 function migrate(db: Db, key: Buffer): boolean {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(
+    throw new StateDirError(
       `State database schema version ${current} is newer than this server understands (${MIGRATIONS.length}); upgrade spacepay-mcp or use another SPACEPAY_STATE_DIR.`,
     );
   }

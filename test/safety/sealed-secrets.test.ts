@@ -7,6 +7,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SCHEMA_VERSION, STATE_FILE, openStateStore } from "../../src/safety/index.js";
+import { sealSecret } from "../../src/safety/store.js";
 import { removeDir, tempDir } from "./helpers.js";
 
 let dir: string;
@@ -64,9 +65,14 @@ describe("payment secrets at rest", () => {
     for (const s of SECRETS) expect(rawBytes()).not.toContain(s);
 
     const raw = new Database(path.join(dir, STATE_FILE), { readonly: true });
+    // Beside the secrets, the state key's canary (key-canary.ts), sealed the same way.
     const rows = raw.prepare("SELECT * FROM payment_secrets").all() as Array<Record<string, unknown>>;
     raw.close();
-    expect(rows).toHaveLength(2);
+    expect(rows.map((r) => r.payment_id).sort()).toEqual([
+      "pay_1",
+      "pay_2",
+      "~spacepay-mcp:state-key-canary",
+    ]);
     for (const row of rows) {
       expect(row.sealed_secret).toMatch(/^v1\./);
       expect(JSON.stringify(row)).not.toMatch(/ps_plaintext/);
@@ -95,13 +101,32 @@ describe("payment secrets at rest", () => {
     again.close();
   });
 
-  it("another key: the secret is unavailable, the log says why, nothing crashes", async () => {
-    const first = await openStateStore(dir, { key: randomBytes(32) });
+  it("another key: the store does not open, naming SPACEPAY_STATE_KEY; the right key still reads", async () => {
+    const key = randomBytes(32);
+    const first = await openStateStore(dir, { key });
     first.secrets.put("pay_1", SECRETS[0]!);
     first.close();
+    await expect(openStateStore(dir, { key: randomBytes(32) })).rejects.toThrow(
+      /SPACEPAY_STATE_KEY does not open the existing state/,
+    );
+    const again = await openStateStore(dir, { key });
+    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
+    again.close();
+  });
+
+  it("a row sealed with another key reads as missing, the log says why, nothing crashes", async () => {
+    const key = randomBytes(32);
+    const store = await openStateStore(dir, { key });
+    store.close();
+    // As if copied in from another state: sealed to its payment, but under another key.
+    const raw = new Database(path.join(dir, STATE_FILE));
+    raw
+      .prepare("INSERT INTO payment_secrets (payment_id, sealed_secret, created_at) VALUES (?, ?, ?)")
+      .run("pay_1", sealSecret(randomBytes(32), "pay_1", SECRETS[0]!), Date.now());
+    raw.close();
 
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const second = await openStateStore(dir, { key: randomBytes(32) });
+    const second = await openStateStore(dir, { key });
     expect(second.secrets.get("pay_1")).toBeUndefined();
     const lines = logged.mock.calls.map((c) => String(c[0]));
     expect(lines.some((l) => /payment secret of pay_1 cannot be opened.*another state key/.test(l))).toBe(

@@ -224,7 +224,11 @@ it(
       await client.connect();
       const { rows } = await client.query("SELECT * FROM payment_secrets");
       await client.end();
-      expect(rows).toHaveLength(1);
+      // The secret, and the state key's canary (key-canary.ts) sealed the same way.
+      expect(rows.map((r: { payment_id: string }) => r.payment_id).sort()).toEqual([
+        "pay_sealed",
+        "~spacepay-mcp:state-key-canary",
+      ]);
       expect(JSON.stringify(rows)).not.toContain("ps_plaintext_secret_value");
       expect(await store.secrets.get("pay_sealed")).toBe("ps_plaintext_secret_value");
     } finally {
