@@ -5,6 +5,7 @@
 // Usage: node scripts/build.mjs [--sourcemap]. Type checking is `npm run typecheck`, not this.
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
 import { appHtmlModule } from "./build-apps.mjs";
@@ -54,6 +55,17 @@ const zodEnglishOnly = {
     }));
   },
 };
+// Some ESM dependencies (the OpenTelemetry exporters) import Node built-ins by bare name ("http"):
+// write every built-in as `node:…`, so a bare specifier in dist/ can only be a package.
+const nodePrefix = {
+  name: "spacepay-node-prefix",
+  setup(b) {
+    const names = new Set(builtinModules.filter((m) => !m.startsWith("_")));
+    b.onResolve({ filter: /^[a-z_/]+$/ }, (args) =>
+      names.has(args.path) ? { path: `node:${args.path}`, external: true } : undefined,
+    );
+  },
+};
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: ["src/cli.ts"],
@@ -81,7 +93,7 @@ const result = await build({
   sourcemap: sourcemap ? "linked" : false,
   metafile: true,
   logLevel: "warning",
-  plugins: [appHtml, sdkShims, zodEnglishOnly],
+  plugins: [appHtml, sdkShims, zodEnglishOnly, nodePrefix],
 });
 
 // Overwrite in place, then drop whatever an earlier build (or the old tsc output) left behind, so a

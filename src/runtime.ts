@@ -17,6 +17,8 @@ import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
 import type { AuditFs, Guard, GuardResult, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
+import { DAY_MS } from "./safety/policy.js";
+import { telemetry } from "./telemetry.js";
 
 export interface Runtime {
   config: Config;
@@ -51,6 +53,9 @@ export interface Runtime {
    */
   checkState(): Promise<StateProblem | null>;
   close(): Promise<void>;
+  /** Withdrawals counted against the rolling cap now, in cents; null while durable state is not open
+   * (a metric never opens it). */
+  withdrawalTotalCents(): Promise<number | null>;
 }
 
 /** Why durable state does not open: the setting to fix and the reason, never a URL or a password. */
@@ -174,6 +179,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 
   const servers = new Set<SpacePayServer>();
   const onRequest = (e: RequestLogEvent) => {
+    telemetry.upstream(e);
     // Every API call passes here: build the debug line only when it will be written.
     if (logEnabled("debug")) {
       log("debug", `${e.method} ${e.path} → ${e.status ?? e.error ?? "no response"}`, {
@@ -370,6 +376,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
     drain,
     checkState,
+    async withdrawalTotalCents() {
+      const open = stateReady && (await stateReady.catch(() => null));
+      return open ? open.store.ledger.usedCents(new Date(), DAY_MS) : null;
+    },
     async close() {
       await drain();
       for (const s of [...servers]) await s.close();

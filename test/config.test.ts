@@ -386,9 +386,9 @@ describe("cross-rules", () => {
 });
 
 describe("the settings table", () => {
-  it("secrets have no flag; everything else has a kebab-case flag", () => {
+  it("secrets and the OpenTelemetry SDK's standard OTEL_* variables have no flag; everything else has a kebab-case flag", () => {
     for (const s of Object.values(SETTINGS)) {
-      if ("secret" in s && s.secret) expect(s.flag).toBeNull();
+      if (("secret" in s && s.secret) || s.env.startsWith("OTEL_")) expect(s.flag).toBeNull();
       else expect(s.flag).toMatch(/^[a-z]+(-[a-z]+)*$/);
     }
   });
@@ -579,5 +579,54 @@ describe("the approval pages' public URL", () => {
   it("is refused with a path: the pages are at /approvals/ beside /mcp", () => {
     const err = configError(() => load({ SPACEPAY_PUBLIC_URL: "https://mcp.example.com/spacepay" }));
     expect(err.message).toContain("must be an origin only");
+  });
+});
+
+describe("OpenTelemetry and metrics", () => {
+  it("is off with nothing set (so no OpenTelemetry module loads)", () => {
+    expect(load().telemetry).toBeNull();
+  });
+
+  it("an OTLP endpoint turns on traces and metrics, in the protocol asked for; an exporter named none stays off", () => {
+    expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).telemetry).toMatchObject({
+      traces: true,
+      otlpMetrics: true,
+      prometheus: false,
+      protocol: "http/protobuf",
+      metricIntervalMs: 60_000,
+    });
+    expect(
+      load({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_METRICS_EXPORTER: "none",
+      }).telemetry,
+    ).toMatchObject({ traces: true, otlpMetrics: false, protocol: "http/json" });
+    expect(load({ OTEL_TRACES_EXPORTER: "otlp" }).telemetry).toMatchObject({
+      traces: true,
+      otlpMetrics: false,
+    });
+    expect(
+      load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).telemetry,
+    ).toBeNull();
+  });
+
+  it("refuses gRPC, naming the variable and the encodings offered", () => {
+    const err = configError(() => load({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }));
+    expect(err.message).toContain('Invalid OTEL_EXPORTER_OTLP_PROTOCOL "grpc"');
+    expect(err.message).toContain("Accepted: http/protobuf, http/json");
+  });
+
+  it("SPACEPAY_METRICS=prometheus needs --http, and its token is a secret", () => {
+    const err = configError(() => load({ SPACEPAY_METRICS: "prometheus" }));
+    expect(err.issues[0]?.variable).toBe("SPACEPAY_METRICS");
+    expect(err.message).toContain("add --http");
+    const c = load({
+      SPACEPAY_METRICS: "prometheus",
+      SPACEPAY_MCP_HTTP: "true",
+      SPACEPAY_METRICS_TOKEN: "metrics-scrape-token-42",
+    });
+    expect(c.telemetry).toMatchObject({ traces: false, otlpMetrics: false, prometheus: true });
+    expect(redact("x metrics-scrape-token-42")).toBe("x [redacted]");
   });
 });

@@ -2,9 +2,11 @@
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
 import { PassThrough, type Readable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/server";
-import { ConfigError, loadConfig, SETTINGS } from "../config/index.js";
+import { ConfigError, loadConfig, SETTINGS, type Config } from "../config/index.js";
 import { log, setLogFormat, setLogLevel } from "../log.js";
-import { callBoundMs, createRuntime, stateProblemLine } from "../runtime.js";
+import { callBoundMs, createRuntime, stateProblemLine, type Runtime } from "../runtime.js";
+import { telemetry } from "../telemetry.js";
+import type { HttpOptions } from "../http/serve-http.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 import { SCOPE_POLICY } from "../server/select-tools.js";
 import { limitHeapGrowth } from "./heap.js";
@@ -21,6 +23,28 @@ function logDisabledTools(disabled: Record<string, string>): void {
   for (const [name, reason] of Object.entries(disabled))
     byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
   for (const [reason, names] of byReason) log("info", `tools not offered (${names.join(", ")}): ${reason}`);
+}
+
+/**
+ * OpenTelemetry, when the configuration turns it on (its modules are loaded only then): installs the
+ * instrumentation and returns the GET /metrics route when Prometheus is asked for.
+ */
+async function startTelemetry(config: Config, runtime: Runtime): Promise<HttpOptions["metrics"]> {
+  if (!config.telemetry) return null;
+  const t = config.telemetry;
+  const { startTelemetry } = await import("../telemetry/otel.js");
+  const { metricsRoute } = await startTelemetry(t, {
+    apiUrl: runtime.simulator?.url ?? config.apiUrl,
+    withdrawalTotalCents: () => runtime.withdrawalTotalCents(),
+  });
+  const otlp = [t.traces && "traces", t.otlpMetrics && "metrics"].filter(Boolean).join(" and ");
+  if (otlp) log("info", `OpenTelemetry: exporting ${otlp} over OTLP/HTTP (${t.protocol})`);
+  if (!metricsRoute) return null;
+  log(
+    "info",
+    `metrics: Prometheus format at GET /metrics${t.metricsToken ? " (bearer token required)" : ""}`,
+  );
+  return { token: t.metricsToken, handle: metricsRoute };
 }
 
 export type ListKind = "tools" | "prompts" | "resources";
@@ -63,6 +87,7 @@ export async function serve(
   }
   for (const warning of config.warnings) log("warn", warning);
   logDisabledTools(runtime.disabledTools);
+  const metrics = await startTelemetry(config, runtime);
 
   // A graceful stop: no new connections or money calls; wait for the money calls in flight to record
   // their outcomes and for every request in flight to be answered (one bound for both, the longest a
@@ -83,6 +108,8 @@ export async function serve(
       if (unanswered)
         log("warn", `stopping: gave up after ${boundMs} ms on ${unanswered} unanswered request(s)`);
       await closeTransport().catch(() => {});
+      // Every request is answered: flush the last spans and metrics while the ledger is still open.
+      await telemetry.shutdown();
       await runtime.close().catch(() => {});
     })());
 
@@ -110,6 +137,7 @@ export async function serve(
         newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
         listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
         approvalPages: runtime.approvalPages,
+        metrics,
       });
     } catch (err) {
       const problem = listenProblem(err, config, {

@@ -34,8 +34,37 @@ export interface Config extends Settings {
   hostAllowList: ReadonlySet<string>;
   /** Combinations that may be meant but probably are not, said at startup. */
   warnings: string[];
+  /** What OpenTelemetry exports, decided once from the settings; null when nothing (no module loads). */
+  telemetry: TelemetryConfig | null;
   /** Where each setting's value came from. */
   sources: Record<SettingKey, Source>;
+}
+
+export interface TelemetryConfig {
+  traces: boolean;
+  /** OTLP metrics, pushed every `metricIntervalMs`. */
+  otlpMetrics: boolean;
+  /** The Prometheus text format at GET /metrics (HTTP only). */
+  prometheus: boolean;
+  protocol: "http/protobuf" | "http/json";
+  metricIntervalMs: number;
+  /** The bearer GET /metrics requires, if any. */
+  metricsToken: string | null;
+}
+
+/** OTel's rule: an exporter named explicitly wins; unnamed, OTLP is on when an endpoint is set. */
+function telemetryOf(v: Settings): TelemetryConfig | null {
+  const otlp = (exporter: "otlp" | "none" | null) =>
+    !v.otelDisabled && (exporter === "otlp" || (exporter === null && v.otelEndpoint !== null));
+  const t: TelemetryConfig = {
+    traces: otlp(v.otelTracesExporter),
+    otlpMetrics: otlp(v.otelMetricsExporter),
+    prometheus: v.metrics === "prometheus",
+    protocol: v.otelProtocol,
+    metricIntervalMs: v.otelMetricInterval,
+    metricsToken: v.metricsToken,
+  };
+  return t.traces || t.otlpMetrics || t.prometheus ? t : null;
 }
 
 export interface ConfigIssue {
@@ -131,7 +160,16 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (issues.length) throw new ConfigError(issues);
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
-  return { ...v, mode, withdrawalsEnabled, oauth, hostAllowList: hostAllowList(v), warnings, sources };
+  return {
+    ...v,
+    mode,
+    withdrawalsEnabled,
+    oauth,
+    hostAllowList: hostAllowList(v),
+    telemetry: telemetryOf(v),
+    warnings,
+    sources,
+  };
 }
 
 function hostAllowList(v: Settings): Set<string> {

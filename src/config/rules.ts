@@ -94,6 +94,13 @@ export const RULES: readonly Rule[] = [
       return null;
     },
   },
+  {
+    about: "metrics",
+    check: ({ v, label }) =>
+      v.metrics === "prometheus" && !v.http
+        ? `${label("metrics")}=prometheus serves GET /metrics over HTTP, and this server speaks stdio. Accepted: add --http (SPACEPAY_MCP_HTTP=true), or push metrics with OTEL_EXPORTER_OTLP_ENDPOINT instead.`
+        : null,
+  },
   { about: "oauthAudience", check: oauthHalf("oauthIssuer", "oauthAudience") },
   { about: "oauthIssuer", check: oauthHalf("oauthAudience", "oauthIssuer") },
   // One way to authenticate HTTP callers: a shared token would let anyone holding it past the

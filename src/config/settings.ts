@@ -16,6 +16,7 @@ import {
   merchantKey,
   oauthUrl,
   oneOf,
+  otlpEndpoint,
   pattern,
   publicUrl,
   secretString,
@@ -307,6 +308,72 @@ export const SETTINGS = {
     defaultText: "none beyond the loopback names and the host of SPACEPAY_OAUTH_AUDIENCE",
     description:
       "Bound to loopback, HTTP requests whose Host or Origin names another host are refused (DNS rebinding); these names are accepted too, e.g. the public name a reverse proxy on this machine passes on.",
+  }),
+  // OpenTelemetry: the standard SDK variables decide whether anything is exported; the SDK itself reads
+  // the rest of them (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS, …).
+  otelDisabled: def<boolean>({
+    env: "OTEL_SDK_DISABLED",
+    flag: null,
+    schema: bool(),
+    default: false,
+    description: "OpenTelemetry: true turns traces and OTLP metrics off whatever else is set.",
+  }),
+  otelEndpoint: def<string | null>({
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    flag: null,
+    schema: otlpEndpoint(),
+    default: null,
+    description:
+      "OpenTelemetry: the OTLP/HTTP collector; setting it turns on traces and metrics (unless OTEL_TRACES_EXPORTER or OTEL_METRICS_EXPORTER says none).",
+  }),
+  otelProtocol: def<"http/protobuf" | "http/json">({
+    env: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    flag: null,
+    schema: oneOf(["http/protobuf", "http/json"]),
+    default: "http/protobuf",
+    description: "OpenTelemetry: the OTLP/HTTP encoding (gRPC is not offered).",
+  }),
+  otelTracesExporter: def<"otlp" | "none" | null>({
+    env: "OTEL_TRACES_EXPORTER",
+    flag: null,
+    schema: oneOf(["otlp", "none"]),
+    default: null,
+    defaultText: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
+    description:
+      "OpenTelemetry: otlp exports a span per MCP request (to localhost:4318 without an endpoint).",
+  }),
+  otelMetricsExporter: def<"otlp" | "none" | null>({
+    env: "OTEL_METRICS_EXPORTER",
+    flag: null,
+    schema: oneOf(["otlp", "none"]),
+    default: null,
+    defaultText: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
+    description: "OpenTelemetry: otlp pushes the metrics every OTEL_METRIC_EXPORT_INTERVAL.",
+  }),
+  otelMetricInterval: def<number>({
+    env: "OTEL_METRIC_EXPORT_INTERVAL",
+    flag: null,
+    schema: int(1_000, 86_400_000, "milliseconds"),
+    default: 60_000,
+    description: "OpenTelemetry: how often OTLP metrics are pushed.",
+  }),
+  metrics: def<"none" | "prometheus">({
+    env: "SPACEPAY_METRICS",
+    flag: "metrics",
+    schema: oneOf(["none", "prometheus"]),
+    default: "none",
+    description:
+      "prometheus serves the metrics at GET /metrics (with --http), in the Prometheus text format.",
+  }),
+  metricsToken: def<string | null>({
+    env: "SPACEPAY_METRICS_TOKEN",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: secretString("a bearer token for the metrics scraper"),
+    default: null,
+    defaultText: "none (GET /metrics needs no token)",
+    description: "Bearer token GET /metrics requires (with SPACEPAY_METRICS=prometheus).",
   }),
 };
 

@@ -137,6 +137,14 @@ export const apiUrl = (): Value<string> =>
     return { value };
   }).describe(`an http(s) URL without /v1, e.g. ${SPACEPAY_API.testnet}`);
 
+/** An OpenTelemetry collector's base URL (the SDK adds /v1/traces and /v1/metrics). */
+export const otlpEndpoint = (): Value<string> =>
+  checked((s) => {
+    const url = parseUrl(s);
+    if (typeof url === "string") return url;
+    return url.protocol === "http:" || url.protocol === "https:" ? null : "is not an http(s) URL";
+  }).describe("an http(s) URL, e.g. http://localhost:4318");
+
 export const databaseUrl = (): Value<string> =>
   checked((s) => {
     const url = parseUrl(s);

@@ -149,12 +149,12 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /**
- * The shared SPACEPAY_MCP_HTTP_TOKEN. Its 401 says what to send, in the challenge's
+ * A shared bearer token: SPACEPAY_MCP_HTTP_TOKEN, or `variable` for another route's. Its 401 says what to send, in the challenge's
  * error_description and in the body, so a client (the Inspector) does not mistake it for an OAuth
  * challenge and the person sees what is missing.
  */
-export function bearerToken(token: string): Authenticate {
-  const what = "send the token set in the server's SPACEPAY_MCP_HTTP_TOKEN as Authorization: Bearer <token>";
+export function bearerToken(token: string, variable = "SPACEPAY_MCP_HTTP_TOKEN"): Authenticate {
+  const what = `send the token set in the server's ${variable} as Authorization: Bearer <token>`;
   const refusal: Refusal = {
     status: 401,
     message: `Unauthorized: this server takes a static bearer token, not OAuth: ${what}`,

@@ -51,6 +51,8 @@ export interface HttpOptions {
   listenWatches?: (publish: (uri: string) => void) => ListenWatches;
   /** The passkey approval pages under /approvals/ (with SPACEPAY_PUBLIC_URL). */
   approvalPages?: ApprovalPages | null;
+  /** GET /metrics (SPACEPAY_METRICS=prometheus): the handler, and the bearer it requires if any. */
+  metrics?: { token: string | null; handle: Route["handle"] } | null;
 }
 
 /** The approval pages' JSON bodies are WebAuthn responses: small. */
@@ -90,6 +92,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   const caller = opts.oauth ? oauthToken(opts.oauth) : opts.token ? bearerToken(opts.token) : anyone;
   const oauth = opts.oauth;
   const pages = opts.approvalPages && approvalPagesRoute(opts.approvalPages);
+  const metrics = opts.metrics;
   // One row per route: its paths, who may call, and how much body it may send.
   const routes: Route[] = [
     post(["/mcp"], caller, MAX_BODY, mcp.handle),
@@ -104,6 +107,15 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
             bodyLimit: PAGE_BODY,
             handle: pages,
           },
+        ]
+      : []),
+    ...(metrics
+      ? [
+          get(
+            ["/metrics"],
+            metrics.token ? bearerToken(metrics.token, "SPACEPAY_METRICS_TOKEN") : anyone,
+            metrics.handle,
+          ),
         ]
       : []),
   ];

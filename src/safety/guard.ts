@@ -26,6 +26,7 @@ import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency
 import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
 import { StateUnavailableError, type StateStore } from "./state.js";
 import { log } from "../log.js";
+import { telemetry } from "../telemetry.js";
 import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
 import { failureOf } from "../spacepay/failure.js";
 
@@ -117,6 +118,7 @@ function reportOutcome(
   status: AuditOutcome,
   entry: { rule?: string; confirmation: ConfirmedBy | null },
 ): void {
+  telemetry.moneyOutcome({ tool: call.tool, status, rule: entry.rule, channel: entry.confirmation });
   log("info", `money call ${status}: ${call.tool}`, {
     tool: call.tool,
     amountInCents: call.summary.amountInCents,
@@ -187,10 +189,17 @@ export function createGuard(deps: GuardDeps): Guard {
 
   async function runGuarded(ctx: CallContext): Promise<GuardResult> {
     const { call } = ctx;
-    const refusal = checkPolicy(call.summary, policy, mode) ?? (await ctx.rollingPreCheck());
+    const refusal = await telemetry.step(
+      "policy",
+      async () => checkPolicy(call.summary, policy, mode) ?? (await ctx.rollingPreCheck()),
+    );
     if (refusal) return ctx.refuse(refusal, null);
 
-    const confirmed = await confirmation.confirm(ctx);
+    const confirmed = await telemetry.step(
+      "confirmation",
+      () => confirmation.confirm(ctx),
+      (c): Record<string, string> => (c.ok ? { "spacepay.confirmation.channel": c.by } : {}),
+    );
     if (!confirmed.ok) return confirmed.result;
     const token = confirmed.token;
     const proceeding = proceed(ctx, confirmed.by, token, confirmed.key);
@@ -242,14 +251,16 @@ export function createGuard(deps: GuardDeps): Guard {
 
     record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
       if (entry.event === "outcome") reportOutcome(this.call, entry.outcome ?? "done", entry);
-      return audit.append({
-        time: clock().toISOString(),
-        tool: this.call.tool,
-        ...(this.call.caller !== undefined && { caller: this.call.caller }),
-        args: this.auditArgs,
-        ...(this.tokenId ? { tokenId: this.tokenId } : {}),
-        ...entry,
-      });
+      return telemetry.step("audit", () =>
+        audit.append({
+          time: clock().toISOString(),
+          tool: this.call.tool,
+          ...(this.call.caller !== undefined && { caller: this.call.caller }),
+          args: this.auditArgs,
+          ...(this.tokenId ? { tokenId: this.tokenId } : {}),
+          ...entry,
+        }),
+      );
     }
 
     async refuse(refusal: Refusal, by: ConfirmedBy | null, key: string | null = null): Promise<GuardResult> {
@@ -343,16 +354,18 @@ export function createGuard(deps: GuardDeps): Guard {
     let reservationId: string | undefined;
     if (ctx.isWithdrawal) {
       // The atomic check-and-reserve; it also stores the key before anything is sent.
-      const reserved = await store.ledger.reserve({
-        amountCents: call.summary.amountInCents ?? 0,
-        capCents: policy.dailyWithdrawalLimitCents,
-        windowMs: DAY_MS,
-        now: clock(),
-        chainId: call.summary.chainId,
-        recipient: call.summary.recipientAddress,
-        argsFingerprint: ctx.fingerprint,
-        idempotencyKey: key,
-      });
+      const reserved = await telemetry.step("reservation", () =>
+        store.ledger.reserve({
+          amountCents: call.summary.amountInCents ?? 0,
+          capCents: policy.dailyWithdrawalLimitCents,
+          windowMs: DAY_MS,
+          now: clock(),
+          chainId: call.summary.chainId,
+          recipient: call.summary.recipientAddress,
+          argsFingerprint: ctx.fingerprint,
+          idempotencyKey: key,
+        }),
+      );
       if (!reserved.ok) {
         await finishToken();
         if (reserved.reason === "cap") {

@@ -6,6 +6,8 @@
 // ~5% of a get_payment's server CPU), and the request's context is at hand wherever a call is made.
 import type { LoggingLevel, Server, ServerContext } from "@modelcontextprotocol/server";
 import type { RequestLogEvent, SpacePayApi } from "../spacepay/types.js";
+import { telemetry } from "../telemetry.js";
+import { requestInfo } from "./request-span.js";
 
 const LEVELS: readonly LoggingLevel[] = [
   "debug",
@@ -43,23 +45,33 @@ export function scopeRequests(server: Server, logOf: (ctx: ServerContext) => Cal
   // the one place to reach every handler is their registration on this instance.
   const register = server.setRequestHandler.bind(server) as (method: string, ...rest: unknown[]) => void;
   const wrap =
-    (handler: (request: unknown, ctx: ServerContext) => unknown) =>
-    (request: unknown, ctx: ServerContext) => {
-      const log = logOf(ctx);
-      // A request that asked for nothing costs nothing more: its handlers get the plain client.
-      if (!log) return handler(request, ctx);
-      const s: Scope = { log, open: true };
-      scopes.set(ctx, s);
-      const answer = handler(request, ctx);
-      const close = () => void (s.open = false);
-      // The SDK gets the handler's own promise, not one chained after it: scoping a request for logs
-      // must not delay its answer by a tick.
-      void Promise.resolve(answer).then(close, close);
-      return answer;
-    };
+    (method: string, handler: (request: unknown, ctx: ServerContext) => unknown) =>
+    (request: unknown, ctx: ServerContext) =>
+      // Inside its server span when tracing (a plain call otherwise), so API attempts and guard steps nest.
+      telemetry.request(
+        () => requestInfo(server, method, request, ctx),
+        () => scoped(handler, request, ctx),
+      );
+  const scoped = (
+    handler: (request: unknown, ctx: ServerContext) => unknown,
+    request: unknown,
+    ctx: ServerContext,
+  ) => {
+    const log = logOf(ctx);
+    // A request that asked for nothing costs nothing more: its handlers get the plain client.
+    if (!log) return handler(request, ctx);
+    const s: Scope = { log, open: true };
+    scopes.set(ctx, s);
+    const answer = handler(request, ctx);
+    const close = () => void (s.open = false);
+    // The SDK gets the handler's own promise, not one chained after it: scoping a request for logs
+    // must not delay its answer by a tick.
+    void Promise.resolve(answer).then(close, close);
+    return answer;
+  };
   (server as { setRequestHandler: unknown }).setRequestHandler = (method: string, ...rest: unknown[]) => {
     const handler = rest.pop() as (request: unknown, ctx: ServerContext) => unknown;
-    register(method, ...rest, wrap(handler));
+    register(method, ...rest, wrap(method, handler));
   };
 }
 

@@ -97,7 +97,7 @@ describe("dist/ bundle", () => {
         .split("\n")
         .filter((u) => u.includes("/dist/") || u.includes("better-sqlite3"))
         .map((u) => (u.includes("better-sqlite3") ? "better-sqlite3" : path.basename(new URL(u).pathname)));
-    const lazy = /^(undici|simulator|cli|serve-http|demo|safety|help|ajv)-|better-sqlite3/;
+    const lazy = /^(undici|simulator|cli|serve-http|demo|safety|help|ajv|otel)-|better-sqlite3/;
     // The state check (issue 24 item 2) opens the state once the first answers are out.
     const stateCheck = /^safety-|^store-|^key-canary-|better-sqlite3/;
 
@@ -134,6 +134,11 @@ describe("dist/ bundle", () => {
       for (let i = 0; i < 100 && (await account()) !== "ok"; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await account()).toBe("ok");
       expect(loaded()).toContain("better-sqlite3");
+      // With no OTEL_* variable set, not one OpenTelemetry module was loaded (esbuild keeps each
+      // bundled module's node_modules path in its wrapper, so any OTel code in a file names it).
+      const otelCode = (f: string) => readFileSync(path.join(DIST, f), "utf8").includes("@opentelemetry/");
+      expect(jsFiles().filter(otelCode).length).toBeGreaterThan(0);
+      expect(loaded().filter((f) => f.endsWith(".js") && otelCode(f))).toEqual([]);
     } finally {
       await client.close();
     }

@@ -39,7 +39,9 @@ function helpSettings(help: string): Map<string, Fact> {
   const out = new Map<string, Fact>();
   const lines = help.split("\n");
   lines.forEach((line, i) => {
-    const names = /^ {2}((?:--[a-z-]+, )?SPACEPAY_[A-Z_]+)(?:, SPACEPAY_[A-Z_]+_FILE)?$/.exec(line)?.[1];
+    const names = /^ {2}((?:--[a-z-]+, )?(?:SPACEPAY|OTEL)_[A-Z_]+)(?:, SPACEPAY_[A-Z_]+_FILE)?$/.exec(
+      line,
+    )?.[1];
     if (!names) return;
     const [flag, env] = names.includes(", ") ? names.split(", ") : [null, names];
     const dflt = /Default: (.*)\.$/.exec(lines[i + 1] ?? "")?.[1] ?? "";
