@@ -52,6 +52,11 @@ export interface Runtime {
    * before listening, stdio right after the first answers); a failure is kept for spacepay://account.
    */
   checkState(): Promise<StateProblem | null>;
+  /**
+   * GET /readyz's checks of durable state, from checkState() and a round trip to the backend: `state`
+   * (reachable and migrated, the directory usable) and `stateKey` (the canary opened).
+   */
+  readiness(): Promise<{ state: boolean; stateKey: boolean }>;
   close(): Promise<void>;
   /** Withdrawals counted against the rolling cap now, in cents; null while durable state is not open
    * (a metric never opens it). */
@@ -225,6 +230,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await state().catch(() => {});
     return stateOutcome === "ok" ? null : stateOutcome;
   };
+  const readiness = async () => {
+    let problem = await checkState();
+    if (!problem)
+      problem = await (await state()).store.ping().then(
+        () => null,
+        (err: unknown) => stateProblem(err, config),
+      );
+    // A key that does not open the state is the key's fault; anything else is the backend's.
+    const keyWrong = problem?.variable === "SPACEPAY_STATE_KEY";
+    return { state: !problem || keyWrong, stateKey: !keyWrong };
+  };
   const secrets: SecretStore = {
     get: async (id) => {
       try {
@@ -380,6 +396,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       const open = stateReady && (await stateReady.catch(() => null));
       return open ? open.store.ledger.usedCents(new Date(), DAY_MS) : null;
     },
+    readiness,
     async close() {
       await drain();
       for (const s of [...servers]) await s.close();

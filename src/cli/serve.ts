@@ -136,6 +136,7 @@ export async function serve(
         oauth,
         newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
         listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
+        readiness: () => runtime.readiness(),
         approvalPages: runtime.approvalPages,
         metrics,
       });

@@ -47,6 +47,8 @@ export interface OAuthGate {
   authorize(principal: Principal, body: unknown): Rejection | null;
   /** Fetches the issuer metadata ahead of the first request; failures are logged and retried later. */
   warmUp(): Promise<void>;
+  /** Whether the issuer's signing keys are loaded (fetching them when not, within the retry backoff). */
+  keysLoaded(): Promise<boolean>;
 }
 
 // Asymmetric only: with HS256 the "key" would be a secret shared with the issuer, and `none` is no
@@ -257,6 +259,13 @@ export function createOAuthGate(opts: OAuthOptions): OAuthGate {
     metadataPaths: metadataPaths(opts.audience),
     async warmUp() {
       await issuerKeys();
+    },
+    async keysLoaded() {
+      const keys = await issuerKeys();
+      if (!keys) return false;
+      // jose fetches the key set on the first token; readiness asks for it now.
+      if (!keys.jwks()) await keys.reload().catch(() => {});
+      return Boolean(keys.jwks());
     },
     async authenticate(authorization) {
       const match = /^Bearer +([^\s]+) *$/i.exec(authorization ?? "");

@@ -5,7 +5,7 @@
 // With OAuth (oauth.ts), each request's access token decides who calls and which tools it sees.
 // The edge (edge.ts) checks each request and picks its route from the table below; /mcp is
 // mcp-route.ts.
-import { createServer as createHttpServer, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { SpacePayServer } from "../server/create-server.js";
 import { InFlight } from "../server/in-flight.js";
 import type { ListenWatches } from "../server/subscriptions.js";
@@ -23,8 +23,10 @@ import {
   oauthToken,
   post,
   sameOrigin,
+  type Refusal,
   type Route,
 } from "./edge.js";
+import { PROBE_PATHS, probeRoutes, type Readiness } from "./probes.js";
 import { mcpRoute } from "./mcp-route.js";
 import { APPROVALS_PREFIX } from "../approvals/contract.js";
 import type { ApprovalPages } from "../approvals/serve.js";
@@ -53,6 +55,8 @@ export interface HttpOptions {
   approvalPages?: ApprovalPages | null;
   /** GET /metrics (SPACEPAY_METRICS=prometheus): the handler, and the bearer it requires if any. */
   metrics?: { token: string | null; handle: Route["handle"] } | null;
+  /** Durable state's readiness checks for GET /readyz (the runtime's); the rest are added here. */
+  readiness?: () => Promise<Readiness>;
 }
 
 /** The approval pages' JSON bodies are WebAuthn responses: small. */
@@ -66,7 +70,10 @@ const approvalPagesRoute =
 
 export interface RunningHttp {
   url: string;
-  /** Stops taking new connections and drops idle ones; requests in progress go on. */
+  /**
+   * The stop begins: /readyz answers 503 and every other new request a 503 (the listener stays open,
+   * so a load balancer's probe sees the stop), idle connections are dropped; requests in progress go on.
+   */
   stopAccepting(): void;
   /**
    * Resolves once every request in progress has its response ended and handed to the OS (listen
@@ -93,9 +100,18 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   const oauth = opts.oauth;
   const pages = opts.approvalPages && approvalPagesRoute(opts.approvalPages);
   const metrics = opts.metrics;
+  let draining = false;
+  const readiness = async (): Promise<Readiness> => ({
+    // Valid, or the server would not have started (config refuses before anything listens).
+    configuration: true,
+    ...(await opts.readiness?.()),
+    ...(oauth && { oauthKeys: await oauth.keysLoaded() }),
+    notDraining: !draining,
+  });
   // One row per route: its paths, who may call, and how much body it may send.
   const routes: Route[] = [
     post(["/mcp"], caller, MAX_BODY, mcp.handle),
+    ...probeRoutes(readiness),
     ...(oauth ? [get(oauth.metadataPaths, anyone, (_req, res) => answerJson(res, oauth.metadata))] : []),
     // A person's browser carries no MCP token: on the approval pages the passkey is the credential.
     ...(pages
@@ -119,8 +135,16 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
         ]
       : []),
   ];
+  // While the stop drains, only the probes are answered: everything else new is told to go elsewhere.
+  const whileDraining = (req: IncomingMessage): Refusal | null =>
+    draining && !(PROBE_PATHS as readonly string[]).includes(new URL(req.url ?? "/", "http://x").pathname)
+      ? { status: 503, message: "Service unavailable: the server is stopping" }
+      : null;
   const handle = edge(
-    loopback ? [loopbackHost(opts.allowedHosts), sameOrigin(opts.allowedHosts)] : [sameOrigin(null)],
+    [
+      ...(loopback ? [loopbackHost(opts.allowedHosts), sameOrigin(opts.allowedHosts)] : [sameOrigin(null)]),
+      whileDraining,
+    ],
     routes,
   );
 
@@ -143,7 +167,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   return {
     url: `http://${shownHost}:${port}/mcp`,
     stopAccepting: () => {
-      http.close();
+      draining = true;
       http.closeIdleConnections();
     },
     answered: (boundMs) => inFlight.settled(boundMs),

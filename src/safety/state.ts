@@ -43,6 +43,8 @@ export interface StateStore {
   readonly audit: AuditTrail;
   /** Passkey approvals: roster, enrollment links, pending approvals, challenges (approvals.ts). */
   readonly approvals: ApprovalStore;
+  /** A round trip to the backend (readiness): rejects when it cannot be reached or written. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -393,6 +393,7 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
           });
         },
       },
+      ping: async () => void (await run(pool, "SELECT 1")),
       close: () => pool.end(),
     };
   } catch (err) {

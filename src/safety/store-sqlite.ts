@@ -35,6 +35,8 @@ export async function openSqliteState(
     claims: store.claims,
     approvals: store.approvals,
     audit: { where: audit.file, append, readRecent },
+    // The write lock: the file is there and writable (another process's transaction is waited for).
+    ping: async () => store.exclusive(() => undefined),
     async close() {
       audit.close();
       store.close();

@@ -28,6 +28,7 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
     listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
     approvalPages: h.runtime.approvalPages,
+    readiness: () => h.runtime.readiness(),
   });
 }
 
