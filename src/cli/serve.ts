@@ -132,6 +132,7 @@ export async function serve(
         host: config.host,
         port: config.port,
         allowedHosts: config.hostAllowList,
+        limits: config,
         token: config.mcpHttpToken,
         oauth,
         newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),

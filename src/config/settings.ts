@@ -375,6 +375,54 @@ export const SETTINGS = {
     defaultText: "none (GET /metrics needs no token)",
     description: "Bearer token GET /metrics requires (with SPACEPAY_METRICS=prometheus).",
   }),
+  httpMaxBodyBytes: def<number>({
+    env: "SPACEPAY_MCP_HTTP_MAX_BODY_BYTES",
+    flag: "http-max-body-bytes",
+    schema: int(1_024, 67_108_864),
+    default: 4_194_304,
+    defaultText: "4194304 (4 MiB)",
+    description:
+      "HTTP: the largest request body read, counted as it arrives (413 past it); read only once the caller is authenticated.",
+  }),
+  httpHeadersTimeoutMs: def<number>({
+    env: "SPACEPAY_MCP_HTTP_HEADERS_TIMEOUT_MS",
+    flag: "http-headers-timeout-ms",
+    schema: int(100, 600_000),
+    default: 10_000,
+    description:
+      "HTTP: a connection whose request headers are not complete this long after it began is closed (at most the request timeout).",
+  }),
+  httpRequestTimeoutMs: def<number>({
+    env: "SPACEPAY_MCP_HTTP_REQUEST_TIMEOUT_MS",
+    flag: "http-request-timeout-ms",
+    schema: int(100, 600_000),
+    default: 30_000,
+    description:
+      "HTTP: a request not fully received (headers and body) this long after it began is answered 408 and its connection closed; the answer itself may take longer.",
+  }),
+  httpKeepAliveTimeoutMs: def<number>({
+    env: "SPACEPAY_MCP_HTTP_KEEPALIVE_TIMEOUT_MS",
+    flag: "http-keepalive-timeout-ms",
+    schema: int(100, 600_000),
+    default: 5_000,
+    description: "HTTP: an idle kept-alive connection is closed after this long without a new request.",
+  }),
+  httpMaxConnections: def<number>({
+    env: "SPACEPAY_MCP_HTTP_MAX_CONNECTIONS",
+    flag: "http-max-connections",
+    schema: int(1, 1_000_000),
+    default: 1_024,
+    description:
+      "HTTP: open connections at once, in total (listen streams included); past it, new ones are closed on arrival.",
+  }),
+  httpMaxConnectionsPerClient: def<number>({
+    env: "SPACEPAY_MCP_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+    flag: "http-max-connections-per-client",
+    schema: int(1, 1_000_000),
+    default: 128,
+    description:
+      "HTTP: open connections at once from one client address; past it, new ones are closed on arrival. Behind a reverse proxy every request comes from the proxy's address: raise it to the total.",
+  }),
 };
 
 export type Settings = {

@@ -5,7 +5,7 @@
 // With OAuth (oauth.ts), each request's access token decides who calls and which tools it sees.
 // The edge (edge.ts) checks each request and picks its route from the table below; /mcp is
 // mcp-route.ts.
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SpacePayServer } from "../server/create-server.js";
 import { InFlight } from "../server/in-flight.js";
 import type { ListenWatches } from "../server/subscriptions.js";
@@ -30,16 +30,17 @@ import { PROBE_PATHS, probeRoutes, type Readiness } from "./probes.js";
 import { mcpRoute } from "./mcp-route.js";
 import { APPROVALS_PREFIX } from "../approvals/contract.js";
 import type { ApprovalPages } from "../approvals/serve.js";
+import { limitedServer, type HttpLimits } from "./connections.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
 import type { OAuthGate } from "./oauth.js";
-
-const MAX_BODY = 4 * 1024 * 1024;
 
 export interface HttpOptions {
   host: string;
   port: number;
   /** Bound to loopback, the host names a request's Host and Origin may carry (config's hostAllowList). */
   allowedHosts: ReadonlySet<string>;
+  /** Timeouts, connection caps and the body limit (config's http* settings). */
+  limits: HttpLimits;
   /** Checked on every request when set; required off loopback and for money-moving tools. */
   token: string | null;
   /** OAuth access tokens instead of the shared token (config allows one or the other). */
@@ -90,7 +91,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   // connection is gone: closing the connections before then would lose a money call's answer.
   const inFlight = new InFlight<ServerResponse>();
   const mcp = mcpRoute({
-    bodyLimit: MAX_BODY,
+    bodyLimit: opts.limits.httpMaxBodyBytes,
     oauth: opts.oauth,
     newServer: opts.newServer,
     listenWatches: opts.listenWatches,
@@ -110,7 +111,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
   });
   // One row per route: its paths, who may call, and how much body it may send.
   const routes: Route[] = [
-    post(["/mcp"], caller, MAX_BODY, mcp.handle),
+    post(["/mcp"], caller, opts.limits.httpMaxBodyBytes, mcp.handle),
     ...probeRoutes(readiness),
     ...(oauth ? [get(oauth.metadataPaths, anyone, (_req, res) => answerJson(res, oauth.metadata))] : []),
     // A person's browser carries no MCP token: on the approval pages the passkey is the credential.
@@ -148,7 +149,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     routes,
   );
 
-  const http = createHttpServer((req, res) => {
+  const http = limitedServer(opts.limits, (req, res) => {
     inFlight.add(res);
     res.once("close", () => inFlight.done(res));
     handle(req, res).catch((err) => {

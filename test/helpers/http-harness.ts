@@ -23,6 +23,7 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     allowedHosts: h.runtime.config.hostAllowList,
+    limits: h.runtime.config,
     token: opts.token ?? null,
     oauth: opts.oauth,
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
