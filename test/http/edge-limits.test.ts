@@ -61,28 +61,31 @@ const head = (headers: Record<string, string | number>) =>
     .join("") +
   "\r\n";
 
-describe("the HTTP edge's timeouts and body limit", () => {
-  let h: Harness;
-  let http: RunningHttp;
+/** A server configured by `env` (as `spacepay-mcp --http` with those variables), for one describe block. */
+function serveWith(env: Record<string, string>): { url: () => string } {
+  let h: Harness | undefined;
+  let http: RunningHttp | undefined;
   beforeAll(async () => {
-    h = await startHarness({
-      env: {
-        SPACEPAY_MCP_HTTP: "true",
-        SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
-        SPACEPAY_MCP_HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-        SPACEPAY_MCP_HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-        SPACEPAY_MCP_HTTP_MAX_BODY_BYTES: String(MAX_BODY),
-      },
-    });
-    http = await serveHarness(h, { token: TOKEN });
+    h = await startHarness({ env: { SPACEPAY_MCP_HTTP: "true", ...env } });
+    http = await serveHarness(h, { token: h.runtime.config.mcpHttpToken });
   });
   afterAll(async () => {
     await http?.close();
     await h?.close();
   });
+  return { url: () => http!.url };
+}
+
+describe("the HTTP edge's timeouts and body limit", () => {
+  const http = serveWith({
+    SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
+    SPACEPAY_MCP_HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    SPACEPAY_MCP_HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    SPACEPAY_MCP_HTTP_MAX_BODY_BYTES: String(MAX_BODY),
+  });
 
   it("answers an unauthenticated request 401 from its headers and closes it, its body never sent", async () => {
-    const raw = await open(http.url);
+    const raw = await open(http.url());
     raw.socket.write(head({ "content-length": 4 * 1024 * 1024 }));
     await raw.closed;
     expect(raw.received()).toMatch(/^HTTP\/1\.1 401 /);
@@ -90,12 +93,12 @@ describe("the HTTP edge's timeouts and body limit", () => {
   });
 
   it("refuses a body past the limit with 413: at once by its Content-Length, or as a chunked body arrives", async () => {
-    const declared = await open(http.url);
+    const declared = await open(http.url());
     declared.socket.write(head({ authorization: `Bearer ${TOKEN}`, "content-length": MAX_BODY + 1 }));
     await declared.closed;
     expect(declared.received()).toMatch(/^HTTP\/1\.1 413 /);
 
-    const chunked = await open(http.url);
+    const chunked = await open(http.url());
     chunked.socket.write(head({ authorization: `Bearer ${TOKEN}`, "transfer-encoding": "chunked" }));
     const chunk = "x".repeat(1_000);
     trickle(chunked, `${chunk.length.toString(16)}\r\n${chunk}\r\n`, 10);
@@ -105,20 +108,20 @@ describe("the HTTP edge's timeouts and body limit", () => {
   });
 
   it("closes a client that trickles its headers", async () => {
-    const raw = await open(http.url);
+    const raw = await open(http.url());
     raw.socket.write("POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n");
     trickle(raw, "x-slow: 1\r\n");
     expect(await raw.closed).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
   });
 
   it("closes a connection that sends nothing", async () => {
-    const raw = await open(http.url);
+    const raw = await open(http.url());
     await raw.closed;
     expect(raw.received()).not.toMatch(/^HTTP\/1\.1 2/);
   });
 
   it("closes an authenticated client that trickles its body", async () => {
-    const raw = await open(http.url);
+    const raw = await open(http.url());
     raw.socket.write(head({ authorization: `Bearer ${TOKEN}`, "content-length": MAX_BODY }));
     trickle(raw, "x");
     expect(await raw.closed).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
@@ -127,30 +130,18 @@ describe("the HTTP edge's timeouts and body limit", () => {
 });
 
 describe("the HTTP edge's connection caps", () => {
-  let h: Harness;
-  let http: RunningHttp;
-  beforeAll(async () => {
-    h = await startHarness({
-      env: {
-        SPACEPAY_MCP_HTTP: "true",
-        SPACEPAY_MCP_HTTP_MAX_CONNECTIONS: "6",
-        SPACEPAY_MCP_HTTP_MAX_CONNECTIONS_PER_CLIENT: "4",
-      },
-    });
-    http = await serveHarness(h);
-  });
-  afterAll(async () => {
-    await http?.close();
-    await h?.close();
+  const http = serveWith({
+    SPACEPAY_MCP_HTTP_MAX_CONNECTIONS: "6",
+    SPACEPAY_MCP_HTTP_MAX_CONNECTIONS_PER_CLIENT: "4",
   });
 
   it("closes connections past the cap per client address, then past the total, on arrival", async () => {
     // Loopback is 127.0.0.0/8: a second address is a second client.
     const first = [];
-    for (let i = 0; i < 5; i++) first.push(await open(http.url, "127.0.0.1"));
+    for (let i = 0; i < 5; i++) first.push(await open(http.url(), "127.0.0.1"));
     await first[4]!.closed;
     const second = [];
-    for (let i = 0; i < 3; i++) second.push(await open(http.url, "127.0.0.2"));
+    for (let i = 0; i < 3; i++) second.push(await open(http.url(), "127.0.0.2"));
     // Four from the first address and two from the second make six, the total.
     await second[2]!.closed;
     // The ones within both caps are still served: an answer on each.
