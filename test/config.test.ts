@@ -546,6 +546,9 @@ describe("the HTTP Host allow-list", () => {
     expect(c.hostAllowList).toEqual(
       new Set(["127.0.0.1", "localhost", "::1", "[::1]", "mcp.example.com", "proxy.internal", "10.0.0.5"]),
     );
+    expect(
+      load({ SPACEPAY_PUBLIC_URL: "https://approve.example.com" }).hostAllowList.has("approve.example.com"),
+    ).toBe(true);
     const err = configError(() => load({ SPACEPAY_MCP_ALLOWED_HOSTS: "mcp.example.com:443" }));
     expect(err.variable).toBe("SPACEPAY_MCP_ALLOWED_HOSTS");
     expect(err.message).toContain("is not a host name");

@@ -15,6 +15,7 @@ import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
+import { rawRequest } from "../helpers/http-harness.js";
 import {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
@@ -225,6 +226,42 @@ it("http: SIGTERM mid-withdrawal: the outcome is recorded and the answer reaches
   expect(ledgerStatus(key)).toBe("done");
   expect(answer).not.toBeInstanceOf(Error);
   expect(textOf(answer as ToolResult)).toContain(withdrawalId);
+}, 20_000);
+
+it("http: a SIGTERM turns /readyz 503 first; while the call in flight drains, new connections still get the probes", async () => {
+  const server = await startServer("http");
+  const mcpUrl = httpServers.at(-1)!.url;
+  const probe = async (which: string) => {
+    // A new connection each time, as a load balancer's probe opens one.
+    const res = await rawRequest(mcpUrl.replace("/mcp", `/${which}`), { connection: "close" });
+    return { status: res.status, failing: (JSON.parse(res.text) as { failing?: string[] }).failing };
+  };
+  expect(await probe("readyz")).toEqual({ status: 200, failing: [] });
+  sim.control.addFault({
+    kind: "latency",
+    latencyMs: 1_500,
+    method: "POST",
+    path: WITHDRAWALS_PATH,
+    count: 1,
+  });
+  const before = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
+  const answer = server
+    .call("create_withdrawal", { amountInCents: 1_000, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT })
+    .catch((err: Error) => err);
+  await waitFor(
+    () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > before,
+    10_000,
+    "the withdrawal to reach SpacePay",
+  );
+  server.signal();
+  await waitFor(() => /stopping \(SIGTERM\)/.test(server.stderr()), 5_000, "the stop to begin");
+  // The withdrawal is still at SpacePay (1.5 s): the listener answers, /readyz says not ready.
+  expect(await probe("readyz")).toEqual({ status: 503, failing: ["notDraining"] });
+  expect((await probe("healthz")).status).toBe(200);
+  expect(await server.exited).toBe(0);
+  const result = await answer;
+  expect(result).not.toBeInstanceOf(Error);
+  expect((result as ToolResult).isError, textOf(result as ToolResult)).toBeFalsy();
 }, 20_000);
 
 it("stdio: SIGTERM during a wait_for_payment: the wait ends with the status so far, then exit 0", async () => {
