@@ -305,7 +305,8 @@ export const SETTINGS = {
     flag: "allowed-hosts",
     schema: hostList("host names, without the port"),
     default: [],
-    defaultText: "none beyond the loopback names and the hosts of SPACEPAY_OAUTH_AUDIENCE and SPACEPAY_PUBLIC_URL",
+    defaultText:
+      "none beyond the loopback names and the hosts of SPACEPAY_OAUTH_AUDIENCE and SPACEPAY_PUBLIC_URL",
     description:
       "Bound to loopback, HTTP requests whose Host or Origin names another host are refused (DNS rebinding); these names are accepted too, e.g. the public name a reverse proxy on this machine passes on.",
   }),
