@@ -1,5 +1,5 @@
 // The payment card: what create_payment, create_deposit, get_payment and create_quote answered, as a
-// person reads it, with the payment link as a QR code, and kept live through the host (get_payment
+// person reads it, with a QR code to pay (the payment link, or the active quote as an EIP-681 request), and kept live through the host (get_payment
 // every few seconds) until the payment reaches a final status.
 import QRCode from "qrcode";
 import { connect, type ToolResult } from "../shared/bridge.js";
@@ -17,6 +17,7 @@ import {
 } from "../shared/view.js";
 import { isFinalPaymentStatus } from "../../src/spacepay/wire.js";
 import type { PaymentView, QuoteView } from "../../src/server/render.js";
+import { eip681 } from "./payment-uri.js";
 
 /** How often a payment that is not final is looked up again. */
 const REFRESH_MS = 5000;
@@ -80,7 +81,7 @@ function drawPayment(p: PaymentView): void {
       h("span", { class: "meaning", "data-testid": "status-meaning" }, p.statusMeaning),
     ),
     p.orderId ? field("Order", p.orderId, { testid: "order" }) : null,
-    paymentUrl && !final ? qrBox(paymentUrl) : null,
+    final ? null : paymentQr(quotes.find((q) => q.status === "active")),
     paymentUrl ? field("Payment link", paymentUrl, { copy: true, testid: "payment-url" }) : null,
     ...quotes.map(quoteBox),
     !quotes.length && p.depositAddress ? field("Deposit address", p.depositAddress, { copy: true }) : null,
@@ -93,15 +94,26 @@ function drawPayment(p: PaymentView): void {
   );
 }
 
-function qrBox(url: string): HTMLElement {
-  const canvas = h("canvas", {
-    "data-testid": "qr",
-    role: "img",
-    "aria-label": "QR code of the payment link",
-  });
+/**
+ * The QR code a customer scans while the payment is open: the hosted payment link when it is known
+ * (right after creation), else the active quote as an EIP-681 wallet request; labelled as which it is.
+ */
+function paymentQr(active: QuoteView | undefined): HTMLElement | null {
+  if (paymentUrl) return qrBox(paymentUrl, "Scan to open the payment link");
+  const uri = active && eip681(active);
+  if (!uri || !active) return null;
+  const due = active.amountDue ?? `${active.expectedAmountAsset} smallest units`;
+  return qrBox(
+    uri,
+    `Scan with a wallet: pay exactly ${due} on ${chainLabel(active.chainId)} (EIP-681 request)`,
+  );
+}
+
+function qrBox(text: string, label: string): HTMLElement {
+  const canvas = h("canvas", { "data-testid": "qr", role: "img", "aria-label": `QR code. ${label}` });
   // The library draws it; the margin is the quiet zone scanners need.
-  void QRCode.toCanvas(canvas as HTMLCanvasElement, url, { margin: 2, scale: 6, errorCorrectionLevel: "M" });
-  return h("div", { class: "qr" }, canvas);
+  void QRCode.toCanvas(canvas as HTMLCanvasElement, text, { margin: 2, scale: 6, errorCorrectionLevel: "M" });
+  return h("div", { class: "qr" }, canvas, h("div", { class: "qr-label", "data-testid": "qr-label" }, label));
 }
 
 function quoteBox(q: QuoteView): HTMLElement {

@@ -89,3 +89,50 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
     expect(host.calls.length).toBe(asked);
   });
 });
+
+describe.skipIf(!HAVE_CHROMIUM)("payment card for get_payment (no payment link known)", () => {
+  let h: Harness;
+  let ui: Client;
+  let browser: Browser;
+  let host: Host;
+  let quote: any;
+
+  beforeAll(async () => {
+    [h, browser] = await Promise.all([startHarness(), launch()]);
+    ui = await h.connect(UI_CAPABILITIES);
+    const created = (await ui.callTool({
+      name: "create_payment",
+      arguments: { amountInCents: 2_575, orderId: "INV-2026-0777" },
+    })) as any;
+    const paymentId = created.structuredContent.payment.id;
+    await ui.callTool({ name: "create_quote", arguments: { paymentId } });
+    // A support agent looks the pending payment up later: get_payment knows no hosted link.
+    const got = (await ui.callTool({ name: "get_payment", arguments: { paymentId } })) as any;
+    expect(got.structuredContent.paymentUrl).toBeUndefined();
+    quote = got.structuredContent.payment.quotes.find((q: any) => q.status === "active");
+    host = await mountView(browser, ui, PAYMENT_CARD_URI);
+    await host.sendToolInput({ paymentId });
+    await host.sendToolResult(got);
+  }, 40_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it("draws a QR code of the active quote as an EIP-681 request: token contract, chain id, deposit address, exact amount", async () => {
+    const chainNumber = /^eip155:(\d+)$/.exec(quote.chainId)?.[1];
+    expect(chainNumber).toBeDefined();
+    const view = host.view();
+    await view.locator("[data-testid=qr]").waitFor();
+    const { data, width, height } = await qrPixels(view);
+    expect(jsqr.default(data, width, height)?.data).toBe(
+      `ethereum:${quote.contractAddress}@${chainNumber}/transfer?address=${quote.depositAddress}&uint256=${quote.expectedAmountAsset}`,
+    );
+    // Labelled as what it is: a wallet request for this exact amount, not a link.
+    const label = await view.locator("[data-testid=qr-label]").textContent();
+    expect(label).toContain("EIP-681");
+    expect(label).toContain(quote.amountDue);
+    expect(await view.locator("[data-testid=payment-url]").count()).toBe(0);
+  }, 30_000);
+});
