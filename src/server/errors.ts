@@ -14,13 +14,17 @@ import { log, redact } from "../log.js";
 import { quote } from "./render.js";
 import { cleanLines } from "../text.js";
 
-/** A tool argument that passed the schema but breaks a rule the schema cannot express. */
+/**
+ * A tool argument that passed the schema but breaks a rule the schema cannot express; `missing` when
+ * the call left out an argument it needs after all (nothing the caller passed was wrong).
+ */
 export class ToolInputError extends Error {
   constructor(
     readonly field: string,
     readonly rule: string,
+    missing = false,
   ) {
-    super(`Invalid argument \`${field}\`: ${rule}.`);
+    super(`${missing ? "Missing" : "Invalid"} argument \`${field}\`: ${rule}.`);
     this.name = "ToolInputError";
   }
 }

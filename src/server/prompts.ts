@@ -1,6 +1,7 @@
 // Prompts: short task recipes that lead a model to the right tools in the right order.
 import { z } from "zod";
 import {
+  completable,
   ProtocolError,
   ProtocolErrorCode,
   type GetPromptResult,
@@ -12,6 +13,8 @@ function user(text: string): GetPromptResult {
 }
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The words a day argument takes besides a date. */
+const RELATIVE_DAYS = ["today", "yesterday"];
 
 /**
  * A prompt's day argument as a UTC date: YYYY-MM-DD that exists on the calendar, or today/yesterday
@@ -19,7 +22,7 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
  */
 export function resolveDay(value: string, now: Date): string {
   const word = value.trim().toLowerCase();
-  if (word === "today" || word === "yesterday") {
+  if (RELATIVE_DAYS.includes(word)) {
     const day = new Date(now.getTime() - (word === "yesterday" ? 86_400_000 : 0));
     return day.toISOString().slice(0, 10);
   }
@@ -87,7 +90,11 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
       title: "Daily reconciliation",
       description: "Summarise one day's payments and withdrawals",
       argsSchema: z.object({
-        date: z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
+        // Completion offers the two words; a typed date is the person's own.
+        date: completable(
+          z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
+          (value) => RELATIVE_DAYS.filter((d) => d.startsWith((value ?? "").toLowerCase())),
+        ),
       }),
     },
     ({ date }) => {

@@ -144,6 +144,17 @@ describe("prompts", () => {
     expect(t).toMatch(/refresh_status/);
   });
 
+  it("daily_reconciliation's date completes to today and yesterday", async () => {
+    const complete = (value: string) =>
+      h.client.complete({
+        ref: { type: "ref/prompt", name: "daily_reconciliation" },
+        argument: { name: "date", value },
+      });
+    expect((await complete("")).completion.values).toEqual(["today", "yesterday"]);
+    expect((await complete("Y")).completion.values).toEqual(["yesterday"]);
+    expect((await complete("2026-")).completion.values).toEqual([]);
+  });
+
   it("daily_reconciliation bounds the day with createdAfter and createdBefore", async () => {
     const res = await h.client.getPrompt({ name: "daily_reconciliation", arguments: { date: "2026-11-20" } });
     const t = (res.messages[0]!.content as { text: string }).text;

@@ -154,9 +154,15 @@ describe("quotes, refresh and waiting", () => {
     const sample = (
       await h.call("list_payments", { status: "pending", limit: 100 })
     ).structuredContent.payments.find((p: { orderId: string }) => p.orderId.startsWith("order_"));
-    const res = await h.call("create_quote", { paymentId: sample.id });
-    expect(res.isError).toBe(true);
-    expect(text(res)).toMatch(/paymentSecret/);
+    // Neither tool calls an argument the caller never passed "invalid": it is missing.
+    for (const tool of ["create_quote", "refresh_status"]) {
+      const res = await h.call(tool, { paymentId: sample.id });
+      expect(res.isError, tool).toBe(true);
+      expect(text(res), tool).toMatch(
+        new RegExp(`^${tool}: Missing argument \`paymentSecret\`: this server did not create that payment`),
+      );
+      expect(text(res), tool).not.toMatch(/Invalid argument/);
+    }
     const secret = h.sim.control.paymentSecret(sample.id)!;
     const ok = await h.call("create_quote", { paymentId: sample.id, paymentSecret: secret });
     expect(ok.isError).toBeFalsy();

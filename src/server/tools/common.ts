@@ -123,6 +123,7 @@ export async function paymentSecretFor(
   throw new ToolInputError(
     "paymentSecret",
     "this server did not create that payment, so it has no payment secret for it. Pass `paymentSecret` (the `secret` SpacePay returned when the payment was created), or use get_payment, which needs only the merchant key",
+    true,
   );
 }
 
