@@ -129,30 +129,21 @@ export async function startTelemetry(
       explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     },
   });
-  const toolCalls = meter?.createCounter("spacepay.tool.calls", {
-    valueType: ValueType.INT,
-    description: "Tool calls by tool and outcome (ok or error)",
-  });
-  const moneyCalls = meter?.createCounter("spacepay.money.outcomes", {
-    valueType: ValueType.INT,
-    description: "Money-moving calls by tool and how they ended (done, refused, failed, declined…)",
-  });
-  const refusals = meter?.createCounter("spacepay.refusals", {
-    valueType: ValueType.INT,
-    description: "Money-moving calls refused, by the rule that refused them",
-  });
-  const confirmations = meter?.createCounter("spacepay.confirmations", {
-    valueType: ValueType.INT,
-    description: "Confirmations by channel and outcome",
-  });
-  const upstream = meter?.createCounter("spacepay.upstream.requests", {
-    valueType: ValueType.INT,
-    description: "SpacePay API attempts by method, route and status",
-  });
-  const budgetWaits = meter?.createCounter("spacepay.upstream.budget.waits", {
-    valueType: ValueType.INT,
-    description: "API attempts that waited for the upstream request budget",
-  });
+  // Counts, as integers (a Prometheus `_total`).
+  const counter = (name: string, description: string) =>
+    meter?.createCounter(name, { valueType: ValueType.INT, description });
+  const toolCalls = counter("spacepay.tool.calls", "Tool calls by tool and outcome (ok or error)");
+  const moneyCalls = counter(
+    "spacepay.money.outcomes",
+    "Money-moving calls by tool and how they ended (done, refused, failed, declined…)",
+  );
+  const refusals = counter("spacepay.refusals", "Money-moving calls refused, by the rule that refused them");
+  const confirmations = counter("spacepay.confirmations", "Confirmations by channel and outcome");
+  const upstream = counter("spacepay.upstream.requests", "SpacePay API attempts by method, route and status");
+  const budgetWaits = counter(
+    "spacepay.upstream.budget.waits",
+    "API attempts that waited for the upstream request budget",
+  );
   meter
     ?.createObservableGauge("spacepay.withdrawals.rolling_total", {
       unit: "{cent}",
