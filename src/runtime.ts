@@ -7,8 +7,9 @@ import { effectiveStateDir, type Config } from "./config/index.js";
 import { approvalPages, type ApprovalPages } from "./approvals/serve.js";
 import { log, logEnabled, redact } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
+import { RequestBudget } from "./spacepay/budget.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
-import type { RequestLogEvent } from "./spacepay/types.js";
+import type { RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
 import { HTTP_WITHOUT_TOKEN, listsInstances, selectTools, toolsFor } from "./server/select-tools.js";
@@ -33,6 +34,12 @@ export interface Runtime {
   watcher: PaymentWatcher;
   /** The passkey approval pages for the HTTP transport, on SPACEPAY_PUBLIC_URL; null without one. */
   approvalPages: ApprovalPages | null;
+  /**
+   * The instance's upstream budget (SPACEPAY_API_BUDGET_PER_SECOND), and the client view whose calls
+   * wait for it: for background and watch traffic only (polls, listen look-ups, reconciliation).
+   */
+  budget: RequestBudget;
+  background: SpacePayApi;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
@@ -85,7 +92,7 @@ function stateProblem(err: unknown, config: Config): StateProblem {
 export interface RuntimeOptions {
   /** Sample payments seeded into the demo simulator. */
   demoPayments?: number;
-  /** The payment poll loop's interval (default 2000 ms; tests make it short). */
+  /** The payment poll loop's interval, below the setting's minimum (tests make it short). */
   pollIntervalMs?: number;
   /** The audit log's write and fsync (tests inject short writes and a full disk). */
   auditFs?: AuditFs;
@@ -106,7 +113,7 @@ async function openState(
   config: Config,
   policy: SafetyPolicy,
   secretKey: string | null,
-  api: SpacePayClient,
+  background: SpacePayApi,
   cleanups: Array<() => Promise<void> | void>,
   opts: RuntimeOptions,
 ): Promise<DurableState> {
@@ -125,16 +132,26 @@ async function openState(
     store,
     merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
   });
-  // Settles withdrawals an earlier run left without an outcome, in the background: until it has,
-  // they keep counting against the cap, which is the safe side. Closing waits for it.
-  const reconciling = reconcileLedger({ store, api, inFlightMs: callBoundMs(config) }).then(
+  // Settles withdrawals an earlier run left without an outcome, in the background (within the upstream
+  // budget): until it has, they keep counting against the cap, which is the safe side. Closing stops
+  // what still waits for the budget (the next start looks again) and waits for the rest.
+  const stop = new AbortController();
+  const reconciling = reconcileLedger({
+    store,
+    api: background,
+    inFlightMs: callBoundMs(config),
+    signal: stop.signal,
+  }).then(
     (r) => {
       if (r.done + r.failed + r.unknown)
         log("info", "reconciled withdrawals left without an outcome", { ...r });
     },
     (err: Error) => log("warn", `could not reconcile unsettled withdrawals with SpacePay: ${err.message}`),
   );
-  cleanups.push(() => reconciling);
+  cleanups.push(() => {
+    stop.abort();
+    return reconciling;
+  });
   return { store, guard };
 }
 
@@ -194,6 +211,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       });
     }
   };
+  const budget = new RequestBudget(config.apiBudgetPerSecond);
   const api = new SpacePayClient({
     baseUrl: apiUrl,
     secretKey,
@@ -202,9 +220,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     onRequest,
+    budget,
   });
   cleanups.push(() => api.close());
-  const watcher = createPaymentWatcher(api, opts.pollIntervalMs ?? 2000);
+  const background = api.throughBudget();
+  const watcher = createPaymentWatcher(background, opts.pollIntervalMs ?? config.pollIntervalMs, {
+    maxWatchesPerCaller: config.maxWatchesPerCaller,
+  });
   cleanups.push(() => watcher.close());
 
   const policy = safetyPolicy(config);
@@ -215,8 +237,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   let stateOutcome: StateProblem | "ok" | null = null;
   const state = () => {
     // Opened by whichever money call comes first, but kept for all: its background work (reconciling
-    // with SpacePay) belongs to no caller, so it holds the plain client, not that call's view of it.
-    stateReady ??= openState(stateDir, config, policy, secretKey, api, cleanups, opts).then(
+    // with SpacePay) belongs to no caller, so it holds the budgeted client, not that call's view of it.
+    stateReady ??= openState(stateDir, config, policy, secretKey, background, cleanups, opts).then(
       (s) => ((stateOutcome = "ok"), s),
       (err: unknown) => {
         stateOutcome = stateProblem(err, config);
@@ -367,6 +389,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
           async () => (await state()).store,
         )
       : null,
+    budget,
+    background,
     newServer({ stateless = false, principal, era } = {}) {
       const server = createServer({
         stateless,

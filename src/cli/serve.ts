@@ -136,7 +136,7 @@ export async function serve(
         token: config.mcpHttpToken,
         oauth,
         newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
-        listenWatches: (publish) => listenWatches(runtime.api, runtime.watcher, publish),
+        listenWatches: (publish) => listenWatches(runtime.background, runtime.watcher, publish),
         readiness: () => runtime.readiness(),
         approvalPages: runtime.approvalPages,
         metrics,
@@ -174,7 +174,7 @@ export async function serve(
     // resources/updated notifications onto the streams that list the URI; the watches start at the
     // edge (listen-streams.ts).
     let pinned: SpacePayServer | undefined;
-    const listens = listenWatches(runtime.api, runtime.watcher, (uri) => {
+    const listens = listenWatches(runtime.background, runtime.watcher, (uri) => {
       void pinned?.mcp.server.sendResourceUpdated({ uri }).catch(() => {});
     });
     // The SDK's transport closes itself when stdin ends, aborting the calls in flight; the graceful

@@ -6,7 +6,14 @@ import { redact, registerSecret } from "../log.js";
 import type { Mode } from "../domain.js";
 import type { StateDirContext } from "../state-dir.js";
 import { RULES, WITHDRAWAL_TOOL } from "./rules.js";
-import { settingEntries, type SettingDef, type SettingKey, type Settings, type Source } from "./settings.js";
+import {
+  DEFAULT_POLL_INTERVAL_MS,
+  settingEntries,
+  type SettingDef,
+  type SettingKey,
+  type Settings,
+  type Source,
+} from "./settings.js";
 import { acceptedText, LOOPBACK_HOSTS } from "./values.js";
 
 export interface LoadConfigOptions {
@@ -23,6 +30,8 @@ export interface LoadConfigOptions {
 }
 
 export interface Config extends Settings {
+  /** SPACEPAY_POLL_INTERVAL_MS, or its default (pollInterval below). */
+  pollIntervalMs: number;
   /** demo: no key and no URL; test: an sk_test_ key; live: any other key. */
   mode: Mode;
   /** Whether the create_withdrawal tool will be registered (not read-only, not excluded). */
@@ -160,6 +169,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (issues.length) throw new ConfigError(issues);
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
+  const pollIntervalMs = v.pollIntervalMs ?? pollInterval(v);
   return {
     ...v,
     mode,
@@ -167,9 +177,15 @@ export function loadConfig(options: LoadConfigOptions): Config {
     oauth,
     hostAllowList: hostAllowList(v),
     telemetry: telemetryOf(v),
+    pollIntervalMs,
     warnings,
     sources,
   };
+}
+
+/** The poll interval when none is set: the one place its default is decided. */
+function pollInterval(_v: Settings): number {
+  return DEFAULT_POLL_INTERVAL_MS;
 }
 
 function hostAllowList(v: Settings): Set<string> {

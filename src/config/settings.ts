@@ -24,6 +24,9 @@ import {
   type Value,
 } from "./values.js";
 
+/** The payment poll interval when SPACEPAY_POLL_INTERVAL_MS is not set. */
+export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+
 /** Where a value came from, for diagnostics ("config show", logs). */
 export type Source = "flag" | "env" | "file" | "default";
 
@@ -97,6 +100,32 @@ export const SETTINGS = {
     schema: int(0, 10),
     default: 2,
     description: "Retries for failed requests that are safe to repeat.",
+  }),
+  apiBudgetPerSecond: def<number>({
+    env: "SPACEPAY_API_BUDGET_PER_SECOND",
+    flag: "api-budget-per-second",
+    schema: int(1, 1_000),
+    default: 10,
+    description:
+      "Requests per second this instance sends SpacePay for background and watch work (payment polls, listen look-ups, reconciliation); interactive and money calls never wait for it. A 429 pauses it for the Retry-After and halves it for a while.",
+  }),
+  maxWatchesPerCaller: def<number>({
+    env: "SPACEPAY_MAX_WATCHES_PER_CALLER",
+    flag: "max-watches-per-caller",
+    schema: int(1, 10_000),
+    default: 50,
+    description:
+      "Payments one caller may watch at once, by subscriptions/listen, resources/subscribe and wait_for_payment together (each payment once); past it the caller is refused. With OAuth a caller is a token subject; otherwise all of an instance's clients are one caller.",
+  }),
+  pollIntervalMs: def<number | null>({
+    env: "SPACEPAY_POLL_INTERVAL_MS",
+    flag: "poll-interval-ms",
+    schema: int(250, 600_000),
+    // Decided in load.ts (pollInterval), where other settings can weigh in.
+    default: null,
+    defaultText: String(DEFAULT_POLL_INTERVAL_MS),
+    description:
+      "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND).",
   }),
   stateDir: def<string>({
     env: "SPACEPAY_STATE_DIR",

@@ -176,7 +176,9 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
         if (await isLegacyRequest(await toWebRequest(req, parsed), parsed))
           await serveLegacy(req, res, parsed, principal);
         else {
-          if (listens) await openHttpListen(listens, res, parsed, opts.notAnAnswer);
+          const refused =
+            listens && (await openHttpListen(listens, res, parsed, opts.notAnAnswer, principal?.subject));
+          if (refused) return reply(res, refused);
           await modern(req, res, parsed);
         }
       });

@@ -18,6 +18,8 @@ export interface ReconcileDeps {
    */
   inFlightMs: number;
   now?: () => Date;
+  /** Ends the requests still to come or waiting (the runtime closing); what is settled stays settled. */
+  signal?: AbortSignal;
 }
 
 export interface ReconcileReport {
@@ -52,13 +54,14 @@ export async function reconcileLedger(deps: ReconcileDeps): Promise<ReconcileRep
 
   const earliest = Math.min(...stale.map((e) => e.createdAt)) - SKEW_MS;
   let recent: Withdrawal[] | null = null;
-  const listRecent = async () => (recent ??= await listSince(api, earliest));
+  const { signal } = deps;
+  const listRecent = async () => (recent ??= await listSince(api, earliest, signal));
 
   for (const entry of stale) {
     let found: Withdrawal | undefined;
     if (entry.withdrawalId) {
       try {
-        found = (await api.getWithdrawal(entry.withdrawalId)).data;
+        found = (await api.getWithdrawal(entry.withdrawalId, { signal })).data;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
@@ -124,10 +127,14 @@ function outcomeLine(entry: LedgerEntry, found: Withdrawal, failed: boolean, now
 }
 
 /** SpacePay's withdrawals (newest first) back to `sinceMs`, within a bounded number of pages. */
-async function listSince(api: ReconcileApi, sinceMs: number): Promise<Withdrawal[]> {
+async function listSince(
+  api: ReconcileApi,
+  sinceMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Withdrawal[]> {
   const out: Withdrawal[] = [];
   for (let page = 0; page < MAX_PAGES; page++) {
-    const { data } = await api.listWithdrawals({ limit: PAGE, offset: page * PAGE });
+    const { data } = await api.listWithdrawals({ limit: PAGE, offset: page * PAGE }, { signal });
     out.push(...data.data);
     const last = data.data.at(-1);
     if (!data.pagination.hasMore || !last || Date.parse(last.createdAt) < sinceMs) break;

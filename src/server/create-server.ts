@@ -40,7 +40,7 @@ export interface ServerDeps {
    * an OAuth caller who may not read them (select-tools.ts listsInstances). Default true.
    */
   listInstances?: boolean;
-  /** Who calls (the OAuth subject of an HTTP request), for the guard. */
+  /** Who calls (the OAuth subject of an HTTP request), for the guard and the watch limit. */
   caller?: string;
   /**
    * Stateless transports (HTTP) cannot deliver later 2025 notifications: no resources/subscribe then.
@@ -70,7 +70,8 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   const secrets = deps.secrets ?? memorySecretStore();
   const now = deps.now ?? (() => new Date());
   const ownWatcher = deps.watcher ? null : createPaymentWatcher(deps.api, deps.pollIntervalMs ?? 2000);
-  const watcher = deps.watcher ?? ownWatcher!;
+  // What this server's caller watches counts against its own limit (SPACEPAY_MAX_WATCHES_PER_CALLER).
+  const watcher = (deps.watcher ?? ownWatcher!).forCaller(deps.caller);
   const mcp = new McpServer(
     { name: "spacepay-mcp", title: "SpacePay", version: VERSION },
     {

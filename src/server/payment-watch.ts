@@ -2,10 +2,14 @@
 // subscriptions/listen (2026-07-28) all watch through it. Watchers of one payment in a process share
 // one loop (one GET per interval however many wait), which stops at a final status
 // (isFinalPaymentStatus), when SpacePay no longer knows the payment, or when the last watcher leaves.
+// It also counts each caller's watches (SPACEPAY_MAX_WATCHES_PER_CALLER): the distinct payments a
+// caller watches, by wait_for_payment, resources/subscribe and listen streams together. The loop's
+// reads go through the client it is given: the runtime gives it the budgeted view (spacepay/budget.ts).
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { log } from "../log.js";
+import { RefusedError } from "./errors.js";
 
 /** The loop's interval is kept within these bounds, whatever a caller configures. */
 const MIN_INTERVAL_MS = 10;
@@ -22,9 +26,31 @@ export interface PaymentListener {
   onStop?(): void;
 }
 
+/** Default of SPACEPAY_MAX_WATCHES_PER_CALLER. */
+export const DEFAULT_MAX_WATCHES = 50;
+
+/** A caller already watches as many payments as it may; nothing was started. */
+export class WatchLimitError extends RefusedError {
+  constructor(readonly limit: number) {
+    super(
+      `this caller already watches ${limit} payment${limit === 1 ? "" : "s"}, the most it may (SPACEPAY_MAX_WATCHES_PER_CALLER). Close a listen stream, unsubscribe, or let a wait_for_payment end, then try again.`,
+    );
+    this.name = "WatchLimitError";
+  }
+}
+
 export interface PaymentWatcher {
   /** Watch until a final status, a NotFoundError, or `signal` aborts. */
   watch(paymentId: string, listener: PaymentListener, signal: AbortSignal): void;
+  /**
+   * Counts these payments among this caller's watches until `signal` aborts; each entry point holds
+   * what its caller watches before it reads or watches anything (one listen loop serves several
+   * callers, so `watch` itself counts nobody). A payment the caller already holds costs nothing
+   * more. All or nothing: throws WatchLimitError, holding none, when they would pass the limit.
+   */
+  hold(paymentIds: readonly string[], signal: AbortSignal): void;
+  /** This watcher, counting watches against `caller` (the OAuth subject; undefined: the shared caller). */
+  forCaller(caller: string | undefined): PaymentWatcher;
   /** Payment ids being polled now (tests, and to prove nothing is left polling). */
   active(): number;
   /** Stops every loop and tells each watcher (onStop), now and on any later watch: the server is stopping. */
@@ -35,25 +61,65 @@ interface Loop {
   timer: NodeJS.Timeout;
   listeners: Set<PaymentListener>;
   busy: boolean;
+  /** Aborted when the loop stops: a read still waiting for the budget is dropped, not sent. */
+  stopped: AbortController;
 }
 
-export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): PaymentWatcher {
+export interface WatcherOptions {
+  /** Distinct payments one caller may watch at once (SPACEPAY_MAX_WATCHES_PER_CALLER). */
+  maxWatchesPerCaller?: number;
+}
+
+export function createPaymentWatcher(
+  api: SpacePayApi,
+  intervalMs: number,
+  opts: WatcherOptions = {},
+): PaymentWatcher {
   const every = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, intervalMs));
+  const maxWatches = opts.maxWatchesPerCaller ?? DEFAULT_MAX_WATCHES;
   const loops = new Map<string, Loop>();
+  /** Per caller, how many holds each watched payment has. */
+  const held = new Map<string | undefined, Map<string, number>>();
   let closed = false;
 
   const stop = (id: string) => {
     const loop = loops.get(id);
-    if (loop) clearInterval(loop.timer);
+    if (loop) {
+      clearInterval(loop.timer);
+      loop.stopped.abort();
+    }
     loops.delete(id);
   };
 
   const read = async (id: string, loop: Loop): Promise<PaymentStatus> => {
     // The payment-secret route is meant for polling; any watcher's secret serves them all.
     const secret = [...loop.listeners].find((l) => l.secret)?.secret;
+    const opts = { signal: loop.stopped.signal };
     return secret
-      ? (await api.getPaymentStatus(id, secret)).data.status
-      : (await api.getPayment(id)).data.status;
+      ? (await api.getPaymentStatus(id, secret, opts)).data.status
+      : (await api.getPayment(id, opts)).data.status;
+  };
+
+  const hold = (caller: string | undefined, paymentIds: readonly string[], signal: AbortSignal) => {
+    if (signal.aborted) return;
+    const ids = [...new Set(paymentIds)];
+    const mine = held.get(caller) ?? new Map<string, number>();
+    const added = ids.filter((id) => !mine.has(id)).length;
+    if (added && mine.size + added > maxWatches) throw new WatchLimitError(maxWatches);
+    for (const id of ids) mine.set(id, (mine.get(id) ?? 0) + 1);
+    held.set(caller, mine);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const id of ids) {
+          const left = (mine.get(id) ?? 1) - 1;
+          if (left > 0) mine.set(id, left);
+          else mine.delete(id);
+        }
+        if (mine.size === 0 && held.get(caller) === mine) held.delete(caller);
+      },
+      { once: true },
+    );
   };
 
   const tick = async (id: string) => {
@@ -66,6 +132,8 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
       if (final) stop(id);
       for (const l of [...loop.listeners]) l.onStatus(status);
     } catch (err) {
+      // The loop stopped while its read waited for the budget: nobody is listening any more.
+      if (loop.stopped.signal.aborted) return;
       // Gone (deleted, or another merchant's after a key change): it will not come back.
       if (err instanceof NotFoundError) stop(id);
       log("debug", `payment poll for ${id} failed`, { error: err instanceof Error ? err.name : String(err) });
@@ -75,31 +143,35 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
     }
   };
 
-  return {
-    watch(paymentId, listener, signal) {
-      if (signal.aborted) return;
-      // A watch begun after the stop started (its request was already in flight) ends at once too.
-      if (closed) return listener.onStop?.();
-      let loop = loops.get(paymentId);
-      if (!loop) {
-        // The loop polls with the plain client (no caller's log): it serves every watcher and outlives
-        // the request that happened to start it.
-        const timer = setInterval(() => void tick(paymentId), every);
-        timer.unref();
-        loop = { timer, listeners: new Set(), busy: false };
-        loops.set(paymentId, loop);
-      }
-      const joined = loop;
-      joined.listeners.add(listener);
-      signal.addEventListener(
-        "abort",
-        () => {
-          joined.listeners.delete(listener);
-          if (joined.listeners.size === 0 && loops.get(paymentId) === joined) stop(paymentId);
-        },
-        { once: true },
-      );
-    },
+  const watch = (paymentId: string, listener: PaymentListener, signal: AbortSignal) => {
+    if (signal.aborted) return;
+    // A watch begun after the stop started (its request was already in flight) ends at once too.
+    if (closed) return listener.onStop?.();
+    let loop = loops.get(paymentId);
+    if (!loop) {
+      // The loop polls with the plain client (no caller's log): it serves every watcher and outlives
+      // the request that happened to start it.
+      const timer = setInterval(() => void tick(paymentId), every);
+      timer.unref();
+      loop = { timer, listeners: new Set(), busy: false, stopped: new AbortController() };
+      loops.set(paymentId, loop);
+    }
+    const joined = loop;
+    joined.listeners.add(listener);
+    signal.addEventListener(
+      "abort",
+      () => {
+        joined.listeners.delete(listener);
+        if (joined.listeners.size === 0 && loops.get(paymentId) === joined) stop(paymentId);
+      },
+      { once: true },
+    );
+  };
+
+  const view = (caller: string | undefined): PaymentWatcher => ({
+    watch,
+    hold: (paymentIds, signal) => hold(caller, paymentIds, signal),
+    forCaller: view,
     active: () => loops.size,
     close() {
       closed = true;
@@ -108,5 +180,6 @@ export function createPaymentWatcher(api: SpacePayApi, intervalMs: number): Paym
         for (const l of [...loop.listeners]) l.onStop?.();
       }
     },
-  };
+  });
+  return view(undefined);
 }

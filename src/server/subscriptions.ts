@@ -10,12 +10,9 @@ import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
-import type { PaymentWatcher } from "./payment-watch.js";
+import { WatchLimitError, type PaymentWatcher } from "./payment-watch.js";
 import { subscribablePaymentId } from "./resources.js";
 import { callerApi } from "./call-log.js";
-
-/** At most this many payments are watched at once per session (2025) or per process (2026 listens). */
-export const MAX_SUBSCRIPTIONS = 50;
 
 export interface Subscriptions {
   close(): void;
@@ -62,11 +59,6 @@ export function registerSubscriptions(
     watches.get(uri)?.abort();
     watches.delete(uri);
   };
-  const full = () =>
-    new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `At most ${MAX_SUBSCRIPTIONS} payments can be watched at once`,
-    );
 
   server.registerCapabilities({ resources: { subscribe: true } });
   server.setRequestHandler("resources/subscribe", async (req, ctx) => {
@@ -79,13 +71,27 @@ export function registerSubscriptions(
       );
     }
     if (watches.has(uri)) return {};
-    if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
-    // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
-    const status = await currentStatus(callerApi(api, ctx), paymentId);
-    // A final payment will not change again, so there is nothing to poll for.
-    if (isFinalPaymentStatus(status) || watches.has(uri)) return {};
-    if (watches.size >= MAX_SUBSCRIPTIONS) throw full();
+    // Counted among the caller's watches from now on (so a burst of subscribes cannot pass the limit
+    // while their look-ups are in flight); released below unless the watch starts.
     const leave = new AbortController();
+    try {
+      watcher.hold([paymentId], leave.signal);
+    } catch (err) {
+      throw err instanceof WatchLimitError ? limitError(err) : err;
+    }
+    let status: PaymentStatus;
+    try {
+      // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
+      status = await currentStatus(callerApi(api, ctx), paymentId);
+    } catch (err) {
+      leave.abort();
+      throw err;
+    }
+    // A final payment will not change again, so there is nothing to poll for.
+    if (isFinalPaymentStatus(status) || watches.has(uri)) {
+      leave.abort();
+      return {};
+    }
     watches.set(uri, leave);
     const send = (u: string) =>
       void server.sendResourceUpdated({ uri: u }).catch((err: Error) => {
@@ -111,10 +117,12 @@ export function registerSubscriptions(
 
 export interface ListenWatches {
   /**
-   * An open subscriptions/listen stream (key: anything unique to it) listening to these URIs; resolves
-   * once each payment's current status is known (acknowledge the stream after that).
+   * An open subscriptions/listen stream (key: anything unique to it) of `caller` (the OAuth subject;
+   * undefined: the shared caller) listening to these URIs; resolves once each payment's current status
+   * is known (acknowledge the stream after that). Throws WatchLimitError, opening nothing, when the
+   * stream would take its caller past the watch limit.
    */
-  open(key: unknown, uris: readonly string[]): Promise<void>;
+  open(key: unknown, uris: readonly string[], caller?: string): Promise<void>;
   /** That stream closed or was cancelled. */
   close(key: unknown): void;
   closeAll(): void;
@@ -123,14 +131,16 @@ export interface ListenWatches {
 /**
  * 2026-07-28 listen streams in one serving entry: each payment URI any open stream lists is watched
  * once, and each change is published once (`publish`) for the SDK to deliver to every stream that
- * lists it. When the last stream listing a URI closes, its watch ends.
+ * lists it. When the last stream listing a URI closes, its watch ends. `api` reads each payment's
+ * baseline: the runtime gives it the budgeted view, as the watcher's (a listen is watch traffic).
  */
 export function listenWatches(
   api: SpacePayApi,
   watcher: PaymentWatcher,
   publish: (uri: string) => void,
 ): ListenWatches {
-  const streams = new Map<unknown, string[]>();
+  /** Each open stream's URIs, and what holds them among its caller's watches. */
+  const streams = new Map<unknown, { uris: string[]; hold: AbortController }>();
   const watched = new Map<string, { listeners: number; leave: AbortController }>();
 
   const release = (uri: string) => {
@@ -141,33 +151,33 @@ export function listenWatches(
   };
 
   return {
-    async open(key, uris) {
+    async open(key, uris, caller) {
       if (streams.has(key)) return;
-      const mine: string[] = [];
+      const mine = [...new Set(uris)].filter((uri) => subscribablePaymentId(uri) !== null);
+      const hold = new AbortController();
+      // A stream past the limit is refused whole, before any look-up.
+      watcher.forCaller(caller).hold(
+        mine.map((uri) => subscribablePaymentId(uri)!),
+        hold.signal,
+      );
+      streams.set(key, { uris: mine, hold });
       const baselines: Promise<void>[] = [];
-      streams.set(key, mine);
-      for (const uri of new Set(uris)) {
-        const paymentId = subscribablePaymentId(uri);
-        if (paymentId === null) continue;
+      for (const uri of mine) {
+        const paymentId = subscribablePaymentId(uri)!;
         const w = watched.get(uri);
-        mine.push(uri);
         if (w) {
           w.listeners++;
-          continue;
-        }
-        if (watched.size >= MAX_SUBSCRIPTIONS) {
-          mine.pop();
           continue;
         }
         const leave = new AbortController();
         watched.set(uri, { listeners: 1, leave });
         // The status now is the baseline, read before the stream is acknowledged, so a change right
         // after the client hears the acknowledgement is published; a final or unknown payment has
-        // nothing to watch.
+        // nothing to watch. A stream closed before its turn in the budget costs no request.
         baselines.push(
-          api.getPayment(paymentId).then(
+          api.getPayment(paymentId, { signal: leave.signal }).then(
             ({ data }) => {
-              if (isFinalPaymentStatus(data.status)) return;
+              if (isFinalPaymentStatus(data.status) || leave.signal.aborted) return;
               watchChanges(watcher, paymentId, uri, data.status, leave.signal, publish, () => leave.abort());
             },
             (err: unknown) =>
@@ -180,13 +190,21 @@ export function listenWatches(
       await Promise.all(baselines);
     },
     close(key) {
-      for (const uri of streams.get(key) ?? []) release(uri);
+      const stream = streams.get(key);
+      if (!stream) return;
+      for (const uri of stream.uris) release(uri);
+      stream.hold.abort();
       streams.delete(key);
     },
     closeAll() {
       for (const key of [...streams.keys()]) this.close(key);
     },
   };
+}
+
+/** The protocol error for a watch past the caller's limit (a subscribe here, a listen at the edge). */
+export function limitError(err: WatchLimitError): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, `Refused: ${err.message}`);
 }
 
 async function currentStatus(api: SpacePayApi, paymentId: string): Promise<PaymentStatus> {

@@ -65,6 +65,8 @@ export class SpacePayClient implements SpacePayApi {
   private readonly hasBearer: boolean;
   /** Set on a caller's view (forCaller) only. */
   private readonly report?: (e: RequestLogEvent) => void;
+  /** Set on the background view only. */
+  private readonly background?: boolean;
 
   constructor(options: SpacePayClientOptions) {
     this.http = new HttpPipeline(options);
@@ -75,6 +77,14 @@ export class SpacePayClient implements SpacePayApi {
   forCaller(report: (e: RequestLogEvent) => void): SpacePayApi {
     // A view, not a copy: it shares the pipeline (the Agent and its sockets) and differs only in `report`.
     return Object.create(this, { report: { value: report } }) as SpacePayClient;
+  }
+
+  /**
+   * The same client for background and watch traffic: every attempt of its calls first waits for the
+   * upstream budget (HttpOptions.budget). Interactive and money calls use the client itself.
+   */
+  throughBudget(): SpacePayApi {
+    return Object.create(this, { background: { value: true } }) as SpacePayClient;
   }
 
   /** Closes the undici Agent (its sockets); the client is unusable afterwards. */
@@ -299,7 +309,13 @@ export class SpacePayClient implements SpacePayApi {
     opts?: RequestOptions,
   ): Promise<ApiResult<T>> {
     const body = req.body === undefined ? undefined : stripUndefined(req.body);
-    const res = await this.http.send({ ...req, body, signal: opts?.signal, onAttempt: this.report });
+    const res = await this.http.send({
+      ...req,
+      body,
+      signal: opts?.signal,
+      onAttempt: this.report,
+      background: this.background,
+    });
     const parsed = schema.safeParse(res.body);
     if (!parsed.success) {
       const issues = parsed.error.issues

@@ -19,6 +19,7 @@ import {
 } from "./retry.js";
 import { Transport, abortedError, header, type Attempt } from "./transport.js";
 import type { RequestLogEvent } from "./types.js";
+import type { RequestBudget } from "./budget.js";
 
 export type { AuthKind, HttpRequest, HttpResponse, QueryValue } from "./request.js";
 export { MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES } from "./transport.js";
@@ -41,6 +42,11 @@ export interface HttpOptions {
   now?: () => number;
   /** Max sockets per origin for the undici Agent. */
   connections?: number;
+  /**
+   * The instance's upstream budget: `background` requests wait for it before each attempt, and every
+   * 429 slows it (see ./budget.ts). Without it nothing waits.
+   */
+  budget?: RequestBudget;
 }
 
 /** Tagged template that URL-encodes every interpolated value: encodePath`/payments/${id}`. */
@@ -109,6 +115,13 @@ export class HttpPipeline {
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortedError();
+      if (req.background && this.opts.budget) {
+        try {
+          await this.opts.budget.take(signal);
+        } catch {
+          throw abortedError();
+        }
+      }
       const started = performance.now();
       const outcome = await this.transport.exchange(method, pathAndQuery, headers, body, signal, scrub);
       const durationMs = Math.round(performance.now() - started);
@@ -162,6 +175,7 @@ export class HttpPipeline {
       header(headers, "retry-after-ms"),
       this.now(),
     );
+    if (status === 429) this.opts.budget?.throttled(retryAfter);
     return errorFromResponse(status, headers, text, requestId, retryAfter, scrub);
   }
 

@@ -21,6 +21,8 @@ export interface HttpRequest {
   /** Sent as Idempotency-Key on every attempt; it is what makes a POST safe to retry. */
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** Background or watch traffic: each attempt waits for the upstream budget (see ./budget.ts). */
+  background?: boolean;
   /** Told of each attempt besides the client's own `onRequest` (the MCP request that made the call). */
   onAttempt?: (e: RequestLogEvent) => void;
 }

@@ -27,7 +27,7 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     token: opts.token ?? null,
     oauth: opts.oauth,
     newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
-    listenWatches: (publish) => listenWatches(h.runtime.api, h.runtime.watcher, publish),
+    listenWatches: (publish) => listenWatches(h.runtime.background, h.runtime.watcher, publish),
     approvalPages: h.runtime.approvalPages,
     readiness: () => h.runtime.readiness(),
   });

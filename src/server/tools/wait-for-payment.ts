@@ -35,81 +35,89 @@ export const waitForPayment = defineTool({
   },
   annotations: READ_ONLY,
   async handler(args, ctx) {
-    const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
-    // The payment-secret status route is meant for polling; without a secret the merchant route works too.
-    const initial = secret
-      ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
-      : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
+    // One of the caller's watches for the whole call, refused before anything is read when it has no
+    // room (waits on one payment count once).
+    const held = new AbortController();
+    ctx.watcher.hold([args.paymentId], held.signal);
+    try {
+      const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
+      // The payment-secret status route is meant for polling; without a secret the merchant route works too.
+      const initial = secret
+        ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
+        : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
 
-    const started = ctx.now().getTime();
-    const deadline = started + args.timeoutSeconds * 1000;
-    let status = initial;
-    // A stop ends the wait with the status so far, so its answer is not what holds the stop up.
-    let stopped = false;
-    const done = () => (args.until === "change" ? status !== initial : isFinalPaymentStatus(status));
-    const progress = () =>
-      ctx.progress(
-        Math.floor((ctx.now().getTime() - started) / 1000),
-        args.timeoutSeconds,
-        `status ${status}`,
-      );
-    if (!done()) {
-      await progress();
-      // The shared poll loop reads the status; this call only listens until done, the deadline or a cancel.
-      await new Promise<void>((resolve, reject) => {
-        const leave = new AbortController();
-        const finish = (err?: unknown) => {
-          clearTimeout(timer);
-          ctx.signal.removeEventListener("abort", onCancel);
-          leave.abort();
-          if (err === undefined) resolve();
-          else reject(err instanceof Error ? err : new Error(String(err)));
-        };
-        const onCancel = () => finish(ctx.signal.reason ?? new Error("aborted"));
-        const timer = setTimeout(() => finish(), Math.max(0, deadline - ctx.now().getTime()));
-        ctx.signal.addEventListener("abort", onCancel, { once: true });
-        if (ctx.signal.aborted) return onCancel();
-        ctx.watcher.watch(
-          args.paymentId,
-          {
-            secret,
-            onStatus(s) {
-              status = s;
-              // A final status will not change again, so an `until: "change"` wait ends there too.
-              if (done() || isFinalPaymentStatus(s)) finish();
-              else void progress().catch(() => {});
-            },
-            onError: (err) => finish(err),
-            onStop() {
-              stopped = true;
-              finish();
-            },
-          },
-          leave.signal,
+      const started = ctx.now().getTime();
+      const deadline = started + args.timeoutSeconds * 1000;
+      let status = initial;
+      // A stop ends the wait with the status so far, so its answer is not what holds the stop up.
+      let stopped = false;
+      const done = () => (args.until === "change" ? status !== initial : isFinalPaymentStatus(status));
+      const progress = () =>
+        ctx.progress(
+          Math.floor((ctx.now().getTime() - started) / 1000),
+          args.timeoutSeconds,
+          `status ${status}`,
         );
-      });
+      if (!done()) {
+        await progress();
+        // The shared poll loop reads the status; this call only listens until done, the deadline or a cancel.
+        await new Promise<void>((resolve, reject) => {
+          const leave = new AbortController();
+          const finish = (err?: unknown) => {
+            clearTimeout(timer);
+            ctx.signal.removeEventListener("abort", onCancel);
+            leave.abort();
+            if (err === undefined) resolve();
+            else reject(err instanceof Error ? err : new Error(String(err)));
+          };
+          const onCancel = () => finish(ctx.signal.reason ?? new Error("aborted"));
+          const timer = setTimeout(() => finish(), Math.max(0, deadline - ctx.now().getTime()));
+          ctx.signal.addEventListener("abort", onCancel, { once: true });
+          if (ctx.signal.aborted) return onCancel();
+          ctx.watcher.watch(
+            args.paymentId,
+            {
+              secret,
+              onStatus(s) {
+                status = s;
+                // A final status will not change again, so an `until: "change"` wait ends there too.
+                if (done() || isFinalPaymentStatus(s)) finish();
+                else void progress().catch(() => {});
+              },
+              onError: (err) => finish(err),
+              onStop() {
+                stopped = true;
+                finish();
+              },
+            },
+            leave.signal,
+          );
+        });
+      }
+      const waited = Math.round((ctx.now().getTime() - started) / 1000);
+      const final = isFinalPaymentStatus(status);
+      const timedOut = !done();
+      const meaning = PAYMENT_STATUS_MEANING[status] ?? status;
+      const text = stopped
+        ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; the server is stopping, so the wait ended early: call wait_for_payment again once it is back.`
+        : timedOut
+          ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; call wait_for_payment again to keep waiting.`
+          : `Payment ${args.paymentId} is ${status} (${meaning})${status !== initial ? `, was ${initial}` : ""}; waited ${waited}s.`;
+      return {
+        structured: {
+          mode: ctx.info.mode,
+          id: args.paymentId,
+          status,
+          statusMeaning: meaning,
+          initialStatus: initial,
+          final,
+          timedOut,
+          waitedSeconds: waited,
+        },
+        text,
+      };
+    } finally {
+      held.abort();
     }
-    const waited = Math.round((ctx.now().getTime() - started) / 1000);
-    const final = isFinalPaymentStatus(status);
-    const timedOut = !done();
-    const meaning = PAYMENT_STATUS_MEANING[status] ?? status;
-    const text = stopped
-      ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; the server is stopping, so the wait ended early: call wait_for_payment again once it is back.`
-      : timedOut
-        ? `Payment ${args.paymentId} is still ${status} (${meaning}) after ${waited}s; call wait_for_payment again to keep waiting.`
-        : `Payment ${args.paymentId} is ${status} (${meaning})${status !== initial ? `, was ${initial}` : ""}; waited ${waited}s.`;
-    return {
-      structured: {
-        mode: ctx.info.mode,
-        id: args.paymentId,
-        status,
-        statusMeaning: meaning,
-        initialStatus: initial,
-        final,
-        timedOut,
-        waitedSeconds: waited,
-      },
-      text,
-    };
   },
 });
