@@ -345,6 +345,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   const account = {
     disabledTools: disabled,
+    // A getter: read each time the resource is (create-server.ts spreads this object per read).
+    get upstreamBudget() {
+      return budget.stats();
+    },
     // Over HTTP, whoever reads this should see how callers are authenticated and what that costs.
     ...(config.http && {
       http: config.oauth

@@ -58,6 +58,9 @@ describe("defaults and modes", () => {
       port: 3000,
       host: "127.0.0.1",
       withdrawalsEnabled: true,
+      apiBudgetPerSecond: 10,
+      maxWatchesPerCaller: 50,
+      pollIntervalMs: 2000,
     });
     expect(c.sources.timeoutMs).toBe("default");
   });
@@ -89,6 +92,11 @@ describe("precedence and blank values", () => {
     expect(c.maxRetries).toBe(4);
     expect(c.port).toBe(3000);
     expect(c.sources).toMatchObject({ timeoutMs: "flag", maxRetries: "env", port: "default" });
+  });
+
+  it("a set poll interval wins over its default, from the environment or a flag", () => {
+    expect(load({ SPACEPAY_POLL_INTERVAL_MS: "250" }).pollIntervalMs).toBe(250);
+    expect(load({}, { flags: { "poll-interval-ms": "5000" } }).pollIntervalMs).toBe(5000);
   });
 
   it("flags may be booleans and numbers, as a CLI parser gives them", () => {
@@ -217,6 +225,9 @@ describe("validation messages name the variable, the problem and the accepted va
     ["SPACEPAY_MAX_PAYMENT_CENTS", "100000001", "is above the maximum 100000000", "(cents)"],
     ["SPACEPAY_MERCHANT_ID", "a b", "is not a merchant id", "letters, digits"],
     ["SPACEPAY_MCP_HOST", "a b", "is not a host name or IP address", "127.0.0.1"],
+    ["SPACEPAY_POLL_INTERVAL_MS", "249", "is below the minimum 250", "an integer from 250 to 600000"],
+    ["SPACEPAY_API_BUDGET_PER_SECOND", "0", "is below the minimum 1", "an integer from 1 to 1000"],
+    ["SPACEPAY_MAX_WATCHES_PER_CALLER", "0", "is below the minimum 1", "an integer from 1 to 10000"],
   ])("%s=%s", (variable, value, problem, accepted) => {
     const err = configError(() => load({ [variable]: value }));
     expect(err.variable).toBe(variable);

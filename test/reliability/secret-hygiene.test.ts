@@ -44,6 +44,8 @@ beforeAll(async () => {
     SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
     SPACEPAY_TIMEOUT_MS: "3000",
     SPACEPAY_MAX_RETRIES: "1",
+    // wait_for_payment below hears the payment complete at the next poll.
+    SPACEPAY_POLL_INTERVAL_MS: "250",
   });
   await server.client.setLoggingLevel("debug");
   await scenario();

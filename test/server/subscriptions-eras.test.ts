@@ -23,8 +23,8 @@ import {
 } from "../helpers/mcp2026.js";
 
 const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
-/** The built CLI polls at its default interval. */
-const CLI_POLL_MS = 2_000;
+/** The built CLI polls at the shortest interval SPACEPAY_POLL_INTERVAL_MS allows. */
+const CLI_POLL_MS = 250;
 
 let h: Harness;
 let http: RunningHttp;
@@ -33,7 +33,7 @@ let stdio: BuiltServerEnv;
 beforeAll(async () => {
   h = await startHarness({ simulator: { processingMs: 0 } }); // the runtime polls every 30 ms
   http = await serveHarness(h);
-  stdio = builtServerEnv(h.sim.url);
+  stdio = builtServerEnv(h.sim.url, { SPACEPAY_POLL_INTERVAL_MS: String(CLI_POLL_MS) });
 });
 afterAll(async () => {
   await http?.close();
