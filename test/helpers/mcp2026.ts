@@ -155,11 +155,12 @@ export async function rawHttp(
   };
 }
 
-/** POSTs a body exactly as given (for batches and malformed messages). */
+/** POSTs a body exactly as given (for batches and malformed messages); `signal` ends it early. */
 export async function rawHttpBody(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
+  signal: AbortSignal = AbortSignal.timeout(10_000),
 ): Promise<{ status: number; text: string }> {
   const res = await fetch(url, {
     method: "POST",
@@ -170,7 +171,7 @@ export async function rawHttpBody(
       ...headers,
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+    signal,
   });
   return { status: res.status, text: await res.text() };
 }

@@ -11,10 +11,10 @@ import { PAYMENTS_PATH, startHarness, text, type Harness } from "../helpers/mcp-
 import {
   httpClient2026,
   rawHttp,
+  rawHttpBody,
   rawStdio,
   builtServerEnv,
   withEnvelope,
-  REVISION,
 } from "../helpers/mcp2026.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { startSimulator } from "../../src/simulator/index.js";
@@ -85,23 +85,17 @@ async function listenAndDrop(url: string, uris: string[], holdMs: number): Promi
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), holdMs);
   try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": REVISION,
-        "mcp-method": "subscriptions/listen",
-      },
-      body: JSON.stringify({
+    await rawHttpBody(
+      url,
+      {
         jsonrpc: "2.0",
         id: 1,
         method: "subscriptions/listen",
         params: withEnvelope({ notifications: { resourceSubscriptions: uris } }),
-      }),
-      signal: ac.signal,
-    });
-    await res.text();
+      },
+      { "mcp-method": "subscriptions/listen" },
+      ac.signal,
+    );
   } catch {
     // Dropped by us: that is the churn.
   } finally {
