@@ -26,9 +26,6 @@ export interface PaymentListener {
   onStop?(): void;
 }
 
-/** Default of SPACEPAY_MAX_WATCHES_PER_CALLER. */
-export const DEFAULT_MAX_WATCHES = 50;
-
 /** A caller already watches as many payments as it may; nothing was started. */
 export class WatchLimitError extends RefusedError {
   constructor(readonly limit: number) {
@@ -66,7 +63,7 @@ interface Loop {
 }
 
 export interface WatcherOptions {
-  /** Distinct payments one caller may watch at once (SPACEPAY_MAX_WATCHES_PER_CALLER). */
+  /** Distinct payments one caller may watch at once (the runtime gives SPACEPAY_MAX_WATCHES_PER_CALLER; no limit without). */
   maxWatchesPerCaller?: number;
 }
 
@@ -76,7 +73,7 @@ export function createPaymentWatcher(
   opts: WatcherOptions = {},
 ): PaymentWatcher {
   const every = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, intervalMs));
-  const maxWatches = opts.maxWatchesPerCaller ?? DEFAULT_MAX_WATCHES;
+  const maxWatches = opts.maxWatchesPerCaller ?? Infinity;
   const loops = new Map<string, Loop>();
   /** Per caller, how many holds each watched payment has. */
   const held = new Map<string | undefined, Map<string, number>>();
@@ -149,8 +146,8 @@ export function createPaymentWatcher(
     if (closed) return listener.onStop?.();
     let loop = loops.get(paymentId);
     if (!loop) {
-      // The loop polls with the plain client (no caller's log): it serves every watcher and outlives
-      // the request that happened to start it.
+      // The loop polls with the client it was given (budgeted, no caller's log): it serves every
+      // watcher and outlives the request that happened to start it.
       const timer = setInterval(() => void tick(paymentId), every);
       timer.unref();
       loop = { timer, listeners: new Set(), busy: false, stopped: new AbortController() };
