@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `spacepay-mcp` command: the MCP server over stdio (default), `simulator`, `demo`, `audit verify`,
-// `approvers add|list|remove`, --help, --version.
+// `db migrate`, `approvers add|list|remove`, --help, --version.
 // Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
 import module from "node:module";
 import { parseArgs } from "./cli/args.js";
@@ -72,6 +72,11 @@ async function main(): Promise<void> {
     case "approvers": {
       const { runApprovers } = await import("./cli/approvers.js");
       process.exitCode = await runApprovers(parsed, process.env, (line) => console.log(line));
+      return;
+    }
+    case "db": {
+      const { runDb } = await import("./cli/db.js");
+      process.exitCode = await runDb(parsed.action, parsed.flags, process.env, (line) => console.log(line));
       return;
     }
     case "serve": {

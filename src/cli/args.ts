@@ -1,7 +1,7 @@
 // Command-line parsing: a subcommand, then `--name value`, `--name=value` or a bare `--flag` (true).
 export interface ParsedArgs {
-  command: "serve" | "simulator" | "demo" | "audit" | "approvers" | "help" | "version";
-  /** The word after `audit` or `approvers` (e.g. "verify", "add"). */
+  command: "serve" | "simulator" | "demo" | "audit" | "db" | "approvers" | "help" | "version";
+  /** The word after `audit`, `db` or `approvers` (e.g. "verify", "migrate", "add"). */
   action?: string;
   /** The word after an `approvers` action: the approver's name. */
   operand?: string;
@@ -22,7 +22,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (first === "simulator" || first === "demo") {
     command = first;
     args = args.slice(1);
-  } else if (first === "audit") {
+  } else if (first === "audit" || first === "db") {
     command = first;
     action = args[1]?.startsWith("--") ? undefined : args[1];
     args = args.slice(action === undefined ? 1 : 2);

@@ -1,11 +1,20 @@
-// `spacepay-mcp audit verify [--state-dir DIR]`: checks the audit log's hash chain (audit.jsonl, or
-// the audit_log table with SPACEPAY_DATABASE_URL) and says where it breaks. Exit 0 when intact, 1
-// when broken or missing, 2 for a usage or configuration problem.
+// `spacepay-mcp audit verify [--state-dir DIR] [--expect-head SEQ:HASH]`: checks the audit trail
+// (audit.jsonl in the state directory, or the audit_log table with SPACEPAY_DATABASE_URL): its hash
+// chain, that every withdrawal ledger entry's audit entries are in it, and that a head recorded
+// earlier is still a prefix. It reads only: no merchant key, no state key. Exit 0 when all hold, 1
+// when anything is broken or missing, 2 for a usage or configuration problem.
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, effectiveStateDir, loadConfig } from "../config/index.js";
+import { ConfigError, loadSettings } from "../config/index.js";
 import { AUDIT_FILE } from "../safety/audit.js";
-import { splitLines, verifyChain } from "../safety/audit-chain.js";
+import { formatMark, parseMark, splitLines, type AuditMark } from "../safety/audit-chain.js";
+import { verifyTrail } from "../safety/audit-verify.js";
+import type { LedgerEntry } from "../safety/ledger.js";
+
+const USAGE = "usage: spacepay-mcp audit verify [--state-dir DIR] [--expect-head SEQ:HASH]";
+const FLAGS = ["state-dir", "expect-head"];
+/** Ledger entries named one by one before the rest are only counted. */
+const SHOWN = 20;
 
 export async function runAudit(
   action: string | undefined,
@@ -14,69 +23,121 @@ export async function runAudit(
   out: (line: string) => void,
 ): Promise<number> {
   if (action !== "verify") {
-    out(
-      `spacepay-mcp audit: unknown action ${JSON.stringify(action ?? "")}; usage: spacepay-mcp audit verify [--state-dir DIR]`,
-    );
+    out(`spacepay-mcp audit: unknown action ${JSON.stringify(action ?? "")}; ${USAGE}`);
     return 2;
   }
-  let dir: string;
-  let databaseUrl: string | null;
+  const unknown = Object.keys(flags).filter((f) => !FLAGS.includes(f));
+  if (unknown.length) {
+    out(`spacepay-mcp audit: unknown flag ${unknown.map((f) => `--${f}`).join(", ")}; ${USAGE}`);
+    return 2;
+  }
+  let expectHead: AuditMark | null = null;
+  if (flags["expect-head"] !== undefined) {
+    expectHead = typeof flags["expect-head"] === "string" ? parseMark(flags["expect-head"]) : null;
+    if (!expectHead) {
+      out(
+        `spacepay-mcp audit: --expect-head takes a head as verify prints it, SEQ:HASH (64 hex digits); ${USAGE}`,
+      );
+      return 2;
+    }
+  }
+  let settings;
   try {
-    const config = loadConfig({ env, flags });
-    dir = effectiveStateDir(config);
-    databaseUrl = config.databaseUrl;
+    settings = loadSettings(["stateDir", "databaseUrl"], { env, flags });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     out(`spacepay-mcp audit: configuration problem:\n${err.message}`);
     return 2;
   }
-  if (databaseUrl) return verifyDatabase(databaseUrl, out);
-  const file = path.join(dir, AUDIT_FILE);
-  let content: Buffer;
-  try {
-    content = fs.readFileSync(file);
-  } catch (err) {
-    out(
-      `no audit log at ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): nothing to verify`,
-    );
+  const source = settings.databaseUrl
+    ? await readDatabase(settings.databaseUrl)
+    : await readStateDir(settings.stateDir);
+  if ("problem" in source) {
+    out(source.problem);
     return 1;
   }
-  const verdict = verifyChain(splitLines(content));
-  if (!verdict.ok) {
-    out(`audit chain BROKEN at line ${verdict.line} of ${file}: ${verdict.reason}`);
-    return 1;
-  }
-  out(`audit chain intact: ${verdict.count} entries (${file})`);
-  if (verdict.chainStart !== null && verdict.chainStart > 1) {
-    out(`lines 1 to ${verdict.chainStart - 1} predate the chain (older version) and are not protected by it`);
-  } else if (verdict.chainStart === null && content.length > 0) {
-    out("no line carries a hash yet: the whole log predates the chain and is not protected by it");
-  }
-  if (verdict.unreadable.length) {
-    out(
-      `unreadable lines (writes torn by a crash, vouched for by the line after): ${verdict.unreadable.join(", ")}`,
-    );
-  }
-  out(`head ${verdict.head} (record it elsewhere to detect a later rewrite of the end)`);
-  return 0;
+  return report(source, expectHead, out);
 }
 
-/** The same check over the PostgreSQL audit_log table, in id order; a break is named by row id. */
-async function verifyDatabase(databaseUrl: string, out: (line: string) => void): Promise<number> {
-  const { readPgAuditLog, PG_WHERE } = await import("../safety/store-pg.js");
-  let rows: Array<{ id: string; entry: string }>;
+interface Source {
+  where: string;
+  /** How a position in the trail is named in messages (a row's position is its `seq`). */
+  unit: "line" | "row";
+  lines: Array<string | Uint8Array>;
+  /** Null when there is no ledger beside the trail to compare with. */
+  ledger: LedgerEntry[] | null;
+  /** Set when the trail itself is absent (its ledger entries are still named). */
+  absent?: string;
+}
+
+async function readStateDir(dir: string): Promise<Source | { problem: string }> {
+  const file = path.join(dir, AUDIT_FILE);
+  let ledger: LedgerEntry[] | null;
   try {
-    rows = await readPgAuditLog(databaseUrl);
+    const { readSqliteLedger } = await import("../safety/store.js");
+    ledger = await readSqliteLedger(dir);
   } catch (err) {
-    out(`cannot read the audit trail from ${PG_WHERE}: ${(err as Error).message}`);
-    return 1;
+    return { problem: `cannot read the withdrawal ledger in ${dir}: ${(err as Error).message}` };
   }
-  const verdict = verifyChain(rows.map((r) => r.entry));
-  if (!verdict.ok) {
-    out(`audit chain BROKEN at row id ${rows[verdict.line - 1]?.id} of ${PG_WHERE}: ${verdict.reason}`);
-    return 1;
+  try {
+    return { where: file, unit: "line", lines: splitLines(fs.readFileSync(file)), ledger };
+  } catch (err) {
+    const absent = `no audit log at ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    if (!ledger?.length) return { problem: `${absent}: nothing to verify` };
+    return { where: file, unit: "line", lines: [], ledger, absent };
   }
-  out(`audit chain intact: ${verdict.count} entries (${PG_WHERE})`);
-  out(`head ${verdict.head} (record it elsewhere to detect a later rewrite of the end)`);
-  return 0;
+}
+
+async function readDatabase(databaseUrl: string): Promise<Source | { problem: string }> {
+  const { readPgTrail, PG_WHERE } = await import("../safety/store-pg.js");
+  try {
+    const trail = await readPgTrail(databaseUrl);
+    return { where: PG_WHERE, unit: "row", lines: trail.entries, ledger: trail.ledger };
+  } catch (err) {
+    return { problem: `cannot read the audit trail from ${PG_WHERE}: ${(err as Error).message}` };
+  }
+}
+
+function report(source: Source, expectHead: AuditMark | null, out: (line: string) => void): number {
+  const { where, unit } = source;
+  const r = verifyTrail(source.lines, source.ledger, expectHead);
+  if (source.absent) out(`${source.absent}, but the withdrawal ledger beside it has entries`);
+  if (!r.chain.ok) {
+    out(`audit chain BROKEN at ${unit} ${r.chain.line} of ${where}: ${r.chain.reason}`);
+  } else {
+    out(`audit chain intact: ${r.chain.count} entries (${where})`);
+    if (r.chain.chainStart !== null && r.chain.chainStart > 1) {
+      out(
+        `${unit}s 1 to ${r.chain.chainStart - 1} predate the chain (older version) and are not protected by it`,
+      );
+    } else if (r.chain.chainStart === null && source.lines.length > 0) {
+      out("no entry carries a hash yet: the whole trail predates the chain and is not protected by it");
+    }
+    if (r.chain.unreadable.length) {
+      out(
+        `unreadable ${unit}s (writes torn by a crash, vouched for by the ${unit} after): ${r.chain.unreadable.join(", ")}`,
+      );
+    }
+  }
+  if (source.ledger === null) {
+    out("no withdrawal ledger beside the trail: only the chain was checked");
+  } else if (r.missing.length) {
+    out(`MISSING from the trail (${r.missing.length}, of ${r.ledgerChecked} ledger entries checked):`);
+    for (const line of r.missing.slice(0, SHOWN)) out(`  ${line}`);
+    if (r.missing.length > SHOWN) out(`  … and ${r.missing.length - SHOWN} more`);
+  } else {
+    out(`withdrawal ledger: ${r.ledgerChecked} entries, each one's audit entries present`);
+  }
+  if (expectHead) {
+    out(
+      r.headProblem
+        ? `expected head ${formatMark(expectHead)} NOT a prefix of the trail: ${r.headProblem}`
+        : `expected head ${formatMark(expectHead)}: still a prefix of the trail`,
+    );
+  }
+  const head = formatMark(r.head);
+  out(
+    `head ${head} (record it outside this machine; later, --expect-head ${head} checks the trail still starts with it)`,
+  );
+  return r.ok && !source.absent ? 0 : 1;
 }

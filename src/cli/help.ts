@@ -17,9 +17,14 @@ Usage:
       Run the SpacePay simulator alone, for your own agents and CI.
   spacepay-mcp demo
       A scripted walkthrough of what an agent does with this server, against the simulator.
-  spacepay-mcp audit verify [--state-dir DIR]
-      Check the audit log's hash chain: "audit chain intact: N entries", or the first broken line and
-      why (exit 1).
+  spacepay-mcp audit verify [--state-dir DIR] [--expect-head SEQ:HASH]
+      Check the audit trail (the state directory's audit.jsonl, or SPACEPAY_DATABASE_URL's table): its
+      hash chain, that every withdrawal ledger entry's audit entries are in it, and that a head
+      printed earlier is still a prefix. Prints the head SEQ:HASH; exit 1 naming what is broken or
+      missing. Needs no merchant key.
+  spacepay-mcp db migrate [--app-role ROLE]
+      Migrate the PostgreSQL schema with the owner's SPACEPAY_DATABASE_URL, and grant ROLE what
+      serving needs (INSERT and SELECT only on audit_log).
   spacepay-mcp approvers add NAME [--subject SUB] [--port N] | list | remove NAME
       Who may approve withdrawals with SPACEPAY_APPROVAL=passkey. add prints a one-time enrollment
       link (15 minutes) on stdout; with SQLite it serves the page on http://localhost itself and exits

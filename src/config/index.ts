@@ -4,6 +4,7 @@
 export {
   ConfigError,
   loadConfig,
+  loadSettings,
   type Config,
   type ConfigIssue,
   type LoadConfigOptions,

@@ -95,8 +95,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads, validates and cross-checks every setting; throws ConfigError listing every problem. */
-export function loadConfig(options: LoadConfigOptions): Config {
+/**
+ * Reads and validates the named settings (all of them for null), each on its own; throws ConfigError
+ * listing every problem.
+ */
+function parseSettings(keys: readonly SettingKey[] | null, options: LoadConfigOptions) {
   const ctx: StateDirContext = {
     env: options.env,
     platform: options.platform ?? process.platform,
@@ -109,7 +112,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const sources = {} as Record<SettingKey, Source>;
   const labels = {} as Record<SettingKey, string>;
 
-  const entries = settingEntries();
+  const entries = settingEntries().filter(([key]) => keys === null || keys.includes(key));
   const raws = entries.map(([, s]) => rawValue(s, flags, ctx.env, readFile, issues));
   // Register every secret before any message is built, so one pasted into the wrong variable is masked too.
   entries.forEach(([, s], i) => s.secret && registerSecret(raws[i]?.value));
@@ -140,7 +143,24 @@ export function loadConfig(options: LoadConfigOptions): Config {
     }
   }
   if (issues.length) throw new ConfigError(issues);
+  return { ctx, values, sources, labels };
+}
 
+/**
+ * Only the named settings, without the rules that tie them to the rest: for commands that need no
+ * more than what they read (`audit verify` needs no merchant key, `db migrate` no state key).
+ */
+export function loadSettings<K extends SettingKey>(
+  keys: readonly K[],
+  options: LoadConfigOptions,
+): Pick<Settings, K> {
+  return parseSettings(keys, options).values as Pick<Settings, K>;
+}
+
+/** Reads, validates and cross-checks every setting; throws ConfigError listing every problem. */
+export function loadConfig(options: LoadConfigOptions): Config {
+  const { values, sources, labels } = parseSettings(null, options);
+  const issues: ConfigIssue[] = [];
   const v = values as Settings;
   const withdrawalsEnabled =
     !v.readOnly &&

@@ -11,6 +11,27 @@ export function chainHash(line: string | Uint8Array): string {
 /** What the first line of a log chains to. */
 export const GENESIS_HASH = chainHash("spacepay-mcp audit chain v1");
 
+/**
+ * Where one entry sits in a trail: its 1-based position (the line number in audit.jsonl, the row's
+ * `seq` in PostgreSQL) and the hash of its exact bytes. A trail's head is the mark of its last entry
+ * (`0:` and the genesis hash when empty); since each entry carries the hash of the one before it, a
+ * mark vouches for the whole trail up to it.
+ */
+export interface AuditMark {
+  seq: number;
+  hash: string;
+}
+
+/** `SEQ:HASH`, as `audit verify` prints a head and `--expect-head` takes it. */
+export function formatMark(mark: AuditMark): string {
+  return `${mark.seq}:${mark.hash}`;
+}
+
+export function parseMark(text: string): AuditMark | null {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  return m ? { seq: Number(m[1]), hash: m[2]! } : null;
+}
+
 /** The `prev` a line appended after `previous` carries (null: the log is empty). */
 export function nextPrev(previous: string | Uint8Array | null): string {
   return previous === null ? GENESIS_HASH : chainHash(previous);
@@ -25,8 +46,8 @@ export type ChainVerdict =
       chainStart: number | null;
       /** Lines that are not JSON entries (a write torn by a crash); the line after each vouches for it. */
       unreadable: number[];
-      /** Hash of the last line: record it elsewhere to detect later truncation or rewriting of the end. */
-      head: string;
+      /** The last line's mark: record it elsewhere to detect later truncation or rewriting of the end. */
+      head: AuditMark;
     }
   | { ok: false; line: number; reason: string };
 
@@ -81,8 +102,13 @@ export function verifyChain(lines: readonly (string | Uint8Array)[]): ChainVerdi
     }
     count++;
   }
-  const last = lines.length ? lines[lines.length - 1]! : null;
-  return { ok: true, count, chainStart, unreadable, head: last === null ? GENESIS_HASH : chainHash(last) };
+  return { ok: true, count, chainStart, unreadable, head: headOf(lines) };
+}
+
+/** The mark of a trail's last line. */
+export function headOf(lines: readonly (string | Uint8Array)[]): AuditMark {
+  const last = lines.at(-1);
+  return { seq: lines.length, hash: last === undefined ? GENESIS_HASH : chainHash(last) };
 }
 
 /** Splits a log's bytes into lines: exact bytes, so a line torn mid-character hashes as written. */

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { redact } from "../log.js";
-import { nextPrev } from "./audit-chain.js";
+import { chainHash, nextPrev, type AuditMark } from "./audit-chain.js";
 import { ensurePrivateDir, fsyncDir, openPrivateAppend } from "./private-files.js";
 
 export const AUDIT_FILE = "audit.jsonl";
@@ -53,8 +53,8 @@ export function auditError(err: unknown): { class: string; message: string } {
 
 export interface AuditLog {
   readonly file: string;
-  /** Appends one whole line and fsyncs it before returning; throws when it could not. */
-  append(entry: AuditEntry): void;
+  /** Appends one whole line and fsyncs it before returning its mark; throws when it could not. */
+  append(entry: AuditEntry): AuditMark;
   /** The last `n` entries, oldest first, without their chain hash; torn or unreadable lines are skipped. */
   readRecent(n: number): AuditEntry[];
   close(): void;
@@ -103,17 +103,26 @@ export function openAuditLog(dir: string, opts: AuditLogOptions = {}): AuditLog 
     throw err;
   }
   let closed = false;
+  // Lines counted so far (every line ends with a newline once the next append has ended a torn one),
+  // and up to which byte: each append counts only what other processes added since, so an entry's
+  // sequence number costs one read of the file per process, not one per append.
+  let counted: { size: number; lines: number } | null = null;
 
   return {
     file,
     append(entry) {
       if (closed) throw new Error("audit log is closed");
-      lock(() => {
+      return lock(() => {
         const tail = lastLine(readFd);
-        const line = serializeAuditEntry(entry, tail.line) + "\n";
+        const line = serializeAuditEntry(entry, tail.line);
         // A line torn by a failed write (ours or another process's) is ended first, so it does not
         // swallow this one; the chain then runs through the fragment's exact bytes.
-        const buf = Buffer.from(tail.complete ? line : "\n" + line, "utf8");
+        const buf = Buffer.from(tail.complete ? line + "\n" : "\n" + line + "\n", "utf8");
+        const size = fs.fstatSync(readFd).size;
+        // A file that shrank was rewritten behind our back: count it afresh (audit verify will say so).
+        const from = counted && counted.size <= size ? counted : { size: 0, lines: 0 };
+        const before = from.lines + countNewlines(readFd, from.size, size);
+        counted = null;
         let written = 0;
         // writeSync may write less than asked (a nearly full disk) without throwing.
         while (written < buf.length) {
@@ -122,6 +131,9 @@ export function openAuditLog(dir: string, opts: AuditLogOptions = {}): AuditLog 
           written += n;
         }
         io.fsyncSync(fd);
+        const seq = before + (tail.complete ? 1 : 2);
+        counted = { size: size + buf.length, lines: seq };
+        return { seq, hash: chainHash(line) };
       });
     },
     readRecent: (n) => readRecent(file, n),
@@ -160,6 +172,19 @@ function lastLine(fd: number): { line: Buffer | null; complete: boolean } {
 }
 
 const CHUNK = 64 * 1024;
+
+/** Newlines in the file's bytes from `start` to `end`. */
+function countNewlines(fd: number, start: number, end: number): number {
+  let n = 0;
+  const buf = Buffer.alloc(Math.min(CHUNK, Math.max(end - start, 1)));
+  for (let position = start; position < end;) {
+    const len = fs.readSync(fd, buf, 0, Math.min(buf.length, end - position), position);
+    if (len <= 0) break;
+    for (let i = buf.indexOf(0x0a); i !== -1 && i < len; i = buf.indexOf(0x0a, i + 1)) n++;
+    position += len;
+  }
+  return n;
+}
 
 /** Reads backwards from the end in chunks, so the cost follows `n`, not the size of the log. */
 export function readRecent(file: string, n: number): AuditEntry[] {

@@ -2,6 +2,7 @@
 // create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
 import type { Mode, ToolResult } from "../domain.js";
 import { auditError, type AuditEntry, type AuditOutcome, type ConfirmedBy } from "./audit.js";
+import type { AuditMark } from "./audit-chain.js";
 import {
   argsFingerprint,
   canonicalArgs,
@@ -249,7 +250,12 @@ export function createGuard(deps: GuardDeps): Guard {
       return this.call.kind === "withdrawal";
     }
 
-    record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
+    async record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
+      await this.append(entry);
+    }
+
+    /** Writes one entry for this call; answers where it landed in the trail. */
+    append(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<AuditMark> {
       if (entry.event === "outcome") reportOutcome(this.call, entry.outcome ?? "done", entry);
       return telemetry.step("audit", () =>
         audit.append({
@@ -391,8 +397,9 @@ export function createGuard(deps: GuardDeps): Guard {
 
     // The intent is on disk before anything is sent, or nothing is sent (fail closed).
     try {
-      await ctx.record({ event: "intent", confirmation: by, idempotencyKey: key });
-      if (reservationId) await store.ledger.markSent(reservationId, clock());
+      const intent = await ctx.append({ event: "intent", confirmation: by, idempotencyKey: key });
+      // The ledger names its intent, so `audit verify` finds a trail cut or rewritten under it.
+      if (reservationId) await store.ledger.markSent(reservationId, clock(), intent);
     } catch (err) {
       return unrecordedIntent(ctx, by, key, reservationId, finishToken, err);
     }

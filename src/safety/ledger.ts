@@ -2,6 +2,7 @@
 // check-and-reserve that keeps all processes sharing the state directory under the rolling cap.
 import { randomUUID } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
+import type { AuditMark } from "./audit-chain.js";
 
 export type LedgerStatus = "reserved" | "sent" | "done" | "failed" | "released";
 
@@ -20,6 +21,8 @@ export interface LedgerEntry {
   idempotencyKey: string;
   status: LedgerStatus;
   withdrawalId: string | null;
+  /** The audit intent written before the request went out, so `audit verify` can find it; null before that. */
+  intent: AuditMark | null;
 }
 
 export interface ReserveRequest {
@@ -55,8 +58,8 @@ export interface WithdrawalLedger {
   findByWithdrawalId(withdrawalId: string): LedgerEntry | undefined;
   /** Entries still "sent" (no outcome recorded) last touched before `before`, oldest first. */
   listSent(before: Date): LedgerEntry[];
-  /** Recorded just before the request goes out. */
-  markSent(reservationId: string, now: Date): void;
+  /** Recorded just before the request goes out, with the mark of the audit intent written for it. */
+  markSent(reservationId: string, now: Date, intent: AuditMark): void;
   markDone(reservationId: string, withdrawalId: string | null, now: Date): void;
   /** The API definitely rejected the request (it answered 4xx): nothing moved, stop counting it. */
   markFailed(reservationId: string, now: Date): void;
@@ -77,6 +80,8 @@ export interface LedgerRow {
   idempotency_key: string;
   status: LedgerStatus;
   withdrawal_id: string | null;
+  audit_seq?: number | string | null;
+  audit_hash?: string | null;
 }
 
 export function toEntry(row: LedgerRow): LedgerEntry {
@@ -91,6 +96,11 @@ export function toEntry(row: LedgerRow): LedgerEntry {
     idempotencyKey: row.idempotency_key,
     status: row.status,
     withdrawalId: row.withdrawal_id,
+    intent:
+      // Absent in rows an older version wrote, and in a schema before the column (audit verify reads those).
+      row.audit_seq == null || row.audit_hash == null
+        ? null
+        : { seq: Number(row.audit_seq), hash: row.audit_hash },
   };
 }
 
@@ -172,9 +182,12 @@ export const LEDGER_SQL = {
              amount_cents = @amountCents, withdrawal_id = NULL WHERE id = @id`,
   recount: "UPDATE withdrawal_ledger SET created_at = @now, updated_at = @now WHERE id = @id",
   setStatus: "UPDATE withdrawal_ledger SET status = @status, updated_at = @now WHERE id = @id",
-  // Only a fresh reservation becomes "sent": a resumed entry may already be done.
-  setSent:
-    "UPDATE withdrawal_ledger SET status = 'sent', updated_at = @now WHERE id = @id AND status = 'reserved'",
+  // Only a fresh reservation becomes "sent": a resumed entry may already be done, and keeps the
+  // intent it was first sent with.
+  setSent: `UPDATE withdrawal_ledger SET status = 'sent', updated_at = @now, audit_seq = @seq, audit_hash = @hash
+            WHERE id = @id AND status = 'reserved'`,
+  /** Every entry, oldest first, for `audit verify`. */
+  all: "SELECT * FROM withdrawal_ledger ORDER BY created_at, id",
   setDone:
     "UPDATE withdrawal_ledger SET status = 'done', withdrawal_id = @withdrawalId, updated_at = @now WHERE id = @id",
 } as const;
@@ -207,7 +220,7 @@ export function createLedger(db: BetterSqlite3.Database): WithdrawalLedger {
     findByKey: (key) => row(st.byKey.get({ key })),
     findByWithdrawalId: (withdrawalId) => row(st.byWithdrawalId.get({ withdrawalId })),
     listSent: (before) => st.sentBefore.all({ before: before.getTime() }).map((r) => toEntry(r as LedgerRow)),
-    markSent: (id, now) => void st.setSent.run({ id, now: now.getTime() }),
+    markSent: (id, now, intent) => void st.setSent.run({ id, now: now.getTime(), ...intent }),
     markDone: (id, withdrawalId, now) => void st.setDone.run({ id, withdrawalId, now: now.getTime() }),
     markFailed: (id, now) => void st.setStatus.run({ id, status: "failed", now: now.getTime() }),
     release: (id, now) => void st.setStatus.run({ id, status: "released", now: now.getTime() }),

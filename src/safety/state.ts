@@ -5,6 +5,7 @@
 import type { SecretStore } from "../domain.js";
 import type { ApprovalStore } from "./approvals.js";
 import type { AuditEntry, AuditFs } from "./audit.js";
+import type { AuditMark } from "./audit-chain.js";
 import type { WithdrawalLedger } from "./ledger.js";
 import type { ClaimsSealer } from "./seal.js";
 import type { ConsumedStates, TokenStore } from "./store.js";
@@ -20,8 +21,8 @@ export type StateTokens = Async<TokenStore>;
 export interface AuditTrail {
   /** Where the trail is, for messages: a file path, or "the PostgreSQL database". */
   readonly where: string;
-  /** Resolves once the entry is durable (fsynced, or committed); rejects when it could not be. */
-  append(entry: AuditEntry): Promise<void>;
+  /** Resolves with the entry's mark once it is durable (fsynced, or committed); rejects when it could not be. */
+  append(entry: AuditEntry): Promise<AuditMark>;
   /** The last `n` entries, oldest first, without their chain hash. */
   readRecent(n: number): Promise<AuditEntry[]>;
 }

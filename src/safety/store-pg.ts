@@ -5,7 +5,15 @@ import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA, createApprovalStore } from "./approvals.js";
 import { serializeAuditEntry, type AuditEntry } from "./audit.js";
-import { LEDGER_SQL, planReservation, toEntry, type LedgerRow, type WithdrawalLedger } from "./ledger.js";
+import { chainHash } from "./audit-chain.js";
+import {
+  LEDGER_SQL,
+  planReservation,
+  toEntry,
+  type LedgerEntry,
+  type LedgerRow,
+  type WithdrawalLedger,
+} from "./ledger.js";
 import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
 import { resolveStateKey } from "./state-key.js";
 import { claimsSealer } from "./seal.js";
@@ -77,7 +85,44 @@ const MIGRATIONS: readonly string[] = [
      FOR EACH ROW EXECUTE FUNCTION spacepay_audit_append_only();`,
   // 2: passkey approvals, the same schema as SQLite's migration 5.
   APPROVALS_SCHEMA,
+  // 3: each entry's position in the trail (what a ledger entry and an anchored head name), existing
+  // rows numbered in id order; TRUNCATE refused like UPDATE and DELETE, for every role but the owner
+  // (who can disable triggers: hence a least-privilege role to serve with); and each ledger entry
+  // names its audit intent.
+  `ALTER TABLE audit_log ADD COLUMN seq BIGINT;
+   ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
+   UPDATE audit_log SET seq = numbered.n
+     FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_log) numbered
+     WHERE audit_log.id = numbered.id;
+   ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;
+   ALTER TABLE audit_log ALTER COLUMN seq SET NOT NULL;
+   CREATE UNIQUE INDEX audit_log_seq ON audit_log (seq);
+   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+     FOR EACH STATEMENT EXECUTE FUNCTION spacepay_audit_append_only();
+   ALTER TABLE withdrawal_ledger ADD COLUMN audit_seq BIGINT, ADD COLUMN audit_hash TEXT;`,
 ];
+
+/**
+ * What the role the server runs as needs, and no more: on audit_log only INSERT and SELECT, so it
+ * can neither TRUNCATE the trail nor, not owning it, disable its triggers. The README shows these
+ * for a role named spacepay_app; `spacepay-mcp db migrate --app-role NAME` runs them.
+ */
+export function appRoleGrants(role: string): string[] {
+  const r = quoteIdent(role);
+  return [
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON payment_secrets, consumed_states, confirmation_tokens TO ${r};`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON approvers, approver_passkeys, approver_enrollments, pending_approvals, approval_votes, webauthn_challenges TO ${r};`,
+    `GRANT SELECT, INSERT, UPDATE ON withdrawal_ledger TO ${r};`,
+    `GRANT SELECT, INSERT ON audit_log TO ${r};`,
+    `GRANT USAGE ON SEQUENCE audit_log_id_seq TO ${r};`,
+    `GRANT SELECT ON spacepay_schema_version TO ${r};`,
+  ];
+}
+
+/** A role name as SQL: bare when it is a plain lower-case name, else quoted. */
+function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -190,7 +235,32 @@ async function transaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Pr
   }
 }
 
+/** The schema version, without creating anything (0 for an empty database): a serving role may not. */
+async function schemaVersion(db: Queryable): Promise<number> {
+  const exists = await run<{ t: string | null }>(db, "SELECT to_regclass('spacepay_schema_version') AS t");
+  if (!exists.rows[0]?.t) return 0;
+  const { rows } = await run<{ v: number | null }>(
+    db,
+    "SELECT MAX(version) AS v FROM spacepay_schema_version",
+  );
+  return Number(rows[0]?.v ?? 0);
+}
+
 async function migrate(pool: Pool): Promise<number> {
+  // Nothing to do is the usual start, and the only one a least-privilege role can make.
+  const found = await schemaVersion(pool);
+  if (found === MIGRATIONS.length) return found;
+  try {
+    return await applyMigrations(pool);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "42501") throw err;
+    throw new Error(
+      `${PG_WHERE} is at schema version ${found} and this server needs ${MIGRATIONS.length}, but its role may not change the schema: run \`spacepay-mcp db migrate\` with the owner's URL.`,
+    );
+  }
+}
+
+async function applyMigrations(pool: Pool): Promise<number> {
   const client = await connect(pool);
   try {
     // Session lock: instances starting together take turns; the second finds the work done.
@@ -262,7 +332,7 @@ function createPgLedger(pool: Pool): StateLedger {
     findByWithdrawalId: (withdrawalId) => one(LEDGER_SQL.byWithdrawalId, { withdrawalId }),
     listSent: async (before) =>
       (await run<LedgerRow>(pool, LEDGER_SQL.sentBefore, { before: before.getTime() })).rows.map(toEntry),
-    markSent: (id, now) => exec(LEDGER_SQL.setSent, { id, now: now.getTime() }),
+    markSent: (id, now, intent) => exec(LEDGER_SQL.setSent, { id, now: now.getTime(), ...intent }),
     markDone: (id, withdrawalId, now) => exec(LEDGER_SQL.setDone, { id, withdrawalId, now: now.getTime() }),
     markFailed: (id, now) => exec(LEDGER_SQL.setStatus, { id, status: "failed", now: now.getTime() }),
     release: (id, now) => exec(LEDGER_SQL.setStatus, { id, status: "released", now: now.getTime() }),
@@ -324,6 +394,14 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
       },
       { configured: true, secretAad },
     );
+    const powers = await trailPowers(pool);
+    if (powers.length) {
+      log(
+        "warn",
+        `the database role this server runs as can ${powers.join(", ")}: the audit trail is append-only only against roles that cannot. ` +
+          "Migrate with the owner (spacepay-mcp db migrate) and serve with a role that has only INSERT and SELECT on audit_log (README: Least-privilege PostgreSQL).",
+      );
+    }
     await run(pool, TOKEN_SQL.prune, { before: Date.now() - TOKEN_RETENTION_MS });
     await run(pool, CONSUMED_SQL.prune, { before: Date.now() - CONSUMED_RETENTION_MS });
     return {
@@ -370,14 +448,15 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
         append: (entry: AuditEntry) =>
           transaction(pool, async (c) => {
             await run(c, `SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`);
-            const { rows } = await run<{ entry: string }>(
+            const { rows } = await run<{ seq: string; entry: string }>(
               c,
-              "SELECT entry FROM audit_log ORDER BY id DESC LIMIT 1",
+              "SELECT seq, entry FROM audit_log ORDER BY id DESC LIMIT 1",
             );
             const previous = rows[0] ? Buffer.from(rows[0].entry, "utf8") : null;
-            await run(c, "INSERT INTO audit_log (entry) VALUES (@entry)", {
-              entry: serializeAuditEntry(entry, previous),
-            });
+            const line = serializeAuditEntry(entry, previous);
+            const seq = Number(rows[0]?.seq ?? 0) + 1;
+            await run(c, "INSERT INTO audit_log (seq, entry) VALUES (@seq, @line)", { seq, line });
+            return { seq, hash: chainHash(line) };
           }),
         readRecent: async (n) => {
           if (n <= 0) return [];
@@ -402,17 +481,90 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
   }
 }
 
-/** Every audit entry as stored, in id order, for `spacepay-mcp audit verify`; one short connection. */
-export async function readPgAuditLog(databaseUrl: string): Promise<Array<{ id: string; entry: string }>> {
+/**
+ * What a role (the connected one by default) could do to the trail beyond appending and reading, in
+ * words (none: it is a least-privilege role). A superuser or a member of the owner can disable the
+ * triggers.
+ */
+export async function trailPowers(db: Queryable, role: string | null = null): Promise<string[]> {
+  const { rows } = await run<Record<string, boolean | null>>(
+    db,
+    `WITH me AS (SELECT COALESCE(@role::name, current_user) AS name)
+     SELECT r.rolsuper AS superuser,
+            pg_has_role(me.name, c.relowner, 'MEMBER') AS owner,
+            has_table_privilege(me.name, c.oid, 'TRUNCATE') AS truncate,
+            has_table_privilege(me.name, c.oid, 'TRIGGER') AS trigger,
+            COALESCE(pg_has_role(me.name, p.proowner, 'MEMBER'), false) AS function_owner
+       FROM me
+       JOIN pg_roles r ON r.rolname = me.name
+       CROSS JOIN pg_class c
+       LEFT JOIN pg_proc p ON p.oid = to_regprocedure('spacepay_audit_append_only()')
+      WHERE c.oid = to_regclass('audit_log')`,
+    { role },
+  );
+  const p = rows[0];
+  if (!p) return [];
+  const words: Array<[string, string]> = [
+    ["superuser", "do anything as a superuser"],
+    ["owner", "alter audit_log as its owner (DISABLE TRIGGER, DROP)"],
+    ["truncate", "TRUNCATE audit_log"],
+    ["trigger", "create triggers on audit_log"],
+    ["function_owner", "replace its append-only trigger function"],
+  ];
+  return words.filter(([k]) => p[k]).map(([, w]) => w);
+}
+
+/** One short connection for the CLI's database commands; closed whatever `fn` does. */
+async function withClient<T>(databaseUrl: string, fn: (c: Queryable) => Promise<T>): Promise<T> {
   const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
-    return (await client.query<{ id: string; entry: string }>("SELECT id, entry FROM audit_log ORDER BY id"))
-      .rows;
+    return await fn(client);
   } catch (err) {
     throw describe(err);
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+export interface PgTrail {
+  /** Every audit entry as stored, in id order: its position is its sequence number. */
+  entries: string[];
+  ledger: LedgerEntry[];
+}
+
+/** The trail and the ledger, for `spacepay-mcp audit verify`: reads only, needs no state key. */
+export function readPgTrail(databaseUrl: string): Promise<PgTrail> {
+  return withClient(databaseUrl, async (c) => {
+    if ((await schemaVersion(c)) === 0) return { entries: [], ledger: [] };
+    const entries = (await run<{ entry: string }>(c, "SELECT entry FROM audit_log ORDER BY id")).rows;
+    const ledger = (await run<LedgerRow>(c, LEDGER_SQL.all)).rows.map(toEntry);
+    return { entries: entries.map((r) => r.entry), ledger };
+  });
+}
+
+/**
+ * `spacepay-mcp db migrate`: brings the schema up to date with the URL's role (the owner), and with
+ * `appRole` grants that role what serving needs. Answers the version it left, and what the app role
+ * could still do to the trail (a role that owns it, or more, is no least-privilege role).
+ */
+export async function migrateDatabase(
+  databaseUrl: string,
+  appRole: string | null,
+): Promise<{ version: number; appRolePowers: string[] | null }> {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
+  try {
+    const version = await migrate(pool);
+    if (!appRole) return { version, appRolePowers: null };
+    await transaction(pool, async (c) => {
+      for (const grant of appRoleGrants(appRole)) await run(c, grant);
+    });
+    return { version, appRolePowers: await trailPowers(pool, appRole) };
+  } catch (err) {
+    throw describe(err);
+  } finally {
+    await pool.end().catch(() => {});
   }
 }

@@ -7,7 +7,14 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA, createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
-import { createLedger, type WithdrawalLedger } from "./ledger.js";
+import {
+  createLedger,
+  LEDGER_SQL,
+  toEntry,
+  type LedgerEntry,
+  type LedgerRow,
+  type WithdrawalLedger,
+} from "./ledger.js";
 import { checkKeyCanary } from "./key-canary.js";
 import { checkStateFile, ensurePrivateDir, fsyncDir, StateDirError } from "./private-files.js";
 import { claimsSealer, open, seal, type ClaimsSealer } from "./seal.js";
@@ -78,6 +85,9 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX consumed_states_expiry ON consumed_states (expires_at);`,
   // 5: passkey approvals: the approver roster, enrollment links, pending approvals, WebAuthn challenges.
   APPROVALS_SCHEMA,
+  // 6: each ledger entry names its audit intent (line number and hash in audit.jsonl), for `audit verify`.
+  `ALTER TABLE withdrawal_ledger ADD COLUMN audit_seq INTEGER;
+   ALTER TABLE withdrawal_ledger ADD COLUMN audit_hash TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -217,6 +227,27 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };
+}
+
+/**
+ * The withdrawal ledger in `dir`, read only and without the state key, for `audit verify`; null when
+ * the directory has no state database.
+ */
+export async function readSqliteLedger(dir: string): Promise<LedgerEntry[] | null> {
+  const file = path.join(dir, STATE_FILE);
+  if (!fs.existsSync(file)) return null;
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'withdrawal_ledger'").get()) return [];
+    return db
+      .prepare(LEDGER_SQL.all)
+      .all()
+      .map((r) => toEntry(r as LedgerRow));
+  } finally {
+    db.close();
+  }
 }
 
 /**

@@ -143,15 +143,11 @@ it("one audit trail: each instance's spacepay://audit/recent shows both instance
     expect(verifyChain(rows.map((r) => r.entry))).toMatchObject({ ok: true, count: rows.length });
 
     // `spacepay-mcp audit verify` checks the table; an edited row (past the append-only trigger,
-    // as only a database owner could) is named by its id.
+    // as only a database owner could) is named by its position (seq).
     const verify = () => {
       const r = spawnSync(process.execPath, [CLI, "audit", "verify"], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-          SPACEPAY_DATABASE_URL: databaseUrl,
-          SPACEPAY_STATE_KEY: STATE_KEY,
-        },
+        // Only what it reads: an auditor holds neither the merchant key nor the state key.
+        env: { PATH: process.env.PATH ?? "", SPACEPAY_DATABASE_URL: databaseUrl },
         encoding: "utf8",
         timeout: 20_000,
       });
@@ -166,7 +162,7 @@ it("one audit trail: each instance's spacepay://audit/recent shows both instance
     await db.query("UPDATE audit_log SET entry = entry || ' ' WHERE id = 2");
     const broken = verify();
     expect(broken.code).toBe(1);
-    expect(broken.text).toMatch(/audit chain BROKEN at row id 3/);
+    expect(broken.text).toMatch(/audit chain BROKEN at row 3 of the PostgreSQL database/);
   } finally {
     await db.end();
   }

@@ -17,6 +17,7 @@ import {
   verifyChain,
   type AuditEntry,
 } from "../../src/safety/index.js";
+import type { AuditMark } from "../../src/safety/audit-chain.js";
 import { removeDir, tempDir } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,8 +65,26 @@ describe("audit chain", () => {
       count: 5,
       chainStart: 1,
       unreadable: [],
-      head: chainHash(ls[4]!),
+      head: { seq: 5, hash: chainHash(ls[4]!) },
     });
+  });
+
+  it("append answers each entry's mark: its line number and the hash of its exact bytes", () => {
+    const audit = openAuditLog(dir);
+    const marks = [0, 1, 2].map((i) => audit.append(entry(i)));
+    // Another writer's lines (another process), then a torn fragment: both are counted.
+    appendEntries(2, 10);
+    fs.appendFileSync(file(), '{"time":"torn');
+    marks.push(audit.append(entry(3)));
+    expect(marks[3]!.hash).toBe(chainHash(lines()[6]!));
+    // A file cut short behind the writer's back is counted afresh, not from what it knew.
+    write(lines().slice(0, 2));
+    marks.push(audit.append(entry(4)));
+    audit.close();
+    const ls = lines();
+    expect(marks.map((m) => m.seq)).toEqual([1, 2, 3, 7, 3]);
+    expect(marks[0]!.hash).toBe(chainHash(ls[0]!));
+    expect(marks[4]!.hash).toBe(chainHash(ls[2]!));
   });
 
   it("an edited line breaks the link of the line after it", () => {
@@ -130,19 +149,34 @@ describe("audit chain", () => {
   it("two processes appending at once still form one chain", async () => {
     const startAt = Date.now() + 2_000;
     const run = (tag: string) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<AuditMark[]>((resolve, reject) => {
         const child = spawn(process.execPath, ["--import", "tsx", worker, dir, String(startAt), tag, "40"], {
           cwd: repo,
-          stdio: ["ignore", "ignore", "pipe"],
+          stdio: ["ignore", "pipe", "pipe"],
         });
         let err = "";
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
         child.stderr.on("data", (d: Buffer) => (err += d.toString()));
         child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${tag}: ${err}`))));
+        child.on("close", (code) =>
+          code === 0
+            ? resolve(
+                out
+                  .split("\n")
+                  .filter(Boolean)
+                  .map((l) => JSON.parse(l) as AuditMark),
+              )
+            : reject(new Error(`worker ${tag}: ${err}`)),
+        );
       });
-    await Promise.all([run("a"), run("b"), run("c")]);
+    const marks = (await Promise.all([run("a"), run("b"), run("c")])).flat();
     const verdict = verifyFile();
     expect(verdict).toMatchObject({ ok: true, count: 120, unreadable: [] });
+    // Each process's marks name its own lines, counting the others' appends in between.
+    const ls = lines();
+    expect(new Set(marks.map((m) => m.seq)).size).toBe(120);
+    for (const m of marks) expect(m.hash).toBe(chainHash(ls[m.seq - 1]!));
     const tags = lines().map((l) => (JSON.parse(l) as AuditEntry).idempotencyKey?.[0]);
     // Interleaved, not one process after the other: the lock is what kept the chain whole.
     expect(new Set(tags.slice(0, 60)).size).toBeGreaterThan(1);
@@ -164,6 +198,14 @@ describe("spacepay-mcp audit verify", async () => {
     expect(r.command).toBe("audit");
     expect(r.code).toBe(0);
     expect(r.text).toContain("audit chain intact: 3 entries");
+  });
+
+  it("needs no merchant key: reads SPACEPAY_STATE_DIR itself, not the demo/ folder a keyless server uses", async () => {
+    appendEntries(2);
+    fs.mkdirSync(path.join(dir, "demo"));
+    const out: string[] = [];
+    expect(await runAudit("verify", {}, { SPACEPAY_STATE_DIR: dir }, (l) => out.push(l))).toBe(0);
+    expect(out.join("\n")).toContain(`audit chain intact: 2 entries (${file()})`);
   });
 
   it("names the first broken line and why, exit 1; a missing log is exit 1; an unknown action exit 2", async () => {

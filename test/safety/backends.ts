@@ -10,6 +10,8 @@ export interface StatePlace {
   backend: StateBackend;
   /** The PostgreSQL place's connection URL (absent for SQLite). */
   databaseUrl?: string;
+  /** The SQLite place's state directory (absent for PostgreSQL). */
+  stateDir?: string;
   /** Opens (another connection to) the same state. */
   open(): Promise<StateStore>;
   /** Closes every store opened here and removes the place. */
@@ -38,12 +40,12 @@ export function stateBackends(): Backend[] {
     backend: StateBackend,
     open: () => Promise<StateStore>,
     remove: () => void,
-    databaseUrl?: string,
+    where: { databaseUrl?: string; stateDir?: string },
   ): StatePlace => {
     const opened: StateStore[] = [];
     return {
       backend,
-      databaseUrl,
+      ...where,
       async open() {
         const store = await open();
         opened.push(store);
@@ -65,6 +67,7 @@ export function stateBackends(): Backend[] {
           "sqlite",
           () => openState({ stateDir: dir }),
           () => removeDir(dir),
+          { stateDir: dir },
         );
       },
     },
@@ -78,7 +81,7 @@ export function stateBackends(): Backend[] {
           "postgres",
           () => openState({ stateDir: "/nonexistent", databaseUrl: url, stateKey: TEST_STATE_KEY }),
           () => {},
-          url,
+          { databaseUrl: url },
         );
       },
     },

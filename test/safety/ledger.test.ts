@@ -6,6 +6,8 @@ import { PG_START_TIMEOUT_MS, stateBackends, type StatePlace } from "./backends.
 import { fakeClock } from "./helpers.js";
 
 const clock = fakeClock();
+/** Where a ledger entry's audit intent landed (any mark: the ledger only keeps it). */
+const intent = (seq: number) => ({ seq, hash: String(seq % 10).repeat(64) });
 
 let n = 0;
 function req(amountCents: number, overrides: Partial<ReserveRequest> = {}): ReserveRequest {
@@ -55,13 +57,17 @@ describe.each(stateBackends())("withdrawal ledger on $name", (backend) => {
     const b = await store.ledger.reserve(req(2_000));
     const c = await store.ledger.reserve(req(3_000));
     if (!a.ok || !b.ok || !c.ok) throw new Error("reserve failed");
-    await store.ledger.markSent(a.reservationId, clock.now());
-    await store.ledger.markSent(b.reservationId, clock.now());
+    await store.ledger.markSent(a.reservationId, clock.now(), intent(1));
+    await store.ledger.markSent(b.reservationId, clock.now(), intent(2));
     await store.ledger.markDone(b.reservationId, "wd_1", clock.now());
-    await store.ledger.markSent(c.reservationId, clock.now());
+    await store.ledger.markSent(c.reservationId, clock.now(), intent(3));
     await store.ledger.markFailed(c.reservationId, clock.now());
     expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(3_000);
-    expect(await store.ledger.get(b.reservationId)).toMatchObject({ status: "done", withdrawalId: "wd_1" });
+    expect(await store.ledger.get(b.reservationId)).toMatchObject({
+      status: "done",
+      withdrawalId: "wd_1",
+      intent: intent(2),
+    });
   });
 
   it("resumes an existing reservation for the same key without counting it twice", async () => {
@@ -79,8 +85,9 @@ describe.each(stateBackends())("withdrawal ledger on $name", (backend) => {
     const r = await store.ledger.reserve(req(100, { idempotencyKey: "k-done", argsFingerprint: "fp-done" }));
     if (!r.ok) throw new Error("reserve failed");
     await store.ledger.markDone(r.reservationId, "wd_9", clock.now());
-    await store.ledger.markSent(r.reservationId, clock.now());
-    expect((await store.ledger.get(r.reservationId))?.status).toBe("done");
+    await store.ledger.markSent(r.reservationId, clock.now(), intent(4));
+    // Nor does it take the later intent's mark: it keeps the one it was sent with (none here).
+    expect(await store.ledger.get(r.reservationId)).toMatchObject({ status: "done", intent: null });
   });
 
   it("refuses a key already used for a withdrawal with other arguments", async () => {
@@ -94,7 +101,7 @@ describe.each(stateBackends())("withdrawal ledger on $name", (backend) => {
       req(100, { argsFingerprint: "fp-retry", idempotencyKey: "k-retry" }),
     );
     if (!r.ok) throw new Error("reserve failed");
-    await store.ledger.markSent(r.reservationId, clock.now());
+    await store.ledger.markSent(r.reservationId, clock.now(), intent(5));
     expect((await store.ledger.findUnresolved("fp-retry"))?.idempotencyKey).toBe("k-retry");
     await store.ledger.markDone(r.reservationId, "wd_2", clock.now());
     expect(await store.ledger.findUnresolved("fp-retry")).toBeUndefined();
