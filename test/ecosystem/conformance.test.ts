@@ -14,6 +14,8 @@ const REVISIONS = ["2025-11-25", "2026-07-28"] as const;
 type Revision = (typeof REVISIONS)[number];
 const SCENARIO_TIMEOUT_MS = 20_000;
 const RUN_TIMEOUT_MS = 240_000;
+/** A first run downloads node@22 (about 30 MB compressed). */
+const NODE22_FETCH_TIMEOUT_MS = 300_000;
 
 interface ExpectedFailure {
   scenario: string;
@@ -49,7 +51,7 @@ function node22(): string {
   const pkgFile = path.join(NODE22_PKG, "package.json");
   if (!existsSync(pkgFile))
     throw new Error(
-      "the conformance suite's Node 22 is missing: run `npm run prepare` (npm ci and npm install do it)",
+      "the conformance suite's Node 22 is missing: `node test/ecosystem/conformance-node/install.mjs` fetches it",
     );
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { bin: { node: string } };
   return path.join(NODE22_PKG, pkg.bin.node);
@@ -133,10 +135,20 @@ let outRoot: string;
 
 beforeAll(async () => {
   requireBuild();
+  // Fetched on first use (once, into conformance-node/node_modules), never by a user's install; .ci/run
+  // fetches it up front.
+  const fetched = await run(
+    process.execPath,
+    [path.join(import.meta.dirname, "conformance-node/install.mjs")],
+    {
+      timeoutMs: NODE22_FETCH_TIMEOUT_MS,
+    },
+  );
+  expect(fetched.code, fetched.stderr).toBe(0);
   stateDir = tempDir("conformance-state");
   outRoot = tempDir("conformance-out");
   server = await startHttpServer(demoEnv(stateDir));
-});
+}, NODE22_FETCH_TIMEOUT_MS + 60_000);
 afterAll(async () => {
   await server?.stop();
   rmSync(stateDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ const INSTALL_TIMEOUT_MS = 120_000;
 const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
+  scripts: Record<string, string>;
 };
 
 let work: string;
@@ -36,13 +37,26 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("npm package", () => {
   it("ships the built CLI, README and package.json, and nothing from development", () => {
     expect(entries).toEqual(
-      expect.arrayContaining(["package/dist/cli.js", "package/README.md", "package/package.json"]),
+      expect.arrayContaining([
+        "package/dist/cli.js",
+        "package/README.md",
+        "package/package.json",
+        "package/LICENSE",
+      ]),
     );
     const dev = entries.filter((e) =>
       /^package\/(src|test|bench|scripts|node_modules|coverage|\.state)\//.test(e),
     );
     expect(dev).toEqual([]);
     expect(entries.filter((e) => /\.(ts|tsbuildinfo|mcpb|tgz)$/.test(e) && !e.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("builds before packing, and runs no script at install that names a file it does not ship", () => {
+    const { scripts } = pkg;
+    expect(scripts.prepack).toMatch(/npm run build/);
+    // npm runs these on a user's install (and in the bundle's staged `npm ci --omit=dev`).
+    for (const hook of ["preinstall", "install", "postinstall", "prepare"])
+      expect(scripts[hook]).toBeUndefined();
   });
 
   describe("installed from the tarball into an empty project", () => {

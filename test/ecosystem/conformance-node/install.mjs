@@ -1,7 +1,6 @@
 // Installs this directory's npm project (the node@22 binary the conformance suite runs on) when it is
-// missing or not the locked version. The root package's `prepare` runs it, so `npm ci` on a fresh
-// clone needs nothing else. npm's output goes to stderr: `npm pack --json` also runs `prepare`, and
-// its stdout must stay one JSON document.
+// missing or not the locked version. The conformance test runs it on first use and .ci/run up front, so
+// a user's install of the package never downloads Node 22. npm's output goes to stderr.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
