@@ -16,6 +16,9 @@ import {
   builtServerEnv,
   withEnvelope,
 } from "../helpers/mcp2026.js";
+import { createOAuthGate } from "../../src/http/oauth.js";
+import { SCOPE_POLICY } from "../../src/server/select-tools.js";
+import { startTestIssuer } from "../helpers/test-issuer.js";
 import type { SimulatorHandle } from "../../src/simulator/index.js";
 import { startSimulator } from "../../src/simulator/index.js";
 
@@ -270,6 +273,46 @@ describe("watches per caller", () => {
       stop.abort();
       await Promise.all(waits);
       await listener.close();
+    }
+  }, 30_000);
+
+  it("with OAuth, each token subject has a limit of its own", async () => {
+    const audience = "https://mcp.budget.example/mcp";
+    const issuer = await startTestIssuer({ audience });
+    try {
+      const h = await harness({
+        SPACEPAY_MAX_WATCHES_PER_CALLER: "1",
+        SPACEPAY_MCP_HTTP: "true",
+        SPACEPAY_OAUTH_ISSUER: issuer.url,
+        SPACEPAY_OAUTH_AUDIENCE: audience,
+      });
+      const oauth = createOAuthGate({ ...h.runtime.config.oauth!, ...SCOPE_POLICY, jwksCooldownMs: 0 });
+      const http = await serveHarness(h, { oauth });
+      servers.push(http);
+      const [x, y] = await pendingPayments(h, 2, "quota-oauth");
+      const bearer = async (sub: string) => ({
+        authorization: `Bearer ${await issuer.token({ sub, scope: "spacepay:read" })}`,
+      });
+      const ada = await httpClient2026(http.url, await bearer("ada"));
+      const bob = await httpClient2026(http.url, await bearer("bob"));
+      try {
+        await ada.listen({ resourceSubscriptions: [`spacepay://payments/${x}`] });
+        // Ada's one watch does not use up Bob's.
+        await bob.listen({ resourceSubscriptions: [`spacepay://payments/${y}`] });
+        const refused = await rawHttp(
+          http.url,
+          "subscriptions/listen",
+          { notifications: { resourceSubscriptions: [`spacepay://payments/${y}`] } },
+          await bearer("ada"),
+        );
+        expect(refused.body.error.code).toBe(-32602);
+        expect(refused.body.error.message).toMatch(/already watches 1 payment, /);
+      } finally {
+        await ada.close();
+        await bob.close();
+      }
+    } finally {
+      await issuer.close();
     }
   }, 30_000);
 
