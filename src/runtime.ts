@@ -211,7 +211,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       });
     }
   };
-  const budget = new RequestBudget(config.apiBudgetPerSecond);
+  const budget = new RequestBudget(config.apiBudgetPerSecond, undefined, () => telemetry.budgetWait());
   const api = new SpacePayClient({
     baseUrl: apiUrl,
     secretKey,

@@ -60,10 +60,14 @@ export class RequestBudget {
   private timer: unknown = null;
   private counts = { waited: 0, granted: 0, throttled: 0 };
 
-  /** `perSecond` requests per second, in bursts of up to one second's worth. */
+  /**
+   * `perSecond` requests per second, in bursts of up to one second's worth. `onWait` hears each request
+   * that has to wait for its grant (the metrics' budget waits); the budget itself knows no telemetry.
+   */
   constructor(
     perSecond: number,
     private readonly clock: BudgetClock = realClock,
+    private readonly onWait: () => void = () => {},
   ) {
     if (!(perSecond > 0)) throw new RangeError("the request budget must be above 0 per second");
     this.limit = perSecond;
@@ -85,6 +89,7 @@ export class RequestBudget {
       return Promise.resolve();
     }
     this.counts.waited++;
+    this.onWait();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { grant: resolve, signal };
       if (signal) {

@@ -61,6 +61,16 @@ describe("RequestBudget", () => {
     expect(budget.stats()).toMatchObject({ waiting: 15, granted: 25, waited: 30 });
   });
 
+  it("tells its listener of each request that has to wait (the metrics' budget waits), and of no other", async () => {
+    const { clock, advance } = manualClock();
+    let heard = 0;
+    const budget = new RequestBudget(2, clock, () => heard++);
+    takes(budget, 5);
+    await advance(0);
+    expect(heard).toBe(3);
+    expect(budget.stats().waited).toBe(3);
+  });
+
   it("takes nothing for a wait abandoned before its turn", async () => {
     const { clock, advance } = manualClock();
     const budget = new RequestBudget(2, clock);
