@@ -3,6 +3,7 @@
 // `db migrate`, `approvers add|list|remove`, --help, --version.
 // Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
 import module from "node:module";
+import path from "node:path";
 import { parseArgs } from "./cli/args.js";
 import { VERSION } from "./version.js";
 
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
     }
     case "demo": {
       const { runDemo } = await import("./cli/demo.js");
-      process.exitCode = await runDemo((line) => console.log(line));
+      // The command that starts this same server from here: `spacepay-mcp` itself is on PATH only
+      // when installed globally, so name this file (relative when under the current directory).
+      const self = path.relative(process.cwd(), process.argv[1] ?? "dist/cli.js");
+      const serverCommand = `node ${self.startsWith("..") || path.isAbsolute(self) ? process.argv[1] : self}`;
+      process.exitCode = await runDemo((line) => console.log(line), serverCommand);
       return;
     }
     case "audit": {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client, InMemoryTransport, type CallToolResult } from "@modelcontextprotocol/client";
 import { loadConfig } from "../config/index.js";
+import { setLogLevel } from "../log.js";
 import { createRuntime } from "../runtime.js";
 import { TOOL_NAMES } from "../server/tools/index.js";
 
@@ -24,7 +25,13 @@ function textOf(r: CallToolResult): string {
   return r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
 
-export async function runDemo(out: Out): Promise<number> {
+/**
+ * Runs the walkthrough, printing with `out`. `serverCommand` is how the user starts the server from
+ * here (the last line names it), e.g. `node dist/cli.js`.
+ */
+export async function runDemo(out: Out, serverCommand: string): Promise<number> {
+  // The script narrates every call on stdout; the server's info lines on stderr would tell each one again.
+  setLogLevel("warn");
   // No key and no URL: demo mode (in-process simulator). Tokens show the confirmation step. The script
   // expects a fresh world and budget every run, so its state is thrown away, unlike the demo server's.
   const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-walkthrough-"));
@@ -76,9 +83,17 @@ export async function runDemo(out: Out): Promise<number> {
 
     heading("Wait for the payment, with progress");
     out(`  agent → wait_for_payment {"paymentId":"${paymentId}"}`);
+    let lastProgress = "";
     const waited = (await client.callTool(
       { name: "wait_for_payment", arguments: { paymentId, timeoutSeconds: 10 } },
-      { onprogress: (p) => out(`    progress: ${p.message ?? ""} (${p.progress}s of ${p.total}s)`) },
+      {
+        // The server may repeat a progress note with nothing new in it (a heartbeat); print each change once.
+        onprogress: (p) => {
+          const line = `    progress: ${p.message ?? ""} (${p.progress}s of ${p.total}s)`;
+          if (line !== lastProgress) out(line);
+          lastProgress = line;
+        },
+      },
     )) as Result;
     out(`  server ←\n${indent(textOf(waited))}`);
 
@@ -101,7 +116,7 @@ export async function runDemo(out: Out): Promise<number> {
     });
     if (w.isError) throw new Error("the withdrawal failed");
 
-    out("\nDone. Point your MCP client at `spacepay-mcp` to do the same with your agent.");
+    out(`\nDone. Point your MCP client at \`${serverCommand}\` to do the same with your agent.`);
     return 0;
   } catch (err) {
     out(`\ndemo failed: ${(err as Error).message}`);

@@ -18,6 +18,8 @@ interface SavedWorld {
   customerWallets: Array<[string, DepositAddress]>;
   balances: Array<[string, bigint]>;
   idempotency: Array<[string, Entry]>;
+  /** The port it listened on: payment links handed out (and replayed) name it, so the next run reuses it. */
+  port?: number;
 }
 
 // Token amounts are BigInt; JSON has no such type.
@@ -37,11 +39,22 @@ export function saveWorld(file: string, sim: Sim, idempotency: IdempotencyStore)
     customerWallets: [...sim.store.customerWallets],
     balances: [...sim.store.balances],
     idempotency: idempotency.finished(),
+    port: Number(new URL(sim.baseUrl || "http://127.0.0.1:0").port) || undefined,
   };
   // Write then rename: a process killed mid-write leaves the previous world, not half a file.
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(world, toJson), { mode: 0o600 });
   renameSync(tmp, file);
+}
+
+/** The port the saved world's simulator listened on, if any. */
+export function savedPort(file: string): number | undefined {
+  try {
+    const port = (JSON.parse(readFileSync(file, "utf8")) as Partial<SavedWorld>).port;
+    return Number.isInteger(port) && port! > 0 && port! < 65536 ? port : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Replaces the simulator's world with the saved one; false when there is none (or it is unreadable). */

@@ -17,11 +17,11 @@ import { paymentRoutes } from "./routes/payments.js";
 import { registryRoutes } from "./routes/registry.js";
 import type { Ctx, Reply, Route, Runtime } from "./routes/types.js";
 import { withdrawalRoutes } from "./routes/withdrawals.js";
-import { loadWorld, saveWorld } from "./persist.js";
+import { loadWorld, savedPort, saveWorld } from "./persist.js";
 import { Sim } from "./state.js";
 
 export interface SimulatorOptions {
-  /** Port on 127.0.0.1; 0 or omitted picks a free one. */
+  /** Port on 127.0.0.1; 0 picks a free one. Omitted: the port saved in `stateFile` if it is free, else any. */
   port?: number;
   /** Seeds ids, sample payments and fault probabilities (default 1). */
   seed?: number;
@@ -262,13 +262,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  // A saved world's payment links name the port it ran on: take that port again so they keep working
+  // after a restart. If another process holds it now, any free port will do (old links go stale then).
+  const previous = options.port === undefined && stateFile ? savedPort(stateFile) : undefined;
+  if (previous === undefined) await listen(options.port ?? 0);
+  else await listen(previous).catch(() => listen(0));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sim.baseUrl = url;
 

@@ -55,6 +55,30 @@ describe("demo mode with one process per call", () => {
     expect(again.structuredContent?.payment?.id).not.toBe(id);
   }, 60_000);
 
+  it("keeps a payment link working after a restart on the same state", async () => {
+    const args = { amountInCents: 4400, orderId: "link-after-restart" };
+    const first = await callOnce("create_payment", args);
+    const created = await callOnce("create_payment", {
+      ...args,
+      confirmationToken: first.structuredContent?.confirmationToken,
+    });
+    const link = created.structuredContent?.paymentUrl as string;
+    const id = created.structuredContent?.payment?.id as string;
+    expect(link).toContain(`/pay/${id}`);
+
+    // That process has exited; the next one, on the same state, still answers the link it handed out.
+    const { client } = await connectStdio(process.execPath, [CLI], demoEnv(stateDir));
+    try {
+      const got = (await client.callTool({ name: "get_payment", arguments: { paymentId: id } })) as Result;
+      expect(got.structuredContent?.payment?.orderId).toBe("link-after-restart");
+      const page = await fetch(link);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(id);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
   it("answers get_withdrawal_config with no keys: demo mode sets the simulator's bearer token and merchant", async () => {
     const res = await callOnce("get_withdrawal_config", {});
     expect(res.isError, JSON.stringify(res.content)).toBeFalsy();

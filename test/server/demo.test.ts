@@ -13,7 +13,9 @@ describe("demo walkthrough", () => {
     if (!existsSync(CLI))
       throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
     const started = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, "demo"], {
+    const root = path.resolve(import.meta.dirname, "../..");
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, "demo"], {
+      cwd: root,
       env: { PATH: process.env.PATH ?? "" },
       timeout: 20_000,
     });
@@ -26,5 +28,26 @@ describe("demo walkthrough", () => {
     expect(stdout).toMatch(/Refused by SPACEPAY_MAX_WITHDRAWAL_CENTS/);
     expect(stdout).toMatch(/Created withdrawal/);
     expect(stdout).not.toMatch(/demo failed/);
+
+    // Each step is told once: no progress line repeated, no server info line retelling a call on stderr.
+    const progress = stdout.split("\n").filter((l) => l.includes("progress: "));
+    expect(new Set(progress).size).toBe(progress.length);
+    expect(stderr).not.toMatch(/money call/);
+
+    // It ends naming a command that starts the server from here (not a bare name missing from PATH).
+    const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+    const command = /`([^`]+)`/.exec(last)?.[1];
+    expect(command).toBe("node dist/cli.js");
+    const [bin, ...args] = command!.split(" ");
+    const version = await promisify(execFile)(
+      bin === "node" ? process.execPath : bin!,
+      [...args, "--version"],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "" },
+        timeout: 10_000,
+      },
+    );
+    expect(version.stdout).toMatch(/\d+\.\d+\.\d+/);
   }, 30_000);
 });

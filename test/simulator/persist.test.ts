@@ -30,7 +30,9 @@ describe("simulator state file", () => {
     );
     await first.close();
 
-    const second = await sim({ stateFile: file, samplePayments: 3 });
+    // port 0: a fresh port, not the saved one, so this process's keep-alive sockets to the first
+    // simulator cannot be mistaken for connections to the second (a restarted process has none).
+    const second = await sim({ stateFile: file, samplePayments: 3, port: 0 });
     const c2 = api(second);
     expect(second.control.counts()).toMatchObject({ payments: 4, withdrawals: 1 });
     expect(second.control.getPayment(payment.id)?.orderId).toBe("kept");
