@@ -114,6 +114,7 @@ async function openState(
   policy: SafetyPolicy,
   secretKey: string | null,
   background: SpacePayApi,
+  apiHost: string,
   cleanups: Array<() => Promise<void> | void>,
   opts: RuntimeOptions,
 ): Promise<DurableState> {
@@ -131,6 +132,9 @@ async function openState(
     mode: config.mode,
     store,
     merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
+    apiHost,
+    // An identical call waits for one in flight at most as long as that one can take.
+    callBoundMs: callBoundMs(config),
   });
   // Settles withdrawals an earlier run left without an outcome, in the background (within the upstream
   // budget): until it has, they keep counting against the cap, which is the safe side. Closing stops
@@ -238,7 +242,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const state = () => {
     // Opened by whichever money call comes first, but kept for all: its background work (reconciling
     // with SpacePay) belongs to no caller, so it holds the budgeted client, not that call's view of it.
-    stateReady ??= openState(stateDir, config, policy, secretKey, background, cleanups, opts).then(
+    // The demo simulator listens on a new port each run; its confirmations are bound to it by name.
+    const apiHost = config.mode === "demo" ? "demo simulator" : new URL(apiUrl).host;
+    stateReady ??= openState(stateDir, config, policy, secretKey, background, apiHost, cleanups, opts).then(
       (s) => ((stateOutcome = "ok"), s),
       (err: unknown) => {
         stateOutcome = stateProblem(err, config);
@@ -328,9 +334,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       const s = await openedOrRefusal();
       return "refused" in s ? s.refused : s.guard.run(call);
     },
-    approvalCall: async (handle) => {
+    approvalCall: async (handle, caller) => {
       const s = await openedOrRefusal();
-      return "refused" in s ? s : s.guard.approvalCall(handle);
+      return "refused" in s ? s : s.guard.approvalCall(handle, caller);
     },
   };
 

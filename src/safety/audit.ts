@@ -39,6 +39,8 @@ export interface AuditEntry {
   replayed?: boolean;
   /** Settled at startup by asking SpacePay, for a withdrawal whose outcome was never recorded. */
   reconciled?: boolean;
+  /** Wrong confirmations presented by this caller in the current window (guesses.ts), on the lines that count them. */
+  failures?: number;
   /** First characters of the token's hash: ties a confirmation_required line to its use, without the token. */
   tokenId?: string;
   /** Hash of the previous line's exact bytes (audit-chain.ts); set by append, absent in older logs. */

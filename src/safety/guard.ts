@@ -1,69 +1,42 @@
 // The money-moving guard: the one wrapper around create_payment, create_deposit and
-// create_withdrawal that enforces policy, confirmation, idempotency, the rolling cap and the audit log.
-import type { Mode, ToolResult } from "../domain.js";
-import { auditError, type AuditEntry, type AuditOutcome, type ConfirmedBy } from "./audit.js";
-import type { AuditMark } from "./audit-chain.js";
-import {
-  argsFingerprint,
-  canonicalArgs,
-  canonicalJson,
-  cleanSummary,
-  describeAction,
-  describeChanges,
-  describeKind,
-  diffArgs,
-  hashApprovalHandle,
-  hashToken,
-  TOKEN_ARG,
-} from "./confirm.js";
-import {
-  cancelled,
-  createConfirmationFlow,
-  type ConfirmableCall,
-  type ConfirmationContext,
-  type GuardResult,
-} from "./confirmation.js";
-import { derivePaymentKey, newWithdrawalKey, paymentTypeOf } from "./idempotency.js";
-import { DAY_MS, checkDailyLimit, checkPolicy, type Refusal, type SafetyPolicy } from "./policy.js";
+// create_withdrawal that enforces policy, confirmation, one movement per request, idempotency, the
+// rolling cap and the audit log. An identical repeat of a done call replays it; one of a call being
+// sent waits for it; one of a call whose outcome is unknown resumes it with the same key.
+import type { Mode } from "../domain.js";
+import type { ConfirmedBy } from "./audit.js";
+import { CallContext, type CallShared } from "./call-context.js";
+import type { ConfirmationEnv } from "./channel.js";
+import { describeAction, hashApprovalHandle } from "./confirm.js";
+import { guessLimited, wrongPresentation } from "./claim.js";
+import { confirm } from "./confirmation.js";
+import { createGuessLimiter } from "./guesses.js";
+import type { Place } from "./identity.js";
+import { DAY_MS, checkPolicy, type SafetyPolicy } from "./policy.js";
+import { replayResult, waitForCall } from "./replay.js";
+import { answer, refusalResult, type GuardResult } from "./results.js";
+import { proceed, reportOutcome, settle, stoppingResult, type GuardedCall, type Sent } from "./send.js";
 import { StateUnavailableError, type StateStore } from "./state.js";
 import { log } from "../log.js";
 import { telemetry } from "../telemetry.js";
-import { IdempotencyKeyReusedError } from "../spacepay/errors.js";
-import { failureOf } from "../spacepay/failure.js";
 
-export type {
-  AppApproval,
-  ElicitAction,
-  ElicitFn,
-  GuardResult,
-  InputRequiredAsk,
-  InputRequiredChannel,
-} from "./confirmation.js";
-export { RESUME_WINDOW_MS } from "./confirmation.js";
-
-export interface ExecuteResult {
-  result: ToolResult<Record<string, unknown>>;
-  ids: Record<string, string>;
-  requestId: string | null;
-  replayed: boolean;
-}
-
-export interface GuardedCall extends ConfirmableCall {
-  kind: "payment" | "withdrawal";
-  /** Makes the one API call, with the guard's idempotency key. */
-  execute: (idempotencyKey: string) => Promise<ExecuteResult>;
-}
-
+export type { AppApproval, ElicitAction, ElicitFn, InputRequiredChannel } from "./channel.js";
+export type { GuardResult, InputRequiredAsk } from "./results.js";
+export type { ExecuteResult, GuardedCall } from "./send.js";
 export type { FailureClass } from "../spacepay/errors.js";
+export { stoppingResult } from "./send.js";
 
 export interface GuardDeps {
   policy: SafetyPolicy;
   mode: Mode;
-  /** Ledger, tokens and the audit trail, on either backend. */
+  /** Ledger, confirmations, calls and the audit trail, on either backend. */
   store: StateStore;
-  /** See fingerprintMerchantKey; part of every derived payment key. */
+  /** See fingerprintMerchantKey; part of every derived payment key and of every artefact's place. */
   merchantKeyFingerprint: string;
+  /** The SpacePay API host (every artefact's place); "" where there is none (unit tests). */
+  apiHost?: string;
   now?: () => Date;
+  /** The longest a call can be in flight at SpacePay: how long an identical call waits for it. */
+  callBoundMs?: number;
 }
 
 /** The call an approval handle was issued for, exactly as the guard bound it. */
@@ -73,14 +46,14 @@ export interface ApprovalCall {
 }
 
 /**
- * What an approval handle answers: the call it was issued for; null for a handle never issued; or,
- * when the state cannot be read to tell, the refusal every money call gets then (nothing is sent).
+ * What an approval handle answers: the call it was issued for, or the refusal to show instead (an
+ * unknown handle, a caller guessing too often, or a state that cannot be read: nothing is sent).
  */
-export type ApprovalLookup = ApprovalCall | { refused: GuardResult } | null;
+export type ApprovalLookup = ApprovalCall | { refused: GuardResult };
 
 export interface Guard {
   run(call: GuardedCall): Promise<GuardResult>;
-  approvalCall(handle: string): Promise<ApprovalLookup>;
+  approvalCall(handle: string, caller?: string): Promise<ApprovalLookup>;
   /**
    * For a graceful stop: refuses new calls from now on and waits, up to `timeoutMs`, for the calls
    * past confirmation to record their outcomes. Says what it waited for and what did not finish.
@@ -90,7 +63,7 @@ export interface Guard {
 
 /** What the MCP server holds: run, and (where durable state opens lazily) an async approval lookup. */
 export type ServerGuard = Pick<Guard, "run"> & {
-  approvalCall?(handle: string): ApprovalLookup | Promise<ApprovalLookup>;
+  approvalCall?(handle: string, caller?: string): ApprovalLookup | Promise<ApprovalLookup>;
 };
 
 /** The answer to a money call when the state backend cannot be reached: nothing was sent. */
@@ -100,75 +73,30 @@ function unavailableResult(err: StateUnavailableError): GuardResult {
   return refusalResult({ rule: err.setting, configured: null, message });
 }
 
-/** The answer to a money call that arrives while the server is stopping. */
-export function stoppingResult(): GuardResult {
-  return refusalResult({
-    rule: "shutdown",
-    configured: null,
-    message: "Refused: the server is shutting down. Nothing was sent; call again once it is back.",
-  });
-}
-
 /**
- * Every money call's end, as one info line (what an operator reads): the tool, the amount, how it
- * ended, the rule behind a refusal, who called and how it was confirmed. Built from the call's summary
- * and the audit entry's fields, which hold no secret; never the arguments.
+ * A sender's hold on a call, renewed while it sends (every third of it): a crashed sender's call is
+ * taken over this soon after, by an identical call that resumes it with the same key.
  */
-function reportOutcome(
-  call: ConfirmableCall,
-  status: AuditOutcome,
-  entry: { rule?: string; confirmation: ConfirmedBy | null },
-): void {
-  telemetry.moneyOutcome({ tool: call.tool, status, rule: entry.rule, channel: entry.confirmation });
-  log("info", `money call ${status}: ${call.tool}`, {
-    tool: call.tool,
-    amountInCents: call.summary.amountInCents,
-    currency: call.summary.currency,
-    status,
-    ...(entry.rule !== undefined && { rule: entry.rule }),
-    caller: call.caller ?? null,
-    channel: entry.confirmation,
-  });
-}
-
-/** Runs one bookkeeping step; on failure logs it and returns what could not be done, instead of throwing. */
-async function settle(what: string, step: () => Promise<unknown>): Promise<string | null> {
-  try {
-    await step();
-    return null;
-  } catch (err) {
-    const reason = `could not ${what}: ${auditError(err).message}`;
-    log("error", reason);
-    return reason;
-  }
-}
-
-function requestIdOf(err: unknown): string | null {
-  const id = err !== null && typeof err === "object" ? (err as { requestId?: unknown }).requestId : null;
-  return typeof id === "string" ? id : null;
-}
-
-function refusalResult(refusal: Refusal): GuardResult {
-  return {
-    structured: {
-      status: "refused",
-      rule: refusal.rule,
-      configured: refusal.configured ?? null,
-      message: refusal.message,
-    },
-    text: refusal.message,
-    isError: true,
-  };
-}
+const LEASE_MS = 15_000;
+/** Two minutes: longer than any single SpacePay call with its retries at the defaults. */
+const DEFAULT_CALL_BOUND_MS = 120_000;
 
 export function createGuard(deps: GuardDeps): Guard {
   const { policy, mode, store } = deps;
-  const { audit } = store;
   const clock = deps.now ?? (() => new Date());
-  const confirmation = createConfirmationFlow({ policy, mode, store, clock });
+  const place: Place = {
+    mode,
+    apiHost: deps.apiHost ?? "",
+    merchantKeyFingerprint: deps.merchantKeyFingerprint,
+  };
+  const env: ConfirmationEnv = { policy, mode, store, clock, place, guesses: createGuessLimiter() };
+  const waitMs = deps.callBoundMs ?? DEFAULT_CALL_BOUND_MS;
   // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
   const inFlight = new Map<Promise<unknown>, string>();
+  // Identical calls in this process, one at a time: a repeat waits for the prompt or send before it.
+  const queues = new Map<string, Promise<unknown>>();
   let stopping = false;
+  const shared: CallShared = { env, stopping: () => stopping };
 
   async function run(call: GuardedCall): Promise<GuardResult> {
     if (stopping) {
@@ -176,7 +104,9 @@ export function createGuard(deps: GuardDeps): Guard {
       return stoppingResult();
     }
     try {
-      return await runGuarded(new CallContext(call));
+      const ctx = new CallContext(call, shared);
+      // An answer is decided by one atomic claim wherever it arrives; only asking is queued.
+      return ctx.answering ? await runGuarded(ctx) : await oneAtATime(ctx.callId, () => runGuarded(ctx));
     } catch (err) {
       // The state backend went away before anything was sent (every step after the API call settles
       // its own failures): fail closed, naming the backend.
@@ -188,28 +118,114 @@ export function createGuard(deps: GuardDeps): Guard {
     }
   }
 
+  async function oneAtATime<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const before = queues.get(id) ?? Promise.resolve();
+    const mine = before.catch(() => {}).then(fn);
+    const tail = mine.catch(() => {});
+    queues.set(id, tail);
+    try {
+      return await mine;
+    } finally {
+      if (queues.get(id) === tail) queues.delete(id);
+    }
+  }
+
   async function runGuarded(ctx: CallContext): Promise<GuardResult> {
     const { call } = ctx;
+    if (!ctx.answering) {
+      // Already past confirmation (done, being sent, or left unknown): the same call, never a second.
+      const earlier = await store.calls.get(ctx.callId);
+      // Within the window only: an approval a day old is asked again (the key is still reused).
+      if (earlier && earlier.updatedAt > clock().getTime() - DAY_MS) {
+        return send(ctx, earlier.confirmedBy as ConfirmedBy, earlier.idempotencyKey);
+      }
+    }
     const refusal = await telemetry.step(
       "policy",
       async () => checkPolicy(call.summary, policy, mode) ?? (await ctx.rollingPreCheck()),
     );
     if (refusal) return ctx.refuse(refusal, null);
-
-    const confirmed = await telemetry.step(
+    const asked = await telemetry.step(
       "confirmation",
-      () => confirmation.confirm(ctx),
-      (c): Record<string, string> => (c.ok ? { "spacepay.confirmation.channel": c.by } : {}),
+      () => confirm(ctx),
+      (c): Record<string, string> => (c.approved ? { "spacepay.confirmation.channel": c.by } : {}),
     );
-    if (!confirmed.ok) return confirmed.result;
-    const token = confirmed.token;
-    const proceeding = proceed(ctx, confirmed.by, token, confirmed.key);
-    inFlight.set(proceeding, describeAction(call.summary, mode));
+    if (!asked.approved) return asked.result;
+    return send(ctx, asked.by, asked.key, asked.hash);
+  }
+
+  /** Takes the call's lease and sends it; or replays it when done, or waits while another sender holds it. */
+  async function send(
+    ctx: CallContext,
+    by: ConfirmedBy,
+    bound: string | undefined,
+    approval?: string,
+  ): Promise<GuardResult> {
+    const key = await ctx.chooseKey(bound);
+    for (let rounds = 0; ; rounds++) {
+      const got = await store.calls.acquire({
+        callId: ctx.callId,
+        tool: ctx.call.tool,
+        key,
+        confirmedBy: by,
+        now: clock(),
+        leaseMs: LEASE_MS,
+        windowMs: DAY_MS,
+      });
+      if (got.kind === "acquired") return holding(ctx, by, got.key, approval);
+      if (got.kind === "done") {
+        return (
+          replayResult(env, got.record, ctx.call.summary) ??
+          answer(
+            "done",
+            "An identical call was already done, but its recorded answer cannot be read (the state key changed?). Nothing was sent again.",
+          )
+        );
+      }
+      const seen = await waitForCall(env, got.record, ctx.call.signal, waitMs);
+      if (
+        ctx.call.signal.aborted ||
+        rounds > 0 ||
+        (seen?.state === "sending" && seen.leaseUntil > clock().getTime())
+      ) {
+        return answer(
+          "in_progress",
+          `An identical ${ctx.call.tool} call is being sent right now; nothing was sent twice. Repeat the identical call later for its result.`,
+        );
+      }
+    }
+  }
+
+  /** Sends under the lease; releases it in every case: kept as done, forgotten, or left to resume. */
+  async function holding(
+    ctx: CallContext,
+    by: ConfirmedBy,
+    key: string,
+    approval?: string,
+  ): Promise<GuardResult> {
+    const sent: { value: Sent } = { value: "unknown" };
+    const renew = setInterval(() => {
+      const now = clock();
+      void settle("renew the hold on the call", () =>
+        store.calls.renew(ctx.callId, now.getTime() + LEASE_MS, now),
+      );
+    }, LEASE_MS / 3);
+    const proceeding = proceed(ctx, by, key, sent);
+    inFlight.set(proceeding, describeAction(ctx.call.summary, mode));
     try {
       return await proceeding;
     } finally {
+      clearInterval(renew);
       inFlight.delete(proceeding);
-      if (token) confirmation.release(token.hash);
+      if (sent.value === "unknown")
+        await settle("release the call", () => store.calls.release(ctx.callId, clock()));
+      if (sent.value === "not_sent") {
+        // Forgotten, so an identical call starts afresh; and its approval is used up (single use).
+        await settle("release the call", async () => {
+          await store.calls.drop(ctx.callId);
+          if (approval) await store.confirmations.spend(approval, clock());
+        });
+      }
     }
   }
 
@@ -226,336 +242,29 @@ export function createGuard(deps: GuardDeps): Guard {
     return { waited, unfinished: [...inFlight.values()] };
   }
 
-  /** Per-call values and audit helpers, computed once. */
-  class CallContext implements ConfirmationContext {
-    readonly canonical: string;
-    readonly fingerprint: string;
-    readonly callerKey: string | undefined;
-    readonly presentedToken: string | undefined;
-    readonly auditArgs: Record<string, unknown>;
-    tokenId: string | undefined;
-
-    constructor(readonly call: GuardedCall) {
-      this.canonical = canonicalJson(call.args);
-      this.fingerprint = argsFingerprint(call.tool, call.args);
-      const key = call.args.idempotencyKey;
-      this.callerKey = typeof key === "string" && key !== "" ? key : undefined;
-      const token = call.args[TOKEN_ARG];
-      this.presentedToken = typeof token === "string" && token !== "" ? token : undefined;
-      if (this.presentedToken) this.tokenId = hashToken(this.presentedToken).slice(0, 12);
-      this.auditArgs = { summary: cleanSummary(call.summary), arguments: canonicalArgs(call.args) };
-    }
-
-    get isWithdrawal(): boolean {
-      return this.call.kind === "withdrawal";
-    }
-
-    async record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void> {
-      await this.append(entry);
-    }
-
-    /** Writes one entry for this call; answers where it landed in the trail. */
-    append(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<AuditMark> {
-      if (entry.event === "outcome") reportOutcome(this.call, entry.outcome ?? "done", entry);
-      return telemetry.step("audit", () =>
-        audit.append({
-          time: clock().toISOString(),
-          tool: this.call.tool,
-          ...(this.call.caller !== undefined && { caller: this.call.caller }),
-          args: this.auditArgs,
-          ...(this.tokenId ? { tokenId: this.tokenId } : {}),
-          ...entry,
-        }),
-      );
-    }
-
-    async refuse(refusal: Refusal, by: ConfirmedBy | null, key: string | null = null): Promise<GuardResult> {
-      await this.record({
-        event: "outcome",
-        outcome: "refused",
-        rule: refusal.rule,
-        confirmation: by,
-        idempotencyKey: key,
-      });
-      return refusalResult(refusal);
-    }
-
-    /**
-     * The key a retry of this exact withdrawal should reuse: one whose earlier attempt is still
-     * unresolved (reserved or sent) in the ledger.
-     */
-    async unresolvedKey(): Promise<string | undefined> {
-      return this.isWithdrawal
-        ? (await store.ledger.findUnresolved(this.fingerprint))?.idempotencyKey
-        : undefined;
-    }
-
-    /** Refuse before asking the user when the cap is already reached (the reserve re-checks atomically). */
-    async rollingPreCheck(): Promise<Refusal | null> {
-      // A presented token is checked at reservation time, where its own earlier entry is not double counted.
-      if (!this.isWithdrawal || this.presentedToken || this.call.app?.handle) return null;
-      const amount = this.call.summary.amountInCents ?? 0;
-      const used = await store.ledger.usedCents(
-        clock(),
-        DAY_MS,
-        this.callerKey ?? (await this.unresolvedKey()),
-      );
-      return checkDailyLimit(amount, used, policy.dailyWithdrawalLimitCents);
-    }
-
-    /** Payments: caller's key, else derived. Withdrawals: caller's, else a pending retry's, else new. */
-    async chooseKey(bound?: string): Promise<string> {
-      if (this.callerKey) return this.callerKey;
-      if (bound) return bound;
-      const { call } = this;
-      if (!this.isWithdrawal) {
-        return derivePaymentKey({
-          merchantKeyFingerprint: deps.merchantKeyFingerprint,
-          tool: call.tool,
-          orderId: call.summary.orderId,
-          amountInCents: call.summary.amountInCents,
-          currency: call.summary.currency,
-          type: paymentTypeOf(call.summary, call.args),
-        });
-      }
-      return (await this.unresolvedKey()) ?? newWithdrawalKey();
-    }
-  }
-
-  async function proceed(
-    ctx: CallContext,
-    by: ConfirmedBy,
-    token: { hash: string; key: string } | undefined,
-    boundKey?: string,
-  ): Promise<GuardResult> {
-    const { call } = ctx;
-    const finishToken = async () => {
-      if (token) await store.tokens.finish(token.hash, clock());
-    };
-
-    // Confirmed while a graceful stop began: nothing is sent after the stop has started.
-    if (stopping) {
-      await finishToken();
-      await ctx.record({
-        event: "outcome",
-        outcome: "refused",
-        rule: "shutdown",
-        confirmation: by,
-        idempotencyKey: null,
-      });
-      return stoppingResult();
-    }
-    // Again just before the call: confirmation can take minutes, and the rules are cheap.
-    const refusal = checkPolicy(call.summary, policy, mode);
-    if (refusal) {
-      await finishToken();
-      return ctx.refuse(refusal, by);
-    }
-    if (call.signal.aborted) {
-      await finishToken();
-      return cancelled(ctx, by);
-    }
-
-    const key = await ctx.chooseKey(boundKey ?? token?.key);
-    let reservationId: string | undefined;
-    if (ctx.isWithdrawal) {
-      // The atomic check-and-reserve; it also stores the key before anything is sent.
-      const reserved = await telemetry.step("reservation", () =>
-        store.ledger.reserve({
-          amountCents: call.summary.amountInCents ?? 0,
-          capCents: policy.dailyWithdrawalLimitCents,
-          windowMs: DAY_MS,
-          now: clock(),
-          chainId: call.summary.chainId,
-          recipient: call.summary.recipientAddress,
-          argsFingerprint: ctx.fingerprint,
-          idempotencyKey: key,
-        }),
-      );
-      if (!reserved.ok) {
-        await finishToken();
-        if (reserved.reason === "cap") {
-          const over = checkDailyLimit(
-            call.summary.amountInCents ?? 0,
-            reserved.usedCents,
-            reserved.capCents,
-          );
-          if (over) return ctx.refuse(over, by, key);
-        }
-        return ctx.refuse(
-          {
-            rule: "idempotencyKey",
-            configured: null,
-            message: `Refused: idempotency key ${key} was already used for a different withdrawal. Nothing was sent.`,
-          },
-          by,
-          key,
-        );
-      }
-      reservationId = reserved.reservationId;
-    }
-
-    // The intent is on disk before anything is sent, or nothing is sent (fail closed).
-    try {
-      const intent = await ctx.append({ event: "intent", confirmation: by, idempotencyKey: key });
-      // The ledger names its intent, so `audit verify` finds a trail cut or rewritten under it.
-      if (reservationId) await store.ledger.markSent(reservationId, clock(), intent);
-    } catch (err) {
-      return unrecordedIntent(ctx, by, key, reservationId, finishToken, err);
-    }
-
-    let out: ExecuteResult;
-    try {
-      out = await call.execute(key);
-    } catch (err) {
-      // Decided by the request pipeline from every attempt (src/spacepay/failure.ts), not here.
-      const failure = failureOf(err);
-      // Bookkeeping that fails here must not hide the API's error, which says what the agent may do.
-      await settle("record the failure", async () => {
-        if (failure === "not_sent") {
-          if (reservationId) await store.ledger.markFailed(reservationId, clock());
-          await finishToken();
-        }
-        // Ambiguous: the ledger entry stays "sent" (still counted) and the token stays in_flight, so
-        // repeating the same call resumes with the same key and the API replays instead of paying twice.
-        await ctx.record({
-          event: "outcome",
-          outcome: "failed",
-          confirmation: by,
-          idempotencyKey: key,
-          error: auditError(err),
-          ambiguous: failure === "ambiguous",
-          requestId: requestIdOf(err),
-        });
-      });
-      if (!ctx.isWithdrawal && err instanceof IdempotencyKeyReusedError) return invoiceConflict(ctx, key);
-      throw err;
-    }
-
-    // SpacePay succeeded: a bookkeeping failure from here on must never make the agent repeat the call.
-    // One after another, in this order (ledger, token, audit), as each may depend on the same store.
-    const unrecorded: string[] = [];
-    const steps: Array<[string, () => Promise<unknown>]> = [
-      ["mark the confirmation used", finishToken],
-      [
-        "write the audit outcome",
-        () =>
-          ctx.record({
-            event: "outcome",
-            outcome: "done",
-            confirmation: by,
-            idempotencyKey: key,
-            ids: out.ids,
-            requestId: out.requestId,
-            replayed: out.replayed,
-          }),
-      ],
-    ];
-    if (reservationId) {
-      const id = reservationId;
-      steps.unshift([
-        "mark the ledger entry done",
-        () => store.ledger.markDone(id, out.ids.withdrawalId ?? out.ids.id ?? null, clock()),
-      ]);
-    }
-    for (const [what, step] of steps) {
-      const failed = await settle(what, step);
-      if (failed) unrecorded.push(failed);
-    }
-    const warning = unrecorded.length
-      ? `Warning: this succeeded at SpacePay, but the server could not record the outcome (${unrecorded.join("; ")}). ` +
-        `Do not repeat the call: it is done. The server settles the record with SpacePay when it next starts.`
-      : null;
-    // The tool's own text already says when SpacePay replayed an earlier result.
-    return {
-      structured: {
-        ...out.result.structured,
-        confirmation: { by, idempotencyKey: key, replayed: out.replayed },
-        ...(warning ? { warning } : {}),
+  /** The call a card's handle was issued for; a wrong handle counts against the caller, like a wrong token. */
+  async function approvalCall(handle: string, caller?: string): Promise<ApprovalLookup> {
+    const words = { by: "app" as const, rule: "approval", what: "this approval", again: "Ask for it again." };
+    // A context without a call of its own: what the audit can say of a handle that names none.
+    const probe = new CallContext(
+      {
+        tool: "approval card",
+        args: {},
+        summary: { action: "create_withdrawal", amountInCents: null, currency: "USD" },
+        signal: new AbortController().signal,
+        caller,
+        kind: "withdrawal",
+        execute: () => Promise.reject(new Error("not a call")),
       },
-      text: warning ? `${out.result.text}\n${warning}` : out.result.text,
-    };
-  }
-
-  /**
-   * The intent could not be written (full disk, I/O error, unwritable state): nothing was sent, so
-   * the reservation stops counting and the confirmation is used up, and the agent is told so.
-   */
-  async function unrecordedIntent(
-    ctx: CallContext,
-    by: ConfirmedBy,
-    key: string,
-    reservationId: string | undefined,
-    finishToken: () => Promise<void>,
-    err: unknown,
-  ): Promise<GuardResult> {
-    await settle("release the reservation", async () => {
-      if (reservationId) await store.ledger.release(reservationId, clock());
-    });
-    await settle("mark the confirmation used", finishToken);
-    // Best effort: the same log just failed, but a torn line is better than no trace.
-    await settle("write the audit outcome", () =>
-      ctx.record({
-        event: "outcome",
-        outcome: "refused",
-        rule: "audit",
-        confirmation: by,
-        idempotencyKey: key,
-      }),
+      shared,
     );
-    const message =
-      `Refused: the audit log (${audit.where}) could not record this ${describeKind(ctx.call.summary)} before sending it ` +
-      `(${auditError(err).message}), so nothing was sent. Free space or fix the state directory, then call again.`;
-    log("error", message);
-    return {
-      structured: { status: "refused", rule: "audit", configured: null, message },
-      text: message,
-      isError: true,
-    };
-  }
-
-  /**
-   * SpacePay refused a payment whose derived key (same order, amount, currency, type) it saw before
-   * with another body: say which arguments differ from the first (from the audit log, when this
-   * server made it) and the two ways on.
-   */
-  async function invoiceConflict(ctx: CallContext, key: string): Promise<GuardResult> {
-    const { call } = ctx;
-    const first = (await audit.readRecent(INVOICE_LOOKBACK)).find(
-      (e) => e.event === "intent" && e.tool === call.tool && e.idempotencyKey === key,
-    );
-    const original = first?.args.arguments;
-    const changes =
-      original && typeof original === "object"
-        ? diffArgs(JSON.stringify(original), call.args).filter((c) => c.name !== "idempotencyKey")
-        : [];
-    const orderId = call.summary.orderId ?? "";
-    const what = changes.length
-      ? `other arguments: ${describeChanges(changes, "first")}`
-      : "other customMetadata, redirectUrl or customerRefId";
-    const message =
-      `Refused by SpacePay: this ${describeKind(call.summary)} (orderId ${JSON.stringify(orderId)}, same amount) was already created with ${what}. ` +
-      `Nothing new was created.\nNext step: for a new one, call ${call.tool} again with a new orderId; ` +
-      `to fetch the first, use list_payments with search ${JSON.stringify(orderId)}.`;
-    return {
-      structured: {
-        status: "refused",
-        rule: "idempotencyKey",
-        configured: null,
-        message,
-        differs: changes.map((c) => c.name),
-      },
-      text: message,
-      isError: true,
-    };
-  }
-
-  async function approvalCall(handle: string): Promise<ApprovalLookup> {
     try {
-      const record = await store.tokens.get(hashApprovalHandle(handle));
-      return record
-        ? { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> }
-        : null;
+      const limited = guessLimited(probe, words);
+      if (limited) return { refused: limited };
+      const record = await store.confirmations.get(hashApprovalHandle(handle));
+      if (record?.channel === "app")
+        return { tool: record.tool, args: JSON.parse(record.canonicalArgs) as Record<string, unknown> };
+      return { refused: await wrongPresentation(probe, words, "this approval is not recognised.") };
     } catch (err) {
       // A backend that went away cannot say the handle is unknown: fail closed, as run() does.
       if (err instanceof StateUnavailableError) return { refused: unavailableResult(err) };
@@ -565,6 +274,3 @@ export function createGuard(deps: GuardDeps): Guard {
 
   return { run, drain, approvalCall };
 }
-
-/** How far back in the audit log the first request for an invoice is looked for. */
-const INVOICE_LOOKBACK = 2_000;

@@ -11,26 +11,28 @@ export type {
   GuardedCall,
   ServerGuard,
 } from "./guard.js";
-export { createConfirmationFlow, RESUME_WINDOW_MS } from "./confirmation.js";
+export { pickChannel } from "./channel.js";
 export type {
-  Confirmation,
-  ConfirmationContext,
-  ConfirmationFlow,
+  Asked,
+  Channel,
+  ChannelContext,
+  ChannelName,
+  ClientAbilities,
+  ConfirmableCall,
+  ConfirmationEnv,
   ElicitAction,
   ElicitFn,
-  GuardResult,
-} from "./confirmation.js";
+  Picked,
+  Presented,
+} from "./channel.js";
+export { STATUSES, STATUS_NAMES } from "./results.js";
+export type { GuardResult, GuardStatus } from "./results.js";
+export type { ConfirmationRecord, ConfirmationState } from "./confirmations.js";
+export type { CallRecord, CallState } from "./calls.js";
 export { checkPolicy, checkDailyLimit, isAllowedRecipient, sameAddress, DAY_MS } from "./policy.js";
 export type { Refusal, SafetyPolicy } from "./policy.js";
 export { openStateStore, SCHEMA_VERSION, STATE_FILE } from "./store.js";
-export type {
-  ConsumedStates,
-  SqliteStore,
-  TokenStore,
-  TokenRecord,
-  TokenState,
-  TokenClaim,
-} from "./store.js";
+export type { SqliteStore } from "./store.js";
 export { StateUnavailableError } from "./state.js";
 export { openState } from "./open-state.js";
 export type { AuditTrail, OpenStateOptions, StateBackend, StateStore } from "./state.js";

@@ -41,6 +41,8 @@ export function open(key: Buffer, sealed: string, aad: string): Opened {
   // Buffer.from ignores characters outside the alphabet; a strict check keeps "malformed" honest.
   if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return { ok: false, reason: "malformed" };
   const raw = Buffer.from(encoded, "base64url");
+  // Only the canonical encoding opens: a trailing character the decoder drops is still a different value.
+  if (raw.toString("base64url") !== encoded) return { ok: false, reason: "malformed" };
   if (raw.length < IV_BYTES + TAG_BYTES) return { ok: false, reason: "malformed" };
   const iv = raw.subarray(0, IV_BYTES);
   const tag = raw.subarray(raw.length - TAG_BYTES);

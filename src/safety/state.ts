@@ -7,8 +7,9 @@ import type { ApprovalStore } from "./approvals.js";
 import type { AuditEntry, AuditFs } from "./audit.js";
 import type { AuditMark } from "./audit-chain.js";
 import type { WithdrawalLedger } from "./ledger.js";
+import type { CallStore } from "./calls.js";
+import type { ConfirmationStore } from "./confirmations.js";
 import type { ClaimsSealer } from "./seal.js";
-import type { ConsumedStates, TokenStore } from "./store.js";
 
 /** `T` with every method answering through a Promise: the backends' common shape. */
 export type Async<T> = {
@@ -16,7 +17,8 @@ export type Async<T> = {
 };
 
 export type StateLedger = Async<WithdrawalLedger>;
-export type StateTokens = Async<TokenStore>;
+export type StateConfirmations = Async<ConfirmationStore>;
+export type StateCalls = Async<CallStore>;
 
 export interface AuditTrail {
   /** Where the trail is, for messages: a file path, or "the PostgreSQL database". */
@@ -36,10 +38,11 @@ export interface StateStore {
   readonly schemaVersion: number;
   readonly secrets: Required<Async<SecretStore>>;
   readonly ledger: StateLedger;
-  readonly tokens: StateTokens;
-  /** Single-use sealed states (MCP requestState): the first consume of an id wins, on any instance. */
-  readonly consumedStates: Async<ConsumedStates>;
-  /** Seals and opens claims (MCP requestState) with the state key; synchronous, CPU only. */
+  /** Pending confirmations (tokens, approval handles, requestStates, …), each decided once on any instance. */
+  readonly confirmations: StateConfirmations;
+  /** Guarded calls past confirmation: the send lease and the sealed answer replays return. */
+  readonly calls: StateCalls;
+  /** Seals and opens claims (MCP requestState, stored artefacts and answers) with the state key; synchronous, CPU only. */
   readonly claims: ClaimsSealer;
   readonly audit: AuditTrail;
   /** Passkey approvals: roster, enrollment links, pending approvals, challenges (approvals.ts). */

@@ -1,7 +1,7 @@
 // The shared backend: all durable state in PostgreSQL (SPACEPAY_DATABASE_URL), so every instance
 // behind a proxy sees one rolling cap, one set of confirmation tokens and payment secrets, and one
 // audit trail. Loaded only when a database URL is set, like `pg` itself.
-import type { Pool, PoolClient, QueryResultRow } from "pg";
+import type { Pool, QueryResultRow } from "pg";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA, createApprovalStore } from "./approvals.js";
 import { serializeAuditEntry, type AuditEntry } from "./audit.js";
@@ -14,25 +14,17 @@ import {
   type LedgerRow,
   type WithdrawalLedger,
 } from "./ledger.js";
-import { StateUnavailableError, type StateLedger, type StateStore, type StateTokens } from "./state.js";
+import { CALL_RETENTION_MS, CALL_SQL, CALLS_TABLE } from "./calls.js";
+import { CONFIRMATION_SQL, CONFIRMATIONS_TABLE, pruneBefore } from "./confirmations.js";
+import { PG_WHERE, connect, describe, run, transaction, type Queryable } from "./pg-run.js";
+import { StateUnavailableError, type StateLedger, type StateStore } from "./state.js";
+import { createPgCalls, createPgConfirmations } from "./store-pg-calls.js";
 import { resolveStateKey } from "./state-key.js";
 import { claimsSealer } from "./seal.js";
 import { checkKeyCanary } from "./key-canary.js";
-import {
-  CONSUMED_RETENTION_MS,
-  CONSUMED_SQL,
-  SECRET_SQL,
-  openSecret,
-  sealSecret,
-  secretAad,
-  TOKEN_RETENTION_MS,
-  TOKEN_SQL,
-  refusedClaim,
-  toTokenRecord,
-  type TokenRow,
-} from "./store.js";
+import { SECRET_SQL, openSecret, sealSecret, secretAad } from "./store.js";
 
-export const PG_WHERE = "the PostgreSQL database (SPACEPAY_DATABASE_URL)";
+export { PG_WHERE } from "./pg-run.js";
 
 /** Ordered schema migrations; index + 1 is the version each brings the database to. */
 const MIGRATIONS: readonly string[] = [
@@ -100,6 +92,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
      FOR EACH STATEMENT EXECUTE FUNCTION spacepay_audit_append_only();
    ALTER TABLE withdrawal_ledger ADD COLUMN audit_seq BIGINT, ADD COLUMN audit_hash TEXT;`,
+  // 4: pending confirmations and guarded calls (see the SQLite migration 7); confirmation_tokens and
+  // consumed_states are no longer read.
+  `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "BIGINT"),
 ];
 
 /**
@@ -110,7 +105,7 @@ const MIGRATIONS: readonly string[] = [
 export function appRoleGrants(role: string): string[] {
   const r = quoteIdent(role);
   return [
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON payment_secrets, consumed_states, confirmation_tokens TO ${r};`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON payment_secrets, confirmations, guarded_calls TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON approvers, approver_passkeys, approver_enrollments, pending_approvals, approval_votes, webauthn_challenges TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE ON withdrawal_ledger TO ${r};`,
     `GRANT SELECT, INSERT ON audit_log TO ${r};`,
@@ -131,110 +126,6 @@ const MIGRATION_LOCK = 0x53504d01;
 const LEDGER_LOCK = 0x53504d02;
 /** Orders audit appends across instances: each reads the last entry to chain to it. */
 const AUDIT_LOCK = 0x53504d03;
-/** A serialization failure or deadlock is retried this many times before the call fails (closed). */
-const TX_ATTEMPTS = 3;
-const RETRYABLE = new Set(["40001", "40P01"]);
-
-/** Codes that mean "the database is not there" rather than "this statement is wrong". */
-function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  const code = e?.code ?? "";
-  if (/^(08|57P)/.test(code)) return true;
-  if (
-    ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"].includes(
-      code,
-    )
-  )
-    return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout/i.test(
-    e?.message ?? "",
-  );
-}
-
-/** The error a caller sees: names the database and the reason, never the URL or the password. */
-function describe(err: unknown): Error {
-  if (err instanceof StateUnavailableError) return err;
-  const code = (err as { code?: string } | null)?.code ?? "";
-  // Class 28 (invalid authorization) and 3D000 (no such database): the URL's login or name is wrong.
-  if (/^28/.test(code) || code === "3D000") {
-    const what = code === "3D000" ? "the database named does not exist" : "authentication failed";
-    return new StateUnavailableError(
-      `${PG_WHERE} refused the connection: ${what} (${code}).`,
-      "SPACEPAY_DATABASE_URL",
-    );
-  }
-  if (isUnavailable(err)) {
-    const e = err as { code?: string; message?: string };
-    const reason = e.code ?? (e.message ?? "no answer").replace(/\s+/g, " ").slice(0, 80);
-    return new StateUnavailableError(`${PG_WHERE} is unavailable (${reason}).`, "SPACEPAY_DATABASE_URL");
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** `@name` parameters to `$1…`, once per statement text. */
-const compiled = new Map<string, { text: string; names: string[] }>();
-function compile(sql: string): { text: string; names: string[] } {
-  let hit = compiled.get(sql);
-  if (!hit) {
-    const names: string[] = [];
-    const text = sql.replace(/@(\w+)/g, (_, name: string) => {
-      let i = names.indexOf(name);
-      if (i === -1) i = names.push(name) - 1;
-      return `$${i + 1}`;
-    });
-    hit = { text, names };
-    compiled.set(sql, hit);
-  }
-  return hit;
-}
-
-type Queryable = Pick<Pool | PoolClient, "query">;
-
-async function run<R extends QueryResultRow>(
-  db: Queryable,
-  sql: string,
-  params: Record<string, unknown> = {},
-): Promise<{ rows: R[]; rowCount: number }> {
-  const { text, names } = compile(sql);
-  try {
-    const res = await db.query<R>(
-      text,
-      names.map((n) => params[n] ?? null),
-    );
-    return { rows: res.rows, rowCount: res.rowCount ?? 0 };
-  } catch (err) {
-    throw describe(err);
-  }
-}
-
-async function connect(pool: Pool): Promise<PoolClient> {
-  try {
-    return await pool.connect();
-  } catch (err) {
-    throw describe(err);
-  }
-}
-
-/** Runs `fn` in a transaction, retrying serialization failures and deadlocks a bounded number of times. */
-async function transaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const client = await connect(pool);
-    try {
-      await run(client, "BEGIN");
-      const out = await fn(client);
-      await run(client, "COMMIT");
-      client.release();
-      return out;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      // A connection that failed mid-transaction is not given back to the pool.
-      client.release(isUnavailable(err) || err instanceof StateUnavailableError ? true : undefined);
-      const code = (err as { code?: string }).code ?? "";
-      if (!RETRYABLE.has(code) || attempt >= TX_ATTEMPTS) throw describe(err);
-    }
-  }
-}
-
 /** The schema version, without creating anything (0 for an empty database): a serving role may not. */
 async function schemaVersion(db: Queryable): Promise<number> {
   const exists = await run<{ t: string | null }>(db, "SELECT to_regclass('spacepay_schema_version') AS t");
@@ -341,26 +232,6 @@ function createPgLedger(pool: Pool): StateLedger {
   return ledger;
 }
 
-function createPgTokens(pool: Pool): StateTokens {
-  const get = async (tokenHash: string) => {
-    const { rows } = await run<TokenRow>(pool, TOKEN_SQL.select, { tokenHash });
-    return rows[0] ? toTokenRecord(rows[0]) : undefined;
-  };
-  return {
-    issue: async (record) => void (await run(pool, TOKEN_SQL.insert, { caller: null, ...record })),
-    get,
-    async claim(tokenHash, now, resumeWindowMs) {
-      const nowMs = now.getTime();
-      // One UPDATE … RETURNING: of two instances presenting the same token, exactly one gets the row.
-      const { rows } = await run<TokenRow>(pool, `${TOKEN_SQL.claim} RETURNING *`, { tokenHash, now: nowMs });
-      if (rows[0]) return { ok: true, record: toTokenRecord(rows[0]), resumed: false };
-      return refusedClaim(await get(tokenHash), nowMs, resumeWindowMs);
-    },
-    finish: async (tokenHash, now) =>
-      void (await run(pool, TOKEN_SQL.setState, { tokenHash, state: "done", now: now.getTime() })),
-  };
-}
-
 export async function openPgState(databaseUrl: string, configuredKey: Buffer | null): Promise<StateStore> {
   // Required here: the key must not live beside the data it protects, and every instance needs the same one.
   const key = resolveStateKey({
@@ -382,7 +253,6 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log("warn", `${PG_WHERE}: idle connection lost (${describe(err).message})`));
-  let consumeCalls = 0;
   try {
     const schemaVersion = await migrate(pool);
     await checkKeyCanary(
@@ -402,8 +272,8 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
           "Migrate with the owner (spacepay-mcp db migrate) and serve with a role that has only INSERT and SELECT on audit_log (README: Least-privilege PostgreSQL).",
       );
     }
-    await run(pool, TOKEN_SQL.prune, { before: Date.now() - TOKEN_RETENTION_MS });
-    await run(pool, CONSUMED_SQL.prune, { before: Date.now() - CONSUMED_RETENTION_MS });
+    await run(pool, CONFIRMATION_SQL.prune, pruneBefore(Date.now()));
+    await run(pool, CALL_SQL.prune, { before: Date.now() - CALL_RETENTION_MS });
     return {
       backend: "postgres",
       where: PG_WHERE,
@@ -423,19 +293,10 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
             now: Date.now(),
           })),
       },
-      consumedStates: {
-        async consume(id, expiresAt, now) {
-          const nowMs = now.getTime();
-          if (expiresAt <= nowMs) return false;
-          if (++consumeCalls % 100 === 0) {
-            await run(pool, CONSUMED_SQL.prune, { before: nowMs - CONSUMED_RETENTION_MS });
-          }
-          return (await run(pool, CONSUMED_SQL.insert, { id, expiresAt })).rowCount === 1;
-        },
-      },
       claims: claimsSealer(key),
       ledger: createPgLedger(pool),
-      tokens: createPgTokens(pool),
+      confirmations: createPgConfirmations(pool),
+      calls: createPgCalls(pool),
       approvals: createApprovalStore({
         rows: async <R>(sql: string, params?: Record<string, unknown>) =>
           (await run(pool, sql, params)).rows as R[],

@@ -1,12 +1,14 @@
 // Durable safety state in SQLite (SPACEPAY_STATE_DIR/state.sqlite): payment secrets (sealed with the
-// state key), the withdrawal ledger behind the rolling cap, confirmation tokens, and the ids of
-// single-use sealed states already consumed. Safe with several server processes at once.
+// state key), the withdrawal ledger behind the rolling cap, pending confirmations, and guarded calls
+// (their send lease and sealed answer). Safe with several server processes at once.
 import fs from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA, createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
+import { CALLS_TABLE, createCallStore, type CallStore } from "./calls.js";
+import { CONFIRMATIONS_TABLE, createConfirmationStore, type ConfirmationStore } from "./confirmations.js";
 import {
   createLedger,
   LEDGER_SQL,
@@ -88,49 +90,13 @@ const MIGRATIONS: readonly Migration[] = [
   // 6: each ledger entry names its audit intent (line number and hash in audit.jsonl), for `audit verify`.
   `ALTER TABLE withdrawal_ledger ADD COLUMN audit_seq INTEGER;
    ALTER TABLE withdrawal_ledger ADD COLUMN audit_hash TEXT;`,
+  // 7: pending confirmations by artefact and call identity, and guarded calls (lease and answer). They
+  // replace confirmation_tokens and consumed_states, which are no longer read: a token an older
+  // version issued is simply not recognised (it lived minutes).
+  `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "INTEGER"),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-export type TokenState = "issued" | "in_flight" | "done";
-
-export interface TokenRecord {
-  tokenHash: string;
-  tool: string;
-  canonicalArgs: string;
-  createdAt: number;
-  expiresAt: number;
-  state: TokenState;
-  idempotencyKey: string;
-  /** The OAuth subject the token was issued to; null when the server has no callers' identities. */
-  caller: string | null;
-}
-
-/** Outcome of presenting a token: the state it was in, and whether this call now owns it. */
-export type TokenClaim =
-  | { ok: true; record: TokenRecord; resumed: boolean }
-  | { ok: false; reason: "unknown" | "used" | "expired"; record?: TokenRecord };
-
-export interface TokenStore {
-  issue(record: Omit<TokenRecord, "state" | "caller"> & { caller?: string | null }): void;
-  get(tokenHash: string): TokenRecord | undefined;
-  /**
-   * Atomically moves an unexpired `issued` token to `in_flight`. An `in_flight` token (a call that
-   * crashed or failed ambiguously after claiming it) may be claimed again until `resumeUntil`
-   * (epoch ms, measured from issue), so the retry reuses its idempotency key.
-   */
-  claim(tokenHash: string, now: Date, resumeWindowMs: number): TokenClaim;
-  /** Marks a token used for good (success, or a failure where nothing can have been sent). */
-  finish(tokenHash: string, now: Date): void;
-}
-
-export interface ConsumedStates {
-  /**
-   * Records that the sealed state `id` (valid until `expiresAt`, epoch ms) is used: true the first
-   * time, false for every later call from any process sharing the file, and false once expired.
-   */
-  consume(id: string, expiresAt: number, now: Date): boolean;
-}
 
 /** The SQLite backend, synchronous (better-sqlite3); store-sqlite.ts presents it as the async StateStore. */
 export interface SqliteStore {
@@ -139,8 +105,8 @@ export interface SqliteStore {
   /** Sealed at rest; a secret that cannot be opened reads as missing (logged with the reason). */
   readonly secrets: SecretStore;
   readonly ledger: WithdrawalLedger;
-  readonly tokens: TokenStore;
-  readonly consumedStates: ConsumedStates;
+  readonly confirmations: ConfirmationStore;
+  readonly calls: CallStore;
   readonly claims: ClaimsSealer;
   /** Passkey approvals (already async: one implementation over both backends' statements). */
   readonly approvals: ApprovalStore;
@@ -199,8 +165,6 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
       // Leave no page image from before the migration in the write-ahead log either.
       db.pragma("wal_checkpoint(TRUNCATE)");
     }
-    pruneTokens(db, Date.now());
-    pruneConsumed(db, Date.now());
     await checkKeyCanary(
       key,
       {
@@ -220,8 +184,8 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     schemaVersion: db.pragma("user_version", { simple: true }) as number,
     secrets: createSecretStore(db, key),
     ledger: createLedger(db),
-    tokens: createTokenStore(db),
-    consumedStates: createConsumedStates(db),
+    confirmations: createConfirmationStore(db),
+    calls: createCallStore(db),
     claims: claimsSealer(key),
     approvals: createApprovalStore(sqliteRunner(db)),
     exclusive: (fn) => db.transaction(fn).immediate(),
@@ -291,12 +255,6 @@ function sqliteRunner(db: Db): SqlRunner {
   };
 }
 
-/** Old tokens are useless once they can neither be used nor resumed; in_flight ones are kept as evidence. */
-export const TOKEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
-function pruneTokens(db: Db, nowMs: number): void {
-  db.prepare(TOKEN_SQL.prune).run({ before: nowMs - TOKEN_RETENTION_MS });
-}
-
 /** The payment-secret statements, written once for both backends (see LEDGER_SQL). */
 export const SECRET_SQL = {
   get: "SELECT sealed_secret FROM payment_secrets WHERE payment_id = @paymentId",
@@ -336,117 +294,5 @@ function createSecretStore(db: Db, key: Buffer): SecretStore {
       ),
     put: (paymentId, secret) =>
       void put.run({ paymentId, sealed: sealSecret(key, paymentId, secret), now: Date.now() }),
-  };
-}
-
-/**
- * Consumed ids are kept a while past their expiry, so a process whose clock runs behind still finds
- * them; after that, consume() refuses the expired state on its own.
- */
-export const CONSUMED_RETENTION_MS = 3600 * 1000;
-
-/** The consumed-state statements, written once for both backends (see LEDGER_SQL). */
-export const CONSUMED_SQL = {
-  // One statement: insert-if-absent is atomic across connections (SQLite's write lock, PostgreSQL's unique index).
-  insert: "INSERT INTO consumed_states (id, expires_at) VALUES (@id, @expiresAt) ON CONFLICT (id) DO NOTHING",
-  prune: "DELETE FROM consumed_states WHERE expires_at < @before",
-} as const;
-
-function pruneConsumed(db: Db, nowMs: number): void {
-  db.prepare(CONSUMED_SQL.prune).run({ before: nowMs - CONSUMED_RETENTION_MS });
-}
-
-function createConsumedStates(db: Db): ConsumedStates {
-  const insert = db.prepare(CONSUMED_SQL.insert);
-  let calls = 0;
-  return {
-    consume(id, expiresAt, now) {
-      const nowMs = now.getTime();
-      if (expiresAt <= nowMs) return false;
-      const first = insert.run({ id, expiresAt }).changes === 1;
-      if (++calls % 100 === 0) pruneConsumed(db, nowMs);
-      return first;
-    },
-  };
-}
-
-/** A token row as both backends store it (PostgreSQL answers BIGINT columns as strings). */
-export interface TokenRow {
-  token_hash: string;
-  tool: string;
-  canonical_args: string;
-  created_at: number | string;
-  expires_at: number | string;
-  state: TokenState;
-  idempotency_key: string;
-  caller: string | null;
-}
-
-export function toTokenRecord(row: TokenRow): TokenRecord {
-  return {
-    tokenHash: row.token_hash,
-    tool: row.tool,
-    canonicalArgs: row.canonical_args,
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    state: row.state,
-    idempotencyKey: row.idempotency_key,
-    caller: row.caller,
-  };
-}
-
-/** The token statements, written once for both backends (see LEDGER_SQL). */
-export const TOKEN_SQL = {
-  insert: `INSERT INTO confirmation_tokens
-             (token_hash, tool, canonical_args, created_at, expires_at, state, idempotency_key, updated_at, caller)
-           VALUES (@tokenHash, @tool, @canonicalArgs, @createdAt, @expiresAt, 'issued', @idempotencyKey, @createdAt, @caller)`,
-  select: "SELECT * FROM confirmation_tokens WHERE token_hash = @tokenHash",
-  setState: "UPDATE confirmation_tokens SET state = @state, updated_at = @now WHERE token_hash = @tokenHash",
-  // The claim itself: one statement, so two callers (processes, instances) cannot both win it.
-  claim: `UPDATE confirmation_tokens SET state = 'in_flight', updated_at = @now
-          WHERE token_hash = @tokenHash AND state = 'issued' AND expires_at > @now`,
-  prune: "DELETE FROM confirmation_tokens WHERE state != 'in_flight' AND expires_at < @before",
-} as const;
-
-/**
- * What presenting a token means when this call did not just move it from `issued`: unknown, used,
- * expired, or an `in_flight` token still resumable (a crashed or ambiguous call with its key).
- */
-export function refusedClaim(
-  record: TokenRecord | undefined,
-  nowMs: number,
-  resumeWindowMs: number,
-): TokenClaim {
-  if (!record) return { ok: false, reason: "unknown" };
-  if (record.state === "done") return { ok: false, reason: "used", record };
-  if (record.state === "in_flight") {
-    if (nowMs > record.createdAt + resumeWindowMs) return { ok: false, reason: "expired", record };
-    return { ok: true, record, resumed: true };
-  }
-  return { ok: false, reason: "expired", record };
-}
-
-function createTokenStore(db: Db): TokenStore {
-  const st = Object.fromEntries(Object.entries(TOKEN_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<
-    keyof typeof TOKEN_SQL,
-    BetterSqlite3.Statement
-  >;
-  const get = (tokenHash: string) => {
-    const row = st.select.get({ tokenHash }) as TokenRow | undefined;
-    return row ? toTokenRecord(row) : undefined;
-  };
-  const claim = (tokenHash: string, now: Date, resumeWindowMs: number): TokenClaim => {
-    const nowMs = now.getTime();
-    if (st.claim.run({ tokenHash, now: nowMs }).changes === 1) {
-      return { ok: true, record: get(tokenHash)!, resumed: false };
-    }
-    return refusedClaim(get(tokenHash), nowMs, resumeWindowMs);
-  };
-
-  return {
-    issue: (record) => void st.insert.run({ caller: null, ...record }),
-    get,
-    claim,
-    finish: (tokenHash, now) => void st.setState.run({ tokenHash, state: "done", now: now.getTime() }),
   };
 }

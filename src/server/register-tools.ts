@@ -19,17 +19,20 @@ import { log, logEnabled } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
 import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
+import { STATUSES, STATUS_NAMES } from "../safety/results.js";
 import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
 import { DECIDE_TOOL } from "./app-contract.js";
 import type { RequestClient } from "./request-client.js";
 
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
-  status: z
-    .enum(["done", "confirmation_required", "declined", "cancelled", "refused", "confirmation_failed"])
-    .describe(
-      "done: it ran; confirmation_required: show summary to the user, then repeat with confirmationToken; others: nothing was done",
-    ),
+  // Derived from the guard's one status table, so the schema cannot drift from what it answers.
+  status: z.enum(STATUS_NAMES).describe(
+    Object.entries(STATUSES)
+      .map(([name, meaning]) => `${name}: ${meaning}`)
+      .join("; "),
+  ),
+  message: z.string().describe("What happened and what to do next"),
   confirmationToken: z.string().optional(),
   expiresAt: z.string().optional(),
   summary: z.looseObject({ action: z.string(), amount: z.string().nullable() }).optional(),
@@ -130,13 +133,16 @@ export interface ToolRegistration {
   elicit: ElicitFn;
 }
 
+/** What a tool answered, guarded or not, before it goes on the wire. */
+type Answer = Omit<GuardResult, "structured" | "inputRequired"> & { structured: Record<string, unknown> };
+
 /** Every guarded answer says what happened (status) and where (mode), whether or not it ran. */
-function guardedOut(answer: GuardResult, mode: Mode): GuardResult {
-  return { ...answer, structured: { status: "done", mode, ...answer.structured } };
+function guardedOut(answer: GuardResult, mode: Mode): Answer {
+  return { ...answer, structured: { mode, ...answer.structured } };
 }
 
 /** A tool's answer on the wire. */
-function present(out: GuardResult): CallToolResult {
+function present(out: Answer): CallToolResult {
   return {
     // Cleaned once more as a whole: no string from SpacePay or the model reaches the client unseen.
     content: [{ type: "text", text: cleanLines(out.text) }],
@@ -175,8 +181,8 @@ export function registerTools({
     let name = request.params.name;
     if (name === DECIDE_TOOL && client.rendersApps && guard?.approvalCall) {
       const decision = parseDecision(request.params.arguments);
-      const target = decision && (await guard.approvalCall(decision.handle));
-      // The state could not be read: the person is told why, as any money call would be.
+      const target = decision && (await guard.approvalCall(decision.handle, caller));
+      // Unknown, guessed too often, or the state could not be read: the person is told which.
       if (target && "refused" in target) return present(guardedOut(target.refused, context().info.mode));
       if (!decision || !target || !byName.get(target.tool)?.guarded) {
         return errorResult("Refused: this approval is not recognised. Nothing was sent.");
@@ -223,7 +229,7 @@ export function registerTools({
     try {
       // Decided arguments were normalized before the guard bound them; once is the rule.
       const args = tool.guarded?.normalize && !decided ? tool.guarded.normalize(parsedArgs) : parsedArgs;
-      let out: GuardResult;
+      let out: Answer;
       if (tool.guarded && guard) {
         const answer = await guard.run({
           tool: tool.name,

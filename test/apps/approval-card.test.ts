@@ -57,7 +57,8 @@ describe("approval without elicitation: the model-visible parts", () => {
     expect(encode(visible).length).toBeLessThanOrEqual(2000);
     // A client without the extension gets no such tool, and a token as before.
     expect((await h.client.listTools()).tools.map((t) => t.name)).not.toContain(DECIDE_TOOL);
-    const plain = await h.call("create_withdrawal", WITHDRAWAL);
+    // (Another order: the identical call would be shown the same card, which is still pending.)
+    const plain = await h.call("create_withdrawal", { ...WITHDRAWAL, orderId: "PAYOUT-8" });
     expect(plain.structuredContent.confirmationToken).toMatch(/^cfm_/);
   });
 
@@ -85,10 +86,10 @@ describe.skipIf(!HAVE_CHROMIUM)("approval card", () => {
     await h?.close();
   });
 
-  async function showCard(theme: "light" | "dark" = "light") {
-    const res = (await ui.callTool({ name: "create_withdrawal", arguments: WITHDRAWAL })) as any;
+  async function showCard(args: Record<string, unknown> = WITHDRAWAL, theme: "light" | "dark" = "light") {
+    const res = (await ui.callTool({ name: "create_withdrawal", arguments: args })) as any;
     const host = await mountView(browser, ui, APPROVAL_CARD_URI, theme);
-    await host.sendToolInput(WITHDRAWAL);
+    await host.sendToolInput(args);
     await host.sendToolResult(res);
     await host.view().locator("[data-testid=approve]").waitFor();
     return { host, handle: res._meta[APPROVAL_META_KEY].handle as string };
@@ -129,7 +130,8 @@ describe.skipIf(!HAVE_CHROMIUM)("approval card", () => {
 
   it("Decline sends nothing, and the handle cannot be used again", async () => {
     const before = withdrawalPosts(h.sim).length;
-    const { host, handle } = await showCard();
+    // Another order than the one approved above (whose identical repeat replays what was sent).
+    const { host, handle } = await showCard({ ...WITHDRAWAL, orderId: "PAYOUT-9" });
     const view = host.view();
     await view.locator("[data-testid=decline]").click();
     await expect.poll(() => view.locator("[data-testid=outcome]").textContent()).toMatch(/declined/);

@@ -194,7 +194,9 @@ describe.each(transports)("input_required over $name", (t) => {
       expect(withdrawals()).toBe(before + 1);
 
       const sent = requests();
-      expectStateRefusal(await retry(raw, args, state), /already been used/);
+      // A replay of the accepted retry is the identical call, done: its answer again, nothing sent.
+      const replay = await retry(raw, args, state);
+      expect(replay.result.structuredContent).toMatchObject({ status: "done", replayed: true });
 
       const other = withdrawal();
       const otherState = await ask(raw, other);
@@ -210,8 +212,8 @@ describe.each(transports)("input_required over $name", (t) => {
         const res = await retry(raw, args2, state2, { action });
         expect(res.result.structuredContent.status).toBe(status);
         expect(res.result.isError).toBeFalsy();
-        // The answered state is used up: it cannot be replayed as an accept.
-        expectStateRefusal(await retry(raw, args2, state2), /already been used/);
+        // The answered state is decided for good: it cannot be replayed as an accept.
+        expectStateRefusal(await retry(raw, args2, state2), /already declined, and a decision is final/);
       }
       // An accept without the box ticked is no confirmation.
       const args3 = withdrawal();

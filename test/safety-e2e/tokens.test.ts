@@ -81,7 +81,7 @@ describe("the round trip", () => {
     expect(text).toMatch(/If the user does not approve, do not call it again/);
   });
 
-  it("the repeat with the token withdraws once; a second use is refused", async () => {
+  it("the repeat with the token withdraws once; a second use replays it and sends nothing", async () => {
     const args = withdrawal({ amountInCents: 4_400 });
     const token = await tokenFor("create_withdrawal", args);
 
@@ -95,8 +95,9 @@ describe("the round trip", () => {
     const posted = withdrawalPosts(h.sim).at(-1)!;
     expect(posted.headers["idempotency-key"]).toBe(done.structuredContent.confirmation.idempotencyKey);
 
-    const again = await refusedWith("create_withdrawal", { ...args, confirmationToken: token });
-    expect(again).toMatch(/already been used/);
+    const again: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken: token });
+    expect(again.structuredContent).toMatchObject({ status: "done", replayed: true });
+    expect(again.structuredContent.withdrawal.id).toBe(done.structuredContent.withdrawal.id);
     expect(h.sim.control.counts().withdrawals).toBe(before + 1);
   });
 
@@ -206,7 +207,7 @@ describe("expiry", () => {
       );
       expect(res.isError).toBe(true);
       expect(textOf(res)).toMatch(/^Refused: confirmationToken expired \(at /);
-      expect(textOf(res)).toMatch(/without confirmationToken to confirm again/);
+      expect(textOf(res)).toMatch(/without confirmationToken to get a new one/);
     } finally {
       await short.close();
     }

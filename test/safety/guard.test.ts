@@ -259,16 +259,37 @@ describe("confirmation by token", () => {
     expect((await audit.readRecent(3))[0]?.idempotencyKey).toBe(api.keys[0]);
   });
 
-  it("refuses a token used a second time", async () => {
+  it("a repeat with a used token, or without it, replays the done withdrawal and sends nothing", async () => {
     const { guard } = await setup();
     const api = fakeApi();
     const args = withdrawalArgs();
     const token = tokenOf(await withdraw(guard, args, api.execute));
     await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
-    const again = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
-    expect(again.isError).toBe(true);
-    expect(again.text).toContain("already been used");
+    for (const again of [{ ...args, confirmationToken: token }, args]) {
+      const replay = await withdraw(guard, again, api.execute);
+      expect(replay.isError, replay.text).toBeFalsy();
+      expect(replay.structured).toMatchObject({
+        status: "done",
+        replayed: true,
+        withdrawalId: "wd_1",
+        confirmation: { replayed: true },
+      });
+      expect(replay.structured.message).toMatch(
+        /already created by an identical call; nothing was sent again/,
+      );
+    }
     expect(api.keys).toHaveLength(1);
+  });
+
+  it("an identical repeat while its token is pending gets the same token", async () => {
+    const { guard } = await setup();
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const first = tokenOf(await withdraw(guard, args, api.execute));
+    expect(tokenOf(await withdraw(guard, { ...args }, api.execute))).toBe(first);
+    // A new orderId is a new call, with its own token.
+    expect(tokenOf(await withdraw(guard, { ...args, orderId: "wd-2" }, api.execute))).not.toBe(first);
+    expect(api.keys).toHaveLength(0);
   });
 
   it("refuses an expired token", async () => {
@@ -322,6 +343,8 @@ describe("confirmation by token", () => {
   });
 
   it("after a crash mid-request, the same token resumes with the same key: one withdrawal upstream", async () => {
+    // Today: reopening the state prunes by the real clock.
+    clock = fakeClock(new Date().toISOString());
     const first = await setup();
     const api = fakeApi();
     const args = withdrawalArgs();
@@ -338,6 +361,8 @@ describe("confirmation by token", () => {
 
     const restarted = await setup();
     expect((await restarted.store.ledger.findByKey(api.keys[0]!))?.status).toBe("sent");
+    // The dead process's hold on the call lapses; until then an identical call would wait for it.
+    clock.advance(120_001);
     const resumed = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
     expect(api.keys).toEqual([api.keys[0], api.keys[0]]);
     expect(api.created()).toBe(1);
@@ -350,12 +375,13 @@ describe("confirmation by token", () => {
     ]);
     // Counted once, not twice.
     expect(await restarted.store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
-    // And now it is used up.
+    // And now it is done: the same token replays it.
     const again = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
-    expect(again.text).toContain("already been used");
+    expect(again.structured).toMatchObject({ status: "done", replayed: true });
+    expect(api.keys).toHaveLength(2);
   });
 
-  it("refuses a second concurrent use of the same token in one process", async () => {
+  it("a second concurrent use of the same token waits for the first and gets its outcome: one withdrawal", async () => {
     const { guard } = await setup();
     const api = fakeApi();
     const args = withdrawalArgs();
@@ -366,11 +392,13 @@ describe("confirmation by token", () => {
       return api.execute(key);
     };
     const firstCall = withdraw(guard, { ...args, confirmationToken: token }, slow);
-    const second = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
-    expect(second.text).toContain("already being used");
+    await vi.waitFor(() => expect(release).toBeTypeOf("function"));
+    const second = withdraw(guard, { ...args, confirmationToken: token }, api.execute);
     release();
     expect((await firstCall).structured.withdrawalId).toBe("wd_1");
+    expect((await second).structured).toMatchObject({ status: "done", replayed: true, withdrawalId: "wd_1" });
     expect(api.created()).toBe(1);
+    expect(api.keys).toHaveLength(1);
   });
 });
 
@@ -508,10 +536,23 @@ describe("idempotency", () => {
     await pay(guard, "create_payment", { ...invoice, amountInCents: 1_001 }, api.execute);
     await pay(guard, "create_deposit", { orderId: "inv-1" }, api.execute);
 
-    expect(api.keys[0]).toBe(api.keys[1]);
+    // The identical repeat replays the first answer without calling SpacePay.
+    expect(api.keys).toHaveLength(4);
     expect(new Set(api.keys).size).toBe(4);
     expect(first.structured.paymentId).toBe(repeat.structured.paymentId);
-    expect(repeat.structured.confirmation).toMatchObject({ replayed: true });
+    expect(repeat.structured).toMatchObject({ replayed: true, confirmation: { replayed: true } });
+    // Another caller's identical invoice is another call, but the same derived key: SpacePay replays it.
+    const other = await guard.run({
+      tool: "create_payment",
+      kind: "payment",
+      args: invoice,
+      summary: paymentSummary(invoice),
+      signal: new AbortController().signal,
+      caller: "someone-else",
+      execute: api.execute,
+    });
+    expect(api.keys[4]).toBe(api.keys[0]);
+    expect(other.structured.paymentId).toBe(first.structured.paymentId);
   });
 
   it("derives keys per merchant key", async () => {
@@ -565,7 +606,7 @@ describe("idempotency", () => {
     expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
   });
 
-  it("after an ambiguous failure, a new token for the same withdrawal is bound to the pending key", async () => {
+  it("after an ambiguous failure, an identical repeat resumes with the pending key: one withdrawal", async () => {
     const { guard } = await setup();
     const api = fakeApi();
     const args = withdrawalArgs();
@@ -575,8 +616,9 @@ describe("idempotency", () => {
       throw httpError(504, "gateway timeout");
     };
     await expect(withdraw(guard, { ...args, confirmationToken: t1 }, timeout)).rejects.toThrow();
-    const t2 = tokenOf(await withdraw(guard, args, api.execute));
-    await withdraw(guard, { ...args, confirmationToken: t2 }, api.execute);
+    const resumed = await withdraw(guard, args, api.execute);
+    expect(resumed.structured).toMatchObject({ status: "done", withdrawalId: "wd_1" });
+    expect(api.keys).toEqual([api.keys[0], api.keys[0]]);
     expect(api.created()).toBe(1);
   });
 
@@ -657,7 +699,7 @@ describe("state backend down", () => {
     const guard = createGuard({
       policy: policy(),
       mode: "test",
-      store: { ...store, tokens: { ...store.tokens, get: down } },
+      store: { ...store, confirmations: { ...store.confirmations, get: down } },
       merchantKeyFingerprint: "merchant-fp",
       now: clock.now,
     });

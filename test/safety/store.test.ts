@@ -1,11 +1,16 @@
 // The durable state: on both backends, data that outlives the process, migrations applied once, and
-// tokens claimed once; for SQLite, the file's private permissions and WAL.
+// confirmations decided once and calls sent once; for SQLite, the file's private permissions and WAL.
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SCHEMA_VERSION, STATE_FILE, openStateStore, type TokenRecord } from "../../src/safety/index.js";
+import {
+  SCHEMA_VERSION,
+  STATE_FILE,
+  openStateStore,
+  type ConfirmationRecord,
+} from "../../src/safety/index.js";
 import { PG_START_TIMEOUT_MS, stateBackends, type StatePlace } from "./backends.js";
 import { fileMode, removeDir, tempDir } from "./helpers.js";
 
@@ -60,14 +65,28 @@ describe.each(BACKENDS)("state on $name", (backend) => {
   }, PG_START_TIMEOUT_MS);
   afterEach(() => place.cleanup());
 
-  const token = (hash: string, overrides: Partial<TokenRecord> = {}) => ({
-    tokenHash: hash,
+  const pending = (hash: string, overrides: Partial<ConfirmationRecord> = {}) => ({
+    hash,
+    callId: `call-${hash}`,
+    channel: "token",
     tool: "create_withdrawal",
     canonicalArgs: "{}",
+    caller: null,
+    place: "here",
+    sealed: null,
     createdAt: Date.now(),
     expiresAt: Date.now() + 60_000,
     idempotencyKey: `key-${hash}`,
     ...overrides,
+  });
+  const acquire = (callId: string, now: Date, key = "k1") => ({
+    callId,
+    tool: "create_withdrawal",
+    key,
+    confirmedBy: "token",
+    now,
+    leaseMs: 60_000,
+    windowMs: 86_400_000,
   });
 
   it("keeps payment secrets, ledger entries and tokens across a reopen", async () => {
@@ -81,14 +100,14 @@ describe.each(BACKENDS)("state on $name", (backend) => {
       argsFingerprint: "fp",
       idempotencyKey: "key-1",
     });
-    await first.tokens.issue(token("h"));
+    await first.confirmations.hold(pending("h"));
     await first.close();
 
     const second = await place.open();
     expect(await second.secrets.get("pay_1")).toBe("ps_secret_1");
     expect(await second.secrets.get("pay_unknown")).toBeUndefined();
     expect((await second.ledger.findByKey("key-1"))?.status).toBe("reserved");
-    expect((await second.tokens.get("h"))?.state).toBe("issued");
+    expect((await second.confirmations.get("h"))?.state).toBe("pending");
   });
 
   it("applies migrations once: reopening leaves the schema version and data alone", async () => {
@@ -120,48 +139,73 @@ describe.each(BACKENDS)("state on $name", (backend) => {
     expect(await store.secrets.get("pay_1")).toBe("new");
   });
 
-  it("a token is claimed once: used after finish, refused once expired, resumable while in flight", async () => {
+  it("a confirmation is decided once: approved or declined, never both, never once expired", async () => {
     const store = await place.open();
     const now = new Date();
-    await store.tokens.issue(token("once"));
-    expect(await store.tokens.claim("unknown", now, 60_000)).toEqual({ ok: false, reason: "unknown" });
-    expect(await store.tokens.claim("once", now, 60_000)).toMatchObject({ ok: true, resumed: false });
-    // In flight (the first call crashed): presenting it again resumes with the same key.
-    expect(await store.tokens.claim("once", now, 60_000)).toMatchObject({
-      ok: true,
-      resumed: true,
-      record: { idempotencyKey: "key-once", state: "in_flight" },
-    });
-    await store.tokens.finish("once", now);
-    expect(await store.tokens.claim("once", now, 60_000)).toMatchObject({ ok: false, reason: "used" });
+    await store.confirmations.hold(pending("once"));
+    expect(await store.confirmations.decide("unknown", "approved", now)).toBe(false);
+    expect(await store.confirmations.decide("once", "approved", now)).toBe(true);
+    // A Decline after the Approve changes nothing; nor does a second Approve.
+    expect(await store.confirmations.decide("once", "declined", now)).toBe(false);
+    expect(await store.confirmations.decide("once", "approved", now)).toBe(false);
+    expect((await store.confirmations.get("once"))?.state).toBe("approved");
 
-    await store.tokens.issue(token("late", { expiresAt: now.getTime() - 1 }));
-    expect(await store.tokens.claim("late", now, 60_000)).toMatchObject({ ok: false, reason: "expired" });
+    await store.confirmations.hold(pending("late", { expiresAt: now.getTime() - 1 }));
+    expect(await store.confirmations.decide("late", "declined", now)).toBe(false);
+    expect((await store.confirmations.get("late"))?.state).toBe("pending");
+    // The newest confirmation of a call is the one an identical repeat finds.
+    await store.confirmations.hold(
+      pending("newer", { callId: "call-late", createdAt: now.getTime() + 60_000 }),
+    );
+    expect((await store.confirmations.latest("call-late"))?.hash).toBe("newer");
   });
 
-  it("of two connections claiming the same token at once, exactly one wins it", async () => {
+  it("of two connections deciding the same confirmation at once, exactly one wins it", async () => {
     const [a, b] = [await place.open(), await place.open()];
     const hashes = Array.from({ length: 10 }, (_, i) => `race-${i}`);
-    for (const h of hashes) await a.tokens.issue(token(h));
+    for (const h of hashes) await a.confirmations.hold(pending(h));
     const now = new Date();
     for (const h of hashes) {
-      const claims = await Promise.all([a.tokens.claim(h, now, 60_000), b.tokens.claim(h, now, 60_000)]);
-      expect(
-        claims.filter((c) => c.ok && !c.resumed),
-        h,
-      ).toHaveLength(1);
+      const wins = await Promise.all([
+        a.confirmations.decide(h, "approved", now),
+        b.confirmations.decide(h, "declined", now),
+      ]);
+      expect(wins.filter(Boolean), h).toHaveLength(1);
     }
   });
 
-  it("a sealed state is consumed once across connections, and never once expired", async () => {
+  it("a call is sent by one holder at a time, replayed once done, and resumed with its key after a release", async () => {
     const [a, b] = [await place.open(), await place.open()];
     const now = new Date();
-    const until = now.getTime() + 60_000;
-    const firsts = await Promise.all(
-      [a, b, a, b].map((s) => s.consumedStates.consume("state-1", until, now)),
-    );
-    expect(firsts.filter(Boolean)).toHaveLength(1);
-    expect(await b.consumedStates.consume("state-2", now.getTime() - 1, now)).toBe(false);
+    const got = await Promise.all([
+      a.calls.acquire(acquire("c", now, "k1")),
+      b.calls.acquire(acquire("c", now, "k2")),
+    ]);
+    expect(got.filter((g) => g.kind === "acquired")).toHaveLength(1);
+    expect(got.filter((g) => g.kind === "busy")).toHaveLength(1);
+    const first = got.find((g) => g.kind === "acquired")!;
+    // Outcome unknown: the lease ends, the key stays.
+    await a.calls.release("c", now);
+    expect(await b.calls.acquire(acquire("c", now, "k3"))).toMatchObject({
+      kind: "acquired",
+      key: first.kind === "acquired" ? first.key : "",
+      resumed: true,
+    });
+    await b.calls.finish("c", "sealed-answer", now);
+    expect(await a.calls.acquire(acquire("c", now))).toMatchObject({
+      kind: "done",
+      record: { result: "sealed-answer" },
+    });
+    // Past the window, the same call is a new one.
+    const later = new Date(now.getTime() + 86_400_001);
+    expect(await a.calls.acquire(acquire("c", later, "k9"))).toMatchObject({
+      kind: "acquired",
+      key: "k9",
+      resumed: false,
+    });
+    // Nothing sent: forgotten.
+    await a.calls.drop("c");
+    expect(await a.calls.get("c")).toBeUndefined();
   });
 
   it("claims sealed on one connection open on another (one state key), for their purpose only", async () => {

@@ -8,8 +8,10 @@ import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 
 const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
-const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 function startServer() {
   if (!existsSync(CLI))
@@ -19,8 +21,13 @@ function startServer() {
     env: { PATH: process.env.PATH ?? "", SPACEPAY_STATE_DIR: stateDir },
     stdio: ["pipe", "pipe", "ignore"],
   });
-  cleanups.push(() => {
-    child.kill();
+  cleanups.push(async () => {
+    // The state directory is removed only once the server has exited: it may still be writing there.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill();
+      await exited;
+    }
     rmSync(stateDir, { recursive: true, force: true });
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

@@ -37,7 +37,7 @@ describe("create_payment and create_deposit", () => {
     const b = await h.call("create_payment", { amountInCents: 4500, orderId: "dup-1" });
     expect(b.structuredContent.payment.id).toBe(a.structuredContent.payment.id);
     expect(b.structuredContent.replayed).toBe(true);
-    expect(text(b)).toMatch(/no new payment was made/);
+    expect(text(b)).toMatch(/already created by an identical call; nothing was sent again/);
     expect(h.sim.control.counts().payments).toBe(before + 1);
   });
 

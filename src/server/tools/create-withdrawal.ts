@@ -19,7 +19,8 @@ export const createWithdrawal = defineTool({
   name: "create_withdrawal",
   title: "Withdraw funds",
   description:
-    "Send funds from the merchant wallet to an address. Real money in live mode; the user confirms and limits apply.",
+    "Send funds from the merchant wallet to an address. Real money in live mode; the user confirms and limits apply. " +
+    "An identical repeat never sends twice; for another withdrawal of the same amount to the same address, use a new orderId or idempotencyKey.",
   inputSchema: {
     amountInCents: z.number().int().min(100).max(100_000_000).describe("Amount in US cents, 100–100000000"),
     chainId: chainArg,
