@@ -37,6 +37,24 @@ export function setLogFormat(value: LogFormat): void {
   format = value;
 }
 
+/** Where the format is set: the settings table's row (src/config/settings.ts) uses these names too. */
+export const LOG_FORMAT_SOURCE = { env: "SPACEPAY_LOG_FORMAT", flag: "log-format" } as const;
+
+/**
+ * Takes the format from the raw flag or variable (the flag wins, as in the configuration), before the
+ * configuration is loaded: the lines written before then (a configuration problem, a warm start that
+ * stops without ever loading it) must follow the format an operator's log pipeline parses. Anything
+ * but `json` leaves text; the loaded configuration validates the value and sets it again.
+ */
+export function presetLogFormat(
+  flags: Record<string, string | boolean>,
+  env: Record<string, string | undefined>,
+): void {
+  const flag = flags[LOG_FORMAT_SOURCE.flag];
+  const raw = typeof flag === "string" && flag.trim() ? flag : env[LOG_FORMAT_SOURCE.env];
+  if (raw?.trim().toLowerCase() === "json") format = "json";
+}
+
 /** Telemetry (src/telemetry.ts) names the active trace, so a line can be found from its trace. */
 export function setTraceIdSource(source: () => string | undefined): void {
   currentTraceId = source;

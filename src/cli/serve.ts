@@ -3,7 +3,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig, SETTINGS, type Config } from "../config/index.js";
-import { log, setLogFormat, setLogLevel } from "../log.js";
+import { log, presetLogFormat, setLogFormat, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime, stateProblemLine, type Runtime } from "../runtime.js";
 import { telemetry } from "../telemetry.js";
 import type { HttpOptions } from "../http/serve-http.js";
@@ -66,6 +66,8 @@ export async function serve(
   env: Record<string, string | undefined>,
   handover?: StdioHandover,
 ): Promise<number> {
+  // A configuration problem is logged before the configuration (and its format) is known.
+  presetLogFormat(flags, env);
   let config;
   try {
     config = loadConfig({ env, flags, knownTools: TOOL_NAMES, refuseUnknownFlags: true });

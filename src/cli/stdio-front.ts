@@ -8,7 +8,7 @@
 // Imports only node: built-ins and tiny modules: no zod, no SDK, not src/config/.
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
-import { log } from "../log.js";
+import { log, presetLogFormat } from "../log.js";
 import {
   CACHEABLE,
   cacheFile,
@@ -32,6 +32,8 @@ export async function serveWithWarmStart(
   env: Record<string, string | undefined>,
   argv: readonly string[],
 ): Promise<number> {
+  // A warm start may stop without ever loading the configuration: its lines follow the format too.
+  presetLogFormat(flags, env);
   // SPACEPAY_MCP_HTTP (any value: src/config/ decides what it means) or no usable cache: as before.
   const place = env.SPACEPAY_MCP_HTTP?.trim() ? null : locateCache(argv, flags, env);
   if (!place) return (await import("./serve.js")).serve(flags, env);

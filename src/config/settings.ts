@@ -1,6 +1,6 @@
 // The settings table: every setting is one row (variable, flag, value schema, default, description).
 // What a row accepts comes from its schema (values.ts); rules across settings are in rules.ts.
-import type { LogFormat, LogLevel } from "../log.js";
+import { LOG_FORMAT_SOURCE, type LogFormat, type LogLevel } from "../log.js";
 import { SPACEPAY_API, type AllowlistEntry, type ConfirmMode } from "../domain.js";
 import { defaultStateDir, type StateDirContext } from "../state-dir.js";
 import {
@@ -264,8 +264,8 @@ export const SETTINGS = {
     description: "Lowest level written to the stderr log.",
   }),
   logFormat: def<LogFormat>({
-    env: "SPACEPAY_LOG_FORMAT",
-    flag: "log-format",
+    // The log reads these before the configuration loads (presetLogFormat).
+    ...LOG_FORMAT_SOURCE,
     schema: oneOf(["text", "json"]),
     default: "text",
     description:

@@ -5,7 +5,15 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
+import {
+  CLI,
+  demoEnv,
+  requireBuild,
+  run,
+  startHttpServer,
+  tempDir,
+  type HttpServer,
+} from "../ecosystem/helpers.js";
 
 const TOKEN = "ops-logs-test-bearer-0123456789";
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -109,6 +117,36 @@ describe.each(["text", "json"] as const)("the built server's stderr, SPACEPAY_LO
       expect(denied).toMatch(/ info: HTTP 401: Unauthorized/);
       expect(refused).toContain('"rule":"SPACEPAY_MAX_PAYMENT_CENTS"');
       expect(done).toContain('"channel":"off"');
+    }
+  });
+});
+
+// The configuration (and so its format) is not known when its own problem is logged: the raw flag or
+// variable decides, so a log pipeline parsing JSON still gets the one line that says why the start failed.
+describe.each([
+  ["SPACEPAY_LOG_FORMAT=json", [], { SPACEPAY_LOG_FORMAT: "json" }],
+  ["--log-format json", ["--log-format", "json"], {}],
+  [
+    "--log-format json over SPACEPAY_LOG_FORMAT=text, over HTTP",
+    ["--http", "--log-format", "json"],
+    { SPACEPAY_LOG_FORMAT: "text" },
+  ],
+] as const)("a configuration problem with %s", (_name, args, extra) => {
+  it("is one JSON object per line naming the setting, and the start exits 2", async () => {
+    requireBuild();
+    const dir = tempDir("ops-logs-config");
+    try {
+      const result = await run(process.execPath, [CLI, ...args], {
+        env: demoEnv(dir, { ...extra, SPACEPAY_MAX_PAYMENT_CENTS: "lots" }),
+        timeoutMs: 15_000,
+      });
+      expect(result.code, result.stderr).toBe(2);
+      const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
+      expect(entries[0]!.msg).toMatch(/^configuration problem, not starting:\n.*SPACEPAY_MAX_PAYMENT_CENTS/s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -453,21 +453,30 @@ describe("stdio warm start", () => {
     }
   }, 30_000);
 
-  it("stdin closed right after a warm tools/list: the process exits 0 without loading the server", async () => {
-    const dir = stateDir();
-    for (let i = 0; i < 2; i++) {
-      const server = rawServer(env(dir));
-      server.write(INITIALIZE);
-      await server.lineFor(1);
-      server.write({ method: "notifications/initialized" });
-      server.write({ id: 2, method: "tools/list" });
-      await server.lineFor(2);
-      if (i === 0) await cacheWritten(dir);
-      server.end();
-      expect(await server.exited).toBe(0);
-      expect(server.stderr()).toMatch(/stopping \(stdin closed\)/);
-      // The real server logs what it is configured for once it has loaded; the warm start never got there.
-      if (i === 1) expect(server.stderr()).not.toMatch(/configured for/);
-    }
-  }, 30_000);
+  it.each(["text", "json"])(
+    "stdin closed right after a warm tools/list: the process exits 0 without loading the server (SPACEPAY_LOG_FORMAT=%s)",
+    async (format) => {
+      const dir = stateDir();
+      for (let i = 0; i < 2; i++) {
+        const server = rawServer(env(dir, { SPACEPAY_LOG_FORMAT: format }));
+        server.write(INITIALIZE);
+        await server.lineFor(1);
+        server.write({ method: "notifications/initialized" });
+        server.write({ id: 2, method: "tools/list" });
+        await server.lineFor(2);
+        if (i === 0) await cacheWritten(dir);
+        server.end();
+        expect(await server.exited).toBe(0);
+        expect(server.stderr()).toMatch(/stopping \(stdin closed\)/);
+        // The real server logs what it is configured for once it has loaded; the warm start never got there.
+        if (i === 1) expect(server.stderr()).not.toMatch(/configured for/);
+        // Without the configuration the warm stop still writes the format asked for.
+        for (const line of server.stderr().split("\n").filter(Boolean)) {
+          if (format === "json") expect(() => JSON.parse(line), line).not.toThrow();
+          else expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z \[spacepay-mcp\] /);
+        }
+      }
+    },
+    30_000,
+  );
 });
