@@ -9,6 +9,7 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 export const DEFAULT_CLI = path.join(ROOT, "dist", "cli.js");
 export const BARE_SERVER = path.join(ROOT, "bench", "bare-server.mjs");
 export const SDK_FLOOR = path.join(ROOT, "bench", "sdk-floor.mjs");
+export const SDK_FLOOR_HTTP = path.join(ROOT, "bench", "sdk-floor-http.mjs");
 export const SECRET_KEY = "sk_test_simulator";
 /** The 2025 era's newest revision: `initialize` first, then plain requests. */
 export const PROTOCOL_VERSION = "2025-11-25";
@@ -208,35 +209,36 @@ export class RpcChild {
   }
 }
 
-export interface SimulatorProcess {
+export interface ListeningProcess {
   url: string;
   pid: number;
   stop(): Promise<void>;
 }
 
-/** The built simulator in its own process (`dist/cli.js simulator`), on an ephemeral port. */
-export async function startSimulatorProcess(
-  cli: string,
-  opts: { samples?: number; seed?: number; processingMs?: number } = {},
-): Promise<SimulatorProcess> {
-  const args = [cli, "simulator", "--port", "0", "--seed", String(opts.seed ?? 1)];
-  if (opts.samples) args.push("--samples", String(opts.samples));
-  if (opts.processingMs !== undefined) args.push("--processing-ms", String(opts.processingMs));
+/**
+ * A server child that says where it listens: `node args…`, resolved with the first URL `pattern`
+ * finds on `stream`; stopped with SIGTERM (SIGKILL if it lingers).
+ */
+export async function startListening(
+  args: string[],
+  opts: { env?: Record<string, string>; stream?: "stdout" | "stderr"; pattern: RegExp; what: string },
+): Promise<ListeningProcess> {
   const child = track(
     spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "" },
+      env: { PATH: process.env.PATH ?? "", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     }),
   );
+  const stream = opts.stream ?? "stdout";
   let out = "";
   let err = "";
   child.stderr!.on("data", (d) => (err = (err + String(d)).slice(-2000)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator did not start in 15 s: ${err}`)), 15_000);
-    child.stdout!.on("data", (d) => {
-      out += String(d);
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+    const timer = setTimeout(() => reject(new Error(`${opts.what} did not start in 15 s: ${err}`)), 15_000);
+    child[stream]!.on("data", (d) => {
+      out = (out + String(d)).slice(-4000);
+      const m = opts.pattern.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1] as string);
@@ -244,9 +246,10 @@ export async function startSimulatorProcess(
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`simulator exited (${code}): ${err}`));
+      reject(new Error(`${opts.what} exited (${code}): ${err}`));
     });
   });
+  // Drained from here on, so a chatty child never blocks on a full pipe.
   child.stdout!.resume();
   return {
     url,
@@ -256,6 +259,17 @@ export async function startSimulatorProcess(
       return stopChild(child, 1000);
     },
   };
+}
+
+/** The built simulator in its own process (`dist/cli.js simulator`), on an ephemeral port. */
+export function startSimulatorProcess(
+  cli: string,
+  opts: { samples?: number; seed?: number; processingMs?: number } = {},
+): Promise<ListeningProcess> {
+  const args = [cli, "simulator", "--port", "0", "--seed", String(opts.seed ?? 1)];
+  if (opts.samples) args.push("--samples", String(opts.samples));
+  if (opts.processingMs !== undefined) args.push("--processing-ms", String(opts.processingMs));
+  return startListening(args, { pattern: /listening on (http:\/\/\S+)/, what: "simulator" });
 }
 
 /** A scratch directory for one server's durable state, removed by the returned function. */

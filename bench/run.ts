@@ -19,6 +19,7 @@ import {
 import { measureColdStart, type ColdStartResult } from "./cold-start.js";
 import { measureGuarded, type GuardedResult } from "./guarded.js";
 import { directApi, paymentIds } from "./http.js";
+import { measureHttp, type HttpResult, type Spread } from "./http-serve.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { measureOverhead, type OverheadResult, type ThroughputResult } from "./overhead.js";
 import { measureSimulator, type SimulatorResult } from "./simulator.js";
@@ -68,6 +69,7 @@ export interface BenchResult {
     memory: Section<MemoryResult>;
     simulator: Section<SimulatorResult>;
     guarded: Section<GuardedResult>;
+    http: Section<HttpResult>;
   };
   goals: Goal[];
 }
@@ -82,6 +84,10 @@ interface Counts {
   simulatorGets: number;
   simulatorQueries: number;
   guardedCalls: number;
+  /** MCP over HTTP: sequential and concurrent calls per path per round, and the rounds. */
+  httpSequential: number;
+  httpConcurrent: number;
+  httpRounds: number;
 }
 
 const FULL: Counts = {
@@ -94,6 +100,9 @@ const FULL: Counts = {
   simulatorGets: 5000,
   simulatorQueries: 200,
   guardedCalls: 300,
+  httpSequential: 500,
+  httpConcurrent: 2000,
+  httpRounds: 3,
 };
 const SMOKE: Counts = {
   coldStarts: 2,
@@ -105,6 +114,9 @@ const SMOKE: Counts = {
   simulatorGets: 200,
   simulatorQueries: 10,
   guardedCalls: 10,
+  httpSequential: 20,
+  httpConcurrent: 50,
+  httpRounds: 1,
 };
 
 async function section<T>(fn: () => Promise<T>): Promise<Section<T>> {
@@ -184,8 +196,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const guarded = await section(() =>
       measureGuarded({ cli, apiUrl, ids, calls: counts.guardedCalls, inFlight: counts.inFlight }),
     );
+    const http = await section(() =>
+      measureHttp({
+        ...shared,
+        ids,
+        sequentialCalls: counts.httpSequential,
+        concurrentCalls: counts.httpConcurrent,
+        warmup: counts.warmup,
+        inFlight: counts.inFlight,
+        rounds: counts.httpRounds,
+      }),
+    );
     sections = {
       guarded,
+      http,
       coldStart,
       overhead: both.ok ? { ...both, result: both.result!.overhead } : failed(both.error!),
       throughput: both.ok ? { ...both, result: both.result!.throughput } : failed(both.error!),
@@ -203,6 +227,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       memory: failed(error),
       simulator: failed(error),
       guarded: failed(error),
+      http: failed(error),
     };
   } finally {
     await sim?.stop();
@@ -256,19 +281,21 @@ function goals(s: BenchResult["sections"]): Goal[] {
   const mem = s.memory.result;
   const cs26 = cs?.era2026;
   const oh26 = oh?.era2026;
+  const ht = s.http.result;
+  const spreadOf = (x: Spread) => `median ${x.median}× (${x.min}–${x.max}× over ${ht!.rounds.length} rounds)`;
   return [
     goal(
       "Cold start vs bare Node, 2025-11-25",
-      "≤ 1.8× bare",
+      "≤ 1.2× bare",
       cs?.oursOverBare,
-      (v) => v <= 1.8,
+      (v) => v <= 1.2,
       (v) => `${v}× (${cs!.ours.toolsListMs} ms vs ${cs!.bare.toolsListMs} ms)`,
     ),
     goal(
       "Cold start vs bare Node, 2026-07-28",
-      "≤ 1.8× bare",
+      "≤ 1.2× bare",
       cs26?.oursOverBare,
-      (v) => v <= 1.8,
+      (v) => v <= 1.2,
       (v) => `${v}× (${cs26!.ours.toolsListMs} ms vs ${cs26!.bare.toolsListMs} ms)`,
     ),
     goal(
@@ -321,6 +348,29 @@ function goals(s: BenchResult["sections"]): Goal[] {
       (v) => v < 10,
       (v) =>
         `${v} MB (${mem!.startMb} → ${mem!.afterCallsMb} MB; ${mem!.growthAfterWarmupMb} MB after warm-up)`,
+    ),
+    goal(
+      `HTTP calls/s at ${ht?.inFlight ?? "N"} in flight vs the SDK v2 floor`,
+      "≥ 1.3× floor",
+      ht?.rateOverFloor.median,
+      (v) => v >= 1.3,
+      () => spreadOf(ht!.rateOverFloor),
+    ),
+    goal(
+      `HTTP p99 at ${ht?.inFlight ?? "N"} in flight vs the SDK v2 floor`,
+      "≤ 1.5× floor",
+      ht?.p99OverFloor.median,
+      (v) => v <= 1.5,
+      () => spreadOf(ht!.p99OverFloor),
+    ),
+    goal(
+      "HTTP added p50 at 1 in flight vs the SDK v2 floor's",
+      "≤ floor's",
+      ht && ht.addedP50Ms.ours.median - ht.addedP50Ms.floor.median,
+      (v) => v <= 0,
+      () =>
+        `+${ht!.addedP50Ms.ours.median} ms vs +${ht!.addedP50Ms.floor.median} ms` +
+        ` (ours ${ht!.addedP50Ms.ours.min}–${ht!.addedP50Ms.ours.max}, floor ${ht!.addedP50Ms.floor.min}–${ht!.addedP50Ms.floor.max})`,
     ),
   ];
 }
@@ -530,6 +580,59 @@ export function report(r: BenchResult): string[] {
           ]),
         ]),
       ],
+    ),
+  );
+  lines.push(
+    ...sectionLines(
+      `8. MCP over HTTP: get_payment on 2026-07-28 with a bearer token, ${r.counts.httpRounds} rounds of ${r.counts.httpSequential} sequential then ${r.counts.httpConcurrent} with ${r.counts.inFlight} in flight per path`,
+      s.http,
+      (h) => {
+        const rate = (x: { perSec: number; p50: number; p99: number }) => [x.perSec, x.p50, x.p99];
+        return [
+          ...table([
+            [
+              "round / path",
+              "1: p50",
+              "1: p99",
+              `${h.inFlight}: calls/s`,
+              `${h.inFlight}: p50`,
+              `${h.inFlight}: p99`,
+              "CPU/call",
+            ],
+            ...h.rounds.flatMap((rd, i) => [
+              [
+                `${i + 1} spacepay-mcp`,
+                rd.sequential.ours.p50,
+                rd.sequential.ours.p99,
+                ...rate(rd.concurrent.ours),
+                cpuCell(rd.cpuPerCallMs.ours),
+              ],
+              [
+                `${i + 1} SDK v2 floor`,
+                rd.sequential.floor.p50,
+                rd.sequential.floor.p99,
+                ...rate(rd.concurrent.floor),
+                cpuCell(rd.cpuPerCallMs.floor),
+              ],
+              [
+                `${i + 1} direct GET`,
+                rd.sequential.direct.p50,
+                rd.sequential.direct.p99,
+                ...rate(rd.concurrent.direct),
+                "-",
+              ],
+            ]),
+          ]),
+          `added p50 at 1 in flight: ours +${h.addedP50Ms.ours.median} ms (${h.addedP50Ms.ours.min}–${h.addedP50Ms.ours.max}),` +
+            ` floor +${h.addedP50Ms.floor.median} ms (${h.addedP50Ms.floor.min}–${h.addedP50Ms.floor.max})`,
+          `at ${h.inFlight} in flight, ours/floor: calls/s ${h.rateOverFloor.median}× (${h.rateOverFloor.min}–${h.rateOverFloor.max}),` +
+            ` p99 ${h.p99OverFloor.median}× (${h.p99OverFloor.min}–${h.p99OverFloor.max})` +
+            (h.cpuOverFloor
+              ? `; server CPU/call ${h.cpuOverFloor.median}× (${h.cpuOverFloor.min}–${h.cpuOverFloor.max})`
+              : ""),
+          "the floor: the SDK's createMcpHandler (a McpServer per request) with one tool making the same GET with undici",
+        ];
+      },
     ),
   );
   lines.push("", "Goals");

@@ -62,7 +62,7 @@ describe("npm run bench (smoke)", () => {
   });
 
   it("gives every goal a figure and a met/missed verdict, and prints them with the machine", () => {
-    expect(result.goals.length).toBeGreaterThanOrEqual(9);
+    expect(result.goals.length).toBeGreaterThanOrEqual(12);
     for (const g of result.goals) {
       expect(g.measured, g.name).toBe(true);
       expect(typeof g.met, g.name).toBe("boolean");
@@ -73,12 +73,18 @@ describe("npm run bench (smoke)", () => {
     expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node, 2025-11-25/m);
     expect(text).toMatch(/^ {2}(MET|MISSED) +Cold start vs bare Node, 2026-07-28/m);
     expect(text).toMatch(/^ {2}(MET|MISSED) +Per-call overhead at p50, 2026-07-28/m);
+    // HTTP: ours, the SDK v2 floor and the direct GET, side by side in the same run.
+    expect(text).toMatch(/^ {2}(MET|MISSED) +HTTP calls\/s at 16 in flight vs the SDK v2 floor/m);
+    expect(text).toMatch(/^ {2}(MET|MISSED) +HTTP added p50 at 1 in flight vs the SDK v2 floor's/m);
+    const http = result.sections.http.result!;
+    for (const path of ["ours", "floor", "direct"] as const)
+      expect(http.rounds[0]!.concurrent[path].perSec, path).toBeGreaterThan(0);
   });
 
   it("leaves no child process running", () => {
     const pids = spawnedPids();
-    // Five cold-start series twice, two sessions, memory, and two simulators at the least.
-    expect(pids.length).toBeGreaterThanOrEqual(15);
+    // Five cold-start series twice, two sessions, memory, two simulators and two HTTP servers at the least.
+    expect(pids.length).toBeGreaterThanOrEqual(17);
     expect(pids.filter(alive)).toEqual([]);
   });
 });
