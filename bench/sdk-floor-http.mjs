@@ -43,3 +43,5 @@ http.keepAliveTimeout = 60_000;
 http.listen(0, "127.0.0.1", () =>
   process.stdout.write(`listening on http://127.0.0.1:${http.address().port}/mcp\n`),
 );
+// An orderly exit on SIGTERM, so `node --cpu-prof` can write the floor's profile too.
+process.once("SIGTERM", () => process.exit(0));

@@ -44,9 +44,15 @@ export interface Runtime {
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
    * withdrawal instances only to a token that may read them. `era` as the SDK's
-   * serving entry says (see ServerDeps.era).
+   * serving entry says (see ServerDeps.era); `method` for an instance that answers one request
+   * (see ServerDeps.method).
    */
-  newServer(opts?: { stateless?: boolean; principal?: Principal; era?: "legacy" | "modern" }): SpacePayServer;
+  newServer(opts?: {
+    stateless?: boolean;
+    principal?: Principal;
+    era?: "legacy" | "modern";
+    method?: string;
+  }): SpacePayServer;
   /**
    * The first step of a graceful stop: money calls are refused from now on, and the ones in flight
    * are waited for (bounded by one call's longest time) so their outcomes are recorded; payment waits
@@ -401,10 +407,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       : null,
     budget,
     background,
-    newServer({ stateless = false, principal, era } = {}) {
+    newServer({ stateless = false, principal, era, method } = {}) {
       const server = createServer({
         stateless,
         era,
+        method,
         api,
         info,
         tools: principal ? toolsFor(principal, tools) : tools,

@@ -137,7 +137,7 @@ export async function serve(
         limits: config,
         token: config.mcpHttpToken,
         oauth,
-        newServer: (principal, era) => runtime.newServer({ stateless: true, principal, era }),
+        newServer: (principal, era, method) => runtime.newServer({ stateless: true, principal, era, method }),
         listenWatches: (publish) => listenWatches(runtime.background, runtime.watcher, publish),
         readiness: () => runtime.readiness(),
         approvalPages: runtime.approvalPages,

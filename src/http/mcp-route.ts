@@ -3,10 +3,16 @@
 // envelope) to the SDK's `createMcpHandler`, which validates the envelope and the Mcp-Method /
 // Mcp-Name headers; 2025-era ones to a stateless transport, JSON (or SSE when the call asked for
 // progress), with a 2025 `notifications/cancelled` routed to the call in progress it names.
+// This is the hot path: the era is classified from the Node request as it is (the SDK's
+// `classifyInboundRequest`), and the SDK's fetch face is given a Request carrying only the headers
+// (the body goes parsed), which also names the request to the factory: no AsyncLocalStorage.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AsyncLocalStorage } from "node:async_hooks";
-import { createMcpHandler, isLegacyRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/server";
-import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from "@modelcontextprotocol/node";
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/server";
+import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import type { SpacePayServer } from "../server/create-server.js";
 import { MODERN_VERSION, paramsRefusal, SUPPORTED_VERSIONS } from "../server/request-check.js";
 import { openHttpListen } from "../server/listen-streams.js";
@@ -22,7 +28,7 @@ export interface McpRouteOptions {
   /** The body limit the SDK is told about too. */
   bodyLimit: number;
   oauth?: OAuthGate | null;
-  newServer: (principal?: Principal, era?: "legacy" | "modern") => SpacePayServer;
+  newServer: (principal?: Principal, era?: "legacy" | "modern", method?: string) => SpacePayServer;
   listenWatches?: (publish: (uri: string) => void) => ListenWatches;
   /** A response that is a stream (a listen), not an answer a stop waits for. */
   notAnAnswer: (res: ServerResponse) => void;
@@ -77,25 +83,111 @@ function reply(res: ServerResponse, message: unknown) {
   res.end(JSON.stringify(message));
 }
 
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Whether the SDK takes `body` for a 2025-era request (isLegacyRequest's rule, without a Web Request). */
+function isLegacy(req: IncomingMessage, body: unknown): boolean {
+  const classified = classifyInboundRequest({
+    httpMethod: req.method ?? "POST",
+    protocolVersionHeader: header(req, "mcp-protocol-version"),
+    mcpMethodHeader: header(req, "mcp-method"),
+    mcpNameHeader: header(req, "mcp-name"),
+    body,
+  });
+  return classified.kind === "legacy";
+}
+
+/**
+ * The Node request as the SDK's fetch face takes it: its URL and headers, no body (it is passed
+ * parsed, so the SDK never reads one), aborted when the client goes away before its answer.
+ */
+function webRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === "content-length" || name === "transfer-encoding") continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  const path = req.url ?? "/mcp";
+  try {
+    return new Request(`http://${req.headers.host ?? "localhost"}${path}`, {
+      method: "POST",
+      headers,
+      signal,
+    });
+  } catch {
+    // A Host that makes no URL (allowed off loopback): the SDK reads only the path and headers.
+    return new Request(`http://localhost${path}`, { method: "POST", headers, signal });
+  }
+}
+
+/** Writes the SDK's answer: a JSON body at once, an SSE stream as it comes (until the client goes). */
+async function send(res: ServerResponse, response: Response, gone: AbortSignal): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) headers[name] = value;
+  res.writeHead(response.status, headers);
+  if (response.body === null) return void res.end();
+  if (!headers["content-type"]?.startsWith("text/event-stream")) return void res.end(await response.text());
+  const closed = new Promise<void>((resolve) =>
+    gone.addEventListener("abort", () => resolve(), { once: true }),
+  );
+  try {
+    for await (const chunk of response.body) {
+      if (gone.aborted) break;
+      if (!res.write(chunk))
+        await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
+    }
+  } catch {
+    // The stream failed or the client left: whatever was written stands.
+  }
+  res.end();
+}
+
+/** Who calls, and the server made for the request (closed once its response is done). */
+interface Made {
+  principal?: Principal;
+  /** The JSON-RPC method of a single message. */
+  method?: string;
+  server?: SpacePayServer;
+}
+
 export function mcpRoute(opts: McpRouteOptions): McpRoute {
-  // The request being handled (who calls, and the servers made for it, closed when its response is
-  // done): the SDK's modern leg calls the factory itself, inside the request's async context.
-  const made = new AsyncLocalStorage<{ servers: SpacePayServer[]; principal?: Principal }>();
-  const newServer = (era: "legacy" | "modern") => {
-    const store = made.getStore();
-    const server = opts.newServer(store?.principal, era);
-    store?.servers.push(server);
-    return server;
+  // The SDK's modern leg calls the factory itself, with the Request it was given: that Request names
+  // the request being served.
+  const made = new WeakMap<Request, Made>();
+  const modernHandler = createMcpHandler(
+    ({ requestInfo }) => {
+      const request = requestInfo && made.get(requestInfo);
+      // A 2026-07-28 request is one message: its server needs only that method's handlers.
+      const server = opts.newServer(request?.principal, "modern", request?.method);
+      if (request) request.server = server;
+      return server.mcp;
+    },
+    {
+      legacy: "reject",
+      maxRequestBodySize: opts.bodyLimit,
+      onerror: (err) => log("debug", `MCP request refused: ${err.message}`),
+    },
+  );
+  const serveModern = async (req: IncomingMessage, res: ServerResponse, body: unknown, request: Made) => {
+    const gone = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const web = webRequest(req, gone.signal);
+    made.set(web, request);
+    let response: Response;
+    try {
+      response = await modernHandler.fetch(web, { parsedBody: body });
+    } catch (err) {
+      log("error", `HTTP request failed: ${(err as Error).message}`);
+      return answerError(res, { status: 500, code: -32603, message: "Internal server error" }, idOf(body));
+    }
+    await send(res, response, gone.signal);
   };
-  const modernHandler = createMcpHandler(() => newServer("modern").mcp, {
-    legacy: "reject",
-    maxRequestBodySize: opts.bodyLimit,
-    onerror: (err) => log("debug", `MCP request refused: ${err.message}`),
-  });
-  const modern = toNodeHandler(modernHandler, {
-    maxRequestBodySize: opts.bodyLimit,
-    onerror: (err) => log("error", `HTTP request failed: ${err.message}`),
-  });
   // The SDK's bus delivers each published change to every open stream that lists the URI.
   const listens = opts.listenWatches?.((uri) => modernHandler.notify.resourceUpdated(uri));
   // 2025-era calls in progress, by caller and request id, so a `notifications/cancelled` (which the
@@ -105,12 +197,8 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
   const legacyCalls = new Map<string, Set<() => void>>();
   const callKey = (principal: Principal | undefined, id: RequestId) =>
     JSON.stringify([principal?.subject ?? null, id]);
-  const serveLegacy = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: unknown,
-    principal: Principal | undefined,
-  ) => {
+  const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown, request: Made) => {
+    const { principal } = request;
     const badVersion = legacyVersionRefusal(req);
     if (badVersion) return answerError(res, badVersion, idOf(body));
     const cancelled = cancelledId(body);
@@ -121,7 +209,8 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
       res.writeHead(202).end();
       return;
     }
-    const server = newServer("legacy");
+    const server = opts.newServer(principal, "legacy");
+    request.server = server;
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       // An SSE response, so progress reaches the client, when it asked for progress and accepts a
@@ -168,20 +257,14 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
       // Checked for both eras: the SDK would answer a zod dump (see server/request-check.ts).
       const refusal = paramsRefusal(parsed);
       if (refusal) return reply(res, refusal);
-      const servers: SpacePayServer[] = [];
-      res.on("close", () => {
-        for (const server of servers) void server.close();
-      });
-      await made.run({ servers, principal }, async () => {
-        if (await isLegacyRequest(await toWebRequest(req, parsed), parsed))
-          await serveLegacy(req, res, parsed, principal);
-        else {
-          const refused =
-            listens && (await openHttpListen(listens, res, parsed, opts.notAnAnswer, principal?.subject));
-          if (refused) return reply(res, refused);
-          await modern(req, res, parsed);
-        }
-      });
+      const method = (parsed as { method?: unknown } | null)?.method;
+      const request: Made = { principal, method: typeof method === "string" ? method : undefined };
+      res.once("close", () => void request.server?.close());
+      if (isLegacy(req, parsed)) return serveLegacy(req, res, parsed, request);
+      const refused =
+        listens && (await openHttpListen(listens, res, parsed, opts.notAnAnswer, principal?.subject));
+      if (refused) return reply(res, refused);
+      await serveModern(req, res, parsed, request);
     },
     close: () => listens?.closeAll(),
   };

@@ -47,9 +47,9 @@ export interface HttpOptions {
   oauth?: OAuthGate | null;
   /**
    * A server for one request; with OAuth, for the token's principal; `era` as the SDK classified the
-   * request (2026-07-28 `modern`, or `legacy`).
+   * request (2026-07-28 `modern`, or `legacy`); `method` when the server answers that one request.
    */
-  newServer: (principal?: Principal, era?: "legacy" | "modern") => SpacePayServer;
+  newServer: (principal?: Principal, era?: "legacy" | "modern", method?: string) => SpacePayServer;
   /** Watches for 2026-07-28 listen streams, publishing each payment change with `publish`. */
   listenWatches?: (publish: (uri: string) => void) => ListenWatches;
   /** The passkey approval pages under /approvals/ (with SPACEPAY_PUBLIC_URL). */

@@ -53,6 +53,23 @@ export interface ServerDeps {
    * requests). Unset: decided per request from the envelope (a server connected by hand).
    */
   era?: "legacy" | "modern";
+  /**
+   * The one method this instance will answer (a 2026-07-28 request over HTTP gets a server of its
+   * own): only the handlers that method needs are registered, so a tools/call does not pay for
+   * prompts and resources. Capabilities are declared in full either way. Unset: every handler.
+   */
+  method?: string;
+}
+
+/** Which handlers an instance answering `method` needs (all of them when it may answer anything). */
+function handlersFor(method: string | undefined) {
+  const any = method === undefined;
+  const completion = method === "completion/complete";
+  return {
+    tools: any || method.startsWith("tools/"),
+    prompts: any || completion || method.startsWith("prompts/"),
+    resources: any || completion || method.startsWith("resources/"),
+  };
 }
 
 export interface SpacePayServer {
@@ -113,24 +130,26 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     resources: { listChanged: !deps.stateless },
   });
 
-  registerTools({
-    server,
-    tools,
-    guard: deps.guard,
-    context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
-    // Who is asked how, and who is shown cards: decided once per request, the same on every transport.
-    clientOf: requestClient(server, deps.era),
-    caller: deps.caller,
-    elicit: async (req, opts) => {
-      // The SDK validates the answer with this validator synchronously: have Ajv loaded first.
-      await loadValidator();
-      const res = await server.elicitInput(
-        { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },
-        { timeout: opts.timeoutMs, signal: opts.signal },
-      );
-      return { action: res.action, content: res.content as Record<string, unknown> | undefined };
-    },
-  });
+  const needs = handlersFor(deps.method);
+  if (needs.tools)
+    registerTools({
+      server,
+      tools,
+      guard: deps.guard,
+      context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
+      // Who is asked how, and who is shown cards: decided once per request, the same on every transport.
+      clientOf: requestClient(server, deps.era),
+      caller: deps.caller,
+      elicit: async (req, opts) => {
+        // The SDK validates the answer with this validator synchronously: have Ajv loaded first.
+        await loadValidator();
+        const res = await server.elicitInput(
+          { mode: "form", message: req.message, requestedSchema: req.requestedSchema as never },
+          { timeout: opts.timeoutMs, signal: opts.signal },
+        );
+        return { action: res.action, content: res.content as Record<string, unknown> | undefined };
+      },
+    });
 
   const defs = [
     ...resourceDefs({
@@ -146,13 +165,15 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     }),
     ...APP_PAGES,
   ];
-  const subscribable = registerResources(
-    mcp,
-    deps.api,
-    deps.listInstances === false ? defs.map(({ list: _instances, ...def }) => def) : defs,
-  );
+  if (needs.resources)
+    registerResources(
+      mcp,
+      deps.api,
+      deps.listInstances === false ? defs.map(({ list: _instances, ...def }) => def) : defs,
+    );
+  const subscribable = defs.some((d) => d.subscribable);
   registerApps(mcp);
-  registerPrompts(mcp, now);
+  if (needs.prompts) registerPrompts(mcp, now);
   // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours
   // `resourceSubscriptions` only when this capability is declared. 2025 needs a session to send on.
   let subscriptions: Subscriptions | null = null;

@@ -37,17 +37,31 @@ export function resolveDay(value: string, now: Date): string {
   );
 }
 
+// The prompts' argument schemas, built once per process: a server is made per HTTP request, and
+// building zod schemas is most of what registering a prompt costs.
+const INVOICE_ARGS = z.object({
+  amount: z.string().describe("Amount in US dollars, e.g. 120 or 120.50"),
+  orderId: z.string().describe("Order id"),
+  note: z.string().optional().describe("Optional note to keep with the payment"),
+});
+const SUPPORT_ARGS = z.object({
+  query: z.string().describe("Order id, transaction hash, wallet address or payment id"),
+});
+const RECONCILIATION_ARGS = z.object({
+  // Completion offers the two words; a typed date is the person's own.
+  date: completable(
+    z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
+    (value) => RELATIVE_DAYS.filter((d) => d.startsWith((value ?? "").toLowerCase())),
+  ),
+});
+
 export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date()): void {
   mcp.registerPrompt(
     "invoice_customer",
     {
       title: "Invoice a customer",
       description: "Create a payment request for an order and hand back the payment link",
-      argsSchema: z.object({
-        amount: z.string().describe("Amount in US dollars, e.g. 120 or 120.50"),
-        orderId: z.string().describe("Order id"),
-        note: z.string().optional().describe("Optional note to keep with the payment"),
-      }),
+      argsSchema: INVOICE_ARGS,
     },
     ({ amount, orderId, note }) =>
       user(
@@ -67,9 +81,7 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
     {
       title: "Support lookup",
       description: "Find a payment from what a customer gives you: order id, tx hash, address or payment id",
-      argsSchema: z.object({
-        query: z.string().describe("Order id, transaction hash, wallet address or payment id"),
-      }),
+      argsSchema: SUPPORT_ARGS,
     },
     ({ query }) =>
       user(
@@ -89,13 +101,7 @@ export function registerPrompts(mcp: McpServer, now: () => Date = () => new Date
     {
       title: "Daily reconciliation",
       description: "Summarise one day's payments and withdrawals",
-      argsSchema: z.object({
-        // Completion offers the two words; a typed date is the person's own.
-        date: completable(
-          z.string().describe('The day, as YYYY-MM-DD (UTC), or "today" or "yesterday" (UTC)'),
-          (value) => RELATIVE_DAYS.filter((d) => d.startsWith((value ?? "").toLowerCase())),
-        ),
-      }),
+      argsSchema: RECONCILIATION_ARGS,
     },
     ({ date }) => {
       const day = resolveDay(date, now());

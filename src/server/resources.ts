@@ -173,9 +173,8 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
   return defs;
 }
 
-/** Registers every row; returns whether any is subscribable (the caller wires subscriptions then). */
-/** `api` is the plain client: each request reads through its own view of it (call-log.ts). */
-export function registerResources(mcp: McpServer, api: SpacePayApi, defs: readonly ResourceDef[]): boolean {
+/** Registers every row. `api` is the plain client: each request reads through its own view of it (call-log.ts). */
+export function registerResources(mcp: McpServer, api: SpacePayApi, defs: readonly ResourceDef[]): void {
   for (const def of defs) {
     const metadata = {
       title: def.title,
@@ -196,5 +195,4 @@ export function registerResources(mcp: McpServer, api: SpacePayApi, defs: readon
       def.read(uri, vars, callerApi(api, ctx)),
     );
   }
-  return defs.some((d) => d.subscribable);
 }

@@ -26,7 +26,7 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     limits: h.runtime.config,
     token: opts.token ?? null,
     oauth: opts.oauth,
-    newServer: (principal, era) => h.runtime.newServer({ stateless: true, principal, era }),
+    newServer: (principal, era, method) => h.runtime.newServer({ stateless: true, principal, era, method }),
     listenWatches: (publish) => listenWatches(h.runtime.background, h.runtime.watcher, publish),
     approvalPages: h.runtime.approvalPages,
     readiness: () => h.runtime.readiness(),

@@ -106,6 +106,32 @@ describe("2026-07-28 on the wire, by hand", () => {
     expect(prompt.body.result.messages[0].content.text).toContain('"2026-11-20"');
   });
 
+  it("HTTP: each request's own server answers every method, completion of prompts and templates included", async () => {
+    // A 2026-07-28 request's server registers only the handlers its one method needs (create-server.ts).
+    const prompts = await rawHttp(http.url, "prompts/list");
+    expect(prompts.body.result.prompts.map((p: { name: string }) => p.name)).toContain(
+      "daily_reconciliation",
+    );
+    const templates = await rawHttp(http.url, "resources/templates/list");
+    expect(templates.body.result.resourceTemplates.map((t: { name: string }) => t.name)).toContain("payment");
+    const resources = await rawHttp(http.url, "resources/list");
+    expect(resources.body.result.resources.map((r: { uri: string }) => r.uri)).toContain(
+      "spacepay://account",
+    );
+    const day = await rawHttp(http.url, "completion/complete", {
+      ref: { type: "ref/prompt", name: "daily_reconciliation" },
+      argument: { name: "date", value: "ye" },
+    });
+    expect(day.body.result.completion.values).toEqual(["yesterday"]);
+    const call = await rawHttp(http.url, "tools/call", { name: "list_payments", arguments: { limit: 1 } });
+    const id = call.body.result.structuredContent.payments[0].id as string;
+    const ids = await rawHttp(http.url, "completion/complete", {
+      ref: { type: "ref/resource", uri: "spacepay://payments/{paymentId}" },
+      argument: { name: "paymentId", value: id.slice(0, 8) },
+    });
+    expect(ids.body.result.completion.values).toContain(id);
+  });
+
   it("stdio: discover, then list, call, read and get on the same connection", async () => {
     const server = rawStdio(stdio.env);
     try {
