@@ -17,6 +17,8 @@ import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
 import { lazyValidator, loadValidator } from "./lazy-validator.js";
 import { scopeRequests } from "./call-log.js";
+// Once per process: a per-request server's close constructs no exception (see the module).
+import "./quiet-close.js";
 
 export interface ServerDeps {
   api: SpacePayApi;
