@@ -12,7 +12,8 @@ import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
-import { HTTP_WITHOUT_TOKEN, listsInstances, selectTools, toolsFor } from "./server/select-tools.js";
+import { HTTP_WITHOUT_TOKEN, listsInstances, SCOPES, selectTools, toolsFor } from "./server/select-tools.js";
+import type { AnyTool } from "./server/tool.js";
 import type { Principal, SecretStore } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
@@ -391,6 +392,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
   };
 
+  // The tools a token's scopes allow, made once per combination of our scopes (at most eight), not
+  // per request: HTTP builds a server per request.
+  const toolsByScopes = new Map<string, AnyTool[]>();
+  const scopedTools = (p: Principal): AnyTool[] => {
+    const key = Object.values(SCOPES)
+      .filter((s) => p.scopes.includes(s))
+      .join(" ");
+    let list = toolsByScopes.get(key);
+    if (!list) toolsByScopes.set(key, (list = toolsFor(p, tools)));
+    return list;
+  };
+
   return {
     config,
     info,
@@ -414,7 +427,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         method,
         api,
         info,
-        tools: principal ? toolsFor(principal, tools) : tools,
+        tools: principal ? scopedTools(principal) : tools,
         listInstances: listsInstances(principal),
         caller: principal?.subject,
         secrets,

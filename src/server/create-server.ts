@@ -63,6 +63,14 @@ export interface ServerDeps {
   method?: string;
 }
 
+/**
+ * Whether any resource row is subscribable: the rows' flags do not depend on a server's deps, so the
+ * table is read once per process (an instance that registers no resources still declares the capability).
+ */
+const SUBSCRIBABLE = [...resourceDefs({ api: null as never, account: () => ({}) }), ...APP_PAGES].some(
+  (d) => d.subscribable,
+);
+
 /** Which handlers an instance answering `method` needs (all of them when it may answer anything). */
 function handlersFor(method: string | undefined) {
   const any = method === undefined;
@@ -153,34 +161,34 @@ export function createServer(deps: ServerDeps): SpacePayServer {
       },
     });
 
-  const defs = [
-    ...resourceDefs({
-      api: deps.api,
-      account: () => ({
-        server: `spacepay-mcp ${VERSION}`,
-        mode: deps.info.mode,
-        apiHost: deps.info.apiHost,
-        tools: tools.map((t) => t.name),
-        ...deps.account,
+  if (needs.resources) {
+    const defs = [
+      ...resourceDefs({
+        api: deps.api,
+        account: () => ({
+          server: `spacepay-mcp ${VERSION}`,
+          mode: deps.info.mode,
+          apiHost: deps.info.apiHost,
+          tools: tools.map((t) => t.name),
+          ...deps.account,
+        }),
+        auditRecent: deps.auditRecent,
       }),
-      auditRecent: deps.auditRecent,
-    }),
-    ...APP_PAGES,
-  ];
-  if (needs.resources)
+      ...APP_PAGES,
+    ];
     registerResources(
       mcp,
       deps.api,
       deps.listInstances === false ? defs.map(({ list: _instances, ...def }) => def) : defs,
     );
-  const subscribable = defs.some((d) => d.subscribable);
+  }
   registerApps(mcp);
   if (needs.prompts) registerPrompts(mcp, now);
   // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours
   // `resourceSubscriptions` only when this capability is declared. 2025 needs a session to send on.
   let subscriptions: Subscriptions | null = null;
-  if (subscribable && deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
-  else if (subscribable && !deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
+  if (SUBSCRIBABLE && deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
+  else if (SUBSCRIBABLE && !deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
 
   return {
     mcp,
