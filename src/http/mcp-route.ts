@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   classifyInboundRequest,
   createMcpHandler,
+  PROTOCOL_VERSION_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/server";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
@@ -88,8 +89,31 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/** A JSON-RPC request, other than `initialize`, whose `params._meta` claims a protocol version. */
+function claimsVersion(body: unknown): boolean {
+  const m = body as {
+    jsonrpc?: unknown;
+    id?: unknown;
+    method?: unknown;
+    params?: { _meta?: unknown };
+  } | null;
+  const meta = m?.params?._meta;
+  return (
+    m?.jsonrpc === "2.0" &&
+    (typeof m.id === "string" || typeof m.id === "number") &&
+    typeof m.method === "string" &&
+    m.method !== "initialize" &&
+    typeof meta === "object" &&
+    meta !== null &&
+    PROTOCOL_VERSION_META_KEY in meta
+  );
+}
+
 /** Whether the SDK takes `body` for a 2025-era request (isLegacyRequest's rule, without a Web Request). */
 function isLegacy(req: IncomingMessage, body: unknown): boolean {
+  // The SDK's rule (classifyRequestBody): such a request is 2026-07-28, served or refused by the SDK
+  // itself, never 2025-era; so the hot path skips a classification the SDK repeats anyway.
+  if (claimsVersion(body)) return false;
   const classified = classifyInboundRequest({
     httpMethod: req.method ?? "POST",
     protocolVersionHeader: header(req, "mcp-protocol-version"),
