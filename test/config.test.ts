@@ -383,6 +383,29 @@ describe("cross-rules", () => {
     expect(c.withdrawalsEnabled).toBe(withdrawals);
   });
 
+  it("approvals default to the host, one approver, a free loopback port", () => {
+    expect(load()).toMatchObject({ approval: "host", secondApproverAboveCents: null, approvalPort: 0 });
+    const c = load({ SPACEPAY_SECOND_APPROVER_ABOVE_CENTS: "50000", SPACEPAY_APPROVAL_PORT: "8421" });
+    expect(c).toMatchObject({ secondApproverAboveCents: 50000, approvalPort: 8421 });
+    expect(configError(() => load({ SPACEPAY_APPROVAL: "yubikey" })).message).toContain("host, passkey");
+    expect(configError(() => load({ SPACEPAY_APPROVAL_PORT: "70000" })).variable).toBe(
+      "SPACEPAY_APPROVAL_PORT",
+    );
+  });
+
+  it("SPACEPAY_APPROVAL=passkey over HTTP without SPACEPAY_PUBLIC_URL refuses to start, saying why", () => {
+    const err = configError(() => load({ SPACEPAY_APPROVAL: "passkey" }, { flags: { http: true } }));
+    expect(err.variable).toBe("SPACEPAY_APPROVAL");
+    expect(err.message).toContain("needs SPACEPAY_PUBLIC_URL");
+  });
+
+  // Until the passkey channel lands, starting would let the host confirm what only a passkey should.
+  it("SPACEPAY_APPROVAL=passkey is refused while this build has no passkey channel", () => {
+    const err = configError(() => load({ SPACEPAY_APPROVAL: "passkey" }));
+    expect(err.variable).toBe("SPACEPAY_APPROVAL");
+    expect(err.message).toContain("not available in this build");
+  });
+
   it.each(["127.0.0.1", "localhost", "::1"])("--host %s needs no HTTP token", (host) => {
     expect(load({}, { flags: { http: true, host } }).host).toBe(host);
   });

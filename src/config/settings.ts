@@ -192,6 +192,31 @@ export const SETTINGS = {
     description:
       "Where people open approval pages over HTTP (<url>/approvals/…); its host name is the passkeys' relying-party id and is accepted by the Host check.",
   }),
+  approval: def<"host" | "passkey">({
+    env: "SPACEPAY_APPROVAL",
+    flag: "approval",
+    schema: oneOf(["host", "passkey"]),
+    default: "host",
+    description:
+      "Who approves withdrawals: host (the client's confirmation, SPACEPAY_CONFIRM) or passkey (an enrolled approver on the server's own page).",
+  }),
+  secondApproverAboveCents: def<number | null>({
+    env: "SPACEPAY_SECOND_APPROVER_ABOVE_CENTS",
+    flag: "second-approver-above-cents",
+    schema: int(0, 10_000_000_000, "cents"),
+    default: null,
+    defaultText: "none (one approver)",
+    description:
+      "With SPACEPAY_APPROVAL=passkey, withdrawals above this many cents need two distinct approvers.",
+  }),
+  approvalPort: def<number>({
+    env: "SPACEPAY_APPROVAL_PORT",
+    flag: "approval-port",
+    schema: int(0, 65_535, "0 picks a free port"),
+    default: 0,
+    description:
+      "With stdio and SPACEPAY_APPROVAL=passkey, the loopback port of the approval pages (http://localhost:<port>).",
+  }),
   maxWithdrawalCents: def<number>({
     env: "SPACEPAY_MAX_WITHDRAWAL_CENTS",
     flag: "max-withdrawal-cents",
