@@ -1,0 +1,100 @@
+// One request, one movement (issue 21), with confirmation tokens, on both state backends (SQLite and
+// embedded PostgreSQL), through the built server and an SDK v1 client: two identical calls get the same
+// token, confirming sends exactly one withdrawal, an identical repeat after it is done is answered as
+// replayed with nothing sent, and a new orderId is a new withdrawal (counted at the simulator).
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { spawnServer, type SpawnedServer } from "../reliability/helpers.js";
+import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
+import { BASE_SEPOLIA, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
+
+let postgres: TestPostgres;
+let sim: SimulatorHandle;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  requireBuiltCli();
+  [postgres, sim] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+}, PG_START_TIMEOUT_MS);
+afterAll(async () => {
+  await sim?.close();
+  await postgres?.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}, PG_START_TIMEOUT_MS);
+
+async function server(database: boolean): Promise<SpawnedServer> {
+  const stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-one-movement-"));
+  dirs.push(stateDir);
+  return spawnServer({
+    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_STATE_DIR: stateDir,
+    ...(database
+      ? {
+          SPACEPAY_DATABASE_URL: await postgres.freshDatabase(),
+          SPACEPAY_STATE_KEY: randomBytes(32).toString("hex"),
+        }
+      : {}),
+    SPACEPAY_CONFIRM: "token",
+    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+    SPACEPAY_TIMEOUT_MS: "10000",
+    SPACEPAY_LOG_LEVEL: "warn",
+  });
+}
+
+let seq = 0;
+const args = () => ({
+  amountInCents: 5_000,
+  chainId: BASE_SEPOLIA,
+  recipientAddress: RECIPIENT,
+  orderId: `one-${process.pid}-${++seq}`,
+});
+const withdrawals = () => sim.control.counts().withdrawals;
+
+describe.each([
+  { backend: "SQLite", database: false },
+  { backend: "PostgreSQL", database: true },
+])("tokens on $backend", ({ database }) => {
+  it("identical calls share one token and one withdrawal; a repeat is replayed; a new orderId is new", async () => {
+    const s = await server(database);
+    try {
+      const call = (a: Record<string, unknown>) =>
+        s.client.callTool({ name: "create_withdrawal", arguments: a }) as Promise<ToolResult>;
+      const ask = async (a: Record<string, unknown>) => {
+        const res = await call(a);
+        expect(res.structuredContent?.status, textOf(res)).toBe("confirmation_required");
+        return res.structuredContent.confirmationToken as string;
+      };
+      const a = args();
+      const before = withdrawals();
+      const [t1, t2] = await Promise.all([ask(a), ask(a)]);
+      expect(t2).toBe(t1);
+      expect(await ask(a)).toBe(t1);
+
+      const done = await call({ ...a, confirmationToken: t1 });
+      expect(done.structuredContent?.status, textOf(done)).toBe("done");
+      expect(withdrawals()).toBe(before + 1);
+
+      for (const repeat of [{ ...a, confirmationToken: t1 }, a]) {
+        const again = await call(repeat);
+        expect(again.structuredContent, textOf(again)).toMatchObject({ status: "done", replayed: true });
+      }
+      expect(withdrawals()).toBe(before + 1);
+
+      const b = args();
+      const t3 = await ask(b);
+      expect(t3).not.toBe(t1);
+      const second = await call({ ...b, confirmationToken: t3 });
+      expect(second.structuredContent?.status, textOf(second)).toBe("done");
+      expect(withdrawals()).toBe(before + 2);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+});
