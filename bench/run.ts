@@ -23,6 +23,7 @@ import { measureHttp, type HttpResult, type Spread } from "./http-serve.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { measureOverhead, type OverheadResult, type ThroughputResult } from "./overhead.js";
 import { measureSimulator, type SimulatorResult } from "./simulator.js";
+import { measureTelemetryOff, type TelemetryOffResult } from "./telemetry-off.js";
 import { now, round, withTimeout } from "./stats.js";
 import { measureTokens, type TokensResult } from "./tokens.js";
 
@@ -70,6 +71,7 @@ export interface BenchResult {
     simulator: Section<SimulatorResult>;
     guarded: Section<GuardedResult>;
     http: Section<HttpResult>;
+    telemetryOff: Section<TelemetryOffResult>;
   };
   goals: Goal[];
 }
@@ -88,6 +90,9 @@ interface Counts {
   httpSequential: number;
   httpConcurrent: number;
   httpRounds: number;
+  /** Calls counted for telemetry hooks per call, and iterations per timed block of each hook. */
+  telemetryCalls: number;
+  hookIterations: number;
 }
 
 const FULL: Counts = {
@@ -103,6 +108,8 @@ const FULL: Counts = {
   httpSequential: 500,
   httpConcurrent: 2000,
   httpRounds: 3,
+  telemetryCalls: 100,
+  hookIterations: 1_000_000,
 };
 const SMOKE: Counts = {
   coldStarts: 2,
@@ -117,6 +124,8 @@ const SMOKE: Counts = {
   httpSequential: 20,
   httpConcurrent: 50,
   httpRounds: 1,
+  telemetryCalls: 5,
+  hookIterations: 20_000,
 };
 
 async function section<T>(fn: () => Promise<T>): Promise<Section<T>> {
@@ -207,9 +216,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         rounds: counts.httpRounds,
       }),
     );
+    const telemetryOff = await section(() =>
+      measureTelemetryOff({
+        cli,
+        apiUrl,
+        ids,
+        calls: counts.telemetryCalls,
+        iterations: counts.hookIterations,
+      }),
+    );
     sections = {
       guarded,
       http,
+      telemetryOff,
       coldStart,
       overhead: both.ok ? { ...both, result: both.result!.overhead } : failed(both.error!),
       throughput: both.ok ? { ...both, result: both.result!.throughput } : failed(both.error!),
@@ -228,6 +247,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       simulator: failed(error),
       guarded: failed(error),
       http: failed(error),
+      telemetryOff: failed(error),
     };
   } finally {
     await sim?.stop();
@@ -283,6 +303,8 @@ function goals(s: BenchResult["sections"]): Goal[] {
   const oh26 = oh?.era2026;
   const ht = s.http.result;
   const spreadOf = (x: Spread) => `median ${x.median}× (${x.min}–${x.max}× over ${ht!.rounds.length} rounds)`;
+  const tel = s.telemetryOff.result;
+  const telShare = telemetryShare(s);
   return [
     goal(
       "Cold start vs bare Node, 2025-11-25",
@@ -372,12 +394,35 @@ function goals(s: BenchResult["sections"]): Goal[] {
         `+${ht!.addedP50Ms.ours.median} ms vs +${ht!.addedP50Ms.floor.median} ms` +
         ` (ours ${ht!.addedP50Ms.ours.min}–${ht!.addedP50Ms.ours.max}, floor ${ht!.addedP50Ms.floor.min}–${ht!.addedP50Ms.floor.max})`,
     ),
+    goal(
+      "OpenTelemetry files loaded with OTEL_* unset (start and one call)",
+      "0",
+      tel?.start.otelFilesLoaded,
+      (v) => v === 0,
+      (v) => `${v} of ${tel!.start.otelFilesInBuild} in the build (${tel!.start.filesLoaded} files loaded)`,
+    ),
+    goal(
+      "What telemetry off adds to get_payment",
+      "< 0.1% of server CPU/call",
+      telShare,
+      (v) => v < 0.001,
+      (v) => `${pct4(v)} (${tel!.addedNsPerCall.getPayment} ns of ${s.overhead.result!.cpuPerCallMs.mcp} ms)`,
+    ),
   ];
+}
+
+/** Telemetry off's no-op hooks per get_payment as a share of our server's CPU per call (section 2). */
+function telemetryShare(s: BenchResult["sections"]): number | null {
+  const cpu = s.overhead.result?.cpuPerCallMs.mcp;
+  const ns = s.telemetryOff.result?.addedNsPerCall.getPayment;
+  return cpu && ns !== undefined ? ns / (cpu * 1e6) : null;
 }
 
 // ---- The table ----
 
 const pct = (v: number) => `${round(v * 100, 1)}%`;
+/** A share far below a percent (what a no-op costs) still shows its order of magnitude. */
+const pct4 = (v: number) => `${(v * 100).toPrecision(2)}%`;
 const sign = (v: number) => (v >= 0 ? `+${v}` : String(v));
 
 function cpuCell(ms: number | null): string {
@@ -631,6 +676,34 @@ export function report(r: BenchResult): string[] {
               ? `; server CPU/call ${h.cpuOverFloor.median}× (${h.cpuOverFloor.min}–${h.cpuOverFloor.max})`
               : ""),
           "the floor: the SDK's createMcpHandler (a McpServer per request) with one tool making the same GET with undici",
+        ];
+      },
+    ),
+  );
+  lines.push(
+    ...sectionLines(
+      "9. Telemetry off (no OTEL_* set) vs no instrumentation: the no-op hooks' cost",
+      s.telemetryOff,
+      (t) => {
+        const hooks = (p: Record<string, number>) =>
+          Object.entries(p)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(", ");
+        const share = telemetryShare(s);
+        const p50 = s.overhead.result?.mcp.p50;
+        return [
+          `at start and through one get_payment: ${t.start.otelFilesLoaded} of ${t.start.otelFilesInBuild} OpenTelemetry files loaded` +
+            ` (${t.start.filesLoaded} files in all); the no-op hooks' file is ${t.start.hookFileBytes} bytes`,
+          `ns one no-op hook adds over the bare call site (median of 7 alternating blocks of ${r.counts.hookIterations}): ` +
+            Object.entries(t.hookNs)
+              .map(([k, ns]) => `${k} ${ns}`)
+              .join(", "),
+          `hooks per call (counted on the real runtime): get_payment ${hooks(t.hooksPerCall.getPayment)}; create_payment ${hooks(t.hooksPerCall.createPayment)}`,
+          `added per call: get_payment ${t.addedNsPerCall.getPayment} ns, create_payment ${t.addedNsPerCall.createPayment} ns` +
+            (share !== null && p50 !== undefined
+              ? `; get_payment: ${pct4(share)} of our server's CPU/call, ${pct4(t.addedNsPerCall.getPayment / (p50 * 1e6))} of its p50`
+              : ""),
         ];
       },
     ),
