@@ -3,7 +3,7 @@
 // UPDATE, and the loser is told what actually happened. Wrong presentations are rate-limited per
 // caller and audited as counts (guesses.ts).
 import type { ConfirmedBy } from "./audit.js";
-import type { ChannelContext } from "./channel.js";
+import type { Asked, ChannelContext } from "./channel.js";
 import type { ConfirmationRecord } from "./confirmations.js";
 import { describeChanges, describeKind, diffArgs } from "./confirm.js";
 import { worthAuditing } from "./guesses.js";
@@ -21,8 +21,6 @@ export interface ArtefactWords {
   /** How to get a new one, e.g. "Call create_withdrawal without confirmationToken to get a new one." */
   again: string;
 }
-
-export type Claimed = { ok: true; record: ConfirmationRecord } | { ok: false; result: GuardResult };
 
 /**
  * Stores a pending confirmation for this exact call (its identity, arguments, caller, place and the
@@ -124,10 +122,17 @@ export async function claim(
   hash: string,
   decision: "approve" | "decline" | "cancel",
   words: ArtefactWords,
-): Promise<Claimed> {
+): Promise<Asked> {
   const { env, call } = ctx;
   ctx.tokenId = hash.slice(0, 12);
-  const fail = async (result: GuardResult): Promise<Claimed> => ({ ok: false, result });
+  const fail = async (result: GuardResult): Promise<Asked> => ({ approved: false, result });
+  // Approved: the confirmed call goes on with the key bound when the confirmation was asked.
+  const granted = (r: ConfirmationRecord): Asked => ({
+    approved: true,
+    by: words.by,
+    key: r.idempotencyKey,
+    hash: r.hash,
+  });
   const refuse = async (message: string) =>
     fail(
       await ctx.refuse(
@@ -171,7 +176,7 @@ export async function claim(
 
   const now = env.clock();
   if (await env.store.confirmations.decide(hash, decision === "approve" ? "approved" : "declined", now)) {
-    if (decision === "approve") return { ok: true, record };
+    if (decision === "approve") return granted(record);
     const status = decision === "cancel" ? "cancelled" : "declined";
     await ctx.record({ event: "outcome", outcome: status, confirmation: words.by, idempotencyKey: null });
     return fail(notDone(status, `The user ${status}`, call.summary, env.mode));
@@ -179,7 +184,7 @@ export async function claim(
 
   const now2 = (await env.store.confirmations.get(hash)) ?? record;
   if (now2.state === "approved") {
-    if (decision === "approve") return { ok: true, record: now2 };
+    if (decision === "approve") return granted(now2);
     return fail(await tooLate(ctx, words));
   }
   if (now2.state === "declined") {

@@ -6,7 +6,8 @@ import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
-import { APPROVALS_SCHEMA, createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
+import { APPROVALS_SCHEMA } from "./approvals-sql.js";
+import { createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
 import { CALLS_TABLE, createCallStore, type CallStore } from "./calls.js";
 import { CONFIRMATIONS_TABLE, createConfirmationStore, type ConfirmationStore } from "./confirmations.js";
 import {

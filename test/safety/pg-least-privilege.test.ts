@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vite
 import { runAudit } from "../../src/cli/audit.js";
 import { runDb } from "../../src/cli/db.js";
 import { createGuard, openState, type AuditEntry, type StateStore } from "../../src/safety/index.js";
-import { appRoleGrants } from "../../src/safety/store-pg.js";
+import { appRoleGrants } from "../../src/safety/store-pg-schema.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { PG_START_TIMEOUT_MS, TEST_STATE_KEY } from "./backends.js";
 import { RECIPIENT, fakeApi, policy, withdrawalArgs, withdrawalSummary } from "./helpers.js";

@@ -40,15 +40,12 @@ export const appChannel: Channel = {
   },
   async answer(ctx): Promise<Asked> {
     const { handle = "", decision } = ctx.call.app ?? {};
-    const claimed = await claim(
+    return claim(
       ctx,
       hashApprovalHandle(handle),
       decision === "approve" ? "approve" : "decline",
       words(ctx.call.tool),
     );
-    return claimed.ok
-      ? { approved: true, by: "app", key: claimed.record.idempotencyKey, hash: claimed.record.hash }
-      : { approved: false, result: claimed.result };
   },
   async again(ctx, latest) {
     const handle = reopen(ctx, latest);

@@ -90,15 +90,7 @@ export const inputRequiredChannel: Channel = {
     const reply = readAnswer(call.inputRequired?.responses?.[CONFIRM_INPUT]);
     const decision =
       reply.action === "accept" ? (reply.content?.confirm === true ? "approve" : "decline") : reply.action;
-    const claimed = await claim(ctx, stateHash(requestState), decision, w);
-    return claimed.ok
-      ? {
-          approved: true,
-          by: "input_required",
-          key: claimed.record.idempotencyKey,
-          hash: claimed.record.hash,
-        }
-      : no(claimed.result);
+    return claim(ctx, stateHash(requestState), decision, w);
   },
   async again(ctx, latest) {
     const requestState = reopen(ctx, latest);

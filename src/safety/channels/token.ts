@@ -39,10 +39,7 @@ export const tokenChannel: Channel = {
   ask: async (ctx) => ({ approved: false, result: await issueToken(ctx) }),
   async answer(ctx): Promise<Asked> {
     const token = String(ctx.call.args[TOKEN_ARG]);
-    const claimed = await claim(ctx, hashToken(token), "approve", words(ctx.call.tool));
-    return claimed.ok
-      ? { approved: true, by: "token", key: claimed.record.idempotencyKey, hash: claimed.record.hash }
-      : { approved: false, result: claimed.result };
+    return claim(ctx, hashToken(token), "approve", words(ctx.call.tool));
   },
   async again(ctx, latest) {
     const token = reopen(ctx, latest);
