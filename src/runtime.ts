@@ -21,6 +21,7 @@ import type { AuditFs, Guard, GuardResult, SafetyPolicy, ServerGuard, StateStore
 import { fingerprintMerchantKey } from "./safety/idempotency.js";
 import { DAY_MS } from "./safety/policy.js";
 import { telemetry } from "./telemetry.js";
+import { createOrderIndex, type OrderIndex } from "./safety/order-index-sync.js";
 
 export interface Runtime {
   config: Config;
@@ -41,6 +42,12 @@ export interface Runtime {
    */
   budget: RequestBudget;
   background: SpacePayApi;
+  /**
+   * The order index (orderId → payment ids) in durable state: list_payments looks orders up in it,
+   * the webhook receiver records verified payment events with `orderIndex.record`, and the serving
+   * entry starts its backfill with `orderIndex.start()`.
+   */
+  orderIndex: OrderIndex;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
@@ -240,6 +247,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   cleanups.push(() => watcher.close());
 
+  const orderIndex = createOrderIndex({
+    store: async () => (await state()).store.orderIndex,
+    api: background,
+    backfillMax: config.indexBackfillMax,
+  });
+
   const policy = safetyPolicy(config);
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
   // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
@@ -362,6 +375,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     get upstreamBudget() {
       return budget.stats();
     },
+    get index() {
+      return orderIndex.stats();
+    },
     // Over HTTP, whoever reads this should see how callers are authenticated and what that costs.
     ...(config.http && {
       http: config.oauth
@@ -420,6 +436,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       : null,
     budget,
     background,
+    orderIndex,
     newServer({ stateless = false, principal, era, method } = {}) {
       const server = createServer({
         stateless,
@@ -435,6 +452,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         account,
         auditRecent: async (n) => (await state()).store.audit.readRecent(n),
         watcher,
+        orderIndex,
       });
       servers.add(server);
       const close = server.close.bind(server);
@@ -453,6 +471,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     readiness,
     async close() {
       await drain();
+      // Before the state store closes under it (its cleanup runs with the others below).
+      await orderIndex.close();
       for (const s of [...servers]) await s.close();
       for (const c of cleanups.reverse()) await c();
     },

@@ -124,6 +124,8 @@ export async function serve(
       await runtime.close().catch(() => {});
       return 2;
     }
+    // Serving, with durable state open: the order index fills in the background (its backfill).
+    runtime.orderIndex.start();
     const { serveHttp } = await import("../http/serve-http.js");
     const oauth =
       config.oauth &&
@@ -195,6 +197,7 @@ export async function serve(
             "error",
             `durable state does not open; money-moving tools will refuse: ${stateProblemLine(problem)}`,
           );
+        else runtime.orderIndex.start();
       });
     const checked = new ListenStreamsTransport(
       new CheckingTransport(

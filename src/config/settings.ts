@@ -109,6 +109,14 @@ export const SETTINGS = {
     description:
       "Requests per second this instance sends SpacePay for background and watch work (payment polls, listen look-ups, reconciliation); interactive and money calls never wait for it. A 429 pauses it for the Retry-After and halves it for a while.",
   }),
+  indexBackfillMax: def<number>({
+    env: "SPACEPAY_INDEX_BACKFILL_MAX",
+    flag: "index-backfill-max",
+    schema: int(0, 100_000_000),
+    default: 1_000_000,
+    description:
+      "Payments the order index's one-time backfill reads at most, newest first, within SPACEPAY_API_BUDGET_PER_SECOND (0: no backfill). Lookups by orderId or date older than what it reached fall back to a bounded scan.",
+  }),
   maxWatchesPerCaller: def<number>({
     env: "SPACEPAY_MAX_WATCHES_PER_CALLER",
     flag: "max-watches-per-caller",

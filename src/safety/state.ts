@@ -10,6 +10,7 @@ import type { WithdrawalLedger } from "./ledger.js";
 import type { CallStore } from "./calls.js";
 import type { ConfirmationStore } from "./confirmations.js";
 import type { ClaimsSealer } from "./seal.js";
+import type { OrderIndexStore } from "./order-index.js";
 
 /** `T` with every method answering through a Promise: the backends' common shape. */
 export type Async<T> = {
@@ -47,6 +48,8 @@ export interface StateStore {
   readonly audit: AuditTrail;
   /** Passkey approvals: roster, enrollment links, pending approvals, challenges (approvals.ts). */
   readonly approvals: ApprovalStore;
+  /** The order index: orderId → payment ids, createdAt and type (order-index.ts). */
+  readonly orderIndex: OrderIndexStore;
   /** A round trip to the backend (readiness): rejects when it cannot be reached or written. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@
 import type { Pool } from "pg";
 import { APPROVALS_SCHEMA } from "./approvals-sql.js";
 import { CALLS_TABLE } from "./calls.js";
+import { ORDER_INDEX_SCHEMA } from "./order-index.js";
 import { CONFIRMATIONS_TABLE } from "./confirmations.js";
 import { PG_WHERE, connect, describe, run, type Queryable } from "./pg-run.js";
 import { StateUnavailableError } from "./state.js";
@@ -75,6 +76,8 @@ const MIGRATIONS: readonly string[] = [
   // 4: pending confirmations and guarded calls (see the SQLite migration 7); confirmation_tokens and
   // consumed_states are no longer read.
   `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "BIGINT"),
+  // 5: the order index, the same schema as SQLite's migration 8.
+  ORDER_INDEX_SCHEMA.replaceAll("@INT", "BIGINT"),
 ];
 
 /**
@@ -88,6 +91,7 @@ export function appRoleGrants(role: string): string[] {
     `GRANT SELECT, INSERT, UPDATE, DELETE ON payment_secrets, confirmations, guarded_calls TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON approvers, approver_passkeys, approver_enrollments, pending_approvals, approval_votes, webauthn_challenges TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE ON withdrawal_ledger TO ${r};`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON order_index, order_index_sync TO ${r};`,
     `GRANT SELECT, INSERT ON audit_log TO ${r};`,
     `GRANT USAGE ON SEQUENCE audit_log_id_seq TO ${r};`,
     `GRANT SELECT ON spacepay_schema_version TO ${r};`,

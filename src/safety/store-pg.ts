@@ -16,7 +16,9 @@ import {
 } from "./ledger.js";
 import { CALL_RETENTION_MS, CALL_SQL } from "./calls.js";
 import { CONFIRMATION_SQL, pruneBefore } from "./confirmations.js";
-import { PG_WHERE, describe, run, transaction, type Queryable } from "./pg-run.js";
+import { PG_WHERE, connect, describe, run, transaction, type Queryable } from "./pg-run.js";
+import { createOrderIndexStore, type OrderIndexStore } from "./order-index.js";
+import type { SqlRunner } from "./approvals.js";
 import { type StateLedger, type StateStore } from "./state.js";
 import { createPgCalls, createPgConfirmations } from "./store-pg-calls.js";
 import { appRoleGrants, migrate, schemaVersion } from "./store-pg-schema.js";
@@ -31,6 +33,32 @@ export { PG_WHERE } from "./pg-run.js";
 const LEDGER_LOCK = 0x53504d02;
 /** Orders audit appends across instances: each reads the last entry to chain to it. */
 const AUDIT_LOCK = 0x53504d03;
+/** Held by the instance running the order index's backfill, so the others leave it alone. */
+const INDEX_LOCK = 0x53504d04;
+
+/**
+ * The order index over the pool; its backfill lock is a session advisory lock on a connection of its
+ * own, which PostgreSQL releases by itself when that connection ends (the instance died).
+ */
+function createPgOrderIndex(pool: Pool, db: SqlRunner): OrderIndexStore {
+  return createOrderIndexStore(db, async () => {
+    const client = await connect(pool);
+    try {
+      const { rows } = await run<{ ok: boolean }>(client, `SELECT pg_try_advisory_lock(${INDEX_LOCK}) AS ok`);
+      if (!rows[0]?.ok) {
+        client.release();
+        return null;
+      }
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+    return async () => {
+      await client.query(`SELECT pg_advisory_unlock(${INDEX_LOCK})`).catch(() => {});
+      client.release();
+    };
+  });
+}
 
 function createPgLedger(pool: Pool): StateLedger {
   const one = async (sql: string, params: Record<string, unknown>) => {
@@ -96,6 +124,11 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log("warn", `${PG_WHERE}: idle connection lost (${describe(err).message})`));
+  const runner: SqlRunner = {
+    rows: async <R>(sql: string, params?: Record<string, unknown>) =>
+      (await run(pool, sql, params)).rows as R[],
+    run: async (sql, params) => (await run(pool, sql, params)).rowCount,
+  };
   try {
     const schemaVersion = await migrate(pool);
     await checkKeyCanary(
@@ -140,11 +173,8 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
       ledger: createPgLedger(pool),
       confirmations: createPgConfirmations(pool),
       calls: createPgCalls(pool),
-      approvals: createApprovalStore({
-        rows: async <R>(sql: string, params?: Record<string, unknown>) =>
-          (await run(pool, sql, params)).rows as R[],
-        run: async (sql, params) => (await run(pool, sql, params)).rowCount,
-      }),
+      approvals: createApprovalStore(runner),
+      orderIndex: createPgOrderIndex(pool, runner),
       audit: {
         where: PG_WHERE,
         // Chained like the file: each entry carries the hash of the one before it, read under a lock

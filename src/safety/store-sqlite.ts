@@ -34,6 +34,7 @@ export async function openSqliteState(
     calls: asyncMethods(store.calls),
     claims: store.claims,
     approvals: store.approvals,
+    orderIndex: store.orderIndex,
     audit: { where: audit.file, append, readRecent },
     // The write lock: the file is there and writable (another process's transaction is waited for).
     ping: async () => store.exclusive(() => undefined),

@@ -7,6 +7,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { SecretStore } from "../domain.js";
 import { log } from "../log.js";
 import { APPROVALS_SCHEMA } from "./approvals-sql.js";
+import { createOrderIndexStore, leaseLock, ORDER_INDEX_SCHEMA, type OrderIndexStore } from "./order-index.js";
 import { createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
 import { CALLS_TABLE, createCallStore, type CallStore } from "./calls.js";
 import { CONFIRMATIONS_TABLE, createConfirmationStore, type ConfirmationStore } from "./confirmations.js";
@@ -95,6 +96,8 @@ const MIGRATIONS: readonly Migration[] = [
   // replace confirmation_tokens and consumed_states, which are no longer read: a token an older
   // version issued is simply not recognised (it lived minutes).
   `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "INTEGER"),
+  // 8: the order index (orderId → payment ids), the same schema as PostgreSQL's migration 5.
+  ORDER_INDEX_SCHEMA.replaceAll("@INT", "INTEGER"),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -111,6 +114,8 @@ export interface SqliteStore {
   readonly claims: ClaimsSealer;
   /** Passkey approvals (already async: one implementation over both backends' statements). */
   readonly approvals: ApprovalStore;
+  /** The order index (already async, like approvals). */
+  readonly orderIndex: OrderIndexStore;
   /**
    * Runs `fn` holding the database's write lock (BEGIN IMMEDIATE), which every process sharing the
    * file waits for: the audit log's lock. The OS drops it when a process dies, so it never goes stale.
@@ -189,6 +194,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     calls: createCallStore(db),
     claims: claimsSealer(key),
     approvals: createApprovalStore(sqliteRunner(db)),
+    orderIndex: createOrderIndexStore(sqliteRunner(db), leaseLock(sqliteRunner(db))),
     exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };

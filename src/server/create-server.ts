@@ -5,6 +5,7 @@ import type { SpacePayApi } from "../spacepay/types.js";
 import { VERSION } from "../version.js";
 import type { SecretStore } from "../domain.js";
 import type { ServerGuard } from "../safety/guard.js";
+import type { OrderIndex } from "../safety/order-index-sync.js";
 import { registerTools } from "./register-tools.js";
 import { registerResources, resourceDefs } from "./resources.js";
 import { registerPrompts } from "./prompts.js";
@@ -35,6 +36,8 @@ export interface ServerDeps {
   now?: () => Date;
   /** The process's one payment poll loop; without it this server gets its own (tests of one server). */
   watcher?: PaymentWatcher;
+  /** The order index list_payments looks orders and dates up in; without it, it scans. */
+  orderIndex?: OrderIndex;
   /** Interval of that own loop (default 2000 ms). */
   pollIntervalMs?: number;
   /**
@@ -146,7 +149,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
       server,
       tools,
       guard: deps.guard,
-      context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher }),
+      context: () => ({ api: deps.api, secrets, info: deps.info, now, watcher, orderIndex: deps.orderIndex }),
       // Who is asked how, and who is shown cards: decided once per request, the same on every transport.
       clientOf: requestClient(server, deps.era),
       caller: deps.caller,

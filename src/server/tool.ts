@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type { Guarded, Mode, SecretStore, ToolResult } from "../domain.js";
 import type { SpacePayApi } from "../spacepay/types.js";
 import type { PaymentWatcher } from "./payment-watch.js";
+import type { OrderIndex } from "../safety/order-index-sync.js";
 
 /** What the server knows about its own deployment, for tool output and spacepay://account. */
 export interface ServerInfo {
@@ -26,6 +27,8 @@ export interface ToolContext {
   now(): Date;
   /** The process's one payment poll loop (wait_for_payment listens to it). */
   watcher: PaymentWatcher;
+  /** The order index (list_payments, create_payment); absent when the server has none. */
+  orderIndex?: OrderIndex;
 }
 
 export interface ToolAnnotations {

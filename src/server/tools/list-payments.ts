@@ -1,7 +1,11 @@
-// list_payments: filter, search, sort and page payments; order-id and date filters are applied here
-// by paging through SpacePay's results (the API has neither), up to a stated bound.
+// list_payments: filter, search, sort and page payments. The API filters neither by order id nor by
+// date: those answer from the order index (safety/order-index-sync.ts) with each match fetched live,
+// and where the index does not reach, by paging through SpacePay's results up to a stated bound.
 import { z } from "zod";
-import { defineTool } from "../tool.js";
+import { defineTool, type ToolContext } from "../tool.js";
+import type { IndexCover } from "../../safety/order-index-sync.js";
+import type { IndexedPayment } from "../../safety/order-index.js";
+import { NotFoundError } from "../../spacepay/errors.js";
 import { clean, pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
 import type { ListPaymentsQuery, Payment } from "../../spacepay/types.js";
 import { PAYMENT_STATUSES, PAYMENT_TYPES } from "../../spacepay/wire.js";
@@ -11,6 +15,9 @@ import { limitArg, modeOut, offsetArg, pageOut, paymentRef, READ_ONLY, reference
 /** How many payments a scan for orderId or dates reads at most before it stops and says so. */
 export const SCAN_LIMIT = 5000;
 const SCAN_PAGE = 1000;
+/** Index matches fetched one by one at most when status or amount must be read to order them. */
+const INDEX_FETCH_LIMIT = 100;
+const FETCH_CONCURRENCY = 8;
 
 const isoDate = z
   .string()
@@ -32,7 +39,7 @@ export const listPayments = defineTool({
       .max(200)
       .optional()
       .describe("Partial match on payment id, address, tx hash, sender"),
-    orderId: referenceText().optional().describe(`Exact order id (scans up to ${SCAN_LIMIT} payments)`),
+    orderId: referenceText().optional().describe("Exact order id"),
     createdAfter: isoDate.optional().describe("Created at or after this ISO date"),
     createdBefore: isoDate.optional().describe("Created before this ISO date"),
     sortBy: z.enum(["createdAt", "amountInCents"]).optional().describe("Default createdAt"),
@@ -45,9 +52,18 @@ export const listPayments = defineTool({
     payments: z.array(paymentRef),
     page: pageOut,
     scan: z
-      .object({ scanned: z.number(), complete: z.boolean() })
+      .object({
+        scanned: z.number(),
+        complete: z.boolean(),
+        index: z
+          .object({ complete: z.boolean(), coversSince: z.string().nullable() })
+          .optional()
+          .describe("The order index answered for payments created since coversSince (all when complete)"),
+      })
       .optional()
-      .describe("Present when orderId or dates were filtered here; complete=false if the scan bound was hit"),
+      .describe(
+        "Present when orderId or dates were filtered here; complete=false if older payments may be missing",
+      ),
   },
   annotations: READ_ONLY,
   async handler(args, ctx) {
@@ -77,42 +93,17 @@ export const listPayments = defineTool({
       };
     }
 
-    // Client-side filters: page through SpacePay's list. Newest-first lets a createdAfter scan stop early.
-    const byCreatedDesc =
-      (args.sortBy ?? "createdAt") === "createdAt" && (args.sortOrder ?? "DESC") === "DESC";
-    const matches: Payment[] = [];
-    let scanned = 0;
-    let complete = false;
-    while (scanned < SCAN_LIMIT) {
-      const res = await ctx.api.listPayments(
-        { ...query, limit: Math.min(SCAN_PAGE, SCAN_LIMIT - scanned), offset: scanned },
-        { signal: ctx.signal },
-      );
-      const batch = res.data.data;
-      scanned += batch.length;
-      let pastWindow = false;
-      for (const p of batch) {
-        const t = Date.parse(p.createdAt);
-        if (byCreatedDesc && after !== null && t < after) {
-          pastWindow = true;
-          break;
-        }
-        if (after !== null && t < after) continue;
-        if (before !== null && t >= before) continue;
-        // Compared as shown: the model only ever sees order ids cleaned of invisible characters.
-        if (args.orderId !== undefined && (p.orderId === null || clean(p.orderId) !== args.orderId)) continue;
-        matches.push(p);
-      }
-      if (pastWindow || !res.data.pagination.hasMore || batch.length === 0) {
-        complete = true;
-        break;
-      }
-    }
-    const slice = matches.slice(args.offset, args.offset + args.limit);
+    const filter = { ...args, after, before };
+    const index = args.search === undefined ? await ctx.orderIndex?.cover() : null;
+    const indexed = index ? await fromIndex(index, filter, query, ctx) : null;
+    const { matches, scanned, complete } = indexed ?? (await scan(filter, query, 0, ctx));
+    const total = indexed?.total ?? matches.length;
+    // From the index, `matches` may already be just the page asked for (it was fetched by id).
+    const slice = indexed?.paged ? matches : matches.slice(args.offset, args.offset + args.limit);
     const payments = slice.map(paymentView);
-    const hasMore = args.offset + slice.length < matches.length;
+    const hasMore = args.offset + slice.length < total;
     const page = {
-      total: matches.length,
+      total,
       limit: args.limit,
       offset: args.offset,
       hasMore,
@@ -121,14 +112,137 @@ export const listPayments = defineTool({
     const lines = payments.map(paymentLine);
     lines.push(pageFooter(page, payments.length));
     const what = args.orderId !== undefined ? `order ${quote(args.orderId)}` : "the date range";
-    lines.push(
-      complete
-        ? `Searched all ${scanned} matching payments for ${what}.`
-        : `Stopped after scanning ${scanned} payments (the bound is ${SCAN_LIMIT}); older payments for ${what} may exist. Narrow with type, status or createdAfter.`,
-    );
+    const since = index?.coversSince != null ? new Date(index.coversSince).toISOString() : null;
+    if (indexed && index?.complete) {
+      lines.push(`Looked up ${what} in the order index, which covers all payments; statuses are live.`);
+    } else if (indexed) {
+      lines.push(
+        `The order index covers payments created since ${since}; ${
+          complete
+            ? `older ones were scanned (${scanned}) to the end.`
+            : `scanned ${scanned} older payments (the bound is ${SCAN_LIMIT}); older payments for ${what} may exist.`
+        }`,
+      );
+    } else {
+      lines.push(
+        complete
+          ? `Searched all ${scanned} matching payments for ${what}.`
+          : `Stopped after scanning ${scanned} payments (the bound is ${SCAN_LIMIT}); older payments for ${what} may exist. Narrow with type, status or createdAfter.`,
+      );
+    }
+    const indexOut = index ? { index: { complete: index.complete, coversSince: since } } : {};
     return {
-      structured: { mode: ctx.info.mode, payments, page, scan: { scanned, complete } },
+      structured: { mode: ctx.info.mode, payments, page, scan: { scanned, complete, ...indexOut } },
       text: lines.join("\n"),
     };
   },
 });
+
+interface Filter {
+  orderId?: string;
+  type?: string;
+  status?: string;
+  after: number | null;
+  before: number | null;
+  sortBy?: "createdAt" | "amountInCents";
+  sortOrder?: "ASC" | "DESC";
+  limit: number;
+  offset: number;
+}
+
+const inWindow = (f: Filter, t: number) =>
+  (f.after === null || t >= f.after) && (f.before === null || t < f.before);
+
+/**
+ * Pages through SpacePay's list from `from` (newest first when sorted that way, so a createdAfter
+ * scan stops early), keeping what matches, up to SCAN_LIMIT payments read. With `from` above 0 the
+ * list is read unfiltered (the offset is a position in the whole list) and type and status are
+ * checked here.
+ */
+async function scan(
+  f: Filter,
+  query: ListPaymentsQuery,
+  from: number,
+  ctx: ToolContext,
+): Promise<{ matches: Payment[]; scanned: number; complete: boolean }> {
+  const byCreatedDesc = (f.sortBy ?? "createdAt") === "createdAt" && (f.sortOrder ?? "DESC") === "DESC";
+  const listQuery: ListPaymentsQuery = from ? { sortBy: "createdAt", sortOrder: "DESC" } : query;
+  const matches: Payment[] = [];
+  let scanned = 0;
+  while (scanned < SCAN_LIMIT) {
+    const res = await ctx.api.listPayments(
+      { ...listQuery, limit: Math.min(SCAN_PAGE, SCAN_LIMIT - scanned), offset: from + scanned },
+      { signal: ctx.signal },
+    );
+    const batch = res.data.data;
+    scanned += batch.length;
+    for (const p of batch) {
+      const t = Date.parse(p.createdAt);
+      if ((byCreatedDesc || from) && f.after !== null && t < f.after)
+        return { matches, scanned, complete: true };
+      if (!inWindow(f, t)) continue;
+      if (from && ((f.type && p.type !== f.type) || (f.status && p.status !== f.status))) continue;
+      // Compared as shown: the model only ever sees order ids cleaned of invisible characters.
+      if (f.orderId !== undefined && (p.orderId === null || clean(p.orderId) !== f.orderId)) continue;
+      matches.push(p);
+    }
+    if (!res.data.pagination.hasMore || batch.length === 0) return { matches, scanned, complete: true };
+  }
+  return { matches, scanned, complete: false };
+}
+
+/**
+ * The answer from the order index: its matches fetched by id (so status and amounts are live), and
+ * when it does not reach back far enough, a bounded scan of the older rest. When neither status nor
+ * amount decides the order, only the page asked for is fetched. Null when the matches are too many
+ * to fetch one by one: the plain scan answers then.
+ */
+async function fromIndex(
+  index: IndexCover,
+  f: Filter,
+  query: ListPaymentsQuery,
+  ctx: ToolContext,
+): Promise<{ matches: Payment[]; total: number; paged: boolean; scanned: number; complete: boolean } | null> {
+  const ascending = f.sortOrder === "ASC";
+  const candidates = (
+    f.orderId !== undefined
+      ? await index.byOrder(f.orderId)
+      : await index.inRange(f.after, f.before, ascending)
+  ).filter((p) => inWindow(f, p.createdAt) && (!f.type || p.type === f.type));
+  if (ascending) candidates.sort((a, b) => a.createdAt - b.createdAt);
+  const covered =
+    index.complete || (f.after !== null && index.coversSince !== null && f.after >= index.coversSince);
+  if (covered && !f.status && (f.sortBy ?? "createdAt") === "createdAt") {
+    const page = await fetchAll(candidates.slice(f.offset, f.offset + f.limit), ctx);
+    return { matches: page, total: candidates.length, paged: true, scanned: 0, complete: true };
+  }
+  if (candidates.length > INDEX_FETCH_LIMIT) return null;
+  const rest = covered
+    ? { matches: [], scanned: 0, complete: true }
+    : await scan(f, query, index.restOffset, ctx);
+  const fetched = (await fetchAll(candidates, ctx)).filter((p) => !f.status || p.status === f.status);
+  const seen = new Set(fetched.map((p) => p.id));
+  const matches = [...fetched, ...rest.matches.filter((p) => !seen.has(p.id))];
+  const key = (p: Payment) =>
+    f.sortBy === "amountInCents" ? (p.amountInCents ?? 0) : Date.parse(p.createdAt);
+  matches.sort((a, b) => (ascending ? key(a) - key(b) : key(b) - key(a)));
+  return { matches, total: matches.length, paged: false, scanned: rest.scanned, complete: rest.complete };
+}
+
+/** Each payment fetched by id, a few at a time; one SpacePay no longer has is left out. */
+async function fetchAll(ids: readonly IndexedPayment[], ctx: ToolContext): Promise<Payment[]> {
+  const out: Array<Payment | null> = new Array<Payment | null>(ids.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      try {
+        out[i] = (await ctx.api.getPayment(ids[i]!.id, { signal: ctx.signal })).data;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, ids.length) }, worker));
+  return out.filter((p): p is Payment => p !== null);
+}

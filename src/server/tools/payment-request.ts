@@ -1,6 +1,7 @@
 // What create_payment and create_deposit share: the API call, keeping the payment secret, and a
 // payment link that never carries that secret.
 import { z } from "zod";
+import { log } from "../../log.js";
 import type { ToolResult } from "../../domain.js";
 import type { ToolAnnotations, ToolContext } from "../tool.js";
 import { paymentText, paymentView } from "../render.js";
@@ -84,6 +85,10 @@ export async function createPaymentRequest(
   );
   const { paymentId, secret } = res.data;
   await ctx.secrets.put(paymentId, secret);
+  // The payment is made whatever happens here: an index that cannot take it now gets it from its sync.
+  await ctx.orderIndex
+    ?.record({ ...res.data.payment, id: paymentId })
+    .catch((err: Error) => log("warn", `order index: could not record ${paymentId}: ${err.message}`));
   const payment = paymentView(res.data.payment);
   const paymentUrl = safePaymentUrl(res.data.paymentUrl, secret);
   const { replayed, requestId } = res.meta;
