@@ -47,6 +47,8 @@ async function startTelemetry(config: Config, runtime: Runtime): Promise<HttpOpt
   return { token: t.metricsToken, handle: metricsRoute };
 }
 
+/** How long after a stdio session opens its state the order index backfill starts. */
+const INDEX_START_DELAY_MS = 5_000;
 export type ListKind = "tools" | "prompts" | "resources";
 
 /** What the stdio front (stdio-front.ts) hands over when it answered the first requests itself. */
@@ -197,7 +199,9 @@ export async function serve(
             "error",
             `durable state does not open; money-moving tools will refuse: ${stateProblemLine(problem)}`,
           );
-        else runtime.orderIndex.start();
+        // A moment later: the backfill's first request loads the HTTP client, which a stdio session's
+        // start should not pay for before its first call.
+        else setTimeout(() => runtime.orderIndex.start(), INDEX_START_DELAY_MS).unref();
       });
     const checked = new ListenStreamsTransport(
       new CheckingTransport(

@@ -221,6 +221,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
       };
     },
     start() {
+      if (stop.signal.aborted) return;
       backfilling ??= opts
         .store()
         .then(async (store) => {
