@@ -126,8 +126,6 @@ export async function serve(
       await runtime.close().catch(() => {});
       return 2;
     }
-    // Serving, with durable state open: the order index fills in the background (its backfill).
-    runtime.orderIndex.start();
     const { serveHttp } = await import("../http/serve-http.js");
     const oauth =
       config.oauth &&
@@ -162,6 +160,8 @@ export async function serve(
       // In the background: an unreachable issuer must not stop the server; requests retry it.
       void oauth?.warmUp();
     }
+    // Serving, with durable state open: the order index fills in the background (its backfill).
+    runtime.orderIndex.start();
     stopAccepting = () => http.stopAccepting();
     answered = (boundMs) => http.answered(boundMs);
     closeTransport = () => http.close();

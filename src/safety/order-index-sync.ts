@@ -242,6 +242,9 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // An abort event fires once: a request cut by close() lands here already aborted, and waiting out
+    // the pause would hold close() (and the process's exit) for it.
+    if (signal.aborted) return resolve();
     const t = setTimeout(done, ms);
     t.unref();
     signal.addEventListener("abort", done, { once: true });

@@ -305,6 +305,8 @@ describe("SPACEPAY_METRICS=prometheus: GET /metrics on the HTTP server", () => {
       SPACEPAY_METRICS: "prometheus",
       SPACEPAY_METRICS_TOKEN: METRICS_TOKEN,
       SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
+      // No order index backfill: its list requests would race the one the test counts.
+      SPACEPAY_INDEX_BACKFILL_MAX: "0",
     });
     server = await startHttpServer(env.env);
   }, 30_000);

@@ -147,3 +147,31 @@ describe("order index bounded by SPACEPAY_INDEX_BACKFILL_MAX", () => {
     }
   }, 60_000);
 });
+
+describe("order index backfill and shutdown", () => {
+  it("a close while a backfill page is in flight ends it at once, not after the retry pause", async () => {
+    // Its own simulator: the hang below must not reach the tests above.
+    const small = await startSimulator({ samplePayments: 10, seed: 26 });
+    const h = await startHarness({ sharedSim: small, env: ENV });
+    try {
+      small.control.addFault({ kind: "hang", method: "GET", path: "/v1/external/secretkey-auth/payments" });
+      h.runtime.orderIndex.start();
+      await waitFor(
+        () => small.control.requests({ path: "/v1/external/secretkey-auth/payments" }).length > 0,
+        10_000,
+        "the backfill's first page asked for",
+      );
+      // The cut request must not park the backfill in its 30 s retry pause: that held a server that
+      // could not listen (exit 2) open until the test runner killed it.
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        h.close().then(() => "closed"),
+        new Promise((resolve) => (timer = setTimeout(() => resolve("still closing after 5 s"), 5_000))),
+      ]);
+      clearTimeout(timer);
+      expect(closed).toBe("closed");
+    } finally {
+      await small.close();
+    }
+  }, 30_000);
+});
