@@ -84,7 +84,8 @@ export type MethodScope = Scope | "tool" | null;
  * when a handler the server registers has no row.
  */
 export const METHOD_SCOPES: Readonly<Record<string, MethodScope>> = {
-  // The handshakes, liveness and the caller's own log level.
+  // The handshakes, liveness and the caller's own log level. ping, logging/setLevel and initialize are
+  // 2025-only: 2026-07-28 removed them, and the SDK answers them "Method not found" on that revision.
   initialize: null,
   "server/discover": null,
   ping: null,

@@ -4,12 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioClientTransport as Stdio2025 } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Client } from "@modelcontextprotocol/client";
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { rawRequest, serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS, LISTED_TOOLS } from "../helpers/listed-tools.js";
 import {
+  CLI,
   REVISION,
   httpClient2026,
   rawHttp,
@@ -131,6 +133,43 @@ describe("2026-07-28 on the wire, by hand", () => {
     });
     expect(ids.body.result.completion.values).toContain(id);
   });
+
+  it("ping answers {} on 2025 HTTP and stdio; 2026-07-28 removed it, and every transport says so", async () => {
+    const old = new Client2025({ name: "sdk-2025", version: "1" });
+    await old.connect(new Http2025(new URL(http.url)));
+    const oldStdio = new Client2025({ name: "sdk-2025", version: "1" });
+    await oldStdio.connect(
+      new Stdio2025({
+        command: process.execPath,
+        args: [CLI],
+        env: { PATH: process.env.PATH ?? "", ...stdio.env },
+      }),
+    );
+    const client = await httpClient2026(http.url);
+    const server = rawStdio(stdio.env);
+    try {
+      expect(await old.ping()).toEqual({});
+      expect(await oldStdio.ping()).toEqual({});
+      // 2026-07-28 has no ping (nor logging/setLevel): the SDK refuses it from the method registry of
+      // that revision, the same over stdio, whose server registers every handler, as over HTTP, whose
+      // per-request server registers only its method's (create-server.ts handlersFor).
+      const overHttp = await rawHttp(http.url, "ping");
+      expect([overHttp.status, overHttp.body.error]).toEqual([
+        404,
+        { code: -32601, message: "Method not found" },
+      ]);
+      expect((await server.request("ping")).error).toEqual({ code: -32601, message: "Method not found" });
+      // And a 2026-07-28 SDK client never sends one.
+      await expect(client.ping()).rejects.toThrow(
+        /'ping' is not supported by the negotiated protocol version/,
+      );
+    } finally {
+      await old.close();
+      await oldStdio.close();
+      await client.close();
+      server.close();
+    }
+  }, 20_000);
 
   it("stdio: discover, then list, call, read and get on the same connection", async () => {
     const server = rawStdio(stdio.env);
