@@ -4,7 +4,7 @@
 // Human-facing output goes to stderr, except --help/--version and the simulator banner (no protocol there).
 import module from "node:module";
 import path from "node:path";
-import { parseArgs } from "./cli/args.js";
+import { ArgsError, parseArgs } from "./cli/args.js";
 import { VERSION } from "./version.js";
 
 // Node ≥ 22.1 keeps compiled code on disk for the next start (the modules below are imported lazily, so
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs(process.argv.slice(2));
   } catch (err) {
-    console.error(`spacepay-mcp: ${(err as Error).message}`);
+    // Logged as every other line is, in the format the flags or SPACEPAY_LOG_FORMAT ask for.
+    const { log, presetLogFormat } = await import("./log.js");
+    presetLogFormat(err instanceof ArgsError ? err.flags : {}, process.env);
+    log("error", (err as Error).message);
     process.exitCode = 2;
     return;
   }

@@ -10,6 +10,16 @@ export interface ParsedArgs {
   rest: string[];
 }
 
+/** An argument the command line has no place for; `flags` are those parsed anyway (the log format among them). */
+export class ArgsError extends Error {
+  constructor(
+    message: string,
+    readonly flags: Record<string, string | boolean>,
+  ) {
+    super(message);
+  }
+}
+
 /** Flags that never take a value, so `--http --port 3000` and `--read-only get_payment` parse right. */
 const BOOLEAN_FLAGS = new Set(["http", "read-only", "allow-live-withdrawals", "help", "version"]);
 
@@ -36,6 +46,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     args = args.slice(1);
   }
   const flags: Record<string, string | boolean> = {};
+  let unexpected: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "-h") flags.help = true;
@@ -51,10 +62,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
           i++;
         } else flags[name] = true;
       }
-    } else {
-      throw new Error(`unexpected argument ${JSON.stringify(a)}; see --help`);
-    }
+    } else unexpected ??= a;
   }
+  // Refused once every flag is read: the refusal follows --log-format wherever it stands.
+  if (unexpected !== undefined)
+    throw new ArgsError(`unexpected argument ${JSON.stringify(unexpected)}; see --help`, flags);
   if (flags.help) command = "help";
   else if (flags.version) command = "version";
   return {

@@ -149,4 +149,23 @@ describe.each([
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("so is the command line's own refusal of an unexpected argument, wherever the format flag stands", async () => {
+    requireBuild();
+    const dir = tempDir("ops-logs-args");
+    try {
+      // The argument comes first: the format flag after it still counts.
+      const result = await run(process.execPath, [CLI, "bogus", ...args], {
+        env: demoEnv(dir, extra),
+        timeoutMs: 15_000,
+      });
+      expect(result.code, result.stderr).toBe(2);
+      const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
+      expect(entries[0]!.msg).toMatch(/unexpected argument "bogus"; see --help/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
