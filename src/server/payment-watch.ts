@@ -1,13 +1,15 @@
 // The one poll loop for payment status: wait_for_payment, resources/subscribe (2025) and
 // subscriptions/listen (2026-07-28) all watch through it. Watchers of one payment in a process share
 // one loop (one GET per interval however many wait), which stops at a final status
-// (isFinalPaymentStatus), when SpacePay no longer knows the payment, or when the last watcher leaves.
+// (isFinalPaymentStatus), when SpacePay no longer knows the payment, or when the last watcher leaves;
+// a 429 holds it off for the Retry-After (rateLimitPauseMs) and is no watcher's error.
 // It also counts each caller's watches (SPACEPAY_MAX_WATCHES_PER_CALLER): the distinct payments a
 // caller watches, by wait_for_payment, resources/subscribe and listen streams together. The loop's
 // reads go through the client it is given: the runtime gives it the budgeted view (spacepay/budget.ts).
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { NotFoundError } from "../spacepay/errors.js";
+import { rateLimitPauseMs } from "../spacepay/retry.js";
 import { log } from "../log.js";
 import { RefusedError } from "./errors.js";
 
@@ -18,7 +20,10 @@ const MAX_INTERVAL_MS = 60_000;
 export interface PaymentListener {
   /** Every status the loop read (changed or not); the last call carries the final status. */
   onStatus(status: PaymentStatus): void;
-  /** A failed read. NotFoundError ends the watch; other errors leave it polling. */
+  /**
+   * A failed read. NotFoundError ends the watch; other errors leave it polling. A rate limit (429) is
+   * not reported: the loop waits as SpacePay asked and reads again.
+   */
   onError?(err: unknown): void;
   /** Payment secret for the polling route, when this watcher has one (the merchant route otherwise). */
   secret?: string;
@@ -58,6 +63,10 @@ interface Loop {
   timer: NodeJS.Timeout;
   listeners: Set<PaymentListener>;
   busy: boolean;
+  /** No read before this time (Date.now()): SpacePay rate limited the last one. */
+  notBefore: number;
+  /** 429s in a row, for the backoff when one says no Retry-After. */
+  limited: number;
   /** Aborted when the loop stops: a read still waiting for the budget is dropped, not sent. */
   stopped: AbortController;
 }
@@ -121,16 +130,24 @@ export function createPaymentWatcher(
 
   const tick = async (id: string) => {
     const loop = loops.get(id);
-    if (!loop || loop.busy) return;
+    if (!loop || loop.busy || Date.now() < loop.notBefore) return;
     loop.busy = true;
     try {
       const status = await read(id, loop);
+      loop.limited = 0;
       const final = isFinalPaymentStatus(status);
       if (final) stop(id);
       for (const l of [...loop.listeners]) l.onStatus(status);
     } catch (err) {
       // The loop stopped while its read waited for the budget: nobody is listening any more.
       if (loop.stopped.signal.aborted) return;
+      const pauseMs = rateLimitPauseMs(err, ++loop.limited);
+      if (pauseMs !== null) {
+        loop.notBefore = Date.now() + pauseMs;
+        log("debug", `payment poll for ${id} rate limited: next read in ${pauseMs} ms`);
+        return;
+      }
+      loop.limited = 0;
       // Gone (deleted, or another merchant's after a key change): it will not come back.
       if (err instanceof NotFoundError) stop(id);
       log("debug", `payment poll for ${id} failed`, { error: err instanceof Error ? err.name : String(err) });
@@ -150,7 +167,14 @@ export function createPaymentWatcher(
       // watcher and outlives the request that happened to start it.
       const timer = setInterval(() => void tick(paymentId), every);
       timer.unref();
-      loop = { timer, listeners: new Set(), busy: false, stopped: new AbortController() };
+      loop = {
+        timer,
+        listeners: new Set(),
+        busy: false,
+        notBefore: 0,
+        limited: 0,
+        stopped: new AbortController(),
+      };
       loops.set(paymentId, loop);
     }
     const joined = loop;

@@ -1,6 +1,7 @@
 // The retry policy: which failures are worth another attempt, how long to wait (jittered
 // exponential backoff, or what Retry-After asks), and the bounded total budget for all of it.
-import type { SpacePayError } from "./errors.js";
+import { RateLimitError, type SpacePayError } from "./errors.js";
+import { MAX_PAUSE_MS } from "./budget.js";
 
 /** Waits `ms`, rejecting early when `signal` aborts. Injectable so tests need not wait. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -45,6 +46,20 @@ export function retryDelay(error: SpacePayError, s: RetryState): number | null {
   // retryAfterMs (when the API sent it) says how long; a wait past the budget is not worth starting.
   const wait = error.retryAfterMs ?? backoffMs(s.attempt, s.random);
   return wait > s.budgetMs - s.spentMs ? null : wait;
+}
+
+/**
+ * How long work that goes on after a request's own retries gave up (a wait, a poll loop) holds off
+ * when SpacePay rate limited it: the Retry-After (at most MAX_PAUSE_MS), or the backoff for the
+ * `times`th 429 in a row. Null for any other failure.
+ */
+export function rateLimitPauseMs(
+  error: unknown,
+  times: number,
+  random: () => number = Math.random,
+): number | null {
+  if (!(error instanceof RateLimitError)) return null;
+  return Math.min(MAX_PAUSE_MS, error.retryAfterMs ?? backoffMs(times, random));
 }
 
 /**

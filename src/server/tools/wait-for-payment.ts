@@ -1,9 +1,12 @@
 // wait_for_payment: wait until a payment's status changes or is final, with progress notifications,
-// listening to the shared poll loop (payment-watch.ts); stops at once when the call is cancelled.
+// listening to the shared poll loop (payment-watch.ts); stops at once when the call is cancelled. A 429
+// from SpacePay slows it (Retry-After honoured), within its timeout, which covers the whole call.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { PAYMENT_STATUS_MEANING } from "../render.js";
 import { isFinalPaymentStatus } from "../../spacepay/wire.js";
+import type { PaymentStatus } from "../../spacepay/types.js";
+import { defaultSleep, pause, rateLimitPauseMs } from "../../spacepay/retry.js";
 import { keptSecret, modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
 
 export const waitForPayment = defineTool({
@@ -40,14 +43,25 @@ export const waitForPayment = defineTool({
     const held = new AbortController();
     ctx.watcher.hold([args.paymentId], held.signal);
     try {
-      const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
-      // The payment-secret status route is meant for polling; without a secret the merchant route works too.
-      const initial = secret
-        ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
-        : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
-
       const started = ctx.now().getTime();
       const deadline = started + args.timeoutSeconds * 1000;
+      const secret = args.paymentSecret ?? (await keptSecret(ctx, args.paymentId));
+      // The payment-secret status route is meant for polling; without a secret the merchant route works too.
+      const read = async () =>
+        secret
+          ? (await ctx.api.getPaymentStatus(args.paymentId, secret, { signal: ctx.signal })).data.status
+          : (await ctx.api.getPayment(args.paymentId, { signal: ctx.signal })).data.status;
+      let initial: PaymentStatus | undefined;
+      for (let limited = 1; initial === undefined; limited++) {
+        try {
+          initial = await read();
+        } catch (err) {
+          // Rate limited: wait as asked and read again, while that still ends before the deadline.
+          const pauseMs = rateLimitPauseMs(err, limited);
+          if (pauseMs === null || pauseMs >= deadline - ctx.now().getTime()) throw err;
+          await pause(defaultSleep, pauseMs, ctx.signal);
+        }
+      }
       let status = initial;
       // A stop ends the wait with the status so far, so its answer is not what holds the stop up.
       let stopped = false;
