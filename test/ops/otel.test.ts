@@ -1,7 +1,8 @@
 // OpenTelemetry as an operator turns it on: the built server, pointed by the standard OTEL_* variables
 // at a loopback OTLP/HTTP receiver, exports a server span per MCP request (MCP semantic conventions)
 // continuing the client's trace, child spans for each SpacePay API attempt and guard step, and the
-// metrics; in both OTLP/HTTP encodings, and with no secret in any byte it sends.
+// metrics; in both OTLP/HTTP encodings, and with no secret in any byte it sends. The collector's own
+// credentials (OTEL_EXPORTER_OTLP_HEADERS) reach it and are in no log line.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,19 +24,23 @@ const META_PARENT = "b7ad6b7169203331";
 interface Export {
   path: string;
   contentType: string;
+  authorization: string | undefined;
   body: Buffer;
 }
 
-/** A loopback OTLP/HTTP collector that keeps every request's raw bytes. */
-async function receiver(): Promise<{ url: string; got: Export[]; server: Server }> {
+/** A loopback OTLP/HTTP collector that keeps every request's raw bytes, answering `status`. */
+async function receiver(status = 200): Promise<{ url: string; got: Export[]; server: Server }> {
   const got: Export[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const contentType = req.headers["content-type"] ?? "";
-      got.push({ path: req.url ?? "", contentType, body: Buffer.concat(chunks) });
-      res.writeHead(200, { "content-type": contentType.includes("json") ? "application/json" : contentType });
+      const authorization = req.headers.authorization;
+      got.push({ path: req.url ?? "", contentType, authorization, body: Buffer.concat(chunks) });
+      res.writeHead(status, {
+        "content-type": contentType.includes("json") ? "application/json" : contentType,
+      });
       res.end(contentType.includes("json") ? "{}" : undefined);
     });
   });
@@ -346,4 +351,46 @@ describe("SPACEPAY_METRICS=prometheus: GET /metrics on the HTTP server", () => {
     // Tracing stays off: nothing names an OTLP exporter in the log.
     expect(server.stderr()).not.toContain("OTLP");
   });
+});
+
+describe("OTEL_EXPORTER_OTLP_HEADERS: the collector's credentials", () => {
+  const COLLECTOR_TOKEN = "otlp-collector-token-0123456789abcdef";
+
+  it("reach the collector, and no log line, whatever the log levels, even when the collector refuses them", async () => {
+    requireBuild();
+    const sim = await startSimulator({ samplePayments: 1 });
+    // The collector refuses every export: the failure paths run too.
+    const collector = await receiver(401);
+    const env = builtServerEnv(sim.url, {
+      PATH: process.env.PATH ?? "",
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${COLLECTOR_TOKEN}`,
+      OTEL_LOG_LEVEL: "debug",
+      SPACEPAY_LOG_LEVEL: "debug",
+      SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
+    });
+    let server: HttpServer | undefined;
+    try {
+      server = await startHttpServer(env.env);
+      const listed = await rawHttp(
+        server.url,
+        "tools/call",
+        { name: "list_payments", arguments: { limit: 1 } },
+        { authorization: `Bearer ${TOKEN}` },
+      );
+      expect(listed.body.result?.isError, JSON.stringify(listed.body)).toBeFalsy();
+      // The stop flushes the span and the metrics, which the collector refuses.
+      await server.stop();
+      expect(collector.got.length).toBeGreaterThan(0);
+      expect(collector.got.map((e) => e.authorization)).toContain(`Bearer ${COLLECTOR_TOKEN}`);
+      const stderr = server.stderr();
+      expect(stderr).toMatch(/OpenTelemetry: exporting traces and metrics over OTLP\/HTTP/);
+      expect(stderr).not.toContain(COLLECTOR_TOKEN);
+    } finally {
+      await server?.stop();
+      collector.server.close();
+      await sim.close();
+      env.remove();
+    }
+  }, 30_000);
 });
