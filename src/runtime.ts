@@ -4,7 +4,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { effectiveStateDir, type Config } from "./config/index.js";
-import { approvalPages, type ApprovalPages } from "./approvals/serve.js";
+import type { ApprovalDesk } from "./approvals/desk.js";
+import type { ApprovalPages } from "./approvals/serve.js";
+import type { PasskeyDesk } from "./safety/channel.js";
 import { log, logEnabled, redact } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { RequestBudget } from "./spacepay/budget.js";
@@ -131,6 +133,7 @@ async function openState(
   apiHost: string,
   cleanups: Array<() => Promise<void> | void>,
   opts: RuntimeOptions,
+  passkey: PasskeyDesk | null,
 ): Promise<DurableState> {
   const { createGuard, openState: openBackend, reconcileLedger } = await import("./safety/index.js");
   // The configured key, or (SQLite only) the one generated into the state directory.
@@ -141,6 +144,13 @@ async function openState(
     auditFs: opts.auditFs,
   });
   cleanups.push(() => store.close());
+  // Not a reason to stop: enrolling needs a running instance on PostgreSQL. Until someone is enrolled,
+  // every withdrawal is refused, naming the command.
+  if (passkey && (await store.approvals.enrolledCount()) === 0)
+    log(
+      "warn",
+      "SPACEPAY_APPROVAL=passkey and no approver is enrolled yet: withdrawals are refused until one is (spacepay-mcp approvers add NAME)",
+    );
   const guard = createGuard({
     policy,
     mode: config.mode,
@@ -149,6 +159,7 @@ async function openState(
     apiHost,
     // An identical call waits for one in flight at most as long as that one can take.
     callBoundMs: callBoundMs(config),
+    passkey: passkey ?? undefined,
   });
   // Settles withdrawals an earlier run left without an outcome, in the background (within the upstream
   // budget): until it has, they keep counting against the cap, which is the safe side. Closing stops
@@ -183,6 +194,8 @@ export function safetyPolicy(config: Config): SafetyPolicy {
     maxPaymentCents: config.maxPaymentCents,
     withdrawalAllowlist: config.withdrawalAllowlist.length ? config.withdrawalAllowlist : null,
     allowLiveWithdrawals: config.allowLiveWithdrawals,
+    approval: config.approval,
+    secondApproverAboveCents: config.secondApproverAboveCents,
   };
 }
 
@@ -254,6 +267,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
 
   const policy = safetyPolicy(config);
+  // The approval pages (loaded only where configured): on SPACEPAY_PUBLIC_URL for enrolling and, with
+  // SPACEPAY_APPROVAL=passkey, approving; on stdio the passkey pages are on loopback.
+  const approvals: ApprovalDesk | null =
+    config.publicUrl || config.approval === "passkey"
+      ? (await import("./approvals/desk.js")).approvalDesk({
+          publicUrl: config.publicUrl,
+          port: config.approvalPort,
+          passkey: config.approval === "passkey",
+          state: async (): Promise<StateStore> => (await state()).store,
+        })
+      : null;
+  if (approvals) cleanups.push(() => approvals.close());
   // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
   // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
   let stateReady: Promise<DurableState> | null = null;
@@ -264,7 +289,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     // with SpacePay) belongs to no caller, so it holds the budgeted client, not that call's view of it.
     // The demo simulator listens on a new port each run; its confirmations are bound to it by name.
     const apiHost = config.mode === "demo" ? "demo simulator" : new URL(apiUrl).host;
-    stateReady ??= openState(stateDir, config, policy, secretKey, background, apiHost, cleanups, opts).then(
+    stateReady ??= openState(
+      stateDir,
+      config,
+      policy,
+      secretKey,
+      background,
+      apiHost,
+      cleanups,
+      opts,
+      approvals?.desk ?? null,
+    ).then(
       (s) => ((stateOutcome = "ok"), s),
       (err: unknown) => {
         stateOutcome = stateProblem(err, config);
@@ -428,12 +463,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     stateDir,
     disabledTools: disabled,
     watcher,
-    approvalPages: config.publicUrl
-      ? approvalPages(
-          () => config.publicUrl!,
-          async () => (await state()).store,
-        )
-      : null,
+    approvalPages: config.publicUrl ? approvals!.pages : null,
     budget,
     background,
     orderIndex,

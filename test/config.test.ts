@@ -399,11 +399,13 @@ describe("cross-rules", () => {
     expect(err.message).toContain("needs SPACEPAY_PUBLIC_URL");
   });
 
-  // Until the passkey channel lands, starting would let the host confirm what only a passkey should.
-  it("SPACEPAY_APPROVAL=passkey is refused while this build has no passkey channel", () => {
-    const err = configError(() => load({ SPACEPAY_APPROVAL: "passkey" }));
-    expect(err.variable).toBe("SPACEPAY_APPROVAL");
-    expect(err.message).toContain("not available in this build");
+  it("SPACEPAY_APPROVAL=passkey starts on stdio (loopback pages) and over HTTP with a public URL", () => {
+    expect(load({ SPACEPAY_APPROVAL: "passkey" }).approval).toBe("passkey");
+    const http = load(
+      { SPACEPAY_APPROVAL: "passkey", SPACEPAY_PUBLIC_URL: "https://mcp.example.com" },
+      { flags: { http: true } },
+    );
+    expect([http.approval, http.publicUrl]).toEqual(["passkey", "https://mcp.example.com"]);
   });
 
   it.each(["127.0.0.1", "localhost", "::1"])("--host %s needs no HTTP token", (host) => {

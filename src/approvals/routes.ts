@@ -67,7 +67,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function approvalRoutes(opts: ApprovalRoutesOptions) {
   const now = opts.now ?? (() => new Date());
 
-  const audit = async (entry: Omit<AuditEntry, "time" | "event" | "confirmation" | "idempotencyKey">) => {
+  const audit = async (
+    entry: Omit<AuditEntry, "time" | "event" | "confirmation" | "idempotencyKey"> &
+      Partial<Pick<AuditEntry, "confirmation">>,
+  ) => {
     const { audit } = await opts.state();
     await audit.append({
       time: now().toISOString(),
@@ -159,6 +162,14 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     if (action === "decline") {
       const after = (await approvals.decline(id, now()))!;
       if (after.state === "declined") {
+        // The decision is audited where it is made: the call that asked may never be repeated.
+        await audit({
+          tool: after.tool,
+          ...(after.caller !== null && { caller: after.caller }),
+          args: { summary: after.summary },
+          outcome: "declined",
+          confirmation: "passkey",
+        });
         opts.onDecided?.(after);
         return json(200, {
           final: true,

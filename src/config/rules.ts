@@ -88,15 +88,6 @@ export const RULES: readonly Rule[] = [
         ? `${label("approval")}=passkey over HTTP needs SPACEPAY_PUBLIC_URL: approvers open the approval pages there, and its host name is the passkeys' relying-party id. Accepted: set SPACEPAY_PUBLIC_URL (https, or http on loopback), or use stdio, or SPACEPAY_APPROVAL=host.`
         : null,
   },
-  // The setting is decided; the channel that enforces it is not in this build. Starting would let the
-  // host confirm withdrawals the operator meant only a passkey to approve. Remove this row with the channel.
-  {
-    about: "approval",
-    check: ({ v, label }) =>
-      v.approval === "passkey"
-        ? `${label("approval")}=passkey is not available in this build: the passkey confirmation channel has not landed, and withdrawals would be confirmed by the host instead. Accepted: SPACEPAY_APPROVAL=host, or exclude ${WITHDRAWAL_TOOL} (SPACEPAY_EXCLUDE_TOOLS).`
-        : null,
-  },
   // The API answers a key on the wrong network with 401 only at the first call; say it at startup.
   {
     about: "apiUrl",

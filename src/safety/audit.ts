@@ -12,8 +12,11 @@ export const AUDIT_FILE = "audit.jsonl";
 export type AuditOutcome =
   "done" | "refused" | "failed" | "declined" | "cancelled" | "confirmation_required" | "confirmation_failed";
 
-/** How the user confirmed: elicitation, a token the model round-tripped, a click in an MCP App card, or not at all. */
-export type ConfirmedBy = "elicitation" | "input_required" | "token" | "app" | "off";
+/**
+ * How the user confirmed: elicitation, a token the model round-tripped, a click in an MCP App card, an
+ * enrolled approver's passkey on the server's own page, or not at all.
+ */
+export type ConfirmedBy = "elicitation" | "input_required" | "token" | "app" | "passkey" | "off";
 
 export interface AuditEntry {
   /** ISO 8601. */
@@ -39,6 +42,8 @@ export interface AuditEntry {
   replayed?: boolean;
   /** Settled at startup by asking SpacePay, for a withdrawal whose outcome was never recorded. */
   reconciled?: boolean;
+  /** The approvers whose passkeys approved the call (SPACEPAY_APPROVAL=passkey), in order. */
+  approvers?: string[];
   /** Wrong confirmations presented by this caller in the current window (guesses.ts), on the lines that count them. */
   failures?: number;
   /** First characters of the token's hash: ties a confirmation_required line to its use, without the token. */

@@ -36,6 +36,8 @@ export class CallContext implements SendContext {
   readonly answering: boolean;
   readonly auditArgs: Record<string, unknown>;
   tokenId: string | undefined;
+  approvers: string[] | undefined;
+  afterSend: ((sent: boolean) => Promise<void>) | undefined;
 
   constructor(
     readonly call: GuardedCall,
@@ -75,6 +77,7 @@ export class CallContext implements SendContext {
         ...(this.call.caller !== undefined && { caller: this.call.caller }),
         args: this.auditArgs,
         ...(this.tokenId ? { tokenId: this.tokenId } : {}),
+        ...(this.approvers ? { approvers: this.approvers } : {}),
         ...entry,
       }),
     );

@@ -18,6 +18,12 @@ export type ElicitFn = (
   opts: { timeoutMs: number; signal: AbortSignal },
 ) => Promise<{ action: ElicitAction; content?: Record<string, unknown> }>;
 
+/** Asks a 2025 client that declared URL-mode elicitation to have the person open `url`. */
+export type ElicitUrlFn = (
+  req: { message: string; url: string; elicitationId: string },
+  opts: { timeoutMs: number; signal: AbortSignal },
+) => Promise<{ action: ElicitAction }>;
+
 /**
  * A 2026-07-28 client that declared elicitation: it is asked through an `input_required` result and
  * retries the call with its answer and our `requestState` (both as received: untrusted).
@@ -25,6 +31,8 @@ export type ElicitFn = (
 export interface InputRequiredChannel {
   responses?: Record<string, unknown>;
   requestState?: string;
+  /** It declared URL mode too: it can be asked to have the person open a page. */
+  url?: boolean;
 }
 
 /** The client renders MCP Apps. With a handle, this call is the user's click in the approval card. */
@@ -42,6 +50,8 @@ export interface ConfirmableCall {
   signal: AbortSignal;
   /** Undefined when the client did not declare the elicitation capability. */
   elicit?: ElicitFn;
+  /** Undefined unless a 2025 client declared URL-mode elicitation. */
+  elicitUrl?: ElicitUrlFn;
   /** The OAuth subject calling; recorded in every audit entry, and the only one who may answer its confirmations. */
   caller?: string;
   /** Set when the client renders MCP Apps; with a handle, the user's answer in the approval card. */
@@ -58,6 +68,19 @@ export interface ConfirmationEnv {
   clock: () => Date;
   place: Place;
   guesses: GuessLimiter;
+  /** The approval pages, where SPACEPAY_APPROVAL=passkey (channels/passkey.ts). */
+  passkey?: PasskeyDesk;
+}
+
+/** What the passkey channel needs of the process: where its pages are, and word of a decision. */
+export interface PasskeyDesk {
+  /** The page of approval `id` (on stdio, the loopback pages start on first use). */
+  pageUrl(id: string): Promise<string>;
+  /**
+   * Resolves once approval `id` may have been decided (on this instance's page at once, on another
+   * instance's within a poll), or at `timeoutMs` or abort: the caller reads the state again.
+   */
+  decided(id: string, signal: AbortSignal, timeoutMs: number): Promise<void>;
 }
 
 /** The guard's per-call view that channels read and record through. */
@@ -70,6 +93,10 @@ export interface ChannelContext {
   readonly callId: string;
   /** Set once an artefact is issued or presented, so later audit lines tie back to it. */
   tokenId: string | undefined;
+  /** Set by a passkey approval: every later audit line of the call names the approvers. */
+  approvers: string[] | undefined;
+  /** Set by a channel that must learn the call's fate: called once sending ended, sent or not. */
+  afterSend: ((sent: boolean) => Promise<void>) | undefined;
   record(entry: Omit<AuditEntry, "time" | "tool" | "args">): Promise<void>;
   refuse(refusal: Refusal, by: ConfirmedBy | null): Promise<GuardResult>;
   /** The idempotency key the confirmed call will send (the guard alone chooses it). */
@@ -122,8 +149,24 @@ export type Picked =
   | { use: ChannelName; answer: boolean }
   | { refuse: string };
 
-/** Which channel a call uses, by SPACEPAY_CONFIRM, what the client can do and what the call presents. Pure. */
-export function pickChannel(confirm: ConfirmMode, client: ClientAbilities, presents: Presented): Picked {
+/**
+ * Which channel a call uses, by SPACEPAY_CONFIRM, what the client can do and what the call presents;
+ * `byPasskey` when SPACEPAY_APPROVAL=passkey and the call is a withdrawal. Pure.
+ */
+export function pickChannel(
+  confirm: ConfirmMode,
+  client: ClientAbilities,
+  presents: Presented,
+  byPasskey = false,
+): Picked {
+  // Only a person's passkey on the server's page approves: nothing the client or the model presents does.
+  if (byPasskey) {
+    if (presents.token || presents.handle)
+      return {
+        refuse: `Refused: withdrawals here are approved only by an approver's passkey on the approval page (SPACEPAY_APPROVAL=passkey), never by ${presents.token ? "a confirmationToken" : "an approval card"}. Call again without it to get the approval link. Nothing was sent.`,
+      };
+    return { use: "passkey", answer: false };
+  }
   if (confirm === "off") return { use: "off" };
   // Only auto mode issues approval cards, so only auto mode takes their answers.
   if (presents.handle) {

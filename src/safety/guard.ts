@@ -5,7 +5,7 @@
 import type { Mode } from "../domain.js";
 import type { ConfirmedBy } from "./audit.js";
 import { CallContext, type CallShared } from "./call-context.js";
-import type { ConfirmationEnv } from "./channel.js";
+import type { ConfirmationEnv, PasskeyDesk } from "./channel.js";
 import { describeAction, hashApprovalHandle } from "./confirm.js";
 import { guessLimited, wrongPresentation } from "./claim.js";
 import { confirm } from "./confirmation.js";
@@ -19,7 +19,7 @@ import { StateUnavailableError, type StateStore } from "./state.js";
 import { log } from "../log.js";
 import { telemetry } from "../telemetry.js";
 
-export type { AppApproval, ElicitAction, ElicitFn, InputRequiredChannel } from "./channel.js";
+export type { AppApproval, ElicitAction, ElicitFn, ElicitUrlFn, InputRequiredChannel } from "./channel.js";
 export type { GuardResult, InputRequiredAsk } from "./results.js";
 export type { ExecuteResult, GuardedCall } from "./send.js";
 export type { FailureClass } from "../spacepay/errors.js";
@@ -37,6 +37,8 @@ export interface GuardDeps {
   now?: () => Date;
   /** The longest a call can be in flight at SpacePay: how long an identical call waits for it. */
   callBoundMs?: number;
+  /** The approval pages, where SPACEPAY_APPROVAL=passkey. */
+  passkey?: PasskeyDesk;
 }
 
 /** The call an approval handle was issued for, exactly as the guard bound it. */
@@ -89,7 +91,15 @@ export function createGuard(deps: GuardDeps): Guard {
     apiHost: deps.apiHost ?? "",
     merchantKeyFingerprint: deps.merchantKeyFingerprint,
   };
-  const env: ConfirmationEnv = { policy, mode, store, clock, place, guesses: createGuessLimiter() };
+  const env: ConfirmationEnv = {
+    policy,
+    mode,
+    store,
+    clock,
+    place,
+    guesses: createGuessLimiter(),
+    passkey: deps.passkey,
+  };
   const waitMs = deps.callBoundMs ?? DEFAULT_CALL_BOUND_MS;
   // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
   const inFlight = new Map<Promise<unknown>, string>();
@@ -217,6 +227,9 @@ export function createGuard(deps: GuardDeps): Guard {
     } finally {
       clearInterval(renew);
       inFlight.delete(proceeding);
+      // Whatever else fails, the channel learns the call's fate (a passkey approval is then done, or open again).
+      if (ctx.afterSend && sent.value !== "unknown")
+        await settle("settle the approval", () => ctx.afterSend!(sent.value === "recorded"));
       if (sent.value === "unknown")
         await settle("release the call", () => store.calls.release(ctx.callId, clock()));
       if (sent.value === "not_sent") {

@@ -15,6 +15,10 @@ export interface SafetyPolicy {
   /** null: no allow-list, every recipient allowed (subject to confirmation). */
   withdrawalAllowlist: AllowlistEntry[] | null;
   allowLiveWithdrawals: boolean;
+  /** SPACEPAY_APPROVAL: "passkey" makes an enrolled approver's passkey the only approval of a withdrawal. */
+  approval?: "host" | "passkey";
+  /** Withdrawals above this many cents need two distinct approvers (passkey approval); null: never. */
+  secondApproverAboveCents?: number | null;
 }
 
 /** Why a call was refused: the rule (a setting name when one applies) and its configured value. */

@@ -12,6 +12,8 @@ export const STATUSES = {
   done: "it ran; an identical repeat replays this answer (replayed: true) and sends nothing",
   confirmation_required:
     "nothing done yet; do what `message` says (a card is shown, or repeat with the token)",
+  approval_required:
+    "nothing done yet; a person must open approvalUrl and approve with their passkey, then repeat the identical call",
   in_progress: "an identical call is being sent now; repeat later for its result",
   declined: "the user declined; nothing was done",
   cancelled: "nothing was done",
@@ -30,13 +32,19 @@ export interface InputRequiredAsk {
   requestState: string;
 }
 
+/** A page the person opens (URL mode): its outcome is read from the state store on the retry, not the client. */
+export interface InputRequiredPage {
+  key: string;
+  url: { message: string; url: string };
+}
+
 /** What a call's answer looks like when it ends before (or instead of) the API call, or replays one. */
 export interface GuardResult {
   structured: { status: GuardStatus; message: string } & Record<string, unknown>;
   text: string;
   isError?: boolean;
   /** Set when the answer is `input_required` (the client asks the user, then retries). */
-  inputRequired?: InputRequiredAsk;
+  inputRequired?: InputRequiredAsk | InputRequiredPage;
   /** An approval the client's MCP App card asks the user for: for the result's _meta, never the model. */
   approval?: { handle: string; expiresAt: string };
 }

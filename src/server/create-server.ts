@@ -162,6 +162,13 @@ export function createServer(deps: ServerDeps): SpacePayServer {
         );
         return { action: res.action, content: res.content as Record<string, unknown> | undefined };
       },
+      elicitUrl: async (req, opts) => {
+        const res = await server.elicitInput(
+          { mode: "url", message: req.message, url: req.url, elicitationId: req.elicitationId },
+          { timeout: opts.timeoutMs, signal: opts.signal },
+        );
+        return { action: res.action };
+      },
     });
 
   if (needs.resources) {

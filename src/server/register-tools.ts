@@ -18,7 +18,7 @@ import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log, logEnabled } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
-import type { AppApproval, ElicitFn, GuardResult, ServerGuard } from "../safety/guard.js";
+import type { AppApproval, ElicitFn, ElicitUrlFn, GuardResult, ServerGuard } from "../safety/guard.js";
 import { STATUSES, STATUS_NAMES } from "../safety/results.js";
 import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
 import { DECIDE_TOOL } from "./app-contract.js";
@@ -131,6 +131,7 @@ export interface ToolRegistration {
   /** Who calls (the OAuth subject), for the guard's audit entries and confirmation binding. */
   caller?: string;
   elicit: ElicitFn;
+  elicitUrl: ElicitUrlFn;
 }
 
 /** What a tool answered, guarded or not, before it goes on the wire. */
@@ -163,6 +164,7 @@ export function registerTools({
   context,
   clientOf,
   elicit,
+  elicitUrl,
   caller,
 }: ToolRegistration): void {
   const byName = new Map(tools.map((t) => [t.name, t]));
@@ -238,6 +240,7 @@ export function registerTools({
           summary: tool.guarded.summarize(args),
           signal,
           elicit: client.canElicit ? elicit : undefined,
+          elicitUrl: client.canElicitUrl ? elicitUrl : undefined,
           inputRequired: client.inputRequired,
           caller,
           app: decided?.app ?? (client.rendersApps ? {} : undefined),
@@ -254,6 +257,9 @@ export function registerTools({
         });
         if (answer.inputRequired) {
           const ask = answer.inputRequired;
+          // A page to open (a passkey approval) carries no state: the retry reads the page's outcome.
+          if ("url" in ask)
+            return inputRequired({ inputRequests: { [ask.key]: inputRequired.elicitUrl(ask.url) } });
           return inputRequired({
             inputRequests: {
               [ask.key]: inputRequired.elicit({

@@ -18,6 +18,8 @@ export interface RequestClient {
    * elicitInput throws (the revision has no server-to-client requests), so never there.
    */
   canElicit: boolean;
+  /** A 2025 client that declared URL-mode elicitation (it can be asked to have a page opened). */
+  canElicitUrl: boolean;
   /**
    * Asked through `input_required` (2026-07-28 with elicitation): its answer and state on a retry.
    * A client that can be asked neither way gets the confirmation token round trip.
@@ -47,16 +49,22 @@ export function requestClient(
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
     if (!modernRequest(era, ctx)) {
       const caps = server.getClientCapabilities();
-      return { canElicit: Boolean(caps?.elicitation), rendersApps: clientRendersApps(caps) };
+      return {
+        canElicit: Boolean(caps?.elicitation),
+        canElicitUrl: Boolean(caps?.elicitation?.url),
+        rendersApps: clientRendersApps(caps),
+      };
     }
     const caps = envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
     const state = ctx.mcpReq.requestState();
     return {
       canElicit: false,
+      canElicitUrl: false,
       inputRequired: caps?.elicitation
         ? {
             responses: ctx.mcpReq.inputResponses,
             requestState: typeof state === "string" ? state : undefined,
+            url: Boolean(caps.elicitation.url),
           }
         : undefined,
       rendersApps: clientRendersApps(caps),

@@ -9,6 +9,7 @@ import {
   type GuardedCall,
   type SafetyPolicy,
 } from "../../src/safety/index.js";
+import type { InputRequiredAsk } from "../../src/safety/results.js";
 import {
   RECIPIENT,
   fakeApi,
@@ -61,9 +62,16 @@ async function setup(confirm: SafetyPolicy["confirm"]) {
   return { run, api, audit };
 }
 
+/** The form prompt of an input_required answer (a passkey page is the other kind). */
+function formOf(ask: GuardResult): InputRequiredAsk {
+  const embedded = ask.inputRequired;
+  if (!embedded || !("requestState" in embedded)) throw new Error("expected an input_required form prompt");
+  return embedded;
+}
+
 const accepted = (ask: GuardResult) => ({
-  responses: { [ask.inputRequired!.key]: { action: "accept", content: { confirm: true } } },
-  requestState: ask.inputRequired!.requestState,
+  responses: { [formOf(ask).key]: { action: "accept", content: { confirm: true } } },
+  requestState: formOf(ask).requestState,
 });
 
 describe("input_required by SPACEPAY_CONFIRM mode", () => {
@@ -74,7 +82,7 @@ describe("input_required by SPACEPAY_CONFIRM mode", () => {
       dir = tempDir();
       const { run, api, audit } = await setup(mode);
       const ask = await run({});
-      expect(ask.inputRequired?.elicitation.message).toMatch(/^Please confirm: Withdraw \$25\.00/);
+      expect(formOf(ask).elicitation.message).toMatch(/^Please confirm: Withdraw \$25\.00/);
       expect(api.keys).toEqual([]);
       const done = await run(accepted(ask));
       expect(done.structured.confirmation).toMatchObject({ by: "input_required" });
@@ -85,7 +93,7 @@ describe("input_required by SPACEPAY_CONFIRM mode", () => {
       expect(asked?.idempotencyKey).toBe(api.keys[0]);
       expect(entries.find((e) => e.event === "intent")?.confirmation).toBe("input_required");
       // The state is a bearer of the user's yes: it never reaches the audit log.
-      expect(JSON.stringify(entries)).not.toContain(ask.inputRequired!.requestState);
+      expect(JSON.stringify(entries)).not.toContain(formOf(ask).requestState);
     }
   });
 
@@ -106,7 +114,7 @@ describe("the sealed requestState", () => {
   it("keeps the arguments unreadable, and only the caller it was issued to may answer it", async () => {
     const { run, api } = await setup("auto");
     const ask = await run({}, { caller: "alice" });
-    const state = ask.inputRequired!.requestState;
+    const state = formOf(ask).requestState;
     expect(state).not.toContain(RECIPIENT.slice(2, 12));
     expect(Buffer.from(state.slice(3), "base64url").toString("latin1")).not.toContain(RECIPIENT);
     const other = await run(accepted(ask), { caller: "mallory" });

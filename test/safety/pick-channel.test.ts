@@ -68,3 +68,21 @@ describe("pickChannel", () => {
     expect(rows).toBe(256);
   });
 });
+
+describe("pickChannel with SPACEPAY_APPROVAL=passkey (a withdrawal)", () => {
+  it("every mode and client asks through the passkey page; a token or card handle is refused (256 rows)", () => {
+    let rows = 0;
+    for (const mode of MODES)
+      for (const a of ABILITIES)
+        for (const p of PRESENTED) {
+          const picked = pickChannel(mode, a, p, true);
+          const where = JSON.stringify({ mode, a, p });
+          if (p.token || p.handle) {
+            expect(picked, where).toEqual({ refuse: expect.stringContaining("SPACEPAY_APPROVAL=passkey") });
+            expect((picked as { refuse: string }).refuse, where).toContain("Nothing was sent.");
+          } else expect(picked, where).toEqual({ use: "passkey", answer: false });
+          rows++;
+        }
+    expect(rows).toBe(256);
+  });
+});
