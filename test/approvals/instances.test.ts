@@ -27,6 +27,7 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approvals on two HTTP instances sharing
   const instances: Array<{ h: Harness; http: RunningHttp; base: string }> = [];
   let state: StateStore;
   const people: Person[] = [];
+  let ada: Person;
 
   beforeAll(async () => {
     [postgres, sim, browser] = await Promise.all([
@@ -40,7 +41,12 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approvals on two HTTP instances sharing
       const base = `http://localhost:${port}`;
       const h = await startHarness({
         sharedSim: sim,
-        env: { SPACEPAY_DATABASE_URL: databaseUrl, SPACEPAY_STATE_KEY: STATE_KEY, SPACEPAY_PUBLIC_URL: base },
+        env: {
+          SPACEPAY_DATABASE_URL: databaseUrl,
+          SPACEPAY_STATE_KEY: STATE_KEY,
+          SPACEPAY_PUBLIC_URL: base,
+          SPACEPAY_APPROVAL: "passkey",
+        },
       });
       instances.push({ h, http: await serveHarness(h, { port, token: "t".repeat(32) }), base });
     }
@@ -80,7 +86,7 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approvals on two HTTP instances sharing
     const link = added.stdout.trim();
     expect(link).toMatch(new RegExp(`^${a.base}/approvals/enroll/[\\w-]{22}$`));
 
-    const ada = person(browser);
+    ada = person(browser);
     people.push(ada);
     const enrollPage = await ada.open(link.replace(a.base, b.base));
     expect(await press(enrollPage, "Register passkey")).toMatchObject({ ok: true });
@@ -111,6 +117,31 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approvals on two HTTP instances sharing
       text: "Approved by Ada. The agent completes the call.",
     });
     expect((await state.approvals.get(approval.id))?.state).toBe("approved");
+  });
+
+  it("a withdrawal asked on instance A is approved on instance B's page and sent once", async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const args = {
+      amountInCents: 3_000,
+      chainId: BASE_SEPOLIA,
+      recipientAddress: RECIPIENT,
+      orderId: `two-instances-${process.pid}`,
+    };
+    const before = sim.control.counts().withdrawals;
+    const asked = await a.h.call("create_withdrawal", args);
+    expect(asked.structuredContent).toMatchObject({ status: "approval_required", approvalsNeeded: 1 });
+    const link = asked.structuredContent.approvalUrl as string;
+    expect(link.startsWith(`${a.base}/approvals/`)).toBe(true);
+    // The person's browser reaches the other instance (a load balancer's choice).
+    const page = await ada.open(link.replace(a.base, b.base));
+    expect(await press(page, "Approve")).toMatchObject({ ok: true });
+    expect(sim.control.counts().withdrawals).toBe(before);
+    expect((await a.h.call("create_withdrawal", args)).structuredContent.status).toBe("done");
+    expect((await b.h.call("create_withdrawal", args)).structuredContent).toMatchObject({
+      status: "done",
+      replayed: true,
+    });
+    expect(sim.control.counts().withdrawals).toBe(before + 1);
   });
 
   it("the pages need no bearer token but keep the Host check", async () => {
