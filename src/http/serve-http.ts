@@ -34,6 +34,9 @@ import { limitedServer, type HttpLimits } from "./connections.js";
 // Types only: jose and the OAuth code load only when OAuth is configured (cli/serve.ts).
 import type { OAuthGate } from "./oauth.js";
 
+/** Where SPACEPAY_METRICS=prometheus serves the metrics. */
+const METRICS_PATH = "/metrics";
+
 export interface HttpOptions {
   host: string;
   port: number;
@@ -129,16 +132,18 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     ...(metrics
       ? [
           get(
-            ["/metrics"],
+            [METRICS_PATH],
             metrics.token ? bearerToken(metrics.token, "SPACEPAY_METRICS_TOKEN") : anyone,
             metrics.handle,
           ),
         ]
       : []),
   ];
-  // While the stop drains, only the probes are answered: everything else new is told to go elsewhere.
+  // While the stop drains, only the probes and the metrics are answered (operators scrape an instance's
+  // last figures until it exits): everything else new is told to go elsewhere.
+  const servedWhileDraining: readonly string[] = [...PROBE_PATHS, ...(metrics ? [METRICS_PATH] : [])];
   const whileDraining = (req: IncomingMessage): Refusal | null =>
-    draining && !(PROBE_PATHS as readonly string[]).includes(new URL(req.url ?? "/", "http://x").pathname)
+    draining && !servedWhileDraining.includes(new URL(req.url ?? "/", "http://x").pathname)
       ? { status: 503, message: "Service unavailable: the server is stopping" }
       : null;
   const handle = edge(

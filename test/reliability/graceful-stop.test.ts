@@ -139,14 +139,14 @@ function serverEnv(): Record<string, string> {
 }
 
 /** The built server over stdio, or over HTTP with a v1 client; `signal` stops it, `exited` is its exit code. */
-async function startServer(over: "stdio" | "http") {
+async function startServer(over: "stdio" | "http", extraEnv: Record<string, string> = {}) {
   if (over === "stdio") {
     const s = await spawnServer(serverEnv());
     spawned.push(s);
     const exited = new Promise<number | null>((resolve) => s.child.once("exit", (code) => resolve(code)));
     return { call: s.call, exited, signal: () => s.child.kill("SIGTERM"), stderr: s.stderr };
   }
-  const h = await startHttpServer({ ...serverEnv(), SPACEPAY_MCP_HTTP_TOKEN: HTTP_TOKEN });
+  const h = await startHttpServer({ ...serverEnv(), SPACEPAY_MCP_HTTP_TOKEN: HTTP_TOKEN, ...extraEnv });
   httpServers.push(h);
   const exited = new Promise<number | null>((resolve) => h.child.once("exit", (code) => resolve(code)));
   const client = new Client({ name: "graceful-stop", version: "1" }, { capabilities: {} });
@@ -262,6 +262,30 @@ it("http: a SIGTERM turns /readyz 503 first; while the call in flight drains, ne
   const result = await answer;
   expect(result).not.toBeInstanceOf(Error);
   expect((result as ToolResult).isError, textOf(result as ToolResult)).toBeFalsy();
+}, 20_000);
+
+it("http: while a stop drains, GET /metrics still answers, with the figures so far", async () => {
+  // Operators scrape the last figures of an instance that is stopping.
+  const server = await startServer("http", { SPACEPAY_METRICS: "prometheus" });
+  const metricsUrl = httpServers.at(-1)!.url.replace("/mcp", "/metrics");
+  expect((await server.call("list_payments", { limit: 1 })).isError).toBeFalsy();
+  const [paymentId] = sim.control.seed(1);
+  const apiPath = `${PAYMENTS_PATH}/${paymentId}`;
+  sim.control.addFault({ kind: "latency", latencyMs: 1_500, method: "GET", path: apiPath, count: 1 });
+  const answer = server.call("get_payment", { paymentId }).catch((err: Error) => err);
+  await waitFor(() => sim.control.requests({ method: "GET", path: apiPath }).length > 0, 10_000, "the read");
+  server.signal();
+  await waitFor(() => /stopping \(SIGTERM\)/.test(server.stderr()), 5_000, "the stop to begin");
+  // Still draining (the read is at SpacePay for 1.5 s): MCP requests are turned away, metrics are not.
+  const mcp = await rawRequest(httpServers.at(-1)!.url, { "content-type": "application/json" }, {});
+  expect(mcp.status).toBe(503);
+  const scraped = await rawRequest(metricsUrl, { connection: "close" });
+  expect(scraped.status, scraped.text).toBe(200);
+  expect(scraped.text).toMatch(
+    /^spacepay_tool_calls_total\{[^}]*tool="list_payments"[^}]*outcome="ok"[^}]*\} 1/m,
+  );
+  expect(await server.exited).toBe(0);
+  expect(await answer).not.toBeInstanceOf(Error);
 }, 20_000);
 
 it("stdio: SIGTERM during a wait_for_payment: the wait ends with the status so far, then exit 0", async () => {
