@@ -8,6 +8,7 @@ import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/s
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   LoggingMessageNotificationSchema,
+  type ClientCapabilities,
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -91,7 +92,11 @@ export interface SpawnedServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+/** The built server over stdio with exactly `env` (and PATH), its client declaring `capabilities`. */
+export async function spawnServer(
+  env: Record<string, string>,
+  capabilities: ClientCapabilities = {},
+): Promise<SpawnedServer> {
   requireBuild();
   const child = spawn(process.execPath, [CLI], {
     env: { PATH: process.env.PATH ?? "", ...env },
@@ -104,7 +109,7 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     else child.once("exit", () => resolve());
   });
   const transport = new CapturingStdioTransport(child);
-  const client = new Client({ name: "reliability", version: "1" }, { capabilities: {} });
+  const client = new Client({ name: "reliability", version: "1" }, { capabilities });
   const logs: LoggingMessageNotification["params"][] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     logs.push(n.params);
@@ -139,14 +144,18 @@ export function spawnOnState(
   sim: SimulatorHandle,
   stateDir: string,
   env: Record<string, string>,
+  capabilities: ClientCapabilities = {},
 ): Promise<SpawnedServer> {
-  return spawnServer({
-    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
-    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
-    ...env,
-  });
+  return spawnServer(
+    {
+      SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
+      SPACEPAY_API_URL: sim.url,
+      SPACEPAY_STATE_DIR: stateDir,
+      SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
+      ...env,
+    },
+    capabilities,
+  );
 }
 
 /** The entries of `stateDir`'s audit log, oldest first. */
