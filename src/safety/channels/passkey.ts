@@ -20,14 +20,15 @@ const APPROVE_INPUT = "approve";
 function approvalRequired(ctx: ChannelContext, approval: PendingApproval, url: string): GuardResult {
   const { call, env } = ctx;
   const until = new Date(approval.expiresAt).toISOString();
-  const so_far = approval.approvedBy.length
-    ? ` Approved so far by ${approval.approvedBy.join(", ")}; ${approval.needed - approval.approvedBy.length} more approver needed.`
+  const more = approval.needed - approval.approvedBy.length;
+  const soFar = approval.approvedBy.length
+    ? ` Approved so far by ${approval.approvedBy.join(", ")}; ${more} more approver${more === 1 ? "" : "s"} needed.`
     : approval.needed > 1
       ? ` ${approval.needed} different approvers must approve.`
       : "";
   const message =
     `Nothing has been done yet: a person must open ${url} and approve this ${describeKind(call.summary)} with their passkey ` +
-    `(until ${until}): "${describeAction(call.summary, env.mode)}".${so_far} ` +
+    `(until ${until}): "${describeAction(call.summary, env.mode)}".${soFar} ` +
     `Give the person the link; after they approve, repeat this identical call to complete it. ` +
     `An agent cannot approve it, and no token or answer of yours will.`;
   return answer("approval_required", message, {
