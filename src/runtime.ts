@@ -51,6 +51,13 @@ export interface Runtime {
    */
   orderIndex: OrderIndex;
   /**
+   * Webhook deliveries this instance took since it started (spacepay://account's `events`); the
+   * receiver (webhooks/receiver.ts, loaded only with SPACEPAY_WEBHOOK_SECRET) counts into it.
+   */
+  events: EventStats;
+  /** Records a verified event's id in durable state: true the first time, on any instance sharing it. */
+  claimEvent(eventId: string): Promise<boolean>;
+  /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
    * withdrawal instances only to a token that may read them. `era` as the SDK's
@@ -84,6 +91,19 @@ export interface Runtime {
   /** Withdrawals counted against the rolling cap now, in cents; null while durable state is not open
    * (a metric never opens it). */
   withdrawalTotalCents(): Promise<number | null>;
+}
+
+/** Webhook deliveries as spacepay://account shows them; counts since start, on this instance. */
+export interface EventStats {
+  configured: boolean;
+  /** ISO time of the last delivery whose signature verified (a redelivery included); null before one. */
+  lastVerifiedAt: string | null;
+  /** Verified deliveries of new events (each acted on once). */
+  verified: number;
+  /** Verified redeliveries of an event already received (acknowledged, nothing done). */
+  duplicates: number;
+  /** Deliveries refused: bad or missing signature, stale timestamp, too large, unreadable. */
+  rejected: number;
 }
 
 /** Why durable state does not open: the setting to fix and the reason, never a URL or a password. */
@@ -324,6 +344,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const keyWrong = problem?.variable === "SPACEPAY_STATE_KEY";
     return { state: !problem || keyWrong, stateKey: !keyWrong };
   };
+  const events: EventStats = {
+    configured: config.webhookSecret !== null && config.http,
+    lastVerifiedAt: null,
+    verified: 0,
+    duplicates: 0,
+    rejected: 0,
+  };
   const secrets: SecretStore = {
     get: async (id) => {
       try {
@@ -413,6 +440,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     get index() {
       return orderIndex.stats();
     },
+    get events() {
+      return { ...events };
+    },
     // Over HTTP, whoever reads this should see how callers are authenticated and what that costs.
     ...(config.http && {
       http: config.oauth
@@ -467,6 +497,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     budget,
     background,
     orderIndex,
+    events,
+    claimEvent: async (eventId) => (await state()).store.webhookEvents.claim(eventId),
     newServer({ stateless = false, principal, era, method } = {}) {
       const server = createServer({
         stateless,

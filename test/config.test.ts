@@ -669,3 +669,45 @@ describe("OpenTelemetry and metrics", () => {
     expect(redact("x metrics-scrape-token-42")).toBe("x [redacted]");
   });
 });
+
+describe("webhooks", () => {
+  const NEW = "whsec_config_new_0001";
+  const OLD = "whsec_config_old_0002";
+
+  it("SPACEPAY_WEBHOOK_SECRET takes one secret, or two comma-separated during a rotation, each masked in logs", () => {
+    expect(load({ SPACEPAY_WEBHOOK_SECRET: NEW, SPACEPAY_MCP_HTTP: "true" }).webhookSecret).toEqual([NEW]);
+    const c = load(
+      { SPACEPAY_WEBHOOK_SECRET_FILE: "/w", SPACEPAY_MCP_HTTP: "true" },
+      { readFile: () => `${NEW}, ${OLD}\n` },
+    );
+    expect(c.webhookSecret).toEqual([NEW, OLD]);
+    expect(c.webhookToleranceSeconds).toBe(300);
+    // Each secret on its own is masked, not only the pair as written.
+    expect(redact(`got ${OLD}`)).toBe("got [redacted]");
+  });
+
+  it.each([
+    [`${NEW},${OLD},whsec_third_0003`, "names more than two secrets"],
+    [`${NEW},short`, "shorter than 8 characters"],
+    [`${NEW},`, "shorter than 8 characters"],
+  ])("SPACEPAY_WEBHOOK_SECRET=%s is refused without echoing it", (value, problem) => {
+    const err = configError(() => load({ SPACEPAY_WEBHOOK_SECRET: value }));
+    expect(err.variable).toBe("SPACEPAY_WEBHOOK_SECRET");
+    expect(err.message).toContain(problem);
+    expect(err.message).toContain("two comma-separated (new,old) during a rotation");
+    expect(err.message).not.toContain(NEW);
+  });
+
+  it("the poll interval defaults to 60 s with the webhook endpoint (HTTP), 2 s otherwise, and a set value wins", () => {
+    expect(load({ SPACEPAY_WEBHOOK_SECRET: NEW, SPACEPAY_MCP_HTTP: "true" }).pollIntervalMs).toBe(60_000);
+    expect(load({ SPACEPAY_MCP_HTTP: "true" }).pollIntervalMs).toBe(2_000);
+    expect(
+      load({ SPACEPAY_WEBHOOK_SECRET: NEW, SPACEPAY_MCP_HTTP: "true", SPACEPAY_POLL_INTERVAL_MS: "5000" })
+        .pollIntervalMs,
+    ).toBe(5_000);
+    // Over stdio there is no endpoint: polling stays the way statuses arrive, and startup says so.
+    const stdio = load({ SPACEPAY_WEBHOOK_SECRET: NEW });
+    expect(stdio.pollIntervalMs).toBe(2_000);
+    expect(stdio.warnings.join("\n")).toContain("served with --http only");
+  });
+});

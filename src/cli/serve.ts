@@ -47,6 +47,30 @@ async function startTelemetry(config: Config, runtime: Runtime): Promise<HttpOpt
   return { token: t.metricsToken, handle: metricsRoute };
 }
 
+/**
+ * POST /webhooks/spacepay, when SPACEPAY_WEBHOOK_SECRET is set (its modules are loaded only then):
+ * verified events are deduplicated in durable state, then fetched by id and fanned out to watchers.
+ */
+async function startWebhooks(config: Config, runtime: Runtime): Promise<HttpOptions["webhooks"]> {
+  if (!config.webhookSecret) return null;
+  const [{ webhookRoute, WEBHOOK_PATH }, { eventActor }] = await Promise.all([
+    import("../webhooks/receiver.js"),
+    import("../webhooks/act.js"),
+  ]);
+  const secrets = config.webhookSecret;
+  log(
+    "info",
+    `webhooks: SpacePay events accepted at POST ${WEBHOOK_PATH}${secrets.length > 1 ? " (two secrets: a rotation)" : ""}; payments polled every ${config.pollIntervalMs} ms as a safety net`,
+  );
+  return webhookRoute({
+    secrets,
+    toleranceMs: config.webhookToleranceSeconds * 1000,
+    claim: (id) => runtime.claimEvent(id),
+    act: eventActor({ api: runtime.background, orderIndex: runtime.orderIndex, watcher: runtime.watcher }),
+    counters: runtime.events,
+  });
+}
+
 /** How long after a stdio session opens its state the order index backfill starts. */
 const INDEX_START_DELAY_MS = 5_000;
 export type ListKind = "tools" | "prompts" | "resources";
@@ -130,6 +154,7 @@ export async function serve(
     const oauth =
       config.oauth &&
       (await import("../http/oauth.js")).createOAuthGate({ ...config.oauth, ...SCOPE_POLICY });
+    const webhooks = await startWebhooks(config, runtime);
     let http;
     try {
       http = await serveHttp({
@@ -144,6 +169,7 @@ export async function serve(
         readiness: () => runtime.readiness(),
         approvalPages: runtime.approvalPages,
         metrics,
+        webhooks,
       });
     } catch (err) {
       const problem = listenProblem(err, config, {

@@ -9,6 +9,7 @@ import { RULES, WITHDRAWAL_TOOL } from "./rules.js";
 import {
   DEFAULT_POLL_INTERVAL_MS,
   settingEntries,
+  WEBHOOK_POLL_INTERVAL_MS,
   type SettingDef,
   type SettingKey,
   type Settings,
@@ -115,7 +116,12 @@ function parseSettings(keys: readonly SettingKey[] | null, options: LoadConfigOp
   const entries = settingEntries().filter(([key]) => keys === null || keys.includes(key));
   const raws = entries.map(([, s]) => rawValue(s, flags, ctx.env, readFile, issues));
   // Register every secret before any message is built, so one pasted into the wrong variable is masked too.
-  entries.forEach(([, s], i) => s.secret && registerSecret(raws[i]?.value));
+  // Each comma-separated part too: a setting that holds several secrets (webhook rotation) may log one.
+  entries.forEach(([, s], i) => {
+    if (!s.secret) return;
+    registerSecret(raws[i]?.value);
+    for (const part of raws[i]?.value.split(",") ?? []) registerSecret(part.trim());
+  });
   // The database URL's password alone, too: a driver message could quote it without the rest.
   const dbUrl = raws[entries.findIndex(([key]) => key === "databaseUrl")]?.value;
   if (dbUrl) registerSecret(urlPassword(dbUrl));
@@ -203,9 +209,12 @@ export function loadConfig(options: LoadConfigOptions): Config {
   };
 }
 
-/** The poll interval when none is set: the one place its default is decided. */
-function pollInterval(_v: Settings): number {
-  return DEFAULT_POLL_INTERVAL_MS;
+/**
+ * The poll interval when none is set: the one place its default is decided. Longer where webhook
+ * events wake the watchers (an HTTP server with the endpoint), where polling is only the safety net.
+ */
+function pollInterval(v: Settings): number {
+  return v.webhookSecret && v.http ? WEBHOOK_POLL_INTERVAL_MS : DEFAULT_POLL_INTERVAL_MS;
 }
 
 function hostAllowList(v: Settings): Set<string> {

@@ -109,6 +109,14 @@ export const RULES: readonly Rule[] = [
         ? `${label("metrics")}=prometheus serves GET /metrics over HTTP, and this server speaks stdio. Accepted: add --http (SPACEPAY_MCP_HTTP=true), or push metrics with OTEL_EXPORTER_OTLP_ENDPOINT instead.`
         : null,
   },
+  {
+    about: "webhookSecret",
+    warn: true,
+    check: ({ v, label }) =>
+      v.webhookSecret && !v.http
+        ? `${label("webhookSecret")} is set but this server speaks stdio: the webhook endpoint (POST /webhooks/spacepay) is served with --http only, so this instance polls as without webhooks.`
+        : null,
+  },
   { about: "oauthAudience", check: oauthHalf("oauthIssuer", "oauthAudience") },
   { about: "oauthIssuer", check: oauthHalf("oauthAudience", "oauthIssuer") },
   // One way to authenticate HTTP callers: a shared token would let anyone holding it past the

@@ -21,11 +21,14 @@ import {
   publicUrl,
   secretString,
   stateKey,
+  webhookSecrets,
   type Value,
 } from "./values.js";
 
 /** The payment poll interval when SPACEPAY_POLL_INTERVAL_MS is not set. */
 export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+/** The same with a webhook secret set: events wake watchers at once, and polling is the safety net. */
+export const WEBHOOK_POLL_INTERVAL_MS = 60_000;
 
 /** Where a value came from, for diagnostics ("config show", logs). */
 export type Source = "flag" | "env" | "file" | "default";
@@ -131,9 +134,9 @@ export const SETTINGS = {
     schema: int(250, 600_000),
     // Decided in load.ts (pollInterval), where other settings can weigh in.
     default: null,
-    defaultText: String(DEFAULT_POLL_INTERVAL_MS),
+    defaultText: `${DEFAULT_POLL_INTERVAL_MS}; ${WEBHOOK_POLL_INTERVAL_MS} with SPACEPAY_WEBHOOK_SECRET and --http`,
     description:
-      "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND).",
+      "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND). With webhooks, an event makes the read at once and polling is the safety net.",
   }),
   stateDir: def<string>({
     env: "SPACEPAY_STATE_DIR",
@@ -437,6 +440,25 @@ export const SETTINGS = {
     default: null,
     defaultText: "none (GET /metrics needs no token)",
     description: "Bearer token GET /metrics requires (with SPACEPAY_METRICS=prometheus).",
+  }),
+  webhookSecret: def<string[] | null>({
+    env: "SPACEPAY_WEBHOOK_SECRET",
+    flag: null,
+    secret: true,
+    file: true,
+    schema: webhookSecrets(),
+    default: null,
+    defaultText: "none (no webhook endpoint)",
+    description:
+      "With --http, serves POST /webhooks/spacepay for SpacePay's signed events (payment and withdrawal changes), which wake watchers at once and fill the order index. Two comma-separated secrets (new,old) during a rotation. Makes the default poll interval 60000.",
+  }),
+  webhookToleranceSeconds: def<number>({
+    env: "SPACEPAY_WEBHOOK_TOLERANCE_SECONDS",
+    flag: "webhook-tolerance-seconds",
+    schema: int(10, 86_400),
+    default: 300,
+    description:
+      "How far a webhook delivery's X-SpacePay-Timestamp may be from now, in seconds; an older (or later) one is refused as a possible replay.",
   }),
   httpMaxBodyBytes: def<number>({
     env: "SPACEPAY_MCP_HTTP_MAX_BODY_BYTES",

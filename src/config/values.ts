@@ -76,6 +76,30 @@ export const secretString = (what: string): Value<string> =>
     .describe(`${what}, on one line`);
 
 /**
+ * Webhook signing secrets: one, or two comma-separated while a rotation is under way (any of them may
+ * sign a delivery). Each is a credential (secretString's rule) of at least 8 characters.
+ */
+export const webhookSecrets = (): Value<string[]> =>
+  z
+    .string()
+    .transform((s) => [...new Set(s.split(",").map((x) => x.trim()))])
+    .superRefine((list, ctx) => {
+      const problem =
+        list.length > 2
+          ? "names more than two secrets (one, or two during a rotation)"
+          : list.some((x) => x.length < 8)
+            ? "has a secret shorter than 8 characters (or an empty one between commas)"
+            : // eslint-disable-next-line no-control-regex
+              list.some((x) => /[\s\u0000-\u001f\u007f]/.test(x))
+              ? "contains whitespace or control characters"
+              : null;
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .describe(
+      "the endpoint's signing secret, or two comma-separated (new,old) during a rotation, each at least 8 characters with no whitespace",
+    );
+
+/**
  * A merchant secret key: its prefix picks the mode (sk_test_ testnet, any other sk_ live), and a real
  * key has more after it. Refused with what it looks like instead: the README's placeholder, a
  * publishable key, or anything else.

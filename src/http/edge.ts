@@ -47,6 +47,8 @@ export interface Route {
   /** The most body bytes read (a longer body is a 413); 0 reads none. */
   bodyLimit: number;
   handle(req: IncomingMessage, res: ServerResponse, accepted: Accepted): Promise<void> | void;
+  /** Told of each refusal the edge makes for this route (method, authentication, body too large). */
+  refused?(refusal: Refusal): void;
 }
 
 /** Writes a JSON-RPC error answer; with `close`, the connection ends after it (its body unread). */
@@ -226,13 +228,17 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const route = byPath.get(path) ?? [...byPath].find(([p]) => p.endsWith("/") && path.startsWith(p))?.[1];
     if (!route) return refuse({ status: 404, message: `Not found: this server answers ${paths}` });
+    const refuseRoute = (refusal: Refusal) => {
+      route.refused?.(refusal);
+      refuse(refusal);
+    };
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       const message = `Method not allowed: ${route.paths[0]} answers ${allow} only`;
-      return refuse({ status: 405, message, headers: { allow } });
+      return refuseRoute({ status: 405, message, headers: { allow } });
     }
     const verdict = await route.auth(req);
-    if ("refusal" in verdict) return refuse(verdict.refusal);
+    if ("refusal" in verdict) return refuseRoute(verdict.refusal);
     let body: Buffer = Buffer.alloc(0);
     if (route.bodyLimit > 0) {
       try {
@@ -240,7 +246,7 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
       } catch (err) {
         // The client went away (or Node's request timeout ended it) mid-body: nobody to answer.
         if (!(err instanceof BodyTooLarge)) return void res.destroy();
-        return refuse({ status: 413, message: `Payload too large: at most ${route.bodyLimit} bytes` });
+        return refuseRoute({ status: 413, message: `Payload too large: at most ${route.bodyLimit} bytes` });
       }
     }
     await route.handle(req, res, { body, principal: verdict.principal });

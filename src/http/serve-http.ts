@@ -59,6 +59,8 @@ export interface HttpOptions {
   approvalPages?: ApprovalPages | null;
   /** GET /metrics (SPACEPAY_METRICS=prometheus): the handler, and the bearer it requires if any. */
   metrics?: { token: string | null; handle: Route["handle"] } | null;
+  /** POST /webhooks/spacepay (SPACEPAY_WEBHOOK_SECRET): the route, loaded only then (webhooks/receiver.ts). */
+  webhooks?: Route | null;
   /** Durable state's readiness checks for GET /readyz (the runtime's); the rest are added here. */
   readiness?: () => Promise<Readiness>;
 }
@@ -138,6 +140,8 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
           ),
         ]
       : []),
+    // Its signature is its authentication: no MCP token.
+    ...(opts.webhooks ? [opts.webhooks] : []),
   ];
   // While the stop drains, only the probes and the metrics are answered (operators scrape an instance's
   // last figures until it exits): everything else new is told to go elsewhere.

@@ -11,6 +11,7 @@ import type { CallStore } from "./calls.js";
 import type { ConfirmationStore } from "./confirmations.js";
 import type { ClaimsSealer } from "./seal.js";
 import type { OrderIndexStore } from "./order-index.js";
+import type { WebhookEventStore } from "./webhook-events.js";
 
 /** `T` with every method answering through a Promise: the backends' common shape. */
 export type Async<T> = {
@@ -50,6 +51,8 @@ export interface StateStore {
   readonly approvals: ApprovalStore;
   /** The order index: orderId → payment ids, createdAt and type (order-index.ts). */
   readonly orderIndex: OrderIndexStore;
+  /** Webhook event ids already received, for deduplication across instances (webhook-events.ts). */
+  readonly webhookEvents: WebhookEventStore;
   /** A round trip to the backend (readiness): rejects when it cannot be reached or written. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import type { Pool } from "pg";
 import { APPROVALS_SCHEMA } from "./approvals-sql.js";
 import { CALLS_TABLE } from "./calls.js";
 import { ORDER_INDEX_SCHEMA } from "./order-index.js";
+import { WEBHOOK_EVENTS_SCHEMA } from "./webhook-events.js";
 import { CONFIRMATIONS_TABLE } from "./confirmations.js";
 import { PG_WHERE, connect, describe, run, type Queryable } from "./pg-run.js";
 import { StateUnavailableError } from "./state.js";
@@ -78,6 +79,8 @@ const MIGRATIONS: readonly string[] = [
   `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "BIGINT"),
   // 5: the order index, the same schema as SQLite's migration 8.
   ORDER_INDEX_SCHEMA.replaceAll("@INT", "BIGINT"),
+  // 6: webhook event ids already received, the same schema as SQLite's migration 9.
+  WEBHOOK_EVENTS_SCHEMA.replaceAll("@INT", "BIGINT"),
 ];
 
 /**
@@ -92,6 +95,7 @@ export function appRoleGrants(role: string): string[] {
     `GRANT SELECT, INSERT, UPDATE, DELETE ON approvers, approver_passkeys, approver_enrollments, pending_approvals, approval_votes, webauthn_challenges TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE ON withdrawal_ledger TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON order_index, order_index_sync TO ${r};`,
+    `GRANT SELECT, INSERT, DELETE ON webhook_events TO ${r};`,
     `GRANT SELECT, INSERT ON audit_log TO ${r};`,
     `GRANT USAGE ON SEQUENCE audit_log_id_seq TO ${r};`,
     `GRANT SELECT ON spacepay_schema_version TO ${r};`,

@@ -19,6 +19,7 @@ import { CONFIRMATION_SQL, pruneBefore } from "./confirmations.js";
 import { PG_WHERE, connect, describe, run, transaction, type Queryable } from "./pg-run.js";
 import { createOrderIndexStore, type OrderIndexStore } from "./order-index.js";
 import type { SqlRunner } from "./approvals.js";
+import { createWebhookEventStore } from "./webhook-events.js";
 import { type StateLedger, type StateStore } from "./state.js";
 import { createPgCalls, createPgConfirmations } from "./store-pg-calls.js";
 import { appRoleGrants, migrate, schemaVersion } from "./store-pg-schema.js";
@@ -175,6 +176,7 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
       calls: createPgCalls(pool),
       approvals: createApprovalStore(runner),
       orderIndex: createPgOrderIndex(pool, runner),
+      webhookEvents: createWebhookEventStore(runner),
       audit: {
         where: PG_WHERE,
         // Chained like the file: each entry carries the hash of the one before it, read under a lock

@@ -35,6 +35,7 @@ export async function openSqliteState(
     claims: store.claims,
     approvals: store.approvals,
     orderIndex: store.orderIndex,
+    webhookEvents: store.webhookEvents,
     audit: { where: audit.file, append, readRecent },
     // The write lock: the file is there and writable (another process's transaction is waited for).
     ping: async () => store.exclusive(() => undefined),

@@ -9,6 +9,7 @@ import { log } from "../log.js";
 import { APPROVALS_SCHEMA } from "./approvals-sql.js";
 import { createOrderIndexStore, leaseLock, ORDER_INDEX_SCHEMA, type OrderIndexStore } from "./order-index.js";
 import { createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
+import { createWebhookEventStore, WEBHOOK_EVENTS_SCHEMA, type WebhookEventStore } from "./webhook-events.js";
 import { CALLS_TABLE, createCallStore, type CallStore } from "./calls.js";
 import { CONFIRMATIONS_TABLE, createConfirmationStore, type ConfirmationStore } from "./confirmations.js";
 import {
@@ -98,6 +99,8 @@ const MIGRATIONS: readonly Migration[] = [
   `${CONFIRMATIONS_TABLE}\n${CALLS_TABLE}`.replaceAll("@INT", "INTEGER"),
   // 8: the order index (orderId → payment ids), the same schema as PostgreSQL's migration 5.
   ORDER_INDEX_SCHEMA.replaceAll("@INT", "INTEGER"),
+  // 9: webhook event ids already received, the same schema as PostgreSQL's migration 6.
+  WEBHOOK_EVENTS_SCHEMA.replaceAll("@INT", "INTEGER"),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -116,6 +119,8 @@ export interface SqliteStore {
   readonly approvals: ApprovalStore;
   /** The order index (already async, like approvals). */
   readonly orderIndex: OrderIndexStore;
+  /** Webhook event ids already received (already async, like approvals). */
+  readonly webhookEvents: WebhookEventStore;
   /**
    * Runs `fn` holding the database's write lock (BEGIN IMMEDIATE), which every process sharing the
    * file waits for: the audit log's lock. The OS drops it when a process dies, so it never goes stale.
@@ -195,6 +200,7 @@ export async function openStateStore(dir: string, opts: OpenStateStoreOptions = 
     claims: claimsSealer(key),
     approvals: createApprovalStore(sqliteRunner(db)),
     orderIndex: createOrderIndexStore(sqliteRunner(db), leaseLock(sqliteRunner(db))),
+    webhookEvents: createWebhookEventStore(sqliteRunner(db)),
     exclusive: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };

@@ -53,6 +53,13 @@ export interface PaymentWatcher {
   hold(paymentIds: readonly string[], signal: AbortSignal): void;
   /** This watcher, counting watches against `caller` (the OAuth subject; undefined: the shared caller). */
   forCaller(caller: string | undefined): PaymentWatcher;
+  /**
+   * A verified webhook event says this payment changed: its watchers hear now, not at the next poll.
+   * With `status` (what SpacePay answered the receiver's fetch by id) they get it without another read;
+   * without one the loop reads at once. Either way its next poll is a full interval later. Nothing
+   * happens when nobody watches the payment.
+   */
+  wake(paymentId: string, status?: PaymentStatus): void;
   /** Payment ids being polled now (tests, and to prove nothing is left polling). */
   active(): number;
   /** Stops every loop and tells each watcher (onStop), now and on any later watch: the server is stopping. */
@@ -61,6 +68,8 @@ export interface PaymentWatcher {
 
 interface Loop {
   timer: NodeJS.Timeout;
+  /** The poll: restarted by a wake, so an event's read is not followed by a poll moments later. */
+  restart(): void;
   listeners: Set<PaymentListener>;
   busy: boolean;
   /** No read before this time (Date.now()): SpacePay rate limited the last one. */
@@ -128,6 +137,11 @@ export function createPaymentWatcher(
     );
   };
 
+  const announce = (id: string, loop: Loop, status: PaymentStatus) => {
+    if (isFinalPaymentStatus(status)) stop(id);
+    for (const l of [...loop.listeners]) l.onStatus(status);
+  };
+
   const tick = async (id: string) => {
     const loop = loops.get(id);
     if (!loop || loop.busy || Date.now() < loop.notBefore) return;
@@ -135,9 +149,7 @@ export function createPaymentWatcher(
     try {
       const status = await read(id, loop);
       loop.limited = 0;
-      const final = isFinalPaymentStatus(status);
-      if (final) stop(id);
-      for (const l of [...loop.listeners]) l.onStatus(status);
+      announce(id, loop, status);
     } catch (err) {
       // The loop stopped while its read waited for the budget: nobody is listening any more.
       if (loop.stopped.signal.aborted) return;
@@ -165,16 +177,24 @@ export function createPaymentWatcher(
     if (!loop) {
       // The loop polls with the client it was given (budgeted, no caller's log): it serves every
       // watcher and outlives the request that happened to start it.
-      const timer = setInterval(() => void tick(paymentId), every);
-      timer.unref();
-      loop = {
-        timer,
+      const poll = () => {
+        const timer = setInterval(() => void tick(paymentId), every);
+        timer.unref();
+        return timer;
+      };
+      const created: Loop = {
+        timer: poll(),
+        restart: () => {
+          clearInterval(created.timer);
+          created.timer = poll();
+        },
         listeners: new Set(),
         busy: false,
         notBefore: 0,
         limited: 0,
         stopped: new AbortController(),
       };
+      loop = created;
       loops.set(paymentId, loop);
     }
     const joined = loop;
@@ -193,6 +213,13 @@ export function createPaymentWatcher(
     watch,
     hold: (paymentIds, signal) => hold(caller, paymentIds, signal),
     forCaller: view,
+    wake(paymentId, status) {
+      const loop = loops.get(paymentId);
+      if (!loop) return;
+      loop.restart();
+      if (status === undefined) void tick(paymentId);
+      else announce(paymentId, loop, status);
+    },
     active: () => loops.size,
     close() {
       closed = true;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { startHttpServer } from "../ecosystem/helpers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -216,5 +217,40 @@ describe("dist/ bundle", () => {
       .filter((u) => u.includes("/dist/"))
       .map((u) => path.basename(new URL(u).pathname));
     expect(new Set(loaded)).toEqual(closure);
+  }, 30_000);
+
+  it("an HTTP server loads the webhook receiver only when SPACEPAY_WEBHOOK_SECRET is set", async () => {
+    // The receiver's code names the signature header; nothing else in dist/ does.
+    const webhookCode = (f: string) =>
+      readFileSync(path.join(DIST, f), "utf8").includes("x-spacepay-signature");
+    expect(jsFiles().filter(webhookCode).length).toBeGreaterThan(0);
+    const loadedBy = async (extra: Record<string, string>) => {
+      const log = path.join(work, "http-loaded.log");
+      writeFileSync(log, "");
+      const server = await startHttpServer({
+        PATH: process.env.PATH ?? "",
+        NODE_OPTIONS: `--import=${pathToFileURL(path.join(work, "register.mjs")).href}`,
+        LOADED_LOG: log,
+        SPACEPAY_SECRET_KEY: "sk_test_simulator",
+        SPACEPAY_API_URL: sim.url,
+        SPACEPAY_STATE_DIR: path.join(work, "http-state"),
+        SPACEPAY_INDEX_BACKFILL_MAX: "0",
+        ...extra,
+      });
+      try {
+        const health = await fetch(server.url.replace(/\/mcp$/, "/healthz"));
+        expect(health.status).toBe(200);
+        return readFileSync(log, "utf8")
+          .split("\n")
+          .filter((u) => u.includes("/dist/"))
+          .map((u) => path.basename(new URL(u).pathname));
+      } finally {
+        await server.stop();
+      }
+    };
+    expect((await loadedBy({})).filter(webhookCode)).toEqual([]);
+    expect(
+      (await loadedBy({ SPACEPAY_WEBHOOK_SECRET: "whsec_bundle_0123456789" })).filter(webhookCode),
+    ).not.toEqual([]);
   }, 30_000);
 });

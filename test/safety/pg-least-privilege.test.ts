@@ -159,7 +159,7 @@ it("an older database is migrated: its entries are numbered in order and the nex
     "DROP TRIGGER audit_log_no_truncate ON audit_log",
     "ALTER TABLE audit_log ENABLE TRIGGER USER",
     "ALTER TABLE withdrawal_ledger DROP COLUMN audit_seq, DROP COLUMN audit_hash",
-    "DROP TABLE confirmations, guarded_calls, order_index, order_index_sync",
+    "DROP TABLE confirmations, guarded_calls, order_index, order_index_sync, webhook_events",
     "DELETE FROM spacepay_schema_version WHERE version > 2",
   ]);
   const reopened = (await open(superUrl)).store;

@@ -1,0 +1,25 @@
+// What a new, verified webhook event does. Its payload's status is never trusted: the object is
+// fetched by id through the upstream budget, and SpacePay's answer is what counts. A payment's
+// immutable facts go into the order index, and whoever watches it (wait_for_payment, subscriptions,
+// listen streams) hears its status now instead of at the next poll. Withdrawals have no watcher yet:
+// their events are counted and acknowledged, and nothing is fetched.
+import type { OrderIndex } from "../safety/order-index-sync.js";
+import type { PaymentWatcher } from "../server/payment-watch.js";
+import type { SpacePayApi } from "../spacepay/types.js";
+import type { WebhookEvent } from "./payload.js";
+
+export interface ActDeps {
+  /** The budgeted client (runtime.background). */
+  api: SpacePayApi;
+  orderIndex: OrderIndex;
+  watcher: PaymentWatcher;
+}
+
+export function eventActor(deps: ActDeps): (event: WebhookEvent) => Promise<void> {
+  return async (event) => {
+    if (event.object !== "payment" || !event.objectId) return;
+    const { data: payment } = await deps.api.getPayment(event.objectId);
+    deps.watcher.wake(payment.id, payment.status);
+    await deps.orderIndex.record(payment);
+  };
+}

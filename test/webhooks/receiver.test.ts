@@ -1,0 +1,197 @@
+// The webhook receiver as SpacePay meets it: signed deliveries over real HTTP to the built server
+// (SPACEPAY_WEBHOOK_SECRET with two secrets, a rotation), the simulator behind it. Each refusal is
+// answered with its reason and changes nothing (no fetch at SpacePay, nothing recorded, its event id
+// still free); an accepted event is fetched once by id and recorded in the order index; a redelivery is
+// acknowledged and does nothing; both secrets of a rotation are accepted.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { signWebhook } from "../../src/webhooks/signature.js";
+import { requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
+import { builtServerEnv, type BuiltServerEnv } from "../helpers/mcp2026.js";
+import { PAYMENTS_PATH } from "../helpers/mcp-harness.js";
+
+const TOKEN = "webhook-test-bearer-0123456789abcdef";
+const NEW_SECRET = "whsec_new_0123456789abcdef";
+const OLD_SECRET = "whsec_old_0123456789abcdef";
+
+interface Delivery {
+  body: string | Buffer;
+  eventId?: string;
+  secret?: string;
+  /** Unix seconds; now unless given. */
+  timestamp?: string | null;
+  signature?: string | null;
+}
+
+interface Events {
+  configured: boolean;
+  lastVerifiedAt: string | null;
+  verified: number;
+  duplicates: number;
+  rejected: number;
+}
+
+let sim: SimulatorHandle;
+let env: BuiltServerEnv;
+let server: HttpServer;
+let client: Client;
+let endpoint: string;
+
+beforeAll(async () => {
+  requireBuild();
+  sim = await startSimulator({ samplePayments: 0 });
+  env = builtServerEnv(sim.url, {
+    PATH: process.env.PATH ?? "",
+    SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
+    SPACEPAY_WEBHOOK_SECRET: `${NEW_SECRET},${OLD_SECRET}`,
+    // No backfill: the index holds only what the webhooks put in it.
+    SPACEPAY_INDEX_BACKFILL_MAX: "0",
+  });
+  server = await startHttpServer(env.env);
+  endpoint = server.url.replace(/\/mcp$/, "/webhooks/spacepay");
+  client = new Client({ name: "webhook-test", version: "1" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
+}, 30_000);
+
+afterAll(async () => {
+  await client?.close();
+  await server?.stop();
+  await sim?.close();
+  env?.remove();
+});
+
+async function deliver(d: Delivery): Promise<{ status: number; body: any }> {
+  const timestamp = d.timestamp === undefined ? String(Math.floor(Date.now() / 1000)) : d.timestamp;
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (d.eventId) headers["x-spacepay-event-id"] = d.eventId;
+  if (timestamp !== null) headers["x-spacepay-timestamp"] = timestamp;
+  const signature =
+    d.signature === undefined ? signWebhook(d.secret ?? NEW_SECRET, timestamp ?? "", d.body) : d.signature;
+  if (signature !== null) headers["x-spacepay-signature"] = signature;
+  const res = await fetch(endpoint, { method: "POST", headers, body: d.body });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function account(): Promise<{ events: Events; index: { payments: number } }> {
+  const read = await client.readResource({ uri: "spacepay://account" });
+  return JSON.parse((read.contents[0] as { text: string }).text);
+}
+
+/** Re-reads until `check` holds (the event is acted on after its acknowledgement). */
+async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const fetchesOf = (paymentId: string) =>
+  sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
+
+const paymentEvent = (id: string, paymentId: string) =>
+  JSON.stringify({ id, type: "payment.updated", data: { id: paymentId, status: "completed" } });
+
+describe("POST /webhooks/spacepay", () => {
+  it("refuses each bad delivery with its reason, changes nothing, and leaves its event id usable", async () => {
+    const [paymentId] = sim.control.seed(1);
+    const body = paymentEvent("evt_refused_first", paymentId!);
+    const before = await account();
+    expect(before.events).toMatchObject({ configured: true, verified: 0, rejected: 0 });
+
+    const refusals: Array<[Delivery, number, RegExp]> = [
+      [{ body, secret: "whsec_someone_else_0123" }, 401, /does not match the body/],
+      [{ body, signature: null }, 401, /no X-SpacePay-Signature/],
+      [{ body, signature: "sha256=" + "0".repeat(64) }, 401, /does not match/],
+      [{ body, timestamp: String(Math.floor(Date.now() / 1000) - 301) }, 400, /not within 300 s/],
+      [{ body, timestamp: String(Math.floor(Date.now() / 1000) + 301) }, 400, /not within 300 s/],
+      [{ body, timestamp: null }, 400, /no X-SpacePay-Timestamp/],
+      // Signed correctly, but not JSON, or JSON without what an event needs.
+      [{ body: "{not json" }, 400, /not JSON/],
+      [{ body: JSON.stringify({ type: "payment.updated", data: { id: paymentId } }) }, 400, /no event id/],
+      [{ body: JSON.stringify({ id: "evt_x", type: "payment.updated", data: {} }) }, 400, /no payment id/],
+      [{ body: Buffer.alloc(300 * 1024, 0x20) }, 413, /at most 262144 bytes/],
+    ];
+    for (const [delivery, status, reason] of refusals) {
+      const answer = await deliver(delivery);
+      expect(answer.status, reason.source).toBe(status);
+      expect(answer.body.error.message).toMatch(reason);
+      // No secret in any answer.
+      expect(JSON.stringify(answer.body)).not.toContain("whsec_");
+    }
+
+    const after = await account();
+    expect(after.events).toMatchObject({ verified: 0, duplicates: 0, rejected: refusals.length });
+    expect(after.events.lastVerifiedAt).toBeNull();
+    expect(after.index.payments).toBe(before.index.payments);
+    expect(fetchesOf(paymentId!)).toBe(0);
+
+    // The genuine delivery of the event id a refused one carried is still accepted.
+    const genuine = await deliver({ body });
+    expect(genuine).toEqual({ status: 200, body: { received: true } });
+    await eventually(account, (a) => a.index.payments === before.index.payments + 1, "the payment indexed");
+  }, 30_000);
+
+  it("fetches an accepted payment event's object once by id and records it in the order index; a redelivery does nothing", async () => {
+    const [paymentId] = sim.control.seed(1);
+    const before = await account();
+    const body = paymentEvent("evt_accepted", paymentId!);
+
+    expect(await deliver({ body })).toEqual({ status: 200, body: { received: true } });
+    const indexed = await eventually(
+      account,
+      (a) => a.index.payments === before.index.payments + 1,
+      "the payment indexed",
+    );
+    expect(indexed.events.verified).toBe(before.events.verified + 1);
+    expect(Date.parse(indexed.events.lastVerifiedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(fetchesOf(paymentId!)).toBe(1);
+
+    // The same event again (SpacePay retries, a proxy repeats): acknowledged, nothing fetched or counted.
+    expect(await deliver({ body })).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    const again = await account();
+    expect(again.events.duplicates).toBe(before.events.duplicates + 1);
+    expect(again.events.verified).toBe(indexed.events.verified);
+    expect(fetchesOf(paymentId!)).toBe(1);
+
+    // The list lookup by order finds it in the index.
+    const order = sim.control.getPayment(paymentId!)!.orderId;
+    const found = await client.callTool({ name: "list_payments", arguments: { orderId: order } });
+    expect(JSON.stringify(found.structuredContent)).toContain(paymentId!);
+  }, 30_000);
+
+  it("accepts both secrets during a rotation, and reads the payload leniently", async () => {
+    const [first, second] = sim.control.seed(2);
+    const before = await account();
+    // Signed with the old secret; the event id only in the header; `event` for the type; data.object.id.
+    const old = await deliver({
+      secret: OLD_SECRET,
+      eventId: "evt_rotation_old",
+      body: JSON.stringify({ event: "payment.updated", data: { object: { id: first } } }),
+    });
+    expect(old).toEqual({ status: 200, body: { received: true } });
+    // Signed with the new one; the id at the top level as paymentId.
+    const fresh = await deliver({
+      body: JSON.stringify({ id: "evt_rotation_new", type: "payment.created", paymentId: second }),
+    });
+    expect(fresh).toEqual({ status: 200, body: { received: true } });
+    await eventually(account, (a) => a.index.payments === before.index.payments + 2, "both payments indexed");
+    expect(fetchesOf(first!)).toBe(1);
+    expect(fetchesOf(second!)).toBe(1);
+  }, 30_000);
+
+  it("never writes a webhook secret to its log", () => {
+    expect(server.stderr()).toContain("webhooks: SpacePay events accepted at POST /webhooks/spacepay");
+    expect(server.stderr()).not.toContain(NEW_SECRET);
+    expect(server.stderr()).not.toContain(OLD_SECRET);
+  });
+});
