@@ -13,9 +13,12 @@ import { rateLimitPauseMs } from "../spacepay/retry.js";
 import { log } from "../log.js";
 import { RefusedError } from "./errors.js";
 
-/** The loop's interval is kept within these bounds, whatever a caller configures. */
+/**
+ * The loop's interval is kept within these bounds, whatever a caller configures; the top is
+ * SPACEPAY_POLL_INTERVAL_MS's own maximum (with webhooks, polling is only the safety net).
+ */
 const MIN_INTERVAL_MS = 10;
-const MAX_INTERVAL_MS = 60_000;
+const MAX_INTERVAL_MS = 600_000;
 
 export interface PaymentListener {
   /** Every status the loop read (changed or not); the last call carries the final status. */

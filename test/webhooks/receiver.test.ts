@@ -4,26 +4,11 @@
 // still free); an accepted event is fetched once by id and recorded in the order index; a redelivery is
 // acknowledged and does nothing; both secrets of a rotation are accepted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { signWebhook } from "../../src/webhooks/signature.js";
-import { requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
-import { builtServerEnv, type BuiltServerEnv } from "../helpers/mcp2026.js";
 import { PAYMENTS_PATH } from "../helpers/mcp-harness.js";
+import { startWebhookServer, type Delivery, type WebhookServer } from "./harness.js";
 
-const TOKEN = "webhook-test-bearer-0123456789abcdef";
 const NEW_SECRET = "whsec_new_0123456789abcdef";
 const OLD_SECRET = "whsec_old_0123456789abcdef";
-
-interface Delivery {
-  body: string | Buffer;
-  eventId?: string;
-  secret?: string;
-  /** Unix seconds; now unless given. */
-  timestamp?: string | null;
-  signature?: string | null;
-}
 
 interface Events {
   configured: boolean;
@@ -33,56 +18,15 @@ interface Events {
   rejected: number;
 }
 
-let sim: SimulatorHandle;
-let env: BuiltServerEnv;
-let server: HttpServer;
-let client: Client;
-let endpoint: string;
+let w: WebhookServer;
 
 beforeAll(async () => {
-  requireBuild();
-  sim = await startSimulator({ samplePayments: 0 });
-  env = builtServerEnv(sim.url, {
-    PATH: process.env.PATH ?? "",
-    SPACEPAY_MCP_HTTP_TOKEN: TOKEN,
-    SPACEPAY_WEBHOOK_SECRET: `${NEW_SECRET},${OLD_SECRET}`,
-    // No backfill: the index holds only what the webhooks put in it.
-    SPACEPAY_INDEX_BACKFILL_MAX: "0",
-  });
-  server = await startHttpServer(env.env);
-  endpoint = server.url.replace(/\/mcp$/, "/webhooks/spacepay");
-  client = new Client({ name: "webhook-test", version: "1" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(server.url), {
-      requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
-    }),
-  );
+  w = await startWebhookServer({ secrets: [NEW_SECRET, OLD_SECRET] });
 }, 30_000);
+afterAll(async () => w?.close());
 
-afterAll(async () => {
-  await client?.close();
-  await server?.stop();
-  await sim?.close();
-  env?.remove();
-});
-
-async function deliver(d: Delivery): Promise<{ status: number; body: any }> {
-  const timestamp = d.timestamp === undefined ? String(Math.floor(Date.now() / 1000)) : d.timestamp;
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (d.eventId) headers["x-spacepay-event-id"] = d.eventId;
-  if (timestamp !== null) headers["x-spacepay-timestamp"] = timestamp;
-  const signature =
-    d.signature === undefined ? signWebhook(d.secret ?? NEW_SECRET, timestamp ?? "", d.body) : d.signature;
-  if (signature !== null) headers["x-spacepay-signature"] = signature;
-  const res = await fetch(endpoint, { method: "POST", headers, body: d.body });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function account(): Promise<{ events: Events; index: { payments: number } }> {
-  const read = await client.readResource({ uri: "spacepay://account" });
-  return JSON.parse((read.contents[0] as { text: string }).text);
-}
+const deliver = (d: Delivery) => w.deliver(d);
+const account = async () => (await w.account()) as { events: Events; index: { payments: number } };
 
 /** Re-reads until `check` holds (the event is acted on after its acknowledgement). */
 async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, what: string): Promise<T> {
@@ -96,14 +40,14 @@ async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, w
 }
 
 const fetchesOf = (paymentId: string) =>
-  sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
+  w.sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
 
 const paymentEvent = (id: string, paymentId: string) =>
   JSON.stringify({ id, type: "payment.updated", data: { id: paymentId, status: "completed" } });
 
 describe("POST /webhooks/spacepay", () => {
   it("refuses each bad delivery with its reason, changes nothing, and leaves its event id usable", async () => {
-    const [paymentId] = sim.control.seed(1);
+    const [paymentId] = w.sim.control.seed(1);
     const body = paymentEvent("evt_refused_first", paymentId!);
     const before = await account();
     expect(before.events).toMatchObject({ configured: true, verified: 0, rejected: 0 });
@@ -142,7 +86,7 @@ describe("POST /webhooks/spacepay", () => {
   }, 30_000);
 
   it("fetches an accepted payment event's object once by id and records it in the order index; a redelivery does nothing", async () => {
-    const [paymentId] = sim.control.seed(1);
+    const [paymentId] = w.sim.control.seed(1);
     const before = await account();
     const body = paymentEvent("evt_accepted", paymentId!);
 
@@ -164,13 +108,13 @@ describe("POST /webhooks/spacepay", () => {
     expect(fetchesOf(paymentId!)).toBe(1);
 
     // The list lookup by order finds it in the index.
-    const order = sim.control.getPayment(paymentId!)!.orderId;
-    const found = await client.callTool({ name: "list_payments", arguments: { orderId: order } });
+    const order = w.sim.control.getPayment(paymentId!)!.orderId;
+    const found = await w.client.callTool({ name: "list_payments", arguments: { orderId: order } });
     expect(JSON.stringify(found.structuredContent)).toContain(paymentId!);
   }, 30_000);
 
   it("accepts both secrets during a rotation, and reads the payload leniently", async () => {
-    const [first, second] = sim.control.seed(2);
+    const [first, second] = w.sim.control.seed(2);
     const before = await account();
     // Signed with the old secret; the event id only in the header; `event` for the type; data.object.id.
     const old = await deliver({
@@ -190,8 +134,8 @@ describe("POST /webhooks/spacepay", () => {
   }, 30_000);
 
   it("never writes a webhook secret to its log", () => {
-    expect(server.stderr()).toContain("webhooks: SpacePay events accepted at POST /webhooks/spacepay");
-    expect(server.stderr()).not.toContain(NEW_SECRET);
-    expect(server.stderr()).not.toContain(OLD_SECRET);
+    expect(w.server.stderr()).toContain("webhooks: SpacePay events accepted at POST /webhooks/spacepay");
+    expect(w.server.stderr()).not.toContain(NEW_SECRET);
+    expect(w.server.stderr()).not.toContain(OLD_SECRET);
   });
 });

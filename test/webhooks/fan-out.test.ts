@@ -1,0 +1,85 @@
+// Fan-out in process: with SPACEPAY_WEBHOOK_SECRET the built HTTP server polls a watched payment only
+// once a minute, and a signed event makes whoever watches it hear at once. A wait_for_payment in
+// progress answers right after the event, the only request for that payment in between being the
+// receiver's one fetch by id (counted at the simulator); a 2026-07-28 listen stream gets one
+// notifications/resources/updated, and the same event delivered again gives no second one.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Client as Client2026 } from "@modelcontextprotocol/client";
+import { httpClient2026 } from "../helpers/mcp2026.js";
+import { AUTH, newPayment, requestsFor, startWebhookServer, type WebhookServer } from "./harness.js";
+
+let w: WebhookServer;
+
+beforeAll(async () => {
+  w = await startWebhookServer({ secrets: ["whsec_fan_out_0123456789abcdef"] });
+}, 30_000);
+afterAll(async () => w?.close());
+
+describe("a verified event wakes the payment's watchers at once", () => {
+  it("the startup log says polling is the safety net, once a minute", () => {
+    expect(w.server.stderr()).toContain("payments polled every 60000 ms as a safety net");
+  });
+
+  it("a waiting wait_for_payment answers right after the event, with only the receiver's fetch in between", async () => {
+    const id = await newPayment(w.client, "fan-out-wait");
+    // The wait reports progress once it is listening to the watcher: then the event is sent.
+    let listening!: () => void;
+    const waiting = new Promise<void>((resolve) => (listening = resolve));
+    const answer = w.client.callTool(
+      { name: "wait_for_payment", arguments: { paymentId: id, timeoutSeconds: 30 } },
+      undefined,
+      { onprogress: () => listening(), timeout: 40_000 },
+    );
+    await waiting;
+    await w.sim.control.pay(id, { outcome: "exact", wait: true });
+    const before = requestsFor(w.sim, id);
+
+    const sent = Date.now();
+    expect(await w.paymentEvent("evt_fan_out_wait", id)).toEqual({ status: 200, body: { received: true } });
+    const result = await answer;
+    const tookMs = Date.now() - sent;
+
+    expect(result.structuredContent).toMatchObject({ id, status: "completed", final: true, timedOut: false });
+    // One request for the payment between the event and the answer: the receiver's fetch by id.
+    expect(requestsFor(w.sim, id) - before).toBe(1);
+    // Far sooner than the next poll (a minute away).
+    expect(tookMs).toBeLessThan(5_000);
+  }, 30_000);
+
+  it("a 2026-07-28 listen stream gets one notification; the same event again gives none", async () => {
+    const listener: Client2026 = await httpClient2026(w.server.url, AUTH);
+    try {
+      const id = await newPayment(w.client, "fan-out-listen");
+      const uri = `spacepay://payments/${id}`;
+      const updates: string[] = [];
+      let notified!: () => void;
+      const heard = new Promise<void>((resolve) => (notified = resolve));
+      listener.setNotificationHandler("notifications/resources/updated", (n) => {
+        updates.push(n.params.uri);
+        notified();
+      });
+      const sub = await listener.listen({ resourceSubscriptions: [uri] });
+      await w.sim.control.pay(id, { outcome: "exact", wait: true });
+      const before = requestsFor(w.sim, id);
+
+      expect(await w.paymentEvent("evt_fan_out_listen", id)).toEqual({
+        status: 200,
+        body: { received: true },
+      });
+      await heard;
+      expect(updates).toEqual([uri]);
+      expect(requestsFor(w.sim, id) - before).toBe(1);
+
+      // Delivered again: acknowledged, nothing fetched, so nothing woken.
+      expect(await w.paymentEvent("evt_fan_out_listen", id)).toEqual({
+        status: 200,
+        body: { received: true, duplicate: true },
+      });
+      expect(requestsFor(w.sim, id) - before).toBe(1);
+      expect(updates).toEqual([uri]);
+      await sub.close();
+    } finally {
+      await listener.close();
+    }
+  }, 30_000);
+});
