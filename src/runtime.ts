@@ -11,7 +11,7 @@ import { log, logEnabled, redact } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { RequestBudget } from "./spacepay/budget.js";
 import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
-import type { RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
+import type { PaymentStatus, RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
 import { HTTP_WITHOUT_TOKEN, listsInstances, SCOPES, selectTools, toolsFor } from "./server/select-tools.js";
@@ -57,6 +57,11 @@ export interface Runtime {
   events: EventStats;
   /** Records a verified event's id in durable state: true the first time, on any instance sharing it. */
   claimEvent(eventId: string): Promise<boolean>;
+  /**
+   * SpacePay just gave this payment's status (the webhook receiver's fetch by id): this instance's
+   * watchers hear it now, and with PostgreSQL every other instance's too.
+   */
+  paymentChanged(paymentId: string, status: PaymentStatus): void;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
@@ -154,6 +159,7 @@ async function openState(
   cleanups: Array<() => Promise<void> | void>,
   opts: RuntimeOptions,
   passkey: PasskeyDesk | null,
+  watcher: PaymentWatcher,
 ): Promise<DurableState> {
   const { createGuard, openState: openBackend, reconcileLedger } = await import("./safety/index.js");
   // The configured key, or (SQLite only) the one generated into the state directory.
@@ -171,6 +177,14 @@ async function openState(
       "warn",
       "SPACEPAY_APPROVAL=passkey and no approver is enrolled yet: withdrawals are refused until one is (spacepay-mcp approvers add NAME)",
     );
+  // Webhook events another instance received (PostgreSQL): its fetch's status, to this instance's watchers.
+  if (config.webhookEvents && store.paymentEvents) {
+    const stopListening = store.paymentEvents.listen(
+      (paymentId, status) => watcher.wake(paymentId, status as PaymentStatus),
+      () => log("info", "webhooks: listening for payment events from other instances (PostgreSQL)"),
+    );
+    cleanups.push(stopListening);
+  }
   const guard = createGuard({
     policy,
     mode: config.mode,
@@ -319,6 +333,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       cleanups,
       opts,
       approvals?.desk ?? null,
+      watcher,
     ).then(
       (s) => ((stateOutcome = "ok"), s),
       (err: unknown) => {
@@ -345,7 +360,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     return { state: !problem || keyWrong, stateKey: !keyWrong };
   };
   const events: EventStats = {
-    configured: config.webhookSecret !== null && config.http,
+    configured: config.webhookEvents,
     lastVerifiedAt: null,
     verified: 0,
     duplicates: 0,
@@ -499,6 +514,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     orderIndex,
     events,
     claimEvent: async (eventId) => (await state()).store.webhookEvents.claim(eventId),
+    paymentChanged(paymentId, status) {
+      watcher.wake(paymentId, status);
+      const open = stateOutcome === "ok" ? stateReady : null;
+      void open
+        ?.then((s) => s.store.paymentEvents?.publish(paymentId, status))
+        .catch((err: Error) => log("warn", `payment event not shared with other instances: ${err.message}`));
+    },
     newServer({ stateless = false, principal, era, method } = {}) {
       const server = createServer({
         stateless,

@@ -698,7 +698,7 @@ describe("webhooks", () => {
     expect(err.message).not.toContain(NEW);
   });
 
-  it("the poll interval defaults to 60 s with the webhook endpoint (HTTP), 2 s otherwise, and a set value wins", () => {
+  it("the poll interval defaults to 60 s where webhook events arrive (HTTP, or PostgreSQL), 2 s otherwise, and a set value wins", () => {
     expect(load({ SPACEPAY_WEBHOOK_SECRET: NEW, SPACEPAY_MCP_HTTP: "true" }).pollIntervalMs).toBe(60_000);
     expect(load({ SPACEPAY_MCP_HTTP: "true" }).pollIntervalMs).toBe(2_000);
     expect(
@@ -709,5 +709,15 @@ describe("webhooks", () => {
     const stdio = load({ SPACEPAY_WEBHOOK_SECRET: NEW });
     expect(stdio.pollIntervalMs).toBe(2_000);
     expect(stdio.warnings.join("\n")).toContain("served with --http only");
+    expect(stdio.webhookEvents).toBe(false);
+    // With PostgreSQL, events any instance receives reach a stdio instance too (LISTEN/NOTIFY).
+    const shared = load({
+      SPACEPAY_WEBHOOK_SECRET: NEW,
+      SPACEPAY_SECRET_KEY: KEY,
+      SPACEPAY_DATABASE_URL: "postgres://spacepay:pw-config-webhooks@db.internal/spacepay",
+      SPACEPAY_STATE_KEY: "22".repeat(32),
+    });
+    expect(shared).toMatchObject({ webhookEvents: true, pollIntervalMs: 60_000 });
+    expect(shared.warnings.join("\n")).not.toContain("webhook");
   });
 });

@@ -66,7 +66,11 @@ async function startWebhooks(config: Config, runtime: Runtime): Promise<HttpOpti
     secrets,
     toleranceMs: config.webhookToleranceSeconds * 1000,
     claim: (id) => runtime.claimEvent(id),
-    act: eventActor({ api: runtime.background, orderIndex: runtime.orderIndex, watcher: runtime.watcher }),
+    act: eventActor({
+      api: runtime.background,
+      orderIndex: runtime.orderIndex,
+      paymentChanged: (id, status) => runtime.paymentChanged(id, status),
+    }),
     counters: runtime.events,
   });
 }

@@ -31,8 +31,13 @@ export interface LoadConfigOptions {
 }
 
 export interface Config extends Settings {
-  /** SPACEPAY_POLL_INTERVAL_MS, or its default (pollInterval below). */
+  /** SPACEPAY_POLL_INTERVAL_MS, or its default (longer where webhook events reach this instance). */
   pollIntervalMs: number;
+  /**
+   * Verified webhook events reach this instance's watchers: SPACEPAY_WEBHOOK_SECRET with its own
+   * endpoint (--http), or with PostgreSQL, where any instance's receiver tells every other (NOTIFY).
+   */
+  webhookEvents: boolean;
   /** demo: no key and no URL; test: an sk_test_ key; live: any other key. */
   mode: Mode;
   /** Whether the create_withdrawal tool will be registered (not read-only, not excluded). */
@@ -195,7 +200,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (issues.length) throw new ConfigError(issues);
 
   const mode: Mode = !v.secretKey ? "demo" : v.secretKey.startsWith("sk_test_") ? "test" : "live";
-  const pollIntervalMs = v.pollIntervalMs ?? pollInterval(v);
+  const webhookEvents = webhookEventsReach(v);
+  const pollIntervalMs =
+    v.pollIntervalMs ?? (webhookEvents ? WEBHOOK_POLL_INTERVAL_MS : DEFAULT_POLL_INTERVAL_MS);
   return {
     ...v,
     mode,
@@ -204,17 +211,18 @@ export function loadConfig(options: LoadConfigOptions): Config {
     hostAllowList: hostAllowList(v),
     telemetry: telemetryOf(v),
     pollIntervalMs,
+    webhookEvents,
     warnings,
     sources,
   };
 }
 
 /**
- * The poll interval when none is set: the one place its default is decided. Longer where webhook
- * events wake the watchers (an HTTP server with the endpoint), where polling is only the safety net.
+ * Whether webhook events reach this instance, which is what makes polling only the safety net (the
+ * poll interval's default is decided from it, once, above).
  */
-function pollInterval(v: Settings): number {
-  return v.webhookSecret && v.http ? WEBHOOK_POLL_INTERVAL_MS : DEFAULT_POLL_INTERVAL_MS;
+function webhookEventsReach(v: Pick<Settings, "webhookSecret" | "http" | "databaseUrl">): boolean {
+  return v.webhookSecret !== null && (v.http || v.databaseUrl !== null);
 }
 
 function hostAllowList(v: Settings): Set<string> {

@@ -113,8 +113,8 @@ export const RULES: readonly Rule[] = [
     about: "webhookSecret",
     warn: true,
     check: ({ v, label }) =>
-      v.webhookSecret && !v.http
-        ? `${label("webhookSecret")} is set but this server speaks stdio: the webhook endpoint (POST /webhooks/spacepay) is served with --http only, so this instance polls as without webhooks.`
+      v.webhookSecret && !v.http && !v.databaseUrl
+        ? `${label("webhookSecret")} is set but this server speaks stdio without SPACEPAY_DATABASE_URL: the webhook endpoint (POST /webhooks/spacepay) is served with --http only, and events reach other instances through a shared PostgreSQL, so this instance polls as without webhooks.`
         : null,
   },
   { about: "oauthAudience", check: oauthHalf("oauthIssuer", "oauthAudience") },

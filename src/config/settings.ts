@@ -132,9 +132,9 @@ export const SETTINGS = {
     env: "SPACEPAY_POLL_INTERVAL_MS",
     flag: "poll-interval-ms",
     schema: int(250, 600_000),
-    // Decided in load.ts (pollInterval), where other settings can weigh in.
+    // Decided in load.ts (from webhookEventsReach), where other settings can weigh in.
     default: null,
-    defaultText: `${DEFAULT_POLL_INTERVAL_MS}; ${WEBHOOK_POLL_INTERVAL_MS} with SPACEPAY_WEBHOOK_SECRET and --http`,
+    defaultText: `${DEFAULT_POLL_INTERVAL_MS}; ${WEBHOOK_POLL_INTERVAL_MS} with SPACEPAY_WEBHOOK_SECRET and --http or SPACEPAY_DATABASE_URL`,
     description:
       "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND). With webhooks, an event makes the read at once and polling is the safety net.",
   }),
@@ -450,7 +450,7 @@ export const SETTINGS = {
     default: null,
     defaultText: "none (no webhook endpoint)",
     description:
-      "With --http, serves POST /webhooks/spacepay for SpacePay's signed events (payment and withdrawal changes), which wake watchers at once and fill the order index. Two comma-separated secrets (new,old) during a rotation. Makes the default poll interval 60000.",
+      "With --http, serves POST /webhooks/spacepay for SpacePay's signed events (payment and withdrawal changes), which wake watchers at once and fill the order index; with SPACEPAY_DATABASE_URL, every instance's watchers (LISTEN/NOTIFY). Two comma-separated secrets (new,old) during a rotation. Makes the default poll interval 60000.",
   }),
   webhookToleranceSeconds: def<number>({
     env: "SPACEPAY_WEBHOOK_TOLERANCE_SECONDS",

@@ -33,6 +33,21 @@ export interface AuditTrail {
 
 export type StateBackend = "sqlite" | "postgres";
 
+/** Payment statuses shared between instances on one database (pg-events.ts). */
+export interface PaymentEventChannel {
+  /** Tells every other instance listening that SpacePay says this payment is now `status`. */
+  publish(paymentId: string, status: string): Promise<void>;
+  /**
+   * Starts listening: each status another instance publishes reaches `onStatus` (this instance's own
+   * are left out: it woke its watchers itself). `onListening` runs each time LISTEN is in place.
+   * Returns the stop.
+   */
+  listen(
+    onStatus: (paymentId: string, status: string) => void,
+    onListening?: () => void,
+  ): () => Promise<void>;
+}
+
 export interface StateStore {
   readonly backend: StateBackend;
   /** Where the state is, for messages; never a URL or a password. */
@@ -53,6 +68,8 @@ export interface StateStore {
   readonly orderIndex: OrderIndexStore;
   /** Webhook event ids already received, for deduplication across instances (webhook-events.ts). */
   readonly webhookEvents: WebhookEventStore;
+  /** Payment statuses shared with every instance on the database (PostgreSQL only: pg-events.ts). */
+  readonly paymentEvents?: PaymentEventChannel;
   /** A round trip to the backend (readiness): rejects when it cannot be reached or written. */
   ping(): Promise<void>;
   close(): Promise<void>;

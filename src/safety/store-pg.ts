@@ -20,6 +20,7 @@ import { PG_WHERE, connect, describe, run, transaction, type Queryable } from ".
 import { createOrderIndexStore, type OrderIndexStore } from "./order-index.js";
 import type { SqlRunner } from "./approvals.js";
 import { createWebhookEventStore } from "./webhook-events.js";
+import { pgPaymentEvents } from "./pg-events.js";
 import { type StateLedger, type StateStore } from "./state.js";
 import { createPgCalls, createPgConfirmations } from "./store-pg-calls.js";
 import { appRoleGrants, migrate, schemaVersion } from "./store-pg-schema.js";
@@ -177,6 +178,16 @@ export async function openPgState(databaseUrl: string, configuredKey: Buffer | n
       approvals: createApprovalStore(runner),
       orderIndex: createPgOrderIndex(pool, runner),
       webhookEvents: createWebhookEventStore(runner),
+      // Its listener's connection is its own, outside the pool, for as long as it listens.
+      paymentEvents: pgPaymentEvents(
+        pool,
+        () =>
+          new pg.Client({
+            connectionString: databaseUrl,
+            connectionTimeoutMillis: 5_000,
+            application_name: "spacepay-mcp-events",
+          }),
+      ),
       audit: {
         where: PG_WHERE,
         // Chained like the file: each entry carries the hash of the one before it, read under a lock

@@ -1,25 +1,26 @@
 // What a new, verified webhook event does. Its payload's status is never trusted: the object is
 // fetched by id through the upstream budget, and SpacePay's answer is what counts. A payment's
 // immutable facts go into the order index, and whoever watches it (wait_for_payment, subscriptions,
-// listen streams) hears its status now instead of at the next poll. Withdrawals have no watcher yet:
-// their events are counted and acknowledged, and nothing is fetched.
+// listen streams), on this instance and with PostgreSQL on every other, hears its status now instead
+// of at the next poll. Withdrawals have no watcher yet: their events are counted and acknowledged,
+// and nothing is fetched.
 import type { OrderIndex } from "../safety/order-index-sync.js";
-import type { PaymentWatcher } from "../server/payment-watch.js";
-import type { SpacePayApi } from "../spacepay/types.js";
+import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import type { WebhookEvent } from "./payload.js";
 
 export interface ActDeps {
   /** The budgeted client (runtime.background). */
   api: SpacePayApi;
   orderIndex: OrderIndex;
-  watcher: PaymentWatcher;
+  /** Hands SpacePay's answer to the watchers, here and on every instance (runtime.paymentChanged). */
+  paymentChanged(paymentId: string, status: PaymentStatus): void;
 }
 
 export function eventActor(deps: ActDeps): (event: WebhookEvent) => Promise<void> {
   return async (event) => {
     if (event.object !== "payment" || !event.objectId) return;
     const { data: payment } = await deps.api.getPayment(event.objectId);
-    deps.watcher.wake(payment.id, payment.status);
+    deps.paymentChanged(payment.id, payment.status);
     await deps.orderIndex.record(payment);
   };
 }
