@@ -1,18 +1,30 @@
 // A Decline racing an Approve on an approval card (issue 21), with the withdrawal POST held at the
 // simulator: the Decline is refused and says the withdrawal is being sent (or was sent), the audit has
 // no decline, exactly one withdrawal goes out; a second Approve racing the first gets the real outcome
-// (done, replayed), never a second movement. In one process on SQLite, and across two processes (the
-// built server over stdio) sharing a SQLite state directory.
+// (done, replayed), never a second movement. In one process on SQLite, across two processes (the built
+// server over stdio) sharing a SQLite state directory, and across two HTTP instances (2026-07-28 SDK v2
+// clients) sharing PostgreSQL.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
-import type { SimulatorHandle } from "../../src/simulator/index.js";
+import {
+  APP_MIME_TYPE,
+  APPROVAL_META_KEY,
+  DECIDE_TOOL,
+  UI_EXTENSION,
+} from "../../src/server/app-contract.js";
+import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
+import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { httpClient2026 } from "../helpers/mcp2026.js";
+import { startPostgres } from "../helpers/postgres.js";
 import { spawnOnState, type SpawnedServer } from "../reliability/helpers.js";
+import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { requireBuiltCli, withdrawal, withdrawalPosts, type WithdrawalArgs } from "./helpers.js";
 
 type Structured = Record<string, any>;
@@ -29,13 +41,24 @@ interface RaceSides {
   audit(): Promise<Array<Record<string, unknown>>>;
 }
 
-/** An MCP client's view of the card: the handle goes to the card only (the result's _meta). */
-function cardClient(client: Pick<Client, "callTool" | "readResource">) {
+type CallTool = (name: string, args: Record<string, unknown>) => Promise<unknown>;
+
+/** A v1 SDK client's callTool (2025-era). */
+const v1 =
+  (client: Client): CallTool =>
+  (name, args) =>
+    client.callTool({ name, arguments: args }, undefined, { timeout: 30_000 });
+
+/**
+ * A client's view of the card, over either SDK: the handle goes to the card only (the result's _meta).
+ * `callTool` makes one tools/call; `client` reads the audit resource.
+ */
+function cardClient(
+  callTool: CallTool,
+  client: { readResource(params: { uri: string }): Promise<{ contents: unknown[] }> },
+) {
   const call = async (name: string, args: Record<string, unknown>) =>
-    (await client.callTool({ name, arguments: args }, undefined, { timeout: 30_000 })) as {
-      structuredContent: Structured;
-      _meta?: Record<string, any>;
-    };
+    (await callTool(name, args)) as { structuredContent: Structured; _meta?: Record<string, any> };
   return {
     async ask(args: WithdrawalArgs): Promise<string> {
       const asked = await call("create_withdrawal", args);
@@ -110,7 +133,8 @@ describe("in one process on SQLite", () => {
   afterAll(() => h?.close());
 
   it("a Decline while the approved withdrawal is being sent is refused; one withdrawal; no decline audited", async () => {
-    const ui = cardClient(await h.connect(UI_CAPABILITIES));
+    const client = await h.connect(UI_CAPABILITIES);
+    const ui = cardClient(v1(client), client);
     await declineWhileSending({ sim: h.sim, ...ui, approver: ui.decide, decliner: ui.decide });
   }, 30_000);
 });
@@ -136,7 +160,7 @@ describe("across two processes sharing a SQLite state directory", () => {
   });
 
   it("process 2's Decline while process 1 sends is refused; one withdrawal; no decline audited", async () => {
-    const [one, two] = servers.map((s) => cardClient(s.client)) as [
+    const [one, two] = servers.map((s) => cardClient(v1(s.client), s.client)) as [
       ReturnType<typeof cardClient>,
       ReturnType<typeof cardClient>,
     ];
@@ -147,5 +171,48 @@ describe("across two processes sharing a SQLite state directory", () => {
       decliner: two.decide,
       audit: two.audit,
     });
+  }, 30_000);
+});
+
+describe("across two HTTP instances sharing PostgreSQL", () => {
+  const TOKEN = "decline-race-token-0123456789abcdef";
+  let sim: SimulatorHandle;
+  const clients: Client2026[] = [];
+  // What setup started, stopped in reverse order.
+  const stops: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    const [postgres, simulator] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+    sim = simulator;
+    stops.push(
+      () => postgres.stop(),
+      () => simulator.close(),
+    );
+    const env = {
+      SPACEPAY_CONFIRM: "auto",
+      SPACEPAY_DATABASE_URL: await postgres.freshDatabase(),
+      SPACEPAY_STATE_KEY: randomBytes(32).toString("hex"),
+      SPACEPAY_TIMEOUT_MS: "10000",
+    };
+    // What a host rendering MCP Apps declares (apps-client.ts), written out in the v2 SDK's type.
+    const ui = { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } } };
+    for (let i = 0; i < 2; i++) {
+      const h = await startHarness({ sharedSim: sim, env });
+      stops.push(() => h.close());
+      const http = await serveHarness(h, { token: TOKEN });
+      stops.push(() => http.close());
+      const client = await httpClient2026(http.url, { authorization: `Bearer ${TOKEN}` }, ui);
+      stops.push(() => client.close());
+      clients.push(client);
+    }
+  }, PG_START_TIMEOUT_MS);
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  }, PG_START_TIMEOUT_MS);
+
+  it("instance B's Decline while instance A sends is refused; one withdrawal; no decline audited", async () => {
+    const [a, b] = clients.map((c) =>
+      cardClient((name, args) => c.callTool({ name, arguments: args }, { timeout: 30_000 }), c),
+    ) as [ReturnType<typeof cardClient>, ReturnType<typeof cardClient>];
+    await declineWhileSending({ sim, ask: a.ask, approver: a.decide, decliner: b.decide, audit: b.audit });
   }, 30_000);
 });
