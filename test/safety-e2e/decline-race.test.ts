@@ -3,7 +3,7 @@
 // no decline, exactly one withdrawal goes out; a second Approve racing the first gets the real outcome
 // (done, replayed), never a second movement. In one process on SQLite, across two processes (the built
 // server over stdio) sharing a SQLite state directory, and across two HTTP instances (2026-07-28 SDK v2
-// clients) sharing PostgreSQL.
+// clients) sharing PostgreSQL; and in one process after an ambiguous attempt (the POST's answer lost).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +25,15 @@ import { httpClient2026 } from "../helpers/mcp2026.js";
 import { startPostgres } from "../helpers/postgres.js";
 import { spawnOnState, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { requireBuiltCli, withdrawal, withdrawalPosts, type WithdrawalArgs } from "./helpers.js";
+import {
+  WITHDRAWALS_PATH,
+  requireBuiltCli,
+  textOf,
+  type ToolResult,
+  withdrawal,
+  withdrawalPosts,
+  type WithdrawalArgs,
+} from "./helpers.js";
 
 type Structured = Record<string, any>;
 type Decide = (handle: string, decision: "approve" | "decline") => Promise<Structured>;
@@ -214,5 +222,52 @@ describe("across two HTTP instances sharing PostgreSQL", () => {
       cardClient((name, args) => c.callTool({ name, arguments: args }, { timeout: 30_000 }), c),
     ) as [ReturnType<typeof cardClient>, ReturnType<typeof cardClient>];
     await declineWhileSending({ sim, ask: a.ask, approver: a.decide, decliner: b.decide, audit: b.audit });
+  }, 30_000);
+});
+
+describe("in one process after an ambiguous attempt", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // No client retries: a lost answer leaves the outcome unknown (SPACEPAY_TIMEOUT_MS is 2 s here).
+    h = await startHarness({ env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MAX_RETRIES: "0" } });
+  });
+  afterAll(() => h?.close());
+
+  it("a Decline during and after an approved POST whose answer was lost is refused; the repeat resumes its key: one withdrawal", async () => {
+    const client = await h.connect(UI_CAPABILITIES);
+    const ui = cardClient(v1(client), client);
+    const args = withdrawal();
+    const handle = await ui.ask(args);
+    const before = { posts: withdrawalPosts(h.sim).length, withdrawals: h.sim.control.counts().withdrawals };
+
+    // SpacePay processes the POST, then its answer never comes.
+    h.sim.control.addFault({ kind: "hang-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+    const approving = v1(client)(DECIDE_TOOL, { handle, decision: "approve" }) as Promise<ToolResult>;
+    await expect.poll(() => withdrawalPosts(h.sim).length, { timeout: 10_000 }).toBe(before.posts + 1);
+    const during = await ui.decide(handle, "decline");
+    const lost = await approving;
+    expect(textOf(lost)).toMatch(/may have gone through/);
+    const after = await ui.decide(handle, "decline");
+    for (const declined of [during, after])
+      expect(declined.message ?? JSON.stringify(declined)).toMatch(
+        /Decline refused: already approved: the withdrawal (is being sent|was sent)/,
+      );
+    expect(h.sim.control.counts().withdrawals).toBe(before.withdrawals + 1);
+
+    // The repeat resumes with the key of the lost attempt: SpacePay answers with that withdrawal.
+    expect(await ui.decide(handle, "approve")).toMatchObject({ status: "done" });
+    const posts = withdrawalPosts(h.sim).slice(before.posts);
+    expect(posts).toHaveLength(2);
+    expect(posts[1]!.headers["idempotency-key"]).toBe(posts[0]!.headers["idempotency-key"]);
+    // And the model's identical repeat is that answer again, with nothing sent.
+    const again = (await v1(client)("create_withdrawal", args)) as { structuredContent: Structured };
+    expect(again.structuredContent).toMatchObject({ status: "done", replayed: true });
+    expect(withdrawalPosts(h.sim)).toHaveLength(before.posts + 2);
+    expect(h.sim.control.counts().withdrawals).toBe(before.withdrawals + 1);
+
+    const mine = linesOf(await ui.audit(), args.orderId);
+    expect(mine.some((e) => e.outcome === "declined")).toBe(false);
+    expect(mine.filter((e) => e.outcome === "refused" && e.rule === "decision")).toHaveLength(2);
+    expect(mine.filter((e) => e.outcome === "done")).toHaveLength(1);
   }, 30_000);
 });
