@@ -13,10 +13,22 @@ export const SIMULATOR_USAGE = [
   "  --expiry-minutes N    minutes before a pending payment expires (default 60)",
   "  --processing-ms N     delay from processing to the final status (default 300)",
   "  --now ISO             where the simulator clock starts",
+  "  --webhook-url URL     POST signed webhooks for every payment and withdrawal change here",
+  "  --webhook-secret S    the secret they are signed with (required with --webhook-url)",
 ];
 
 type Flag =
-  "port" | "seed" | "key" | "bearer" | "merchant-id" | "samples" | "expiry-minutes" | "processing-ms" | "now";
+  | "port"
+  | "seed"
+  | "key"
+  | "bearer"
+  | "merchant-id"
+  | "samples"
+  | "expiry-minutes"
+  | "processing-ms"
+  | "now"
+  | "webhook-url"
+  | "webhook-secret";
 const FLAGS: readonly Flag[] = [
   "port",
   "seed",
@@ -27,6 +39,8 @@ const FLAGS: readonly Flag[] = [
   "expiry-minutes",
   "processing-ms",
   "now",
+  "webhook-url",
+  "webhook-secret",
 ];
 
 /** Parses `--flag value` and `--flag=value`; throws with the usage on anything unknown or malformed. */
@@ -49,6 +63,12 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
     }
     return Number(raw);
   };
+  const webhookUrl = values.get("webhook-url");
+  const webhookSecret = values.get("webhook-secret");
+  if ((webhookUrl === undefined) !== (webhookSecret === undefined))
+    throw usageError("--webhook-url and --webhook-secret go together");
+  if (webhookUrl !== undefined && !/^https?:\/\/\S+$/.test(webhookUrl))
+    throw usageError(`--webhook-url must be an http(s) URL, got ${webhookUrl}`);
   const now = values.get("now");
   if (now !== undefined && Number.isNaN(Date.parse(now)))
     throw usageError(`--now must be an ISO date, got ${now}`);
@@ -62,6 +82,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
     expiryMinutes: int("expiry-minutes", 1, 525_600),
     processingMs: int("processing-ms", 0, 600_000),
     now,
+    webhooks: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
   };
 }
 
@@ -70,12 +91,15 @@ function usageError(message: string): Error {
 }
 
 export async function runSimulatorCli(argv: string[], out: (line: string) => void): Promise<SimulatorHandle> {
-  const sim = await startSimulator(parseSimulatorArgs(argv));
+  const options = parseSimulatorArgs(argv);
+  const sim = await startSimulator(options);
   const info = sim.control.info();
   out(`SpacePay simulator listening on ${sim.url}`);
   out(`  merchant secret key (X-SpacePay-Secret-Key): ${info.secretKey}`);
   out(`  bearer token (Authorization: Bearer …):      ${info.bearerToken}`);
   out(`  merchant id:                                  ${info.merchantId}`);
   out(`  control API:                                  ${sim.url}/__simulator/ (no credential)`);
+  if (options.webhooks)
+    out(`  webhooks:                                     signed, to ${options.webhooks.url}`);
   return sim;
 }

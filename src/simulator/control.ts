@@ -10,6 +10,7 @@ import { seedPayments } from "./seed.js";
 import type { Sim } from "./state.js";
 import { merchantPaymentDto, withdrawalDto } from "./views.js";
 import { finishWithdrawal } from "./withdrawals.js";
+import type { WebhookDelivery, WebhookSender, WebhookTarget } from "./webhooks.js";
 
 export interface SimulatorInfo {
   url: string;
@@ -71,6 +72,12 @@ export interface SimulatorControl {
   /** The payment secret a payment was issued (sample payments have one too). */
   paymentSecret(paymentId: string): string | undefined;
   getWithdrawal(withdrawalId: string): WireWithdrawal | undefined;
+  /** Sends signed webhooks for every change from now on to `target` (with its faults); null stops. */
+  webhooks(target: WebhookTarget | null): void;
+  /** Every webhook delivery attempt so far (the last 1,000), oldest first. */
+  webhookDeliveries(): WebhookDelivery[];
+  /** Resolves once no webhook is waiting to be sent or in flight. */
+  webhooksIdle(): Promise<void>;
 }
 
 export interface ControlDeps {
@@ -78,9 +85,16 @@ export interface ControlDeps {
   faults: FaultSet;
   recorder: Recorder;
   idempotency: IdempotencyStore;
+  webhooks: WebhookSender;
 }
 
-export function createControl({ sim, faults, recorder, idempotency }: ControlDeps): SimulatorControl {
+export function createControl({
+  sim,
+  faults,
+  recorder,
+  idempotency,
+  webhooks,
+}: ControlDeps): SimulatorControl {
   let batches = 0;
   const seedStartup = (): void => {
     if (sim.config.samplePayments > 0) {
@@ -187,6 +201,22 @@ export function createControl({ sim, faults, recorder, idempotency }: ControlDep
       const w = sim.store.withdrawals.get(id);
       return w && withdrawalDto(sim, w);
     },
+    webhooks: (target) => {
+      if (target) {
+        let url: URL | null = null;
+        try {
+          url = new URL(target.url);
+        } catch {
+          // Refused below.
+        }
+        if (!url || !["http:", "https:"].includes(url.protocol))
+          throw invalid("parameter_invalid", "url must be an http(s) URL", "url");
+        if (!target.secret) throw invalid("parameter_missing", "secret is required", "secret");
+      }
+      webhooks.configure(target);
+    },
+    webhookDeliveries: () => webhooks.deliveries(),
+    webhooksIdle: () => webhooks.idle(),
   };
   seedStartup();
   return control;

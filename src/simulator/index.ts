@@ -11,5 +11,6 @@ export type {
 export type { FaultKind, FaultRule, FaultSpec } from "./faults.js";
 export type { PayOutcome } from "./payments.js";
 export type { RecordedRequest } from "./recorder.js";
+export type { WebhookDelivery, WebhookEventType, WebhookFaults, WebhookTarget } from "./webhooks.js";
 export { ApiError } from "./errors.js";
 export { runSimulatorCli } from "./cli.js";

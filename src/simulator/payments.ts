@@ -84,6 +84,7 @@ export function createPayment(sim: Sim, input: NewPayment): Payment {
   if (!isDeposit) p.quotes.push(priceQuote(sim, p, defaultToken(), undefined, now));
   rebuildHaystack(sim, p);
   sim.store.addPayment(p);
+  sim.onEvent("payment.created", p);
   return p;
 }
 
@@ -229,6 +230,7 @@ export function pay(sim: Sim, p: Payment, opts: PayOptions = {}): { settled: Pro
   p.updatedAt = now;
   sim.store.pending.delete(p);
   for (const q of p.quotes) if (q !== quote && q.status === "active") q.status = "expired";
+  sim.onEvent("payment.updated", p);
   const selected = quote;
   const settled = sim.scheduleTransition(p.id, () => settle(sim, p, selected, token, sent, tx));
   return { settled };
@@ -261,6 +263,7 @@ function settle(sim: Sim, p: Payment, quote: Quote, token: TokenEntry, sent: big
   }
   p.updatedAt = now;
   rebuildHaystack(sim, p);
+  sim.onEvent("payment.updated", p);
 }
 
 function latest(quotes: Quote[], ok: (q: Quote) => boolean): Quote | undefined {

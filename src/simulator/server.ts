@@ -19,6 +19,7 @@ import type { Ctx, Reply, Route, Runtime } from "./routes/types.js";
 import { withdrawalRoutes } from "./routes/withdrawals.js";
 import { loadWorld, savedPort, saveWorld } from "./persist.js";
 import { Sim } from "./state.js";
+import { WebhookSender, type WebhookTarget } from "./webhooks.js";
 
 export interface SimulatorOptions {
   /** Port on 127.0.0.1; 0 picks a free one. Omitted: the port saved in `stateFile` if it is free, else any. */
@@ -50,6 +51,8 @@ export interface SimulatorOptions {
    * exists) and saved after every request that can change it. One process at a time per file.
    */
   stateFile?: string;
+  /** Sends signed webhooks for every payment and withdrawal change to this endpoint from the start. */
+  webhooks?: WebhookTarget;
 }
 
 export interface SimulatorHandle {
@@ -102,7 +105,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultSet(seed);
   const recorder = new Recorder(options.maxRecordedRequests ?? 5_000);
   const idempotency = new IdempotencyStore();
-  const control = createControl({ sim, faults, recorder, idempotency });
+  const webhooks = new WebhookSender(seed);
+  // Only the snapshot's two fields leave: never the payment secret or anything else it holds.
+  sim.onEvent = (type, object) => webhooks.emit(type, { id: object.id, status: object.status }, sim.now());
+  const control = createControl({ sim, faults, recorder, idempotency, webhooks });
+  if (options.webhooks) control.webhooks(options.webhooks);
   const rt: Runtime = { sim, faults, recorder, idempotency, control };
   const stateFile = options.stateFile;
   const save = stateFile ? () => saveWorld(stateFile, sim, idempotency) : () => {};
@@ -285,6 +292,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         closed = true;
+        webhooks.close();
         sim.cancelTransitions();
         for (const t of delays) clearTimeout(t);
         delays.clear();

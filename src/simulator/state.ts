@@ -4,6 +4,7 @@ import { SimClock } from "./clock.js";
 import { createRng, type Rng } from "./rng.js";
 import { Store } from "./store.js";
 import { defaultTokenOn, listChains } from "./registry.js";
+import type { WebhookEventType } from "./webhooks.js";
 
 export interface SimConfig {
   secretKey: string;
@@ -35,6 +36,8 @@ export class Sim {
   ids!: Rng;
   /** Called after a timer changed the world (a transition ran), so a saved world stays current. */
   onChange: () => void = () => {};
+  /** A payment or withdrawal was created or changed status: the webhook sender's cue (server.ts). */
+  onEvent: (type: WebhookEventType, object: { id: string; status: string }) => void = () => {};
   private readonly transitions = new Map<string, Transition>();
 
   constructor(
@@ -78,6 +81,7 @@ export class Sim {
         p.updatedAt = p.expiresAt;
         for (const q of p.quotes) if (q.status === "active") q.status = "expired";
         store.pending.delete(p);
+        this.onEvent("payment.updated", p);
       } else if (p.expiresAt < next) next = p.expiresAt;
     }
     store.nextExpiry = next;

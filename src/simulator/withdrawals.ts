@@ -29,6 +29,7 @@ export function createWithdrawal(sim: Sim, input: NewWithdrawal): Withdrawal {
     updatedAt: now,
   };
   sim.store.addWithdrawal(w);
+  sim.onEvent("withdrawal.created", w);
   return w;
 }
 
@@ -58,6 +59,7 @@ export function finishWithdrawal(
   }
   w.status = "processing";
   w.updatedAt = sim.now();
+  sim.onEvent("withdrawal.updated", w);
   const settled = sim.scheduleTransition(w.id, () => {
     const now = sim.now();
     const token = defaultTokenOn(w.chainId) as TokenEntry;
@@ -68,6 +70,7 @@ export function finishWithdrawal(
       w.status = "failed";
       w.errorMessage =
         outcome === "failed" ? (opts.errorMessage ?? "Withdrawal failed on chain") : "Insufficient balance";
+      sim.onEvent("withdrawal.updated", w);
       return;
     }
     sim.store.balances.set(w.chainId, balance - raw);
@@ -79,6 +82,7 @@ export function finishWithdrawal(
     };
     w.status = "completed";
     w.receipt = { tokenId: token.dto.id, settledAmountAsset: raw, tx, createdAt: now };
+    sim.onEvent("withdrawal.updated", w);
   });
   return { settled };
 }

@@ -40,6 +40,12 @@ describe("runSimulatorCli", () => {
     expect(() => parseSimulatorArgs(["--port", "http"])).toThrow(/--port must be an integer/);
     expect(() => parseSimulatorArgs(["--seed"])).toThrow(/--seed needs a value/);
     expect(() => parseSimulatorArgs(["--now", "yesterday"])).toThrow(/--now/);
+    expect(() => parseSimulatorArgs(["--webhook-url", "http://127.0.0.1:3000/webhooks/spacepay"])).toThrow(
+      /--webhook-url and --webhook-secret go together/,
+    );
+    expect(() => parseSimulatorArgs(["--webhook-url", "ftp://x", "--webhook-secret", "s"])).toThrow(
+      /--webhook-url must be an http\(s\) URL/,
+    );
   });
 
   it("parses every flag", () => {
@@ -54,6 +60,9 @@ describe("runSimulatorCli", () => {
         "0",
         "--now",
         "2026-01-01T00:00:00Z",
+        "--webhook-url",
+        "http://127.0.0.1:3000/webhooks/spacepay",
+        "--webhook-secret=whsec_cli",
       ]),
     ).toMatchObject({
       port: 8080,
@@ -61,6 +70,7 @@ describe("runSimulatorCli", () => {
       expiryMinutes: 5,
       processingMs: 0,
       now: "2026-01-01T00:00:00Z",
+      webhooks: { url: "http://127.0.0.1:3000/webhooks/spacepay", secret: "whsec_cli" },
     });
   });
 });

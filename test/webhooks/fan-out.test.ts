@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import { httpClient2026 } from "../helpers/mcp2026.js";
-import { AUTH, newPayment, requestsFor, startWebhookServer, type WebhookServer } from "./harness.js";
+import {
+  AUTH,
+  newPayment,
+  requestsFor,
+  startWebhookServer,
+  waitingFor,
+  type WebhookServer,
+} from "./harness.js";
 
 let w: WebhookServer;
 
@@ -22,15 +29,8 @@ describe("a verified event wakes the payment's watchers at once", () => {
 
   it("a waiting wait_for_payment answers right after the event, with only the receiver's fetch in between", async () => {
     const id = await newPayment(w.client, "fan-out-wait");
-    // The wait reports progress once it is listening to the watcher: then the event is sent.
-    let listening!: () => void;
-    const waiting = new Promise<void>((resolve) => (listening = resolve));
-    const answer = w.client.callTool(
-      { name: "wait_for_payment", arguments: { paymentId: id, timeoutSeconds: 30 } },
-      undefined,
-      { onprogress: () => listening(), timeout: 40_000 },
-    );
-    await waiting;
+    // Once the wait listens to the watcher.
+    const { answer } = await waitingFor(w.client, id);
     await w.sim.control.pay(id, { outcome: "exact", wait: true });
     const before = requestsFor(w.sim, id);
 
@@ -39,7 +39,7 @@ describe("a verified event wakes the payment's watchers at once", () => {
     const result = await answer;
     const tookMs = Date.now() - sent;
 
-    expect(result.structuredContent).toMatchObject({ id, status: "completed", final: true, timedOut: false });
+    expect(result).toMatchObject({ id, status: "completed", final: true, timedOut: false });
     // One request for the payment between the event and the answer: the receiver's fetch by id.
     expect(requestsFor(w.sim, id) - before).toBe(1);
     // Far sooner than the next poll (a minute away).

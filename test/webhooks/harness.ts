@@ -108,3 +108,19 @@ export async function newPayment(client: Client, orderId: string): Promise<strin
   if (made.isError) throw new Error(`create_payment failed: ${JSON.stringify(made.content)}`);
   return (made.structuredContent as { payment: { id: string } }).payment.id;
 }
+
+/**
+ * Starts wait_for_payment (until final, 30 s) and resolves once it listens to the watcher (its first
+ * progress notification); the answer is the call's result.
+ */
+export async function waitingFor(client: Client, paymentId: string): Promise<{ answer: Promise<unknown> }> {
+  let listening!: () => void;
+  const waiting = new Promise<void>((resolve) => (listening = resolve));
+  const answer = client.callTool(
+    { name: "wait_for_payment", arguments: { paymentId, timeoutSeconds: 30 } },
+    undefined,
+    { onprogress: () => listening(), timeout: 40_000 },
+  );
+  await waiting;
+  return { answer: answer.then((r) => r.structuredContent) };
+}

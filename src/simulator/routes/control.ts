@@ -4,6 +4,7 @@ import { invalid, notFound } from "../errors.js";
 import type { FaultSpec } from "../faults.js";
 import type { PayOutcome } from "../payments.js";
 import { asObject, int, oneOf, str, type Body } from "../validate.js";
+import type { WebhookFaults } from "../webhooks.js";
 import { ok, type Route } from "./types.js";
 
 const P = "/__simulator";
@@ -38,6 +39,25 @@ function faultSpec(b: Body): FaultSpec {
     retryAfter,
     count: num(b, "count"),
     probability: num(b, "probability"),
+  };
+}
+
+function probability(b: Body, key: string): number | undefined {
+  const v = num(b, key);
+  if (v !== undefined && (v < 0 || v > 1))
+    throw invalid("parameter_out_of_range", `${key} must be from 0 to 1`, key);
+  return v;
+}
+
+function webhookFaults(body: unknown): WebhookFaults | undefined {
+  if (body === undefined || body === null) return undefined;
+  const b = asObject(body);
+  return {
+    drop: probability(b, "drop"),
+    duplicate: probability(b, "duplicate"),
+    badSignature: probability(b, "badSignature"),
+    delayMs: int(b, "delayMs", { min: 0, max: 600_000 }),
+    reorder: bool(b, "reorder"),
   };
 }
 
@@ -186,5 +206,29 @@ export const controlRoutes: Route[] = [
       const seed = int(b, "seed", { min: 0, max: 2 ** 32 - 1 });
       return ok({ ids: ctx.rt.control.seed(count, seed) });
     },
+  },
+  {
+    method: "POST",
+    path: `${P}/webhooks`,
+    auth: "none",
+    handle: (ctx) => {
+      const b = asObject(ctx.body);
+      const url = str(b, "url");
+      // {url: null} (or no url) stops sending.
+      if (url === undefined) {
+        ctx.rt.control.webhooks(null);
+        return ok({ webhooks: null });
+      }
+      const faults = webhookFaults(b.faults);
+      ctx.rt.control.webhooks({ url, secret: str(b, "secret", { required: true }), faults });
+      // Never the secret back.
+      return ok({ webhooks: { url, faults: faults ?? {} } });
+    },
+  },
+  {
+    method: "GET",
+    path: `${P}/webhooks/deliveries`,
+    auth: "none",
+    handle: (ctx) => ok({ deliveries: ctx.rt.control.webhookDeliveries() }),
   },
 ];
