@@ -67,6 +67,8 @@ export async function stdioClient2026(
 ): Promise<{
   client: Client;
   stderr: () => string;
+  /** Every message the client has sent the server, in order (e.g. to read the retries it made itself). */
+  sent: ReadonlyArray<Record<string, any>>;
   close: () => Promise<void>;
 }> {
   requireBuild();
@@ -78,12 +80,18 @@ export async function stdioClient2026(
   });
   let stderr = "";
   transport.stderr?.on("data", (d) => (stderr += String(d)));
+  const sent: Array<Record<string, any>> = [];
+  const send = transport.send.bind(transport);
+  transport.send = (message) => {
+    sent.push(message as Record<string, any>);
+    return send(message);
+  };
   const client = new Client(
     { name: "sdk-2026", version: "1" },
     { capabilities, versionNegotiation: { mode: { pin: REVISION } } },
   );
   await client.connect(transport);
-  return { client, stderr: () => stderr, close: () => client.close() };
+  return { client, stderr: () => stderr, sent, close: () => client.close() };
 }
 
 /** A v2 SDK client pinned to 2026-07-28 over Streamable HTTP. */
