@@ -1,9 +1,10 @@
 // `spacepay-mcp` with no subcommand: load the config, build the runtime, and serve MCP over stdio
 // (or Streamable HTTP with --http) until the client goes away or a signal arrives.
+import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/server";
 import { ConfigError, loadConfig, SETTINGS, type Config } from "../config/index.js";
-import { log, presetLogFormat, setLogFormat, setLogLevel } from "../log.js";
+import { log, presetLogFormat, registerSecret, setLogFormat, setLogLevel } from "../log.js";
 import { callBoundMs, createRuntime, stateProblemLine, type Runtime } from "../runtime.js";
 import { telemetry } from "../telemetry.js";
 import type { HttpOptions } from "../http/serve-http.js";
@@ -50,19 +51,25 @@ async function startTelemetry(config: Config, runtime: Runtime): Promise<HttpOpt
 /**
  * POST /webhooks/spacepay, when SPACEPAY_WEBHOOK_SECRET is set (its modules are loaded only then):
  * verified events are deduplicated in durable state, then fetched by id and fanned out to watchers.
+ * In demo mode the in-process simulator sends its webhooks there, signed with a secret made for the run.
  */
-async function startWebhooks(config: Config, runtime: Runtime): Promise<HttpOptions["webhooks"]> {
-  if (!config.webhookSecret) return null;
+async function startWebhooks(
+  config: Config,
+  runtime: Runtime,
+): Promise<{ route: NonNullable<HttpOptions["webhooks"]>; path: string; secret: string } | null> {
+  const secrets = config.webhookSecret ?? (runtime.simulator ? [randomBytes(24).toString("hex")] : null);
+  if (!secrets) return null;
+  registerSecret(secrets[0]);
   const [{ webhookRoute, WEBHOOK_PATH }, { eventActor }] = await Promise.all([
     import("../webhooks/receiver.js"),
     import("../webhooks/act.js"),
   ]);
-  const secrets = config.webhookSecret;
   log(
     "info",
     `webhooks: SpacePay events accepted at POST ${WEBHOOK_PATH}${secrets.length > 1 ? " (two secrets: a rotation)" : ""}; payments polled every ${config.pollIntervalMs} ms as a safety net`,
   );
-  return webhookRoute({
+  runtime.events.configured = true;
+  const route = webhookRoute({
     secrets,
     toleranceMs: config.webhookToleranceSeconds * 1000,
     claim: (id) => runtime.claimEvent(id),
@@ -73,6 +80,7 @@ async function startWebhooks(config: Config, runtime: Runtime): Promise<HttpOpti
     }),
     counters: runtime.events,
   });
+  return { route, path: WEBHOOK_PATH, secret: secrets[0]! };
 }
 
 /** How long after a stdio session opens its state the order index backfill starts. */
@@ -173,7 +181,7 @@ export async function serve(
         readiness: () => runtime.readiness(),
         approvalPages: runtime.approvalPages,
         metrics,
-        webhooks,
+        webhooks: webhooks?.route,
       });
     } catch (err) {
       const problem = listenProblem(err, config, {
@@ -192,6 +200,11 @@ export async function serve(
     }
     // Serving, with durable state open: the order index fills in the background (its backfill).
     runtime.orderIndex.start();
+    if (webhooks && runtime.simulator) {
+      const url = http.url.replace(/\/mcp$/, webhooks.path);
+      runtime.simulator.control.webhooks({ url, secret: webhooks.secret });
+      log("info", `demo mode: the simulator sends its webhooks to ${url}`);
+    }
     stopAccepting = () => http.stopAccepting();
     answered = (boundMs) => http.answered(boundMs);
     closeTransport = () => http.close();

@@ -124,3 +124,18 @@ export async function waitingFor(client: Client, paymentId: string): Promise<{ a
   await waiting;
   return { answer: answer.then((r) => r.structuredContent) };
 }
+
+/** Re-reads until `check` holds (the event is acted on after its acknowledgement). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -5,7 +5,7 @@
 // acknowledged and does nothing; both secrets of a rotation are accepted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAYMENTS_PATH } from "../helpers/mcp-harness.js";
-import { startWebhookServer, type Delivery, type WebhookServer } from "./harness.js";
+import { eventually, startWebhookServer, type Delivery, type WebhookServer } from "./harness.js";
 
 const NEW_SECRET = "whsec_new_0123456789abcdef";
 const OLD_SECRET = "whsec_old_0123456789abcdef";
@@ -27,17 +27,6 @@ afterAll(async () => w?.close());
 
 const deliver = (d: Delivery) => w.deliver(d);
 const account = async () => (await w.account()) as { events: Events; index: { payments: number } };
-
-/** Re-reads until `check` holds (the event is acted on after its acknowledgement). */
-async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const fetchesOf = (paymentId: string) =>
   w.sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
