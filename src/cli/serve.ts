@@ -37,6 +37,8 @@ async function startTelemetry(config: Config, runtime: Runtime): Promise<HttpOpt
   const { metricsRoute } = await startTelemetry(t, {
     apiUrl: runtime.simulator?.url ?? config.apiUrl,
     withdrawalTotalCents: () => runtime.withdrawalTotalCents(),
+    events: () => runtime.events,
+    index: () => runtime.orderIndex.stats(),
   });
   const otlp = [t.traces && "traces", t.otlpMetrics && "metrics"].filter(Boolean).join(" and ");
   if (otlp) log("info", `OpenTelemetry: exporting ${otlp} over OTLP/HTTP (${t.protocol})`);

@@ -36,6 +36,10 @@ export interface TelemetryDeps {
   apiUrl: string;
   /** The rolling withdrawal total in cents, or null while the ledger is not open (not opened for this). */
   withdrawalTotalCents: () => Promise<number | null>;
+  /** Webhook deliveries since start (the runtime's counts, as spacepay://account shows them). */
+  events: () => { configured: boolean; verified: number; duplicates: number; rejected: number };
+  /** The order index's figures (spacepay://account's `index`). */
+  index: () => { payments: number; complete: boolean };
 }
 
 export interface StartedTelemetry {
@@ -153,6 +157,29 @@ export async function startTelemetry(
     .addCallback(async (result) => {
       const cents = await deps.withdrawalTotalCents().catch(() => null);
       if (cents !== null) result.observe(cents);
+    });
+
+  meter
+    ?.createObservableCounter("spacepay.webhook.events", {
+      valueType: ValueType.INT,
+      description: "Webhook deliveries since start by outcome: verified (new, acted on), duplicate, rejected",
+    })
+    .addCallback((result) => {
+      const e = deps.events();
+      if (!e.configured) return;
+      result.observe(e.verified, { outcome: "verified" });
+      result.observe(e.duplicates, { outcome: "duplicate" });
+      result.observe(e.rejected, { outcome: "rejected" });
+    });
+  meter
+    ?.createObservableGauge("spacepay.order_index.payments", {
+      unit: "{payment}",
+      valueType: ValueType.INT,
+      description: "Payments in the order index; complete=true once it covers all history",
+    })
+    .addCallback((result) => {
+      const i = deps.index();
+      result.observe(i.payments, { complete: i.complete });
     });
 
   const propagator = new W3CTraceContextPropagator();
