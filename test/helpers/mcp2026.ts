@@ -34,7 +34,9 @@ export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {
       ...extra,
     },
     stateDir,
-    remove: () => rmSync(stateDir, { recursive: true, force: true }),
+    // A server stopped by a signal may still be closing its state files (rawStdio's close does not
+    // wait for the exit): retried on ENOTEMPTY, so the removal never races it into a failed suite.
+    remove: () => rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }),
   };
 }
 
