@@ -3,8 +3,9 @@
 // instance B is a stdio server on the same database with a 2025 client subscribed to the payment.
 // Both B's subscriber and a 2026-07-28 listen stream on A hear the payment complete, with one request
 // for it at SpacePay between the event and the notifications (A's fetch by id; B re-reads nothing),
-// and the same event delivered again wakes nobody.
+// and the same event delivered again wakes nobody. A listener whose connection is cut reconnects.
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -26,6 +27,7 @@ let a: WebhookServer;
 let bEnv: BuiltServerEnv;
 let b: Client2025;
 let bStderr = "";
+let databaseUrl: string;
 /** Told of each chunk of B's stderr. */
 let onStderr = () => {};
 
@@ -34,7 +36,8 @@ beforeAll(async () => {
     startPostgres(),
     startSimulator({ samplePayments: 0, processingMs: 0 }),
   ]);
-  const shared = { SPACEPAY_DATABASE_URL: await postgres.freshDatabase(), SPACEPAY_STATE_KEY: STATE_KEY };
+  databaseUrl = await postgres.freshDatabase();
+  const shared = { SPACEPAY_DATABASE_URL: databaseUrl, SPACEPAY_STATE_KEY: STATE_KEY };
   a = await startWebhookServer({ secrets: [SECRET], sim, env: shared });
   bEnv = builtServerEnv(sim.url, { ...shared, SPACEPAY_WEBHOOK_SECRET: SECRET });
   const transport = new StdioClientTransport({
@@ -119,4 +122,40 @@ it("an event received by one instance wakes a 2025 subscriber on another and a l
   } finally {
     await listener.close();
   }
+}, 60_000);
+
+it("a listener whose connection drops reconnects, and events reach its instance again", async () => {
+  const times = () => bStderr.split(LISTENING).length - 1;
+  const before = times();
+  expect(before).toBeGreaterThanOrEqual(1);
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'spacepay-mcp-events'",
+    );
+    // A's listener and B's.
+    expect(rows.length).toBe(2);
+  } finally {
+    await admin.end();
+  }
+  const relistened = when(() => times() > before);
+  onStderr = relistened.tick;
+  relistened.tick();
+  await relistened.done;
+  expect(bStderr).toContain("payment events from other instances paused");
+
+  const id = await newPayment(a.client, "instances-after-reconnect");
+  const uri = `spacepay://payments/${id}`;
+  const heard: string[] = [];
+  const onB = when(() => heard.includes(uri));
+  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    heard.push(n.params.uri);
+    onB.tick();
+  });
+  await b.subscribeResource({ uri });
+  await sim.control.pay(id, { outcome: "exact", wait: true });
+  expect(await a.paymentEvent("evt_instances_2", id)).toEqual({ status: 200, body: { received: true } });
+  await onB.done;
+  expect(heard).toEqual([uri]);
 }, 60_000);
