@@ -291,6 +291,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const background = api.throughBudget();
   const watcher = createPaymentWatcher(background, opts.pollIntervalMs ?? config.pollIntervalMs, {
     maxWatchesPerCaller: config.maxWatchesPerCaller,
+    // Where webhook events wake watchers, polling is the safety net: one sweep, not a GET each.
+    sweep: config.webhookEvents,
   });
   cleanups.push(() => watcher.close());
 

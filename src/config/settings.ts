@@ -136,7 +136,7 @@ export const SETTINGS = {
     default: null,
     defaultText: `${DEFAULT_POLL_INTERVAL_MS}; ${WEBHOOK_POLL_INTERVAL_MS} with SPACEPAY_WEBHOOK_SECRET and --http or SPACEPAY_DATABASE_URL`,
     description:
-      "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND). With webhooks, an event makes the read at once and polling is the safety net.",
+      "How often a watched payment's status is read, in ms (one read per payment, however many watch it; within SPACEPAY_API_BUDGET_PER_SECOND). With webhooks, an event makes the read at once, and each interval one list request per open status covers every watched payment (the safety net).",
   }),
   stateDir: def<string>({
     env: "SPACEPAY_STATE_DIR",

@@ -7,7 +7,7 @@
 // caller watches, by wait_for_payment, resources/subscribe and listen streams together. The loop's
 // reads go through the client it is given: the runtime gives it the budgeted view (spacepay/budget.ts).
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
-import { isFinalPaymentStatus } from "../spacepay/wire.js";
+import { isFinalPaymentStatus, PAYMENT_STATUSES } from "../spacepay/wire.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { rateLimitPauseMs } from "../spacepay/retry.js";
 import { log } from "../log.js";
@@ -70,7 +70,8 @@ export interface PaymentWatcher {
 }
 
 interface Loop {
-  timer: NodeJS.Timeout;
+  /** Its own poll; null when the sweep (WatcherOptions.sweep) reads every watched payment at once. */
+  timer: NodeJS.Timeout | null;
   /** The poll: restarted by a wake, so an event's read is not followed by a poll moments later. */
   restart(): void;
   listeners: Set<PaymentListener>;
@@ -86,7 +87,20 @@ interface Loop {
 export interface WatcherOptions {
   /** Distinct payments one caller may watch at once (the runtime gives SPACEPAY_MAX_WATCHES_PER_CALLER; no limit without). */
   maxWatchesPerCaller?: number;
+  /**
+   * The safety net where webhook events wake watchers (config.webhookEvents): instead of a GET per
+   * watched payment, each interval lists the open payments (pending, then processing: one request each
+   * for up to 1,000) and reads by id only the watched ones not listed, which changed or are older than
+   * the pages read. 500 watched payments cost about two requests a minute, not 500.
+   */
+  sweep?: boolean;
 }
+
+/** The statuses a watched payment can still leave; the sweep lists each. */
+const OPEN_STATUSES = PAYMENT_STATUSES.filter((s) => !isFinalPaymentStatus(s));
+/** Pages of 1,000 the sweep reads per status before falling back to reads by id. */
+const SWEEP_PAGES = 5;
+const SWEEP_PAGE = 1_000;
 
 export function createPaymentWatcher(
   api: SpacePayApi,
@@ -103,7 +117,7 @@ export function createPaymentWatcher(
   const stop = (id: string) => {
     const loop = loops.get(id);
     if (loop) {
-      clearInterval(loop.timer);
+      if (loop.timer) clearInterval(loop.timer);
       loop.stopped.abort();
     }
     loops.delete(id);
@@ -172,6 +186,40 @@ export function createPaymentWatcher(
     }
   };
 
+  // The sweep: one list request per open status per interval for every watched payment.
+  const sweepStop = new AbortController();
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping || loops.size === 0) return;
+    sweeping = true;
+    try {
+      const listed = new Map<string, PaymentStatus>();
+      for (const status of OPEN_STATUSES) {
+        for (let page = 0; page < SWEEP_PAGES; page++) {
+          const { data } = await api.listPayments(
+            { status, limit: SWEEP_PAGE, offset: page * SWEEP_PAGE },
+            { signal: sweepStop.signal },
+          );
+          for (const p of data.data) if (loops.has(p.id)) listed.set(p.id, p.status);
+          if (!data.pagination.hasMore) break;
+        }
+      }
+      for (const [id, loop] of [...loops]) {
+        const status = listed.get(id);
+        if (status) announce(id, loop, status);
+        else void tick(id);
+      }
+    } catch (err) {
+      // The next sweep tries again (a 429 has paused the budget meanwhile); events still wake watchers.
+      if (!sweepStop.signal.aborted)
+        log("debug", "payment sweep failed", { error: err instanceof Error ? err.name : String(err) });
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweepTimer = opts.sweep ? setInterval(() => void sweep(), every) : null;
+  sweepTimer?.unref();
+
   const watch = (paymentId: string, listener: PaymentListener, signal: AbortSignal) => {
     if (signal.aborted) return;
     // A watch begun after the stop started (its request was already in flight) ends at once too.
@@ -181,6 +229,7 @@ export function createPaymentWatcher(
       // The loop polls with the client it was given (budgeted, no caller's log): it serves every
       // watcher and outlives the request that happened to start it.
       const poll = () => {
+        if (opts.sweep) return null;
         const timer = setInterval(() => void tick(paymentId), every);
         timer.unref();
         return timer;
@@ -188,7 +237,7 @@ export function createPaymentWatcher(
       const created: Loop = {
         timer: poll(),
         restart: () => {
-          clearInterval(created.timer);
+          if (created.timer) clearInterval(created.timer);
           created.timer = poll();
         },
         listeners: new Set(),
@@ -226,6 +275,8 @@ export function createPaymentWatcher(
     active: () => loops.size,
     close() {
       closed = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      sweepStop.abort();
       for (const [id, loop] of [...loops]) {
         stop(id);
         for (const l of [...loop.listeners]) l.onStop?.();

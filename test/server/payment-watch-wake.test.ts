@@ -82,3 +82,42 @@ describe("PaymentWatcher.wake", () => {
     leave.abort();
   });
 });
+
+describe("the sweep (the safety net with webhooks)", () => {
+  it("reads 500 watched payments with one list request per open status, and by id only the one not listed", async () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `pay_${i}`);
+    const calls = { list: [] as string[], get: [] as string[] };
+    const sweepApi = {
+      listPayments: async (q: { status: string; offset: number }) => {
+        calls.list.push(`${q.status}@${q.offset}`);
+        // Every payment but the last is still pending; the last completed (it is in neither list).
+        const data = q.status === "pending" ? ids.slice(0, -1).map((id) => ({ id, status: "pending" })) : [];
+        return { data: { data, pagination: { hasMore: false } } };
+      },
+      getPayment: async (id: string) => {
+        calls.get.push(id);
+        return { data: { status: "completed" } };
+      },
+    } as unknown as SpacePayApi;
+    const watcher = createPaymentWatcher(sweepApi, 60_000, { sweep: true });
+    const heard = new Map<string, PaymentStatus[]>();
+    const leave = new AbortController();
+    for (const id of ids)
+      watcher.watch(id, { onStatus: (s) => void heard.set(id, [...(heard.get(id) ?? []), s]) }, leave.signal);
+
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(calls).toEqual({ list: [], get: [] });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(calls.list).toEqual(["pending@0", "processing@0"]);
+    expect(calls.get).toEqual(["pay_499"]);
+    expect(heard.get("pay_0")).toEqual(["pending"]);
+    expect(heard.get("pay_499")).toEqual(["completed"]);
+    // The completed one is no longer watched; the next minute costs the same two lists.
+    expect(watcher.active()).toBe(499);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.list).toHaveLength(4);
+    expect(calls.get).toEqual(["pay_499"]);
+    leave.abort();
+    watcher.close();
+  });
+});

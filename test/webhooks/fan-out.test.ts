@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import { httpClient2026 } from "../helpers/mcp2026.js";
+import { PAYMENTS_PATH } from "../helpers/mcp-harness.js";
 import {
   AUTH,
   newPayment,
@@ -81,5 +82,35 @@ describe("a verified event wakes the payment's watchers at once", () => {
     } finally {
       await listener.close();
     }
+  }, 30_000);
+});
+
+describe("when an event is lost, the sweep is the safety net", () => {
+  let fast: WebhookServer;
+  beforeAll(async () => {
+    fast = await startWebhookServer({
+      secrets: ["whsec_sweep_0123456789abcdef"],
+      env: { SPACEPAY_POLL_INTERVAL_MS: "250" },
+    });
+  }, 30_000);
+  afterAll(async () => fast?.close());
+
+  it("a wait ends on the sweep: open payments listed by status, the changed one read once by id", async () => {
+    const id = await newPayment(fast.client, "sweep-no-event");
+    const { answer } = await waitingFor(fast.client, id);
+    // Any route naming the payment (the watcher reads a payment this server made by its payment secret).
+    const byId = () => requestsFor(fast.sim, id);
+    const listsBefore = fast.sim.control.requests({ method: "GET", path: PAYMENTS_PATH }).length;
+    const readsBefore = byId();
+    // Paid, and no webhook is sent (none is configured at the simulator): only polling can see it.
+    await fast.sim.control.pay(id, { outcome: "exact", wait: true });
+    expect(await answer).toMatchObject({ id, status: "completed", final: true });
+    const lists = fast.sim.control
+      .requests({ method: "GET", path: PAYMENTS_PATH })
+      .slice(listsBefore)
+      .map((r) => r.query.status);
+    expect(lists.length).toBeGreaterThan(0);
+    expect(new Set(lists)).toEqual(new Set(["pending", "processing"]));
+    expect(byId() - readsBefore).toBe(1);
   }, 30_000);
 });
