@@ -213,6 +213,12 @@ async function tooLate(ctx: ChannelContext, words: ArtefactWords): Promise<Guard
   const lead = `Decline refused: already approved: the ${kind} was sent. `;
   const replay = sent && replayResult(env, sent, call.summary, lead);
   if (replay) return replay;
+  // Released by a sender whose attempt's outcome is unknown: nothing is in flight, and it may have moved.
+  if (sent && sent.state === "sending" && sent.leaseUntil <= env.clock().getTime())
+    return answer(
+      "in_progress",
+      `Decline refused: already approved: the ${kind} may have been sent (its outcome is not known yet). A decision is final. Repeat the identical call to resume it with the same idempotency key; it is never sent twice.`,
+    );
   return answer(
     "in_progress",
     `Decline refused: already approved: the ${kind} is being sent. A decision is final. Repeat the identical call later for its result.`,

@@ -19,6 +19,8 @@ export const STATUSES = {
   cancelled: "nothing was done",
   refused: "a rule refused it (rule, message); nothing was sent",
   confirmation_failed: "the prompt failed; nothing was sent",
+  failed:
+    "SpacePay did not complete it; mayHaveGoneThrough says whether it may have (then repeat the identical call, which resumes it)",
 } as const;
 
 export type GuardStatus = keyof typeof STATUSES;

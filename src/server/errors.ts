@@ -110,8 +110,8 @@ export function moneyFailureNote(failure: FailureClass | "not_called", err: unkn
   if (failure === "not_sent") {
     return `Nothing was sent: SpacePay processed no attempt of this call, so nothing was created or moved.${history}`;
   }
-  // Only here does repeating resume: the guard kept the key (and the token in_flight) for this call.
-  return `It may have gone through.${history} Repeat the same call unchanged (same arguments, and the same confirmationToken if you used one): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.`;
+  // Only here does repeating resume: the guard kept the key for this call, whatever channel confirmed it.
+  return `It may have gone through.${history} Repeat the identical call (the same arguments): the server reuses its idempotency key, so SpacePay returns the first result instead of acting twice.`;
 }
 
 /** Renders any failure of tool `tool` as an isError result. */

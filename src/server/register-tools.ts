@@ -290,10 +290,16 @@ export function registerTools({
       const result = toErrorResult(tool.name, err);
       if (tool.guarded && guard) {
         // The guard read the same answer (failureOf) to keep or release the reservation and key.
-        result.content.push({
-          type: "text",
-          text: moneyFailureNote(executed ? failureOf(err) : "not_called", err),
-        });
+        const failure = executed ? failureOf(err) : "not_called";
+        const note = moneyFailureNote(failure, err);
+        result.content.push({ type: "text", text: note });
+        // Like every money result, what happened and what to do next, for models that read only structure.
+        result.structuredContent = {
+          mode: base.info.mode,
+          status: "failed",
+          message: note,
+          mayHaveGoneThrough: failure === "ambiguous",
+        };
       }
       return result;
     }

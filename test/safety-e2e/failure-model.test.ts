@@ -51,8 +51,14 @@ describe.each(REJECTED)("processed, then HTTP %i on the client's retry", (status
         `Attempts: 1 \\S+ ECONNRESET \\(may have been processed\\); 2 HTTP ${status} \\(not processed\\)`,
       ),
     );
-    expect(text).toMatch(/Repeat the same call unchanged/);
+    expect(text).toMatch(/Repeat the identical call/);
     expect(text).not.toMatch(/Nothing was sent/);
+    // The same, structured, for a model that reads only structuredContent.
+    expect(failed.structuredContent).toMatchObject({
+      status: "failed",
+      mayHaveGoneThrough: true,
+      message: expect.stringMatching(/^It may have gone through\./),
+    });
     expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
     // Another withdrawal is refused: the first one still counts.
@@ -106,6 +112,7 @@ describe("429 on every attempt", () => {
     expect(textOf(failed)).toMatch(/HTTP 429/);
     expect(textOf(failed)).toMatch(/Nothing was sent: SpacePay processed no attempt of this call/);
     expect(textOf(failed)).not.toMatch(/may have gone through/i);
+    expect(failed.structuredContent).toMatchObject({ status: "failed", mayHaveGoneThrough: false });
     expect(withdrawalPosts(e2e.sim).length - postsBefore).toBe(2);
     expect(e2e.sim.control.counts().withdrawals).toBe(before);
     e2e.sim.control.clearFaults();
@@ -142,7 +149,7 @@ describe("honest next steps", () => {
       expect(res.isError).toBe(true);
       // Refused before the guard (src/runtime.ts) or stopped inside it: either way, said to send nothing.
       expect(textOf(res)).toMatch(/[Nn]othing was sent/);
-      expect(textOf(res)).not.toMatch(/may have gone through|Repeat the same call unchanged/i);
+      expect(textOf(res)).not.toMatch(/may have gone through|Repeat the identical call/i);
     } finally {
       if (h) await e2e.stop(h);
       rmSync(dir, { recursive: true, force: true });
@@ -189,7 +196,7 @@ describe("honest next steps", () => {
     expect(text).toContain('redirectUrl (first absent, now "https://shop.example/thanks")');
     expect(text).toMatch(/with a new orderId/);
     expect(text).toContain(`list_payments with search ${JSON.stringify(orderId)}`);
-    expect(text).not.toMatch(/may have gone through|Repeat the same call unchanged|Wait a few seconds/i);
+    expect(text).not.toMatch(/may have gone through|Repeat the identical call|Wait a few seconds/i);
     expect(e2e.sim.control.counts().payments).toBe(before);
   });
 });

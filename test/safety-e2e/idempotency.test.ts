@@ -105,7 +105,7 @@ describe("a withdrawal whose response is lost after SpacePay processed it", () =
     expect(failed.isError).toBe(true);
     expect(textOf(failed)).toMatch(/create_withdrawal/);
     // The agent is told a repeat is safe, which is what recovers it below.
-    expect(textOf(failed)).toMatch(/It may have gone through. Repeat the same call unchanged/);
+    expect(textOf(failed)).toMatch(/It may have gone through. Repeat the identical call/);
     // SpacePay did create it, even though the agent was told it failed.
     expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
 
