@@ -377,6 +377,8 @@ describe("cross-rules", () => {
     ["read-only", { SPACEPAY_READ_ONLY: "true" }, false],
     ["create_withdrawal excluded", { SPACEPAY_EXCLUDE_TOOLS: "create_withdrawal" }, false],
     ["a tools list without create_withdrawal", { SPACEPAY_TOOLS: "create_payment" }, false],
+    // Withdrawals are then approved by passkey only, whatever SPACEPAY_CONFIRM says.
+    ["with passkey approval of withdrawals", { SPACEPAY_APPROVAL: "passkey" }, true],
   ])("SPACEPAY_CONFIRM=off is accepted %s", (_label, env, withdrawals) => {
     const c = load({ SPACEPAY_CONFIRM: "off", ...env });
     expect(c.confirm).toBe("off");

@@ -73,11 +73,15 @@ export const RULES: readonly Rule[] = [
         ? `${label("databaseUrl")} is set but SPACEPAY_SECRET_KEY is not: demo mode keeps its simulated state in the state directory, never in a shared database. Set SPACEPAY_SECRET_KEY, or unset ${label("databaseUrl")}.`
         : null,
   },
+  // With SPACEPAY_APPROVAL=passkey a withdrawal is approved on the page whatever SPACEPAY_CONFIRM says.
   {
     about: "confirm",
     check: ({ v, label, withdrawalsEnabled }) =>
-      v.confirm === "off" && withdrawalsEnabled && v.withdrawalAllowlist.length === 0
-        ? `${label("confirm")}=off is refused while withdrawals are enabled and SPACEPAY_WITHDRAWAL_ALLOWLIST is empty: unconfirmed withdrawals could go to any address. Accepted: set SPACEPAY_WITHDRAWAL_ALLOWLIST, or SPACEPAY_READ_ONLY=true, or exclude ${WITHDRAWAL_TOOL} (SPACEPAY_EXCLUDE_TOOLS), or choose SPACEPAY_CONFIRM auto, elicitation or token.`
+      v.confirm === "off" &&
+      v.approval !== "passkey" &&
+      withdrawalsEnabled &&
+      v.withdrawalAllowlist.length === 0
+        ? `${label("confirm")}=off is refused while withdrawals are enabled and SPACEPAY_WITHDRAWAL_ALLOWLIST is empty: unconfirmed withdrawals could go to any address. Accepted: set SPACEPAY_WITHDRAWAL_ALLOWLIST, or SPACEPAY_READ_ONLY=true, or exclude ${WITHDRAWAL_TOOL} (SPACEPAY_EXCLUDE_TOOLS), or choose SPACEPAY_CONFIRM auto, elicitation or token, or SPACEPAY_APPROVAL=passkey.`
         : null,
   },
   // Over HTTP the pages are reached at SPACEPAY_PUBLIC_URL, whose host is the passkeys' relying-party id.
