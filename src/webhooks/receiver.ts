@@ -44,8 +44,10 @@ export function webhookRoute(opts: WebhookOptions): Route {
   const { counters } = opts;
   const counted = (refusal: Refusal) => {
     counters.rejected++;
-    // Why, for whoever investigates a misconfigured endpoint; never a secret or a signature.
-    log("warn", `webhook refused (${refusal.status}): ${refusal.message}`, { status: refusal.status });
+    // Why, for whoever investigates a misconfigured endpoint; never a secret or a signature. A 401 is
+    // logged by answerError, as every HTTP 401 is.
+    if (refusal.status !== 401)
+      log("warn", `webhook refused (${refusal.status}): ${refusal.message}`, { status: refusal.status });
   };
   const refuse = (res: Parameters<Route["handle"]>[1], refusal: Refusal) => {
     counted(refusal);

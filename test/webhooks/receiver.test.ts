@@ -122,8 +122,14 @@ describe("POST /webhooks/spacepay", () => {
     expect(fetchesOf(second!)).toBe(1);
   }, 30_000);
 
-  it("never writes a webhook secret to its log", () => {
+  it("logs each refusal once with its reason, and never a webhook secret", () => {
     expect(w.server.stderr()).toContain("webhooks: SpacePay events accepted at POST /webhooks/spacepay");
+    // Each refusal once, with its reason: the two signature mismatches of the first test.
+    const lines = w.server.stderr().split("\n");
+    expect(
+      lines.filter((l) => l.includes("does not match the body with any configured secret")),
+    ).toHaveLength(2);
+    expect(w.server.stderr()).toContain("webhook refused (413)");
     expect(w.server.stderr()).not.toContain(NEW_SECRET);
     expect(w.server.stderr()).not.toContain(OLD_SECRET);
   });
