@@ -28,9 +28,15 @@ export interface SecretStore {
   put(paymentId: string, secret: string): void | Promise<void>;
 }
 
+/**
+ * What a money call does; the one name for it. A withdrawal gets the rolling cap, the allow-list and a
+ * fresh key per confirmation; the others are payment requests.
+ */
+export type MoneyAction = "create_payment" | "create_deposit" | "create_withdrawal";
+
 /** What a guarded call is about to do, for confirmation prompts, policy checks and the audit log. */
 export interface MoneySummary {
-  action: "create_payment" | "create_deposit" | "create_withdrawal";
+  action: MoneyAction;
   /** Cents; null for deposits (the customer chooses the amount). */
   amountInCents: number | null;
   currency: string;
@@ -44,17 +50,14 @@ export interface MoneySummary {
   customerRefId?: string;
 }
 
-/** Which guard rules apply: payment requests (confirmation, size cap) or withdrawals (also the
- * rolling cap, the allowlist and a fresh key per confirmation). */
-export type GuardKind = "payment" | "withdrawal";
-
 /** Marks a tool whose call goes through the guard, and says what the call would do. */
 export interface Guarded<Args> {
-  kind: GuardKind;
+  /** What every call of the tool does (the summary of a call carries it too). */
+  action: MoneyAction;
   /** Converts the arguments once, before the guard, so the summary, the guard, the handler and the
    * client see the same values; throws ToolInputError for a value it cannot convert. */
   normalize?(args: Args): Args;
-  summarize(args: Args): MoneySummary;
+  summarize(args: Args): Omit<MoneySummary, "action">;
 }
 
 /** What a tool answered: structured content, text for the model, and what the API said. */

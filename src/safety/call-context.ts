@@ -57,7 +57,7 @@ export class CallContext implements SendContext {
   }
 
   get isWithdrawal(): boolean {
-    return this.call.kind === "withdrawal";
+    return this.call.summary.action === "create_withdrawal";
   }
 
   stopping(): boolean {

@@ -266,7 +266,6 @@ export function createGuard(deps: GuardDeps): Guard {
         summary: { action: "create_withdrawal", amountInCents: null, currency: "USD" },
         signal: new AbortController().signal,
         caller,
-        kind: "withdrawal",
         execute: () => Promise.reject(new Error("not a call")),
       },
       shared,

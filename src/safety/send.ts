@@ -22,7 +22,6 @@ export interface ExecuteResult {
 }
 
 export interface GuardedCall extends ConfirmableCall {
-  kind: "payment" | "withdrawal";
   /** Makes the one API call, with the guard's idempotency key. */
   execute: (idempotencyKey: string) => Promise<ExecuteResult>;
 }

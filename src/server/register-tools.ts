@@ -235,9 +235,8 @@ export function registerTools({
       if (tool.guarded && guard) {
         const answer = await guard.run({
           tool: tool.name,
-          kind: tool.guarded.kind,
           args,
-          summary: tool.guarded.summarize(args),
+          summary: { action: tool.guarded.action, ...tool.guarded.summarize(args) },
           signal,
           elicit: client.canElicit ? elicit : undefined,
           elicitUrl: client.canElicitUrl ? elicitUrl : undefined,

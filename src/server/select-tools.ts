@@ -37,7 +37,7 @@ export function selectTools(sel: ToolSelection, all: readonly AnyTool[] = TOOLS)
     const writes = !t.annotations.readOnlyHint;
     if (sel.readOnly && writes) disabled[t.name] = "read-only mode (SPACEPAY_READ_ONLY)";
     else if (sel.httpWithoutToken && writes) disabled[t.name] = HTTP_WITHOUT_TOKEN;
-    else if (t.guarded?.kind === "withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
+    else if (t.guarded?.action === "create_withdrawal" && sel.mode === "live" && !sel.allowLiveWithdrawals) {
       disabled[t.name] = "live key without SPACEPAY_ALLOW_LIVE_WITHDRAWALS=true";
     } else if (allow && !allow.has(t.name)) disabled[t.name] = "not in SPACEPAY_TOOLS";
     else if (deny.has(t.name)) disabled[t.name] = "in SPACEPAY_EXCLUDE_TOOLS";
@@ -64,7 +64,7 @@ export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
  */
 export function toolScope(tool: AnyTool): Scope {
   if (tool.annotations.readOnlyHint) return SCOPES.read;
-  if (tool.guarded?.kind === "withdrawal") return SCOPES.withdrawals;
+  if (tool.guarded?.action === "create_withdrawal") return SCOPES.withdrawals;
   return SCOPES.payments;
 }
 

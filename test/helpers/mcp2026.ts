@@ -2,7 +2,7 @@
 // server's stdio or over HTTP), and raw wire clients that write the messages by hand (the per-request
 // `_meta` envelope, and on HTTP the Mcp-Method / Mcp-Name headers), so a test can also send what an
 // SDK never would. Everything a test starts here is stopped by the `close()` it gets back.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,6 +24,9 @@ export interface BuiltServerEnv {
 }
 
 /** The built server's environment against the simulator at `apiUrl`, on a new state directory of its own. */
+/** rawStdio's servers by state directory, so removing the directory can end those still running. */
+const rawChildren = new Map<string, Set<ChildProcess>>();
+
 export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {}): BuiltServerEnv {
   const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-stdio-"));
   return {
@@ -34,9 +37,14 @@ export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {
       ...extra,
     },
     stateDir,
-    // A server stopped by a signal may still be closing its state files (rawStdio's close does not
-    // wait for the exit): retried on ENOTEMPTY, so the removal never races it into a failed suite.
-    remove: () => rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }),
+    remove: () => {
+      // rawStdio's close signals its server without waiting for the exit, and a stopping server may
+      // still write its state files: the tests are over, so any still running is killed first, and
+      // the removal retries while the kernel reaps them.
+      for (const child of rawChildren.get(stateDir) ?? []) child.kill("SIGKILL");
+      rawChildren.delete(stateDir);
+      rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+    },
   };
 }
 
@@ -203,6 +211,12 @@ export function rawStdio(env: Record<string, string>): {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["pipe", "pipe", "ignore"],
   });
+  const dir = env.SPACEPAY_STATE_DIR;
+  if (dir) {
+    const mine = rawChildren.get(dir) ?? new Set();
+    rawChildren.set(dir, mine.add(child));
+    child.once("exit", () => mine.delete(child));
+  }
   const waiting = new Map<unknown, (m: Record<string, any>) => void>();
   createInterface({ input: child.stdout }).on("line", (line) => {
     const message = JSON.parse(line) as Record<string, any>;

@@ -94,7 +94,6 @@ describe.each(stateBackends())("audit verify on $name", (backend) => {
       const args = withdrawalArgs({ amountInCents, orderId: `order-${amountInCents}` });
       const r = await guard.run({
         tool: "create_withdrawal",
-        kind: "withdrawal",
         args,
         summary: withdrawalSummary(args),
         signal: new AbortController().signal,
@@ -106,7 +105,6 @@ describe.each(stateBackends())("audit verify on $name", (backend) => {
     const payArgs = { amountInCents: 900, currency: "USD", orderId: "pay-1" };
     const paid = await guard.run({
       tool: "create_payment",
-      kind: "payment",
       args: payArgs,
       summary: paymentSummary(payArgs, "create_payment"),
       signal: new AbortController().signal,

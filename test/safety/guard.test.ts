@@ -70,7 +70,6 @@ function withdraw(
 ) {
   return guard.run({
     tool: "create_withdrawal",
-    kind: "withdrawal",
     args,
     summary: withdrawalSummary(args),
     signal: new AbortController().signal,
@@ -87,7 +86,6 @@ function pay(
 ) {
   return guard.run({
     tool,
-    kind: "payment",
     args,
     summary: paymentSummary(args, tool),
     signal: new AbortController().signal,
@@ -544,7 +542,6 @@ describe("idempotency", () => {
     // Another caller's identical invoice is another call, but the same derived key: SpacePay replays it.
     const other = await guard.run({
       tool: "create_payment",
-      kind: "payment",
       args: invoice,
       summary: paymentSummary(invoice),
       signal: new AbortController().signal,

@@ -51,7 +51,6 @@ async function setup(confirm: SafetyPolicy["confirm"]) {
   const run = (inputRequired: GuardedCall["inputRequired"], extra: Partial<GuardedCall> = {}) =>
     guard.run({
       tool: "create_withdrawal",
-      kind: "withdrawal",
       args,
       summary: withdrawalSummary(args),
       signal: new AbortController().signal,

@@ -103,7 +103,6 @@ it("migrated by the owner, the server runs as the app role without a warning, an
   const args = withdrawalArgs({ amountInCents: 1_500 });
   const done = await guard.run({
     tool: "create_withdrawal",
-    kind: "withdrawal",
     args,
     summary: withdrawalSummary(args),
     signal: new AbortController().signal,

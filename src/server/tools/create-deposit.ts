@@ -21,9 +21,8 @@ export const createDeposit = defineTool({
   outputSchema: createdPaymentOutput,
   annotations: paymentRequestAnnotations,
   guarded: {
-    kind: "payment",
+    action: "create_deposit",
     summarize: (a) => ({
-      action: "create_deposit",
       amountInCents: null,
       currency: a.currency,
       orderId: a.orderId,

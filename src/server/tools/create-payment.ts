@@ -22,9 +22,8 @@ export const createPayment = defineTool({
   outputSchema: createdPaymentOutput,
   annotations: paymentRequestAnnotations,
   guarded: {
-    kind: "payment",
+    action: "create_payment",
     summarize: (a) => ({
-      action: "create_payment",
       amountInCents: a.amountInCents,
       currency: a.currency,
       orderId: a.orderId,

@@ -45,10 +45,9 @@ export const createWithdrawal = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   guarded: {
-    kind: "withdrawal",
+    action: "create_withdrawal",
     normalize: (a) => ({ ...a, chainId: caip2Arg("chainId", a.chainId) }),
     summarize: (a) => ({
-      action: "create_withdrawal",
       amountInCents: a.amountInCents,
       currency: "USD",
       orderId: a.orderId,
