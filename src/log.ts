@@ -1,7 +1,8 @@
 // The stderr logger: stdout is the MCP protocol channel, so this is the only place that prints
 // diagnostics. Every line starts with (text) or carries (JSON) an ISO timestamp. Secrets the server
 // obtained itself are registered once and masked in every line; a field named like a secret is masked
-// whatever its value.
+// whatever its value. The guard logs each money call's outcome at info (safety/send.ts), the HTTP
+// edge each 401/403 (http/edge.ts).
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** `text`: one readable line per entry (a multi-line message repeats the prefix); `json`: one object per line. */

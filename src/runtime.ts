@@ -1,6 +1,10 @@
 // Everything a running server needs, built once from the config: the SpacePay client (or, in demo
 // mode, an in-process simulator and its own state directory), durable state, the guard, and a
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
+// Durable state is opened on first use or when checkState() asks: at startup over HTTP before
+// listening (cli/serve.ts exits 2 on a problem), on stdio right after the first answers
+// (server/first-send.ts). The last open's problem (the setting to fix, and why) is kept for
+// spacepay://account and the money refusals.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { effectiveStateDir, type Config } from "./config/index.js";

@@ -86,7 +86,11 @@ export interface OpenStateOptions {
   auditFs?: AuditFs;
 }
 
-/** Thrown when the state backend cannot be reached: says which, never how to log in to it. */
+/**
+ * Thrown when the state backend cannot be reached: says which, never how to log in to it. The guard
+ * turns it into a refusal before anything is sent (an approval card's answer too: the handle's
+ * lookup refuses the same way, never "not recognised").
+ */
 export class StateUnavailableError extends Error {
   constructor(
     message: string,
