@@ -3,13 +3,11 @@
 // the links appear in tools/list only for a client that declared it (hosts ignore unknown _meta, but
 // the listing stays byte for byte what it was). The pages themselves are built from apps/.
 import type { ClientCapabilities, McpServer, Tool } from "@modelcontextprotocol/server";
-import { z } from "zod";
 import type { ResourceDef } from "./resources.js";
 import {
   APPROVAL_CARD_URI,
   APPROVAL_META_KEY,
   APP_MIME_TYPE,
-  DECIDE_TOOL,
   PAYMENT_CARD_URI,
   UI_EXTENSION,
   type ApprovalMeta,
@@ -66,39 +64,6 @@ export const APP_PAGES: readonly ResourceDef[] = PAGES.map((page) => ({
     return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: html, _meta: RESOURCE_META }] };
   },
 }));
-
-const Decision = z.strictObject({
-  handle: z.string().min(1).max(200),
-  decision: z.enum(["approve", "decline"]),
-});
-export type Decision = z.infer<typeof Decision>;
-
-/**
- * The app-only tool behind the cards' buttons (visibility ["app"]: hosts neither show it to the model
- * nor let it call it). It carries only the user's answer; the call it answers is the one the handle
- * was issued for, so nothing the caller sends can change what is approved.
- */
-export const DECIDE_LISTING: Tool = {
-  name: DECIDE_TOOL,
-  title: "Answer an approval card",
-  description: "For the SpacePay approval card only: the user's Approve or Decline.",
-  inputSchema: {
-    type: "object",
-    properties: {
-      handle: { type: "string", description: "The approval handle the card was given" },
-      decision: { type: "string", enum: ["approve", "decline"], description: "The user's answer" },
-    },
-    required: ["handle", "decision"],
-  },
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  _meta: { ui: { visibility: ["app"] } },
-};
-
-/** The decision tool's arguments, or null when they are not one. */
-export function parseDecision(args: unknown): Decision | null {
-  const parsed = Decision.safeParse(args ?? {});
-  return parsed.success ? parsed.data : null;
-}
 
 /** Where an approval handle travels: the result's _meta, which hosts give the app and not the model. */
 export function approvalMeta(approval: ApprovalMeta): Record<string, unknown> {

@@ -5,6 +5,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   inputRequired,
+  isInputRequiredResult,
   type CallToolResult,
   type InputRequiredResult,
   type Server,
@@ -18,9 +19,17 @@ import { errorResult, moneyFailureNote, toErrorResult } from "./errors.js";
 import { log, logEnabled } from "../log.js";
 import { failureOf } from "../spacepay/failure.js";
 import { cleanDeep, cleanLines, showInvisible } from "../text.js";
-import type { AppApproval, ElicitFn, ElicitUrlFn, GuardResult, ServerGuard } from "../safety/guard.js";
+import type {
+  AppApproval,
+  ElicitFn,
+  ElicitUrlFn,
+  GuardedCall,
+  GuardResult,
+  ServerGuard,
+} from "../safety/guard.js";
 import { STATUSES, STATUS_NAMES } from "../safety/results.js";
-import { DECIDE_LISTING, approvalMeta, parseDecision, withAppLink } from "./apps.js";
+import { approvalMeta, withAppLink } from "./apps.js";
+import { DECIDE_LISTING, resolveDecision } from "./tools/decide-approval.js";
 import { DECIDE_TOOL } from "./app-contract.js";
 import type { RequestClient } from "./request-client.js";
 
@@ -178,19 +187,16 @@ export function registerTools({
   });
   server.setRequestHandler("tools/call", async (request, extra): Promise<CallAnswer> => {
     const client = clientOf(extra);
-    // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
-    let decided: { args: Record<string, unknown>; app: AppApproval } | undefined;
     let name = request.params.name;
+    let raw = request.params.arguments;
+    let app: AppApproval | undefined;
+    // The card's answer re-enters as the call its handle was issued for, with exactly those arguments.
     if (name === DECIDE_TOOL && client.rendersApps && guard?.approvalCall) {
-      const decision = parseDecision(request.params.arguments);
-      const target = decision && (await guard.approvalCall(decision.handle, caller));
-      // Unknown, guessed too often, or the state could not be read: the person is told which.
-      if (target && "refused" in target) return present(guardedOut(target.refused, context().info.mode));
-      if (!decision || !target || !byName.get(target.tool)?.guarded) {
+      const target = await resolveDecision(raw, guard.approvalCall, caller);
+      if ("refused" in target) return present(guardedOut(target.refused, context().info.mode));
+      if ("malformed" in target || !byName.get(target.tool)?.guarded)
         return errorResult("Refused: this approval is not recognised. Nothing was sent.");
-      }
-      name = target.tool;
-      decided = { args: target.args, app: { handle: decision.handle, decision: decision.decision } };
+      ({ tool: name, args: raw, app } = target);
     }
     const found = byName.get(name);
     const p = found && prepare(found);
@@ -201,106 +207,146 @@ export function registerTools({
       );
     }
     const { tool } = p;
-    const parsed = p.input.safeParse(decided?.args ?? request.params.arguments ?? {});
+    const parsed = p.input.safeParse(raw ?? {});
     if (!parsed.success) {
       return errorResult(
         `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Nothing was done.`,
       );
     }
-    const parsedArgs = parsed.data as Record<string, unknown>;
     const { signal } = extra.mcpReq;
     const progressToken = extra.mcpReq._meta?.progressToken;
     const base = context();
-    const ctx: ToolContext = {
-      ...base,
-      api: callerApi(base.api, extra),
-      signal,
-      progress: async (progress, total, message) => {
-        if (progressToken === undefined || signal.aborted) return;
-        await extra.mcpReq
-          .notify({
-            method: "notifications/progress",
-            params: { progressToken, progress, total, message },
-          })
-          .catch(() => {});
+    const call: Call = {
+      tool,
+      args: parsed.data as Record<string, unknown>,
+      decided: app !== undefined,
+      ctx: {
+        ...base,
+        api: callerApi(base.api, extra),
+        signal,
+        progress: async (progress, total, message) => {
+          if (progressToken === undefined || signal.aborted) return;
+          await extra.mcpReq
+            .notify({
+              method: "notifications/progress",
+              params: { progressToken, progress, total, message },
+            })
+            .catch(() => {});
+        },
       },
+      executed: false,
     };
-    const started = Date.now();
-    // Whether the guard let the call through to SpacePay: before that, nothing can have been sent.
-    let executed = false;
-    try {
-      // Decided arguments were normalized before the guard bound them; once is the rule.
-      const args = tool.guarded?.normalize && !decided ? tool.guarded.normalize(parsedArgs) : parsedArgs;
-      let out: Answer;
-      if (tool.guarded && guard) {
-        const answer = await guard.run({
-          tool: tool.name,
-          args,
-          summary: { action: tool.guarded.action, ...tool.guarded.summarize(args) },
-          signal,
-          elicit: client.canElicit ? elicit : undefined,
-          elicitUrl: client.canElicitUrl ? elicitUrl : undefined,
-          inputRequired: client.inputRequired,
-          caller,
-          app: decided?.app ?? (client.rendersApps ? {} : undefined),
-          execute: async (idempotencyKey) => {
-            executed = true;
-            const result = await tool.handler(args, { ...ctx, idempotencyKey });
-            return {
-              result,
-              ids: result.meta?.ids ?? {},
-              requestId: result.meta?.requestId ?? null,
-              replayed: result.meta?.replayed ?? false,
-            };
-          },
-        });
-        if (answer.inputRequired) {
-          const ask = answer.inputRequired;
-          // A page to open (a passkey approval) carries no state: the retry reads the page's outcome.
-          if ("url" in ask)
-            return inputRequired({ inputRequests: { [ask.key]: inputRequired.elicitUrl(ask.url) } });
-          return inputRequired({
-            inputRequests: {
-              [ask.key]: inputRequired.elicit({
-                message: ask.elicitation.message,
-                requestedSchema: ask.elicitation.requestedSchema as never,
-              }),
-            },
-            requestState: ask.requestState,
-          });
-        }
-        out = guardedOut(answer, ctx.info.mode);
-      } else {
-        const result = await tool.handler(args, ctx);
-        out = {
-          structured: tool.guarded ? { status: "done", ...result.structured } : result.structured,
-          text: result.text,
-        };
-      }
-      if (logEnabled("debug")) {
-        log("debug", `tool ${tool.name} answered`, {
-          ms: Date.now() - started,
-          isError: out.isError ?? false,
-        });
-      }
-      return present(out);
-    } catch (err) {
-      if (signal.aborted) return errorResult(`${tool.name} was cancelled.`);
-      const result = toErrorResult(tool.name, err);
-      if (tool.guarded && guard) {
-        // The guard read the same answer (failureOf) to keep or release the reservation and key.
-        const failure = executed ? failureOf(err) : "not_called";
-        const note = moneyFailureNote(failure, err);
-        result.content.push({ type: "text", text: note });
-        // Like every money result, what happened and what to do next, for models that read only structure.
-        result.structuredContent = {
-          mode: base.info.mode,
-          status: "failed",
-          message: note,
-          mayHaveGoneThrough: failure === "ambiguous",
-        };
-      }
-      return result;
-    }
+    // The chain: error boundary → guard (money-moving tools) → the tool's handler.
+    return errorBoundary(call, guard, () =>
+      tool.guarded && guard
+        ? throughGuard(call, guard, {
+            signal,
+            elicit: client.canElicit ? elicit : undefined,
+            elicitUrl: client.canElicitUrl ? elicitUrl : undefined,
+            inputRequired: client.inputRequired,
+            caller,
+            app: app ?? (client.rendersApps ? {} : undefined),
+          })
+        : handled(call),
+    );
   });
+}
+
+/** One tools/call on its way through the chain, once its arguments are valid. */
+interface Call {
+  tool: AnyTool;
+  args: Record<string, unknown>;
+  /** Answers an approval card: its arguments are the ones the guard bound, already normalized. */
+  decided: boolean;
+  ctx: ToolContext;
+  /** Whether the guard let the call through to SpacePay: before that, nothing can have been sent. */
+  executed: boolean;
+}
+
+/**
+ * The outermost step: every failure becomes a result naming what happened (for a money call, whether
+ * anything may have moved), and a slow or failed call is logged at debug.
+ */
+async function errorBoundary(
+  call: Call,
+  guard: ServerGuard | undefined,
+  next: () => Promise<Answer | InputRequiredResult>,
+): Promise<CallAnswer> {
+  const { tool, ctx } = call;
+  const started = Date.now();
+  try {
+    // Decided arguments were normalized before the guard bound them; once is the rule.
+    if (tool.guarded?.normalize && !call.decided) call.args = tool.guarded.normalize(call.args);
+    const out = await next();
+    if (isInputRequiredResult(out)) return out;
+    if (logEnabled("debug"))
+      log("debug", `tool ${tool.name} answered`, { ms: Date.now() - started, isError: out.isError ?? false });
+    return present(out);
+  } catch (err) {
+    if (ctx.signal.aborted) return errorResult(`${tool.name} was cancelled.`);
+    const result = toErrorResult(tool.name, err);
+    if (tool.guarded && guard) {
+      // The guard read the same answer (failureOf) to keep or release the reservation and key.
+      const failure = call.executed ? failureOf(err) : "not_called";
+      const note = moneyFailureNote(failure, err);
+      result.content.push({ type: "text", text: note });
+      // Like every money result, what happened and what to do next, for models that read only structure.
+      result.structuredContent = {
+        mode: ctx.info.mode,
+        status: "failed",
+        message: note,
+        mayHaveGoneThrough: failure === "ambiguous",
+      };
+    }
+    return result;
+  }
+}
+
+/** The guard's step: policy, confirmation, one movement, audit; the handler runs inside it, at most once. */
+async function throughGuard(
+  call: Call,
+  guard: ServerGuard,
+  /** How this client is asked, and who calls. */
+  how: Omit<GuardedCall, "execute" | "tool" | "args" | "summary">,
+): Promise<Answer | InputRequiredResult> {
+  const { tool } = call;
+  const answer = await guard.run({
+    ...how,
+    tool: tool.name,
+    // Summarized here, after the error boundary normalized the arguments.
+    args: call.args,
+    summary: { action: tool.guarded!.action, ...tool.guarded!.summarize(call.args) },
+    execute: async (idempotencyKey) => {
+      call.executed = true;
+      const result = await call.tool.handler(call.args, { ...call.ctx, idempotencyKey });
+      return {
+        result,
+        ids: result.meta?.ids ?? {},
+        requestId: result.meta?.requestId ?? null,
+        replayed: result.meta?.replayed ?? false,
+      };
+    },
+  });
+  const ask = answer.inputRequired;
+  if (!ask) return guardedOut(answer, call.ctx.info.mode);
+  // A page to open (a passkey approval) carries no state: the retry reads the page's outcome.
+  if ("url" in ask) return inputRequired({ inputRequests: { [ask.key]: inputRequired.elicitUrl(ask.url) } });
+  return inputRequired({
+    inputRequests: {
+      [ask.key]: inputRequired.elicit({
+        message: ask.elicitation.message,
+        requestedSchema: ask.elicitation.requestedSchema as never,
+      }),
+    },
+    requestState: ask.requestState,
+  });
+}
+
+/** The innermost step for a tool the guard does not wrap (or a server without one). */
+async function handled(call: Call): Promise<Answer> {
+  const result = await call.tool.handler(call.args, call.ctx);
+  return {
+    structured: call.tool.guarded ? { status: "done", ...result.structured } : result.structured,
+    text: result.text,
+  };
 }
