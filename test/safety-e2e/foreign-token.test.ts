@@ -43,3 +43,27 @@ it("a token made for one API host is refused by a server on another, naming the 
   expect(done.status).toBe("done");
   expect(made.sim.control.counts().withdrawals).toBe(1);
 }, 30_000);
+
+it("a token made under one merchant key is refused by a server with another key on the same state; nothing is sent", async () => {
+  // Same state directory and state key, same API host; only the merchant key differs (its fingerprint,
+  // never the key, is in the token's place).
+  const otherKey = await startHarness({
+    sharedSim: made.sim,
+    stateDir: made.stateDir,
+    env: { SPACEPAY_CONFIRM: "token", SPACEPAY_SECRET_KEY: "sk_test_another_merchant_key" },
+  });
+  try {
+    const args = withdrawal();
+    const token = structured(await made.call("create_withdrawal", args)).confirmationToken as string;
+    const before = made.sim.control.counts().withdrawals;
+    const refused = structured(
+      await otherKey.call("create_withdrawal", { ...args, confirmationToken: token }),
+    );
+    expect(refused).toMatchObject({ status: "refused", rule: "confirmationToken" });
+    expect(refused.message).toMatch(/merchant key/);
+    expect(refused.message).not.toContain("sk_test_");
+    expect(made.sim.control.counts().withdrawals).toBe(before);
+  } finally {
+    await otherKey.close();
+  }
+}, 30_000);
