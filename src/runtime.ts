@@ -153,18 +153,21 @@ export function callBoundMs(config: Config): number {
   return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
 }
 
-async function openState(
-  stateDir: string,
-  config: Config,
-  policy: SafetyPolicy,
-  secretKey: string | null,
-  background: SpacePayApi,
-  apiHost: string,
-  cleanups: Array<() => Promise<void> | void>,
-  opts: RuntimeOptions,
-  passkey: PasskeyDesk | null,
-  watcher: PaymentWatcher,
-): Promise<DurableState> {
+/** What the runtime hands the durable state when it opens: the parts the guard and its listeners use. */
+interface StateWiring {
+  stateDir: string;
+  policy: SafetyPolicy;
+  secretKey: string | null;
+  /** The budgeted client, for background work that belongs to no caller (reconciling). */
+  background: SpacePayApi;
+  apiHost: string;
+  cleanups: Array<() => Promise<void> | void>;
+  passkey: PasskeyDesk | null;
+  watcher: PaymentWatcher;
+}
+
+async function openState(config: Config, opts: RuntimeOptions, wiring: StateWiring): Promise<DurableState> {
+  const { stateDir, policy, secretKey, background, apiHost, cleanups, passkey, watcher } = wiring;
   const { createGuard, openState: openBackend, reconcileLedger } = await import("./safety/index.js");
   // The configured key, or (SQLite only) the one generated into the state directory.
   const store = await openBackend({
@@ -329,18 +332,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     // with SpacePay) belongs to no caller, so it holds the budgeted client, not that call's view of it.
     // The demo simulator listens on a new port each run; its confirmations are bound to it by name.
     const apiHost = config.mode === "demo" ? "demo simulator" : new URL(apiUrl).host;
-    stateReady ??= openState(
+    stateReady ??= openState(config, opts, {
       stateDir,
-      config,
       policy,
       secretKey,
       background,
       apiHost,
       cleanups,
-      opts,
-      approvals?.desk ?? null,
+      passkey: approvals?.desk ?? null,
       watcher,
-    ).then(
+    }).then(
       (s) => ((stateOutcome = "ok"), s),
       (err: unknown) => {
         stateOutcome = stateProblem(err, config);
