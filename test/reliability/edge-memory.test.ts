@@ -58,7 +58,11 @@ let dir: string;
 beforeAll(async () => {
   requireBuild();
   dir = tempDir("edge-memory");
-  server = await startHttpServer(demoEnv(dir, { SPACEPAY_MCP_HTTP_TOKEN: TOKEN }));
+  // No order index backfill: it starts once the server listens, and its reads and writes would land
+  // in the window this test measures the edge's memory in.
+  server = await startHttpServer(
+    demoEnv(dir, { SPACEPAY_MCP_HTTP_TOKEN: TOKEN, SPACEPAY_INDEX_BACKFILL_MAX: "0" }),
+  );
 });
 afterAll(async () => {
   await server?.stop();
