@@ -1,33 +1,30 @@
 // Everything a running server needs, built once from the config: the SpacePay client (or, in demo
 // mode, an in-process simulator and its own state directory), durable state, the guard, and a
 // factory for MCP servers (one for stdio, one per request over HTTP) that share all of it.
-// Durable state is opened on first use or when checkState() asks: at startup over HTTP before
-// listening (cli/serve.ts exits 2 on a problem), on stdio right after the first answers
-// (server/first-send.ts). The last open's problem (the setting to fix, and why) is kept for
-// spacepay://account and the money refusals.
+// Durable state, opened on first use, is runtime-state.ts.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { effectiveStateDir, type Config } from "./config/index.js";
 import type { ApprovalDesk } from "./approvals/desk.js";
 import type { ApprovalPages } from "./approvals/serve.js";
-import type { PasskeyDesk } from "./safety/channel.js";
-import { log, logEnabled, redact } from "./log.js";
+import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { RequestBudget } from "./spacepay/budget.js";
-import { MAX_BACKOFF_MS } from "./spacepay/retry.js";
 import type { PaymentStatus, RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
 import { HTTP_WITHOUT_TOKEN, listsInstances, SCOPES, selectTools, toolsFor } from "./server/select-tools.js";
 import type { AnyTool } from "./server/tool.js";
-import type { Principal, SecretStore } from "./domain.js";
+import type { Principal } from "./domain.js";
 import type { ServerInfo } from "./server/tool.js";
 import type { SimulatorHandle } from "./simulator/index.js";
-import type { AuditFs, Guard, GuardResult, SafetyPolicy, ServerGuard, StateStore } from "./safety/index.js";
-import { fingerprintMerchantKey } from "./safety/idempotency.js";
+import type { AuditFs, SafetyPolicy, StateStore } from "./safety/index.js";
 import { DAY_MS } from "./safety/policy.js";
 import { telemetry } from "./telemetry.js";
 import { createOrderIndex, type OrderIndex } from "./safety/order-index-sync.js";
+import { callBoundMs, stateHolder, type StateProblem } from "./runtime-state.js";
+
+export { callBoundMs, stateProblemLine, type StateProblem } from "./runtime-state.js";
 
 export interface Runtime {
   config: Config;
@@ -115,25 +112,6 @@ export interface EventStats {
   rejected: number;
 }
 
-/** Why durable state does not open: the setting to fix and the reason, never a URL or a password. */
-export interface StateProblem {
-  variable: string;
-  reason: string;
-}
-
-/** The problem as one line, naming the setting once. */
-export function stateProblemLine(p: StateProblem): string {
-  return p.reason.includes(p.variable) ? p.reason : `${p.variable}: ${p.reason}`;
-}
-
-function stateProblem(err: unknown, config: Config): StateProblem {
-  // The safety layer's errors name their setting (StateUnavailableError, StateKeyError); anything
-  // else came from the state directory, or from the database when there is one.
-  const e = err as Error & { setting?: string };
-  const variable = e.setting ?? (config.databaseUrl ? "SPACEPAY_DATABASE_URL" : "SPACEPAY_STATE_DIR");
-  return { variable, reason: redact(e.message) };
-}
-
 export interface RuntimeOptions {
   /** Sample payments seeded into the demo simulator. */
   demoPayments?: number;
@@ -141,88 +119,6 @@ export interface RuntimeOptions {
   pollIntervalMs?: number;
   /** The audit log's write and fsync (tests inject short writes and a full disk). */
   auditFs?: AuditFs;
-}
-
-interface DurableState {
-  store: StateStore;
-  guard: Guard;
-}
-
-/** The longest a guarded call can be in flight at SpacePay: every attempt timing out, with backoff between. */
-export function callBoundMs(config: Config): number {
-  return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
-}
-
-/** What the runtime hands the durable state when it opens: the parts the guard and its listeners use. */
-interface StateWiring {
-  stateDir: string;
-  policy: SafetyPolicy;
-  secretKey: string | null;
-  /** The budgeted client, for background work that belongs to no caller (reconciling). */
-  background: SpacePayApi;
-  apiHost: string;
-  cleanups: Array<() => Promise<void> | void>;
-  passkey: PasskeyDesk | null;
-  watcher: PaymentWatcher;
-}
-
-async function openState(config: Config, opts: RuntimeOptions, wiring: StateWiring): Promise<DurableState> {
-  const { stateDir, policy, secretKey, background, apiHost, cleanups, passkey, watcher } = wiring;
-  const { createGuard, openState: openBackend, reconcileLedger } = await import("./safety/index.js");
-  // The configured key, or (SQLite only) the one generated into the state directory.
-  const store = await openBackend({
-    stateDir,
-    databaseUrl: config.databaseUrl,
-    stateKey: config.stateKey,
-    auditFs: opts.auditFs,
-  });
-  cleanups.push(() => store.close());
-  // Not a reason to stop: enrolling needs a running instance on PostgreSQL. Until someone is enrolled,
-  // every withdrawal is refused, naming the command.
-  if (passkey && (await store.approvals.enrolledCount()) === 0)
-    log(
-      "warn",
-      "SPACEPAY_APPROVAL=passkey and no approver is enrolled yet: withdrawals are refused until one is (spacepay-mcp approvers add NAME)",
-    );
-  // Webhook events another instance received (PostgreSQL): its fetch's status, to this instance's watchers.
-  if (config.webhookEvents && store.paymentEvents) {
-    const stopListening = store.paymentEvents.listen(
-      (paymentId, status) => watcher.wake(paymentId, status as PaymentStatus),
-      () => log("info", "webhooks: listening for payment events from other instances (PostgreSQL)"),
-    );
-    cleanups.push(stopListening);
-  }
-  const guard = createGuard({
-    policy,
-    mode: config.mode,
-    store,
-    merchantKeyFingerprint: fingerprintMerchantKey(secretKey ?? ""),
-    apiHost,
-    // An identical call waits for one in flight at most as long as that one can take.
-    callBoundMs: callBoundMs(config),
-    passkey: passkey ?? undefined,
-  });
-  // Settles withdrawals an earlier run left without an outcome, in the background (within the upstream
-  // budget): until it has, they keep counting against the cap, which is the safe side. Closing stops
-  // what still waits for the budget (the next start looks again) and waits for the rest.
-  const stop = new AbortController();
-  const reconciling = reconcileLedger({
-    store,
-    api: background,
-    inFlightMs: callBoundMs(config),
-    signal: stop.signal,
-  }).then(
-    (r) => {
-      if (r.done + r.failed + r.unknown)
-        log("info", "reconciled withdrawals left without an outcome", { ...r });
-    },
-    (err: Error) => log("warn", `could not reconcile unsettled withdrawals with SpacePay: ${err.message}`),
-  );
-  cleanups.push(() => {
-    stop.abort();
-    return reconciling;
-  });
-  return { store, guard };
 }
 
 export function safetyPolicy(config: Config): SafetyPolicy {
@@ -304,7 +200,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   cleanups.push(() => watcher.close());
 
   const orderIndex = createOrderIndex({
-    store: async () => (await state()).store.orderIndex,
+    store: async () => (await holder.state()).store.orderIndex,
     api: background,
     backfillMax: config.indexBackfillMax,
   });
@@ -318,54 +214,23 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
           publicUrl: config.publicUrl,
           port: config.approvalPort,
           passkey: config.approval === "passkey",
-          state: async (): Promise<StateStore> => (await state()).store,
+          state: async (): Promise<StateStore> => (await holder.state()).store,
         })
       : null;
   if (approvals) cleanups.push(() => approvals.close());
-  // Durable state is opened on first use: a session that only reads never loads its code or SQLite.
-  // A failed open is not kept: the next money call tries again (the user may have fixed the directory).
-  let stateReady: Promise<DurableState> | null = null;
-  // The last attempt's outcome: null before any, "ok", or what stopped it.
-  let stateOutcome: StateProblem | "ok" | null = null;
-  const state = () => {
-    // Opened by whichever money call comes first, but kept for all: its background work (reconciling
-    // with SpacePay) belongs to no caller, so it holds the budgeted client, not that call's view of it.
+  // Opened by whichever money call comes first, but kept for all (runtime-state.ts).
+  const holder = stateHolder(config, {
+    stateDir,
+    policy,
+    secretKey,
+    background,
     // The demo simulator listens on a new port each run; its confirmations are bound to it by name.
-    const apiHost = config.mode === "demo" ? "demo simulator" : new URL(apiUrl).host;
-    stateReady ??= openState(config, opts, {
-      stateDir,
-      policy,
-      secretKey,
-      background,
-      apiHost,
-      cleanups,
-      passkey: approvals?.desk ?? null,
-      watcher,
-    }).then(
-      (s) => ((stateOutcome = "ok"), s),
-      (err: unknown) => {
-        stateOutcome = stateProblem(err, config);
-        stateReady = null;
-        throw err;
-      },
-    );
-    return stateReady;
-  };
-  const checkState = async (): Promise<StateProblem | null> => {
-    await state().catch(() => {});
-    return stateOutcome === "ok" ? null : stateOutcome;
-  };
-  const readiness = async () => {
-    let problem = await checkState();
-    if (!problem)
-      problem = await (await state()).store.ping().then(
-        () => null,
-        (err: unknown) => stateProblem(err, config),
-      );
-    // A key that does not open the state is the key's fault; anything else is the backend's.
-    const keyWrong = problem?.variable === "SPACEPAY_STATE_KEY";
-    return { state: !problem || keyWrong, stateKey: !keyWrong };
-  };
+    apiHost: config.mode === "demo" ? "demo simulator" : new URL(apiUrl).host,
+    cleanups,
+    passkey: approvals?.desk ?? null,
+    watcher,
+    auditFs: opts.auditFs,
+  });
   const events: EventStats = {
     configured: config.webhookEvents,
     lastVerifiedAt: null,
@@ -373,24 +238,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     duplicates: 0,
     rejected: 0,
   };
-  const secrets: SecretStore = {
-    get: async (id) => {
-      try {
-        return (await state()).store.secrets.get(id);
-      } catch (err) {
-        // Read tools keep working without durable state; they ask for the paymentSecret instead.
-        log("warn", `payment secrets unavailable: ${(err as Error).message}`);
-        return undefined;
-      }
-    },
-    put: async (id, secret) => (await state()).store.secrets.put(id, secret),
-  };
   let draining: Promise<void> | null = null;
   const drain = () =>
     (draining ??= (async () => {
       watcher.close();
       // Never opened: nothing can be in flight.
-      const open = stateReady && (await stateReady.catch(() => null));
+      const open = await holder.opened();
       if (!open) return;
       const boundMs = callBoundMs(config);
       const pending = open.guard.drain(boundMs);
@@ -407,42 +260,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         );
       }
     })());
-  // Fail closed: without the ledger and the audit log nothing may move, and no approval handle can be
-  // looked up (one may have been issued by another instance on the same database).
-  const openedOrRefusal = async (): Promise<DurableState | { refused: GuardResult }> => {
-    try {
-      return await state();
-    } catch (err) {
-      const problem = stateProblem(err, config);
-      const message = `Refused: the durable state could not be opened, so money-moving tools are unavailable. ${problem.reason} Nothing was sent.`;
-      log("error", message);
-      return {
-        refused: {
-          // Names the setting to fix; only a directory is shown (a database URL carries the password).
-          structured: {
-            status: "refused",
-            rule: problem.variable,
-            configured: problem.variable === "SPACEPAY_STATE_DIR" ? stateDir : null,
-            message,
-          },
-          text: message,
-          isError: true,
-        },
-      };
-    }
-  };
-  const guard: ServerGuard = {
-    run: async (call) => {
-      // Loaded lazily like the rest of the safety layer, which a read-only session never needs.
-      if (draining) return (await import("./safety/index.js")).stoppingResult();
-      const s = await openedOrRefusal();
-      return "refused" in s ? s.refused : s.guard.run(call);
-    },
-    approvalCall: async (handle, caller) => {
-      const s = await openedOrRefusal();
-      return "refused" in s ? s : s.guard.approvalCall(handle, caller);
-    },
-  };
+  const guard = holder.guard(() => draining !== null);
 
   const info: ServerInfo = { mode: config.mode, apiHost: new URL(apiUrl).host };
   const { tools, disabled } = selectTools({
@@ -489,6 +307,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
     // Read at each request: whether durable state opened, and if not, what to fix.
     get state() {
+      const stateOutcome = holder.outcome();
       if (stateOutcome === null) return { status: "not opened yet" };
       if (stateOutcome === "ok") return { status: "ok" };
       return { status: "unavailable", variable: stateOutcome.variable, reason: stateOutcome.reason };
@@ -520,10 +339,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     background,
     orderIndex,
     events,
-    claimEvent: async (eventId) => (await state()).store.webhookEvents.claim(eventId),
+    claimEvent: async (eventId) => (await holder.state()).store.webhookEvents.claim(eventId),
     paymentChanged(paymentId, status) {
       watcher.wake(paymentId, status);
-      const open = stateOutcome === "ok" ? stateReady : null;
+      const open = holder.outcome() === "ok" ? holder.state() : null;
       void open
         ?.then((s) => s.store.paymentEvents?.publish(paymentId, status))
         .catch((err: Error) => log("warn", `payment event not shared with other instances: ${err.message}`));
@@ -538,10 +357,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         tools: principal ? scopedTools(principal) : tools,
         listInstances: listsInstances(principal),
         caller: principal?.subject,
-        secrets,
+        secrets: holder.secrets,
         guard,
         account,
-        auditRecent: async (n) => (await state()).store.audit.readRecent(n),
+        auditRecent: async (n) => (await holder.state()).store.audit.readRecent(n),
         watcher,
         orderIndex,
       });
@@ -554,12 +373,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       return server;
     },
     drain,
-    checkState,
+    checkState: holder.checkState,
     async withdrawalTotalCents() {
-      const open = stateReady && (await stateReady.catch(() => null));
+      const open = await holder.opened();
       return open ? open.store.ledger.usedCents(new Date(), DAY_MS) : null;
     },
-    readiness,
+    readiness: holder.readiness,
     async close() {
       await drain();
       // Before the state store closes under it (its cleanup runs with the others below).
