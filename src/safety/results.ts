@@ -7,20 +7,22 @@ import { confirmationSummary, describeKind } from "./confirm.js";
 import type { ElicitationRequest } from "./confirm.js";
 import type { Refusal } from "./policy.js";
 
-/** Each status a money call can answer, with what it tells the model (the output schema's description). */
+/**
+ * Each status a money call can answer, with what it tells the model (the output schema's description,
+ * where statuses that mean the same are listed together: it is on every money tool, every turn).
+ */
+const NOTHING_SENT = "nothing sent; message says why";
+const NOT_YET = "not run yet; do what message says";
 export const STATUSES = {
-  done: "it ran; an identical repeat replays this answer (replayed: true) and sends nothing",
-  confirmation_required:
-    "nothing done yet; do what `message` says (a card is shown, or repeat with the token)",
-  approval_required:
-    "nothing done yet; a person must open approvalUrl and approve with their passkey, then repeat the identical call",
-  in_progress: "an identical call is being sent now; repeat later for its result",
-  declined: "the user declined; nothing was done",
-  cancelled: "nothing was done",
-  refused: "a rule refused it (rule, message); nothing was sent",
-  confirmation_failed: "the prompt failed; nothing was sent",
-  failed:
-    "SpacePay did not complete it; mayHaveGoneThrough says whether it may have (then repeat the identical call, which resumes it)",
+  done: "it ran; an identical repeat replays it (replayed: true)",
+  confirmation_required: NOT_YET,
+  approval_required: NOT_YET,
+  in_progress: "being sent; repeat later for its result",
+  declined: NOTHING_SENT,
+  cancelled: NOTHING_SENT,
+  refused: NOTHING_SENT,
+  confirmation_failed: NOTHING_SENT,
+  failed: "not completed; if mayHaveGoneThrough, repeat the identical call to resume it",
 } as const;
 
 export type GuardStatus = keyof typeof STATUSES;

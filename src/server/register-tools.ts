@@ -33,14 +33,19 @@ import { DECIDE_LISTING, resolveDecision } from "./tools/decide-approval.js";
 import { DECIDE_TOOL } from "./app-contract.js";
 import type { RequestClient } from "./request-client.js";
 
+/** "a, b: meaning; c: meaning": statuses that mean the same share one entry. */
+function statusLegend(): string {
+  const byMeaning = new Map<string, string[]>();
+  for (const [name, meaning] of Object.entries(STATUSES)) {
+    byMeaning.set(meaning, [...(byMeaning.get(meaning) ?? []), name]);
+  }
+  return [...byMeaning].map(([meaning, names]) => `${names.join(", ")}: ${meaning}`).join("; ");
+}
+
 /** Extra fields a guarded tool's structured output may carry (confirmation round-trips, declines). */
 const guardOutputShape = {
   // Derived from the guard's one status table, so the schema cannot drift from what it answers.
-  status: z.enum(STATUS_NAMES).describe(
-    Object.entries(STATUSES)
-      .map(([name, meaning]) => `${name}: ${meaning}`)
-      .join("; "),
-  ),
+  status: z.enum(STATUS_NAMES).describe(statusLegend()),
   message: z.string().describe("What happened and what to do next"),
   confirmationToken: z.string().optional(),
   expiresAt: z.string().optional(),
@@ -71,9 +76,26 @@ function lean(node: unknown, io: "input" | "output", top = false): unknown {
     // Nested empty shapes say nothing, but a tool's own schema keeps `properties: {}`: some clients and
     // validators expect it on every tool, even one without arguments.
     if (!top && k === "properties" && v !== null && typeof v === "object" && !Object.keys(v).length) continue;
-    out[k] = lean(v, io);
+    // `anyOf` of bare types says what `type: [..]` says in half the tokens.
+    const leaned = lean(v, io);
+    const types = k === "anyOf" ? bareTypes(leaned) : null;
+    if (types) out.type = types;
+    else out[k] = leaned;
   }
   return out;
+}
+
+/** The types of an `anyOf` whose members each say only `type`, else null. */
+function bareTypes(members: unknown): string[] | null {
+  if (!Array.isArray(members)) return null;
+  const types: string[] = [];
+  for (const m of members) {
+    const keys = m !== null && typeof m === "object" ? Object.keys(m) : [];
+    const type = (m as { type?: unknown } | null)?.type;
+    if (keys.length !== 1 || typeof type !== "string") return null;
+    types.push(type);
+  }
+  return types;
 }
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Tool["inputSchema"] {
