@@ -1,6 +1,9 @@
 // The payment card: what create_payment, create_deposit, get_payment and create_quote answered, as a
-// person reads it, with a QR code to pay (the payment link, or the active quote as an EIP-681 request), and kept live through the host (get_payment
-// every few seconds) until the payment reaches a final status.
+// person reads it, with a QR code to pay (the payment link, or the active quote as an EIP-681 request),
+// and kept live through the host until the payment reaches a final status. Live means event-driven:
+// the card waits in wait_for_payment (until: change), which a webhook event or the server's own poll
+// ends, and only when the status changed does it read the payment again (get_payment). A wait that
+// fails (an older server, a refused watch) falls back to a get_payment now and then.
 import QRCode from "qrcode";
 import { connect, type ToolResult } from "../shared/bridge.js";
 import { approvalOf, showApproval, showDeclined } from "../shared/approval.js";
@@ -19,15 +22,22 @@ import { isFinalPaymentStatus } from "../../src/spacepay/wire.js";
 import type { PaymentView, QuoteView } from "../../src/server/render.js";
 import { eip681 } from "./payment-uri.js";
 
-/** How often a payment that is not final is looked up again. */
-const REFRESH_MS = 5000;
+/** One wait_for_payment call, below the 60 s a host commonly allows a tool call; then the card waits again. */
+const WAIT_SECONDS = 50;
+/** When a wait fails, the card reads the payment again this much later (and then waits again). */
+const FALLBACK_MS = 30_000;
 
 let paymentId: string | null = null;
 let paymentUrl: string | null = null;
 let mode: unknown = null;
 let lastQuote: QuoteView | null = null;
 let timer: ReturnType<typeof setTimeout> | null = null;
-let refreshes = 0;
+/** The status the card shows; a wait that ends on another one means a read. */
+let shown: string | null = null;
+/** A wait_for_payment is in flight. */
+let waiting = false;
+/** Bumped by stop(), so an answer to a wait or read begun before is ignored. */
+let generation = 0;
 
 const bridge = connect("spacepay-payment-card", {
   hostContext: applyHostContext,
@@ -58,9 +68,10 @@ function render(result: ToolResult): void {
     return;
   }
   paymentId = payment.id;
+  shown = payment.status;
   drawPayment(payment);
   if (isFinalPaymentStatus(payment.status)) stop();
-  else schedule(REFRESH_MS);
+  else follow();
 }
 
 function drawPayment(p: PaymentView): void {
@@ -89,7 +100,7 @@ function drawPayment(p: PaymentView): void {
     h(
       "div",
       { class: "foot", "data-testid": "live" },
-      final ? "Final status." : `Live: checking every ${REFRESH_MS / 1000} s.`,
+      final ? "Final status." : "Live: updates as the payment changes.",
     ),
   );
 }
@@ -133,21 +144,48 @@ function quoteBox(q: QuoteView): HTMLElement {
   );
 }
 
+/** Waits through the server for the status to leave the one shown; reads the payment when it did. */
+function follow(): void {
+  if (waiting || timer !== null || !paymentId) return;
+  waiting = true;
+  const mine = generation;
+  // `since`: a change between the card's answer and the wait's first read ends the wait at once.
+  const args = { paymentId, until: "change", since: shown, timeoutSeconds: WAIT_SECONDS };
+  const ended = (answer: Record<string, unknown> | null) => {
+    waiting = false;
+    if (mine !== generation) return;
+    if (answer && answer.status !== shown) refresh();
+    // The wait ran out with nothing new: wait again.
+    else if (answer?.timedOut === true) follow();
+    // Failed, or ended early (the server is stopping): look again later.
+    else schedule(FALLBACK_MS);
+  };
+  bridge.callTool("wait_for_payment", args).then(
+    (r) => ended(r.isError ? null : structured(r)),
+    () => ended(null),
+  );
+}
+
+/** Reads the payment again; a failed read keeps the card as it was and tries later. */
+function refresh(): void {
+  if (!paymentId) return;
+  const mine = generation;
+  bridge.callTool("get_payment", { paymentId }).then(
+    (r) => mine === generation && (r.isError ? schedule(FALLBACK_MS) : render(r)),
+    () => mine === generation && schedule(FALLBACK_MS),
+  );
+}
+
 function schedule(ms: number): void {
   if (timer !== null || !paymentId) return;
   timer = setTimeout(() => {
     timer = null;
-    refreshes++;
-    document.documentElement.dataset.refreshes = String(refreshes);
-    // A failed lookup keeps the card as it was and tries again; only an answer replaces it.
-    bridge.callTool("get_payment", { paymentId }).then(
-      (r) => (r.isError ? schedule(REFRESH_MS) : render(r)),
-      () => schedule(REFRESH_MS),
-    );
+    refresh();
   }, ms);
 }
 
 function stop(): void {
   if (timer !== null) clearTimeout(timer);
   timer = null;
+  generation++;
 }

@@ -1,6 +1,6 @@
 // The payment card in real headless Chromium, fed real tool results from the simulator through a
 // host built on ext-apps' AppBridge: amount, status, a QR code that scans back to the payment link,
-// the quote, light and dark, and live status that stops at a final status.
+// the quote, light and dark, and live status (a wait through the host, not polling) that stops at a final status.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // jsqr is CommonJS: module.exports is the decoder, and so is its `.default`, the one its types name.
 import jsqr from "jsqr";
@@ -55,15 +55,23 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
     expect(jsqr.default(data, width, height)?.data).toBe(paymentUrl);
   }, 30_000);
 
-  it("refreshes through the host and shows the quote: token amount, chain and deposit address", async () => {
-    expect(host.calls).toEqual([]);
-    await host.page.clock.runFor(5_000);
-    await expect.poll(() => host.calls).toEqual([{ name: "get_payment", arguments: { paymentId } }]);
+  it("stays live by waiting through the host (wait_for_payment), not by polling", async () => {
+    const wait = { paymentId, until: "change", since: "pending", timeoutSeconds: 50 };
+    await expect.poll(() => host.calls).toEqual([{ name: "wait_for_payment", arguments: wait }]);
+    expect(await host.view().locator("[data-testid=live]").textContent()).toBe(
+      "Live: updates as the payment changes.",
+    );
+    // Minutes pass on the card's clock: no lookups while the wait is open.
+    await host.page.clock.runFor(120_000);
+    expect(host.calls).toEqual([{ name: "wait_for_payment", arguments: wait }]);
+  });
+
+  it("shows the quote a later get_payment result carries: token amount, chain and deposit address", async () => {
+    const got = (await ui.callTool({ name: "get_payment", arguments: { paymentId } })) as any;
+    await host.sendToolResult(got);
     const view = host.view();
     await view.locator("[data-testid=quote]").waitFor();
-    const quote = (await h.call("get_payment", { paymentId })).structuredContent.payment.quotes.find(
-      (q: any) => q.status === "active",
-    );
+    const quote = got.structuredContent.payment.quotes.find((q: any) => q.status === "active");
     expect(await view.locator("[data-testid=deposit-address]").textContent()).toBe(quote.depositAddress);
     expect(await view.locator("[data-testid=quote-amount]").textContent()).toBe(quote.amountDue);
     expect(await view.locator("[data-testid=quote]").textContent()).toContain("Base");
@@ -71,19 +79,19 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
     await host.setTheme("dark");
     await host.screenshot("payment-card-dark");
     await host.setTheme("light");
+    // The wait already open serves the new answer too: no second one.
+    expect(host.calls.map((c) => c.name)).toEqual(["wait_for_payment"]);
   }, 30_000);
 
-  it("follows the payment to its final status, then stops asking", async () => {
+  it("follows the payment to its final status, reading it once per change, then stops asking", async () => {
     await h.sim.control.pay(paymentId);
     h.sim.control.settleNow();
     const view = host.view();
-    await expect
-      .poll(async () => {
-        await host.page.clock.runFor(5_000);
-        return view.locator("[data-testid=status]").textContent();
-      })
-      .toBe("completed");
+    await expect.poll(() => view.locator("[data-testid=status]").textContent()).toBe("completed");
     expect(await view.locator("[data-testid=live]").textContent()).toBe("Final status.");
+    // Each get_payment follows a wait that ended on another status (processing may be seen on the way).
+    const names = host.calls.map((c) => c.name);
+    expect(names.join(" ")).toMatch(/^wait_for_payment get_payment( wait_for_payment get_payment)?$/);
     const asked = host.calls.length;
     await host.page.clock.runFor(60_000);
     expect(host.calls.length).toBe(asked);

@@ -227,6 +227,22 @@ describe("quotes, refresh and waiting", () => {
     expect(h.sim.control.requests({ path: `**/payments/${sample.id}` }).length).toBeGreaterThan(0);
   });
 
+  it("wait_for_payment until change since a status the caller saw answers at once when the payment already left it", async () => {
+    const created = await h.call("create_payment", { amountInCents: 2500, orderId: "wait-since" });
+    const id = created.structuredContent.payment.id;
+    // The payment moved on before the wait began (the caller saw pending).
+    await h.sim.control.pay(id, { outcome: "exact", wait: true });
+    const started = Date.now();
+    const res = await h.call("wait_for_payment", {
+      paymentId: id,
+      until: "change",
+      since: "pending",
+      timeoutSeconds: 30,
+    });
+    expect(res.structuredContent).toMatchObject({ status: "completed", final: true, timedOut: false });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it("wait_for_payment reports a timeout without failing", async () => {
     const created = await h.call("create_payment", { amountInCents: 2500, orderId: "wait-3" });
     const res = await h.call("wait_for_payment", {

@@ -1,10 +1,11 @@
-// wait_for_payment: wait until a payment's status changes or is final, with progress notifications,
-// listening to the shared poll loop (payment-watch.ts); stops at once when the call is cancelled. A 429
+// wait_for_payment: wait until a payment's status changes (from its first read, or from `since`, the
+// status the caller last saw) or is final, with progress notifications, listening to the shared poll
+// loop (payment-watch.ts); stops at once when the call is cancelled. A 429
 // from SpacePay slows it (Retry-After honoured), within its timeout, which covers the whole call.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
 import { PAYMENT_STATUS_MEANING } from "../render.js";
-import { isFinalPaymentStatus } from "../../spacepay/wire.js";
+import { isFinalPaymentStatus, PAYMENT_STATUSES } from "../../spacepay/wire.js";
 import type { PaymentStatus } from "../../spacepay/types.js";
 import { defaultSleep, pause, rateLimitPauseMs } from "../../spacepay/retry.js";
 import { keptSecret, modeOut, paymentIdArg, paymentSecretArg, READ_ONLY } from "./common.js";
@@ -24,6 +25,10 @@ export const waitForPayment = defineTool({
       .max(600)
       .default(120)
       .describe("Give up after this many seconds, ≤600"),
+    since: z
+      .enum(PAYMENT_STATUSES)
+      .optional()
+      .describe("With until change: the status you last saw; any other ends the wait at once"),
     paymentSecret: paymentSecretArg,
   },
   outputSchema: {
@@ -65,7 +70,10 @@ export const waitForPayment = defineTool({
       let status = initial;
       // A stop ends the wait with the status so far, so its answer is not what holds the stop up.
       let stopped = false;
-      const done = () => (args.until === "change" ? status !== initial : isFinalPaymentStatus(status));
+      // A change is from the status the caller last saw, when it says: one that came before this
+      // call's first read is not missed.
+      const from = args.since ?? initial;
+      const done = () => (args.until === "change" ? status !== from : isFinalPaymentStatus(status));
       const progress = () =>
         ctx.progress(
           Math.floor((ctx.now().getTime() - started) / 1000),
