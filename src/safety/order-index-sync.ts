@@ -86,13 +86,23 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
   let syncing: Promise<IndexCoverage> | null = null;
   let backfilling: Promise<void> | null = null;
 
-  const refresh = async (store: OrderIndexStore, cov?: IndexCoverage) => {
-    const c = cov ?? (await store.coverage());
+  // The payments figure is counted in the store (COUNT(*)) only at start and while another instance
+  // backfills; otherwise it is kept up by what this instance's own records add.
+  let payments = 0;
+  const show = (c: IndexCoverage) => {
     figures = {
-      payments: await store.count(),
+      payments,
       complete: c.complete,
       coversSince: c.tailAt === null ? null : new Date(c.tailAt).toISOString(),
     };
+  };
+  const recount = async (store: OrderIndexStore, cov?: IndexCoverage) => {
+    const c = cov ?? (await store.coverage());
+    payments = await store.count();
+    show(c);
+  };
+  const add = async (store: OrderIndexStore, rows: readonly IndexedPayment[]) => {
+    payments += await store.record(rows);
   };
 
   const covers = (c: IndexCoverage) => c.complete || c.tailAt !== null;
@@ -110,7 +120,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
         { signal },
       );
       const batch = res.data.data;
-      await store.record(batch.map(facts));
+      await add(store, batch.map(facts));
       if (offset === 0 && batch[0]) newest = Math.max(newest ?? 0, Date.parse(batch[0].createdAt));
       offset += batch.length;
       const last = batch.at(-1);
@@ -120,7 +130,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
     }
     const next = { ...cov, headAt: newest };
     if (newest !== cov.headAt) await store.advance({ headAt: newest });
-    await refresh(store, next);
+    show(next);
     return next;
   }
 
@@ -128,14 +138,14 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
     const signal = stop.signal;
     while (!signal.aborted) {
       let cov = await store.coverage();
-      if (cov.complete || cov.backfilled >= opts.backfillMax) return refresh(store, cov);
+      if (cov.complete || cov.backfilled >= opts.backfillMax) return recount(store, cov);
       const release = await store.lockBackfill().catch((err: Error) => {
         log("warn", `order index: backfill lock unavailable: ${err.message}`);
         return null;
       });
       if (!release) {
         // Another instance (or process) is at it; look again later, in case it stops.
-        await refresh(store, cov);
+        await recount(store, cov);
         await sleep(LOCK_RETRY_MS, signal);
         continue;
       }
@@ -155,7 +165,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
           );
           const batch = res.data.data;
           // Rows first, then the position: a crash between the two reads the page again, harmlessly.
-          await store.record(batch.map(facts));
+          await add(store, batch.map(facts));
           const oldest = batch.at(-1);
           const next: Omit<IndexCoverage, "headAt"> = {
             tailAt: oldest ? Math.min(cov.tailAt ?? Infinity, Date.parse(oldest.createdAt)) : cov.tailAt,
@@ -167,7 +177,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
           // The head is the incremental sync's once set: only the first page places it.
           const head = cov.headAt === null && batch[0] ? { headAt: Date.parse(batch[0].createdAt) } : {};
           await store.advance({ ...next, ...head });
-          await refresh(store, { headAt: cov.headAt, ...next, ...head });
+          show({ headAt: cov.headAt, ...next, ...head });
         }
       } catch (err) {
         // SpacePay or the store failed: try again later, from where it stopped.
@@ -195,8 +205,8 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
       const createdAt = typeof p.createdAt === "number" ? p.createdAt : Date.parse(p.createdAt);
       if (!p.id || !Number.isFinite(createdAt)) return;
       const store = await opts.store();
-      await store.record([{ id: p.id, orderId: orderKey(p.orderId), createdAt, type: p.type }]);
-      figures = { ...figures, payments: await store.count() };
+      await add(store, [{ id: p.id, orderId: orderKey(p.orderId), createdAt, type: p.type }]);
+      figures = { ...figures, payments };
     },
     async cover() {
       let store: OrderIndexStore;
@@ -225,7 +235,7 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
       backfilling ??= opts
         .store()
         .then(async (store) => {
-          await refresh(store);
+          await recount(store);
           if (opts.backfillMax > 0) await backfill(store);
         })
         .catch((err: Error) => {

@@ -55,8 +55,8 @@ export interface IndexCoverage {
 }
 
 export interface OrderIndexStore {
-  /** Adds payments; one already indexed is left as it is (its facts cannot change). */
-  record(payments: readonly IndexedPayment[]): Promise<void>;
+  /** Adds payments; one already indexed is left as it is (its facts cannot change). Resolves to how many were new. */
+  record(payments: readonly IndexedPayment[]): Promise<number>;
   byOrder(orderId: string): Promise<IndexedPayment[]>;
   /** Payments created in [after, before) (either may be null), newest first unless `ascending`. */
   inRange(after: number | null, before: number | null, ascending: boolean): Promise<IndexedPayment[]>;
@@ -154,6 +154,7 @@ export function createOrderIndexStore(
 ): OrderIndexStore {
   return {
     async record(payments) {
+      let added = 0;
       // Many rows per statement: a page of 1,000 is a few statements (one fsync each on SQLite), not 1,000.
       for (let i = 0; i < payments.length; i += RECORD_CHUNK) {
         const chunk = payments.slice(i, i + RECORD_CHUNK);
@@ -167,8 +168,12 @@ export function createOrderIndexStore(
           });
           return `(@i${j}, @o${j}, @c${j}, @t${j})`;
         });
-        await db.run(`${SQL.insert} ${values.join(", ")} ON CONFLICT (payment_id) DO NOTHING`, params);
+        added += await db.run(
+          `${SQL.insert} ${values.join(", ")} ON CONFLICT (payment_id) DO NOTHING`,
+          params,
+        );
       }
+      return added;
     },
     byOrder: async (orderId) => (await db.rows<Row>(SQL.byOrder, { orderId })).map(toPayment),
     async inRange(after, before, ascending) {
