@@ -5,6 +5,21 @@
 // be sent at all is `spent` (single use). SQL written once for both backends.
 import type BetterSqlite3 from "better-sqlite3";
 
+/**
+ * The table pending confirmations replaced (both backends' first migration; no longer read), written
+ * once: each backend renders `@INT` as its integer type.
+ */
+export const CONFIRMATION_TOKENS_TABLE = `CREATE TABLE confirmation_tokens (
+     token_hash      TEXT PRIMARY KEY,
+     tool            TEXT NOT NULL,
+     canonical_args  TEXT NOT NULL,
+     created_at      @INT NOT NULL,
+     expires_at      @INT NOT NULL,
+     state           TEXT NOT NULL CHECK (state IN ('issued','in_flight','done')),
+     idempotency_key TEXT NOT NULL,
+     updated_at      @INT NOT NULL
+   );`;
+
 export type ConfirmationState = "pending" | "approved" | "declined" | "spent";
 
 export interface ConfirmationRecord {

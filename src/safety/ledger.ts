@@ -159,6 +159,22 @@ export function planReservation(
   };
 }
 
+/** The ledger's table and indexes, written once: each backend renders `@INT` as its integer type. */
+export const LEDGER_TABLE = `CREATE TABLE withdrawal_ledger (
+     id               TEXT PRIMARY KEY,
+     created_at       @INT NOT NULL,
+     updated_at       @INT NOT NULL,
+     amount_cents     @INT NOT NULL CHECK (amount_cents >= 0),
+     chain_id         TEXT,
+     recipient        TEXT,
+     args_fingerprint TEXT NOT NULL,
+     idempotency_key  TEXT NOT NULL UNIQUE,
+     status           TEXT NOT NULL CHECK (status IN ('reserved','sent','done','failed','released')),
+     withdrawal_id    TEXT
+   );
+   CREATE INDEX withdrawal_ledger_window ON withdrawal_ledger (created_at, status);
+   CREATE INDEX withdrawal_ledger_fingerprint ON withdrawal_ledger (args_fingerprint, status);`;
+
 /**
  * The ledger's statements, written once for both backends: named parameters (`@name`), which
  * better-sqlite3 binds from an object and store-pg.ts turns into `$1…`. Times are epoch ms.

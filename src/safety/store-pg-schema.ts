@@ -5,7 +5,8 @@ import { APPROVALS_SCHEMA } from "./approvals-sql.js";
 import { CALLS_TABLE } from "./calls.js";
 import { ORDER_INDEX_SCHEMA } from "./order-index.js";
 import { WEBHOOK_EVENTS_SCHEMA } from "./webhook-events.js";
-import { CONFIRMATIONS_TABLE } from "./confirmations.js";
+import { CONFIRMATION_TOKENS_TABLE, CONFIRMATIONS_TABLE } from "./confirmations.js";
+import { LEDGER_TABLE } from "./ledger.js";
 import { PG_WHERE, connect, describe, run, type Queryable } from "./pg-run.js";
 import { StateUnavailableError } from "./state.js";
 /** Ordered schema migrations; index + 1 is the version each brings the database to. */
@@ -22,32 +23,10 @@ const MIGRATIONS: readonly string[] = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX consumed_states_expiry ON consumed_states (expires_at);
-   CREATE TABLE withdrawal_ledger (
-     id               TEXT PRIMARY KEY,
-     created_at       BIGINT NOT NULL,
-     updated_at       BIGINT NOT NULL,
-     amount_cents     BIGINT NOT NULL CHECK (amount_cents >= 0),
-     chain_id         TEXT,
-     recipient        TEXT,
-     args_fingerprint TEXT NOT NULL,
-     idempotency_key  TEXT NOT NULL UNIQUE,
-     status           TEXT NOT NULL CHECK (status IN ('reserved','sent','done','failed','released')),
-     withdrawal_id    TEXT
-   );
-   CREATE INDEX withdrawal_ledger_window ON withdrawal_ledger (created_at, status);
-   CREATE INDEX withdrawal_ledger_fingerprint ON withdrawal_ledger (args_fingerprint, status);
-   CREATE TABLE confirmation_tokens (
-     token_hash      TEXT PRIMARY KEY,
-     tool            TEXT NOT NULL,
-     canonical_args  TEXT NOT NULL,
-     created_at      BIGINT NOT NULL,
-     expires_at      BIGINT NOT NULL,
-     state           TEXT NOT NULL CHECK (state IN ('issued','in_flight','done')),
-     idempotency_key TEXT NOT NULL,
-     updated_at      BIGINT NOT NULL,
-     -- Who the token was issued to (the OAuth subject; NULL without OAuth): nobody else redeems it.
-     caller          TEXT
-   );
+   ${LEDGER_TABLE}
+   ${CONFIRMATION_TOKENS_TABLE}
+   -- Who a token was issued to (the OAuth subject; NULL without OAuth): nobody else redeems it.
+   ALTER TABLE confirmation_tokens ADD COLUMN caller TEXT;
    -- The entry is kept as the exact text written (not jsonb, which reorders keys), ordered by id.
    CREATE TABLE audit_log (
      id    BIGSERIAL PRIMARY KEY,
@@ -56,7 +35,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE FUNCTION spacepay_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-     FOR EACH ROW EXECUTE FUNCTION spacepay_audit_append_only();`,
+     FOR EACH ROW EXECUTE FUNCTION spacepay_audit_append_only();`.replaceAll("@INT", "BIGINT"),
   // 2: passkey approvals, the same schema as SQLite's migration 5.
   APPROVALS_SCHEMA,
   // 3: each entry's position in the trail (what a ledger entry and an anchored head name), existing

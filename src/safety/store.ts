@@ -11,10 +11,16 @@ import { createOrderIndexStore, leaseLock, ORDER_INDEX_SCHEMA, type OrderIndexSt
 import { createApprovalStore, type ApprovalStore, type SqlRunner } from "./approvals.js";
 import { createWebhookEventStore, WEBHOOK_EVENTS_SCHEMA, type WebhookEventStore } from "./webhook-events.js";
 import { CALLS_TABLE, createCallStore, type CallStore } from "./calls.js";
-import { CONFIRMATIONS_TABLE, createConfirmationStore, type ConfirmationStore } from "./confirmations.js";
+import {
+  CONFIRMATION_TOKENS_TABLE,
+  CONFIRMATIONS_TABLE,
+  createConfirmationStore,
+  type ConfirmationStore,
+} from "./confirmations.js";
 import {
   createLedger,
   LEDGER_SQL,
+  LEDGER_TABLE,
   toEntry,
   type LedgerEntry,
   type LedgerRow,
@@ -42,30 +48,8 @@ const MIGRATIONS: readonly Migration[] = [
      secret     TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );
-   CREATE TABLE withdrawal_ledger (
-     id               TEXT PRIMARY KEY,
-     created_at       INTEGER NOT NULL,
-     updated_at       INTEGER NOT NULL,
-     amount_cents     INTEGER NOT NULL CHECK (amount_cents >= 0),
-     chain_id         TEXT,
-     recipient        TEXT,
-     args_fingerprint TEXT NOT NULL,
-     idempotency_key  TEXT NOT NULL UNIQUE,
-     status           TEXT NOT NULL CHECK (status IN ('reserved','sent','done','failed','released')),
-     withdrawal_id    TEXT
-   );
-   CREATE INDEX withdrawal_ledger_window ON withdrawal_ledger (created_at, status);
-   CREATE INDEX withdrawal_ledger_fingerprint ON withdrawal_ledger (args_fingerprint, status);
-   CREATE TABLE confirmation_tokens (
-     token_hash      TEXT PRIMARY KEY,
-     tool            TEXT NOT NULL,
-     canonical_args  TEXT NOT NULL,
-     created_at      INTEGER NOT NULL,
-     expires_at      INTEGER NOT NULL,
-     state           TEXT NOT NULL CHECK (state IN ('issued','in_flight','done')),
-     idempotency_key TEXT NOT NULL,
-     updated_at      INTEGER NOT NULL
-   );`,
+   ${LEDGER_TABLE}
+   ${CONFIRMATION_TOKENS_TABLE}`.replaceAll("@INT", "INTEGER"),
   // Who a confirmation token was issued to (the OAuth subject; NULL without OAuth), so nobody else can redeem it.
   `ALTER TABLE confirmation_tokens ADD COLUMN caller TEXT;`,
   // 3: payment secrets sealed at rest; rows an older version wrote in plaintext are sealed here.
