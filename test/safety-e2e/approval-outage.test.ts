@@ -10,7 +10,8 @@ import { APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
-import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { freePort, type TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { withdrawalPosts } from "./helpers.js";
 
@@ -115,7 +116,7 @@ describe("decide_approval while the database is down", () => {
   describe("lost after the card was shown", () => {
     let postgres: TestPostgres;
     beforeAll(async () => {
-      postgres = await startPostgres();
+      postgres = await sharedPostgres();
     }, PG_START_TIMEOUT_MS);
     afterAll(async () => {
       await postgres?.stop();

@@ -22,7 +22,7 @@ import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { serveHarness } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { httpClient2026 } from "../helpers/mcp2026.js";
-import { startPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnOnState, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import {
@@ -189,7 +189,7 @@ describe("across two HTTP instances sharing PostgreSQL", () => {
   // What setup started, stopped in reverse order.
   const stops: Array<() => Promise<unknown>> = [];
   beforeAll(async () => {
-    const [postgres, simulator] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+    const [postgres, simulator] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
     sim = simulator;
     stops.push(
       () => postgres.stop(),

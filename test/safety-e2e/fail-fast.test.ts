@@ -11,7 +11,8 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openState } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import {
   CLI,
   reachesNothing,
@@ -34,7 +35,7 @@ let root: string;
 beforeAll(async () => {
   requireBuiltCli();
   root = fs.mkdtempSync(path.join(tmpdir(), "spacepay-fail-fast-"));
-  [sim, pg] = await Promise.all([startSimulator({ processingMs: 20 }), startPostgres()]);
+  [sim, pg] = await Promise.all([startSimulator({ processingMs: 20 }), sharedPostgres()]);
 }, 120_000);
 afterAll(async () => {
   await sim?.close();

@@ -9,7 +9,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnServer, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { BASE_SEPOLIA, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
@@ -20,7 +21,7 @@ const dirs: string[] = [];
 
 beforeAll(async () => {
   requireBuiltCli();
-  [postgres, sim] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+  [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
 }, PG_START_TIMEOUT_MS);
 afterAll(async () => {
   await sim?.close();

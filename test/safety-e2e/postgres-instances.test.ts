@@ -13,7 +13,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { verifyChain } from "../../src/safety/audit-chain.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
-import { freePort, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { freePort, type TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { BASE_SEPOLIA, CLI, WITHDRAWALS_PATH, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
@@ -28,7 +29,7 @@ const spawned: SpawnedServer[] = [];
 
 beforeAll(async () => {
   requireBuiltCli();
-  [postgres, sim] = await Promise.all([startPostgres(), startSimulator({ processingMs: 20 })]);
+  [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
 }, PG_START_TIMEOUT_MS);
 afterAll(async () => {
   await sim?.close();

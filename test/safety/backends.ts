@@ -1,9 +1,10 @@
 // Both state backends for describe.each: each test gets a fresh place (a temp state directory, or a
-// fresh database on the file's one PostgreSQL, started on first use) and can open it as often as it likes.
+// fresh database on the run's shared PostgreSQL, asked for on first use) and can open it as often as it likes.
 import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
 import { openState, type StateBackend, type StateStore } from "../../src/safety/index.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { removeDir, tempDir } from "./helpers.js";
 
 export interface StatePlace {
@@ -27,8 +28,8 @@ export type Backend = { name: StateBackend; fresh(): Promise<StatePlace> };
 export const PG_START_TIMEOUT_MS = 120_000;
 
 /**
- * Call once at the top of a test file: returns the backends as `describe.each` rows and stops the
- * file's PostgreSQL (if any test used it) after the file.
+ * Call once at the top of a test file: returns the backends as `describe.each` rows and drops the
+ * file's databases (if any test used PostgreSQL) after the file.
  */
 export function stateBackends(): Backend[] {
   let pg: Promise<TestPostgres> | null = null;
@@ -74,7 +75,7 @@ export function stateBackends(): Backend[] {
     {
       name: "postgres",
       async fresh() {
-        pg ??= startPostgres();
+        pg ??= sharedPostgres();
         const url = await (await pg).freshDatabase();
         // The state directory is unused with a database URL; none is created.
         return place(

@@ -10,7 +10,8 @@ import { runAudit } from "../../src/cli/audit.js";
 import { runDb } from "../../src/cli/db.js";
 import { createGuard, openState, type AuditEntry, type StateStore } from "../../src/safety/index.js";
 import { appRoleGrants } from "../../src/safety/store-pg-schema.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS, TEST_STATE_KEY } from "./backends.js";
 import { RECIPIENT, fakeApi, policy, withdrawalArgs, withdrawalSummary } from "./helpers.js";
 
@@ -26,7 +27,7 @@ let app: string;
 const stores: StateStore[] = [];
 
 beforeAll(async () => {
-  postgres = await startPostgres();
+  postgres = await sharedPostgres();
 }, PG_START_TIMEOUT_MS);
 afterAll(() => postgres?.stop(), PG_START_TIMEOUT_MS);
 

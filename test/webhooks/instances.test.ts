@@ -12,7 +12,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { CLI, builtServerEnv, httpClient2026, type BuiltServerEnv } from "../helpers/mcp2026.js";
 import { AUTH, newPayment, requestsFor, startWebhookServer, type WebhookServer } from "./harness.js";
@@ -33,7 +34,7 @@ let onStderr = () => {};
 
 beforeAll(async () => {
   [postgres, sim] = await Promise.all([
-    startPostgres(),
+    sharedPostgres(),
     startSimulator({ samplePayments: 0, processingMs: 0 }),
   ]);
   databaseUrl = await postgres.freshDatabase();
@@ -132,7 +133,7 @@ it("a listener whose connection drops reconnects, and events reach its instance 
   await admin.connect();
   try {
     const { rows } = await admin.query(
-      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'spacepay-mcp-events'",
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'spacepay-mcp-events' AND datname = current_database()",
     );
     // A's listener and B's.
     expect(rows.length).toBe(2);
