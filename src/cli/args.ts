@@ -77,3 +77,30 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     ...(operand !== undefined && { operand }),
   };
 }
+
+/** A one-action subcommand (`audit verify`, `db migrate`): its exit code; `out` is stdout's lines. */
+export type Subcommand = (
+  action: string | undefined,
+  flags: Record<string, string | boolean>,
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+) => Promise<number>;
+
+/**
+ * What is wrong with a one-action subcommand's words (`audit verify`, `db migrate`): its line with the
+ * usage, or null when the action is `expected` and every flag is one of `known`.
+ */
+export function usageProblem(
+  command: string,
+  usage: string,
+  parsed: { action: string | undefined; flags: Record<string, string | boolean> },
+  expected: string,
+  known: readonly string[],
+): string | null {
+  if (parsed.action !== expected)
+    return `spacepay-mcp ${command}: unknown action ${JSON.stringify(parsed.action ?? "")}; ${usage}`;
+  const unknown = Object.keys(parsed.flags).filter((f) => !known.includes(f));
+  if (unknown.length)
+    return `spacepay-mcp ${command}: unknown flag ${unknown.map((f) => `--${f}`).join(", ")}; ${usage}`;
+  return null;
+}

@@ -10,25 +10,17 @@ import { AUDIT_FILE } from "../safety/audit.js";
 import { formatMark, parseMark, splitLines, type AuditMark } from "../safety/audit-chain.js";
 import { verifyTrail } from "../safety/audit-verify.js";
 import type { LedgerEntry } from "../safety/ledger.js";
+import { usageProblem, type Subcommand } from "./args.js";
 
 const USAGE = "usage: spacepay-mcp audit verify [--state-dir DIR] [--expect-head SEQ:HASH]";
 const FLAGS = ["state-dir", "expect-head"];
 /** Ledger entries named one by one before the rest are only counted. */
 const SHOWN = 20;
 
-export async function runAudit(
-  action: string | undefined,
-  flags: Record<string, string | boolean>,
-  env: Record<string, string | undefined>,
-  out: (line: string) => void,
-): Promise<number> {
-  if (action !== "verify") {
-    out(`spacepay-mcp audit: unknown action ${JSON.stringify(action ?? "")}; ${USAGE}`);
-    return 2;
-  }
-  const unknown = Object.keys(flags).filter((f) => !FLAGS.includes(f));
-  if (unknown.length) {
-    out(`spacepay-mcp audit: unknown flag ${unknown.map((f) => `--${f}`).join(", ")}; ${USAGE}`);
+export const runAudit: Subcommand = async (action, flags, env, out) => {
+  const problem = usageProblem("audit", USAGE, { action, flags }, "verify", FLAGS);
+  if (problem) {
+    out(problem);
     return 2;
   }
   let expectHead: AuditMark | null = null;
@@ -57,7 +49,7 @@ export async function runAudit(
     return 1;
   }
   return report(source, expectHead, out);
-}
+};
 
 interface Source {
   where: string;

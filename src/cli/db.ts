@@ -3,25 +3,19 @@
 // (nor TRUNCATE the audit trail); with --app-role, grants that role exactly what serving needs.
 // Exit 0 when done, 1 when the database refused, 2 for a usage or configuration problem.
 import { ConfigError, loadSettings } from "../config/index.js";
+import { usageProblem, type Subcommand } from "./args.js";
 
 const USAGE = "usage: spacepay-mcp db migrate [--app-role ROLE]  (SPACEPAY_DATABASE_URL: the owner's URL)";
 
-export async function runDb(
-  action: string | undefined,
-  flags: Record<string, string | boolean>,
-  env: Record<string, string | undefined>,
-  out: (line: string) => void,
-): Promise<number> {
-  if (action !== "migrate") {
-    out(`spacepay-mcp db: unknown action ${JSON.stringify(action ?? "")}; ${USAGE}`);
-    return 2;
-  }
-  const unknown = Object.keys(flags).filter((f) => f !== "app-role");
+export const runDb: Subcommand = async (action, flags, env, out) => {
   const role = flags["app-role"];
-  if (unknown.length || (role !== undefined && (typeof role !== "string" || role === ""))) {
-    out(
-      `spacepay-mcp db: ${unknown.length ? `unknown flag --${unknown[0]}` : "--app-role needs a role name"}; ${USAGE}`,
-    );
+  const problem =
+    usageProblem("db", USAGE, { action, flags }, "migrate", ["app-role"]) ??
+    (role !== undefined && (typeof role !== "string" || role === "")
+      ? `spacepay-mcp db: --app-role needs a role name; ${USAGE}`
+      : null);
+  if (problem) {
+    out(problem);
     return 2;
   }
   const appRole = typeof role === "string" ? role : null;
@@ -57,4 +51,4 @@ export async function runDb(
     return 1;
   }
   return 0;
-}
+};
