@@ -76,10 +76,11 @@ async function openState(config: Config, wiring: StateWiring): Promise<DurableSt
       "warn",
       "SPACEPAY_APPROVAL=passkey and no approver is enrolled yet: withdrawals are refused until one is (spacepay-mcp approvers add NAME)",
     );
-  // Webhook events another instance received (PostgreSQL): its fetch's status, to this instance's watchers.
+  // Webhook events another instance received (PostgreSQL): its fetch's status, to this instance's
+  // watchers of that payment or withdrawal.
   if (config.webhookEvents && store.paymentEvents) {
     const stopListening = store.paymentEvents.listen(
-      (paymentId, status) => watcher.wake(paymentId, status as PaymentStatus),
+      (id, status, kind) => watcher.wake(id, status as PaymentStatus, kind),
       () => log("info", "webhooks: listening for payment events from other instances (PostgreSQL)"),
     );
     cleanups.push(stopListening);

@@ -10,9 +10,9 @@ import type { ApprovalPages } from "./approvals/serve.js";
 import { log, logEnabled } from "./log.js";
 import { SpacePayClient } from "./spacepay/client.js";
 import { RequestBudget } from "./spacepay/budget.js";
-import type { PaymentStatus, RequestLogEvent, SpacePayApi } from "./spacepay/types.js";
+import type { PaymentStatus, RequestLogEvent, SpacePayApi, WithdrawalStatus } from "./spacepay/types.js";
 import { createServer, type SpacePayServer } from "./server/create-server.js";
-import { createPaymentWatcher, type PaymentWatcher } from "./server/payment-watch.js";
+import { createPaymentWatcher, type ObjectKind, type PaymentWatcher } from "./server/payment-watch.js";
 import { HTTP_WITHOUT_TOKEN, listsInstances, SCOPES, selectTools, toolsFor } from "./server/select-tools.js";
 import type { AnyTool } from "./server/tool.js";
 import type { Principal } from "./domain.js";
@@ -63,6 +63,8 @@ export interface Runtime {
    * watchers hear it now, and with PostgreSQL every other instance's too.
    */
   paymentChanged(paymentId: string, status: PaymentStatus): void;
+  /** The same for a withdrawal (its statuses are a subset of a payment's). */
+  withdrawalChanged(withdrawalId: string, status: WithdrawalStatus): void;
   /**
    * A server over the shared state; `stateless` for per-request HTTP servers (no subscriptions).
    * With a principal (OAuth), it offers only the tools the token's scopes allow, and lists payment and
@@ -314,6 +316,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
   };
 
+  // SpacePay just answered a webhook's fetch by id: this instance's watchers hear it now, and with
+  // PostgreSQL every other instance's.
+  const changed = (kind: ObjectKind, id: string, status: PaymentStatus) => {
+    watcher.wake(id, status, kind);
+    const open = holder.outcome() === "ok" ? holder.state() : null;
+    void open
+      ?.then((s) => s.store.paymentEvents?.publish(id, status, kind))
+      .catch((err: Error) => log("warn", `${kind} event not shared with other instances: ${err.message}`));
+  };
+
   // The tools a token's scopes allow, made once per combination of our scopes (at most eight), not
   // per request: HTTP builds a server per request.
   const toolsByScopes = new Map<string, AnyTool[]>();
@@ -340,13 +352,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     orderIndex,
     events,
     claimEvent: async (eventId) => (await holder.state()).store.webhookEvents.claim(eventId),
-    paymentChanged(paymentId, status) {
-      watcher.wake(paymentId, status);
-      const open = holder.outcome() === "ok" ? holder.state() : null;
-      void open
-        ?.then((s) => s.store.paymentEvents?.publish(paymentId, status))
-        .catch((err: Error) => log("warn", `payment event not shared with other instances: ${err.message}`));
-    },
+    paymentChanged: (paymentId, status) => changed("payment", paymentId, status),
+    withdrawalChanged: (withdrawalId, status) => changed("withdrawal", withdrawalId, status),
     newServer({ stateless = false, principal, era, method } = {}) {
       const server = createServer({
         stateless,

@@ -79,6 +79,7 @@ async function startWebhooks(
       api: runtime.background,
       orderIndex: runtime.orderIndex,
       paymentChanged: (id, status) => runtime.paymentChanged(id, status),
+      withdrawalChanged: (id, status) => runtime.withdrawalChanged(id, status),
     }),
     counters: runtime.events,
   });

@@ -1,5 +1,5 @@
-// Payment statuses shared between instances on one PostgreSQL database (LISTEN/NOTIFY): the instance
-// whose webhook receiver fetched a payment publishes what SpacePay answered, and every other instance
+// Payment and withdrawal statuses shared between instances on one PostgreSQL database (LISTEN/NOTIFY):
+// the instance whose webhook receiver fetched a payment or withdrawal publishes what SpacePay answered, and every other instance
 // hands it to its own watchers, so an event received anywhere wakes watchers everywhere without each
 // instance fetching again. Each listener holds one connection of its own, reconnecting with backoff
 // when it drops (polling covers the gap). Only with PostgreSQL and a webhook secret; SQLite serves one
@@ -20,10 +20,10 @@ export function pgPaymentEvents(pool: Pool, newClient: () => Client): PaymentEve
   // Which instance published, so a listener skips its own.
   const me = randomUUID();
   return {
-    async publish(paymentId, status) {
+    async publish(id, status, kind = "payment") {
       await run(pool, "SELECT pg_notify(@channel, @payload)", {
         channel: CHANNEL,
-        payload: JSON.stringify({ from: me, id: paymentId, status }),
+        payload: JSON.stringify({ from: me, id, status, kind }),
       });
     },
     listen(onStatus, onListening) {
@@ -57,9 +57,11 @@ export function pgPaymentEvents(pool: Pool, newClient: () => Client): PaymentEve
         client.on("notification", (msg) => {
           if (msg.channel !== CHANNEL || !msg.payload) return;
           try {
-            const { from, id, status } = JSON.parse(msg.payload) as Record<string, unknown>;
+            const { from, id, status, kind } = JSON.parse(msg.payload) as Record<string, unknown>;
             if (from === me || typeof id !== "string" || typeof status !== "string") return;
-            if (ID.test(id) && STATUS.test(status)) onStatus(id, status);
+            // An instance from before withdrawals were shared sends no kind: a payment.
+            const what = kind === "withdrawal" ? "withdrawal" : "payment";
+            if (ID.test(id) && STATUS.test(status)) onStatus(id, status, what);
           } catch {
             // Not ours (someone else NOTIFYing on the channel): ignored.
           }

@@ -33,17 +33,17 @@ export interface AuditTrail {
 
 export type StateBackend = "sqlite" | "postgres";
 
-/** Payment statuses shared between instances on one database (pg-events.ts). */
+/** Payment and withdrawal statuses shared between instances on one database (pg-events.ts). */
 export interface PaymentEventChannel {
-  /** Tells every other instance listening that SpacePay says this payment is now `status`. */
-  publish(paymentId: string, status: string): Promise<void>;
+  /** Tells every other instance listening that SpacePay says this payment (or withdrawal) is now `status`. */
+  publish(id: string, status: string, kind?: "payment" | "withdrawal"): Promise<void>;
   /**
    * Starts listening: each status another instance publishes reaches `onStatus` (this instance's own
    * are left out: it woke its watchers itself). `onListening` runs each time LISTEN is in place.
    * Returns the stop.
    */
   listen(
-    onStatus: (paymentId: string, status: string) => void,
+    onStatus: (id: string, status: string, kind: "payment" | "withdrawal") => void,
     onListening?: () => void,
   ): () => Promise<void>;
 }

@@ -1,5 +1,6 @@
-// The one poll loop for payment status: wait_for_payment, resources/subscribe (2025) and
-// subscriptions/listen (2026-07-28) all watch through it. Watchers of one payment in a process share
+// The one poll loop for payment (and withdrawal) status: wait_for_payment, resources/subscribe (2025)
+// and subscriptions/listen (2026-07-28) all watch through it; a withdrawal is watched by its
+// watchKey("withdrawal", id) and read with getWithdrawal. Watchers of one payment in a process share
 // one loop (one GET per interval however many wait), which stops at a final status
 // (isFinalPaymentStatus), when SpacePay no longer knows the payment, or when the last watcher leaves;
 // a 429 holds it off for the Retry-After (rateLimitPauseMs) and is no watcher's error.
@@ -19,6 +20,14 @@ import { RefusedError } from "./errors.js";
  */
 const MIN_INTERVAL_MS = 10;
 const MAX_INTERVAL_MS = 600_000;
+
+/** What can be watched: a payment or a withdrawal. */
+export type ObjectKind = "payment" | "withdrawal";
+
+/** How the watcher and the watch limit key a watched object: a payment by its id, a withdrawal apart. */
+export function watchKey(kind: ObjectKind, id: string): string {
+  return kind === "payment" ? id : `withdrawal/${id}`;
+}
 
 export interface PaymentListener {
   /** Every status the loop read (changed or not); the last call carries the final status. */
@@ -45,13 +54,16 @@ export class WatchLimitError extends RefusedError {
 }
 
 export interface PaymentWatcher {
-  /** Watch until a final status, a NotFoundError, or `signal` aborts. */
-  watch(paymentId: string, listener: PaymentListener, signal: AbortSignal): void;
+  /**
+   * Watch until a final status, a NotFoundError, or `signal` aborts. A withdrawal's statuses are a
+   * subset of a payment's, final in the same cases, so one listener shape serves both.
+   */
+  watch(id: string, listener: PaymentListener, signal: AbortSignal, kind?: ObjectKind): void;
   /**
    * Counts these payments among this caller's watches until `signal` aborts; each entry point holds
    * what its caller watches before it reads or watches anything (one listen loop serves several
    * callers, so `watch` itself counts nobody). A payment the caller already holds costs nothing
-   * more. All or nothing: throws WatchLimitError, holding none, when they would pass the limit.
+   * more. A withdrawal is held by its watchKey. All or nothing: throws WatchLimitError, holding none, when they would pass the limit.
    */
   hold(paymentIds: readonly string[], signal: AbortSignal): void;
   /** This watcher, counting watches against `caller` (the OAuth subject; undefined: the shared caller). */
@@ -62,7 +74,7 @@ export interface PaymentWatcher {
    * without one the loop reads at once. Either way its next poll is a full interval later. Nothing
    * happens when nobody watches the payment.
    */
-  wake(paymentId: string, status?: PaymentStatus): void;
+  wake(id: string, status?: PaymentStatus, kind?: ObjectKind): void;
   /** Payment ids being polled now (tests, and to prove nothing is left polling). */
   active(): number;
   /** Stops every loop and tells each watcher (onStop), now and on any later watch: the server is stopping. */
@@ -70,6 +82,8 @@ export interface PaymentWatcher {
 }
 
 interface Loop {
+  id: string;
+  kind: ObjectKind;
   /** Its own poll; null when the sweep (WatcherOptions.sweep) reads every watched payment at once. */
   timer: NodeJS.Timeout | null;
   /** The poll: restarted by a wake, so an event's read is not followed by a poll moments later. */
@@ -123,10 +137,12 @@ export function createPaymentWatcher(
     loops.delete(id);
   };
 
-  const read = async (id: string, loop: Loop): Promise<PaymentStatus> => {
+  const read = async (loop: Loop): Promise<PaymentStatus> => {
+    const { id } = loop;
+    const opts = { signal: loop.stopped.signal };
+    if (loop.kind === "withdrawal") return (await api.getWithdrawal(id, opts)).data.status;
     // The payment-secret route is meant for polling; any watcher's secret serves them all.
     const secret = [...loop.listeners].find((l) => l.secret)?.secret;
-    const opts = { signal: loop.stopped.signal };
     return secret
       ? (await api.getPaymentStatus(id, secret, opts)).data.status
       : (await api.getPayment(id, opts)).data.status;
@@ -164,7 +180,7 @@ export function createPaymentWatcher(
     if (!loop || loop.busy || Date.now() < loop.notBefore) return;
     loop.busy = true;
     try {
-      const status = await read(id, loop);
+      const status = await read(loop);
       loop.limited = 0;
       announce(id, loop, status);
     } catch (err) {
@@ -179,7 +195,9 @@ export function createPaymentWatcher(
       loop.limited = 0;
       // Gone (deleted, or another merchant's after a key change): it will not come back.
       if (err instanceof NotFoundError) stop(id);
-      log("debug", `payment poll for ${id} failed`, { error: err instanceof Error ? err.name : String(err) });
+      log("debug", `${loop.kind} poll for ${loop.id} failed`, {
+        error: err instanceof Error ? err.name : String(err),
+      });
       for (const l of [...loop.listeners]) l.onError?.(err);
     } finally {
       loop.busy = false;
@@ -220,7 +238,13 @@ export function createPaymentWatcher(
   const sweepTimer = opts.sweep ? setInterval(() => void sweep(), every) : null;
   sweepTimer?.unref();
 
-  const watch = (paymentId: string, listener: PaymentListener, signal: AbortSignal) => {
+  const watch = (
+    id: string,
+    listener: PaymentListener,
+    signal: AbortSignal,
+    kind: ObjectKind = "payment",
+  ) => {
+    const paymentId = watchKey(kind, id);
     if (signal.aborted) return;
     // A watch begun after the stop started (its request was already in flight) ends at once too.
     if (closed) return listener.onStop?.();
@@ -235,6 +259,8 @@ export function createPaymentWatcher(
         return timer;
       };
       const created: Loop = {
+        id,
+        kind,
         timer: poll(),
         restart: () => {
           if (created.timer) clearInterval(created.timer);
@@ -265,7 +291,8 @@ export function createPaymentWatcher(
     watch,
     hold: (paymentIds, signal) => hold(caller, paymentIds, signal),
     forCaller: view,
-    wake(paymentId, status) {
+    wake(id, status, kind = "payment") {
+      const paymentId = watchKey(kind, id);
       const loop = loops.get(paymentId);
       if (!loop) return;
       loop.restart();

@@ -15,6 +15,7 @@ import type { SpacePayApi } from "../spacepay/types.js";
 import { paymentView, withdrawalView } from "./render.js";
 import { callerApi } from "./call-log.js";
 import { cleanDeep } from "../text.js";
+import type { ObjectKind } from "./payment-watch.js";
 
 const RECENT = 25;
 const JSON_MIME = "application/json";
@@ -50,6 +51,20 @@ const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
 
 export function paymentUri(id: string): string {
   return `spacepay://payments/${encodeURIComponent(id)}`;
+}
+
+const WITHDRAWAL_URI = /^spacepay:\/\/withdrawals\/([^/?#]+)$/;
+
+/**
+ * The payment or withdrawal a subscribable URI names, or null: the one rule for what can be
+ * subscribed to (2025) or listened for (2026-07-28). The recent lists are lists, not objects.
+ */
+export function subscribableObject(uri: string): { kind: ObjectKind; id: string } | null {
+  const payment = subscribablePaymentId(uri);
+  if (payment !== null) return { kind: "payment", id: payment };
+  const m = WITHDRAWAL_URI.exec(uri);
+  if (!m || m[1] === "recent") return null;
+  return { kind: "withdrawal", id: decodeURIComponent(m[1] ?? "") };
 }
 
 /**
@@ -131,8 +146,9 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       name: "withdrawal",
       uri: "spacepay://withdrawals/{withdrawalId}",
       title: "Withdrawal",
-      description: "One withdrawal by id",
+      description: "One withdrawal by id; subscribe for status updates",
       mimeType: JSON_MIME,
+      subscribable: true,
       list: async (api) =>
         (await recentWithdrawals(api)).map((w) => ({
           uri: `spacepay://withdrawals/${encodeURIComponent(w.id)}`,

@@ -1,17 +1,19 @@
-// Payment status subscriptions on both protocol eras, over the one poll loop (payment-watch.ts):
-// - 2025: resources/subscribe to spacepay://payments/{id} on a stateful session (stdio); each change
+// Payment and withdrawal status subscriptions on both protocol eras, over the one poll loop
+// (payment-watch.ts), which webhook events wake:
+// - 2025: resources/subscribe to spacepay://payments/{id} or spacepay://withdrawals/{id} on a stateful
+//   session (stdio); each change
 //   is sent as notifications/resources/updated until the payment is final or the client unsubscribes.
 // - 2026-07-28: subscriptions/listen with `resourceSubscriptions`; the SDK's serving entry owns the
 //   stream (acknowledgement, subscription id, filtering). The entry point tells `listenWatches` which
-//   payment URIs each open stream listens to and publishes each change once; the SDK fans it out.
+//   payment and withdrawal URIs each open stream listens to and publishes each change once; the SDK fans it out.
 import { ProtocolError, ProtocolErrorCode, type Server } from "@modelcontextprotocol/server";
 import type { PaymentStatus, SpacePayApi } from "../spacepay/types.js";
 import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
-import { WatchLimitError, type PaymentWatcher } from "./payment-watch.js";
-import { subscribablePaymentId } from "./resources.js";
+import { WatchLimitError, watchKey, type ObjectKind, type PaymentWatcher } from "./payment-watch.js";
+import { subscribableObject } from "./resources.js";
 import { callerApi } from "./call-log.js";
 
 export interface Subscriptions {
@@ -20,10 +22,10 @@ export interface Subscriptions {
   size(): number;
 }
 
-/** Sends `send(uri)` on each status change of the payment `uri` names, until `signal` aborts or it is final. */
+/** Sends `send(uri)` on each status change of the object `uri` names, until `signal` aborts or it is final. */
 function watchChanges(
   watcher: PaymentWatcher,
-  paymentId: string,
+  { kind, id }: { kind: ObjectKind; id: string },
   uri: string,
   from: PaymentStatus | null,
   signal: AbortSignal,
@@ -32,7 +34,7 @@ function watchChanges(
 ): void {
   let last = from;
   watcher.watch(
-    paymentId,
+    id,
     {
       onStatus(status) {
         if (last !== null && status !== last) send(uri);
@@ -44,6 +46,7 @@ function watchChanges(
       },
     },
     signal,
+    kind,
   );
 }
 
@@ -63,11 +66,11 @@ export function registerSubscriptions(
   server.registerCapabilities({ resources: { subscribe: true } });
   server.setRequestHandler("resources/subscribe", async (req, ctx) => {
     const { uri } = req.params;
-    const paymentId = subscribablePaymentId(uri);
-    if (paymentId === null) {
+    const object = subscribableObject(uri);
+    if (object === null) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
-        `Only spacepay://payments/{paymentId} can be subscribed to, not ${uri}`,
+        `Only spacepay://payments/{paymentId} and spacepay://withdrawals/{withdrawalId} can be subscribed to, not ${uri}`,
       );
     }
     if (watches.has(uri)) return {};
@@ -75,14 +78,14 @@ export function registerSubscriptions(
     // while their look-ups are in flight); released below unless the watch starts.
     const leave = new AbortController();
     try {
-      watcher.hold([paymentId], leave.signal);
+      watcher.hold([watchKey(object.kind, object.id)], leave.signal);
     } catch (err) {
       throw err instanceof WatchLimitError ? limitError(err) : err;
     }
     let status: PaymentStatus;
     try {
       // Checked first: a subscription to a payment that does not exist would poll a 404 forever.
-      status = await currentStatus(callerApi(api, ctx), paymentId);
+      status = await currentStatus(callerApi(api, ctx), object);
     } catch (err) {
       leave.abort();
       throw err;
@@ -97,7 +100,7 @@ export function registerSubscriptions(
       void server.sendResourceUpdated({ uri: u }).catch((err: Error) => {
         log("debug", `resource update for ${u} not sent: ${err.message}`);
       });
-    watchChanges(watcher, paymentId, uri, status, leave.signal, send, () => {
+    watchChanges(watcher, object, uri, status, leave.signal, send, () => {
       if (watches.get(uri) === leave) stop(uri);
     });
     return {};
@@ -153,17 +156,20 @@ export function listenWatches(
   return {
     async open(key, uris, caller) {
       if (streams.has(key)) return;
-      const mine = [...new Set(uris)].filter((uri) => subscribablePaymentId(uri) !== null);
+      const mine = [...new Set(uris)].filter((uri) => subscribableObject(uri) !== null);
       const hold = new AbortController();
       // A stream past the limit is refused whole, before any look-up.
       watcher.forCaller(caller).hold(
-        mine.map((uri) => subscribablePaymentId(uri)!),
+        mine.map((uri) => {
+          const { kind, id } = subscribableObject(uri)!;
+          return watchKey(kind, id);
+        }),
         hold.signal,
       );
       streams.set(key, { uris: mine, hold });
       const baselines: Promise<void>[] = [];
       for (const uri of mine) {
-        const paymentId = subscribablePaymentId(uri)!;
+        const object = subscribableObject(uri)!;
         const w = watched.get(uri);
         if (w) {
           w.listeners++;
@@ -175,10 +181,10 @@ export function listenWatches(
         // after the client hears the acknowledgement is published; a final or unknown payment has
         // nothing to watch. A stream closed before its turn in the budget costs no request.
         baselines.push(
-          api.getPayment(paymentId, { signal: leave.signal }).then(
-            ({ data }) => {
-              if (isFinalPaymentStatus(data.status) || leave.signal.aborted) return;
-              watchChanges(watcher, paymentId, uri, data.status, leave.signal, publish, () => leave.abort());
+          readStatus(api, object, { signal: leave.signal }).then(
+            (status) => {
+              if (isFinalPaymentStatus(status) || leave.signal.aborted) return;
+              watchChanges(watcher, object, uri, status, leave.signal, publish, () => leave.abort());
             },
             (err: unknown) =>
               log("debug", `listen: cannot watch ${uri}`, {
@@ -207,19 +213,38 @@ export function limitError(err: WatchLimitError): ProtocolError {
   return new ProtocolError(ProtocolErrorCode.InvalidParams, `Refused: ${err.message}`);
 }
 
-async function currentStatus(api: SpacePayApi, paymentId: string): Promise<PaymentStatus> {
+/** A payment's or withdrawal's status now (a withdrawal's statuses are a subset of a payment's). */
+async function readStatus(
+  api: SpacePayApi,
+  { kind, id }: { kind: ObjectKind; id: string },
+  opts?: { signal?: AbortSignal },
+): Promise<PaymentStatus> {
+  return kind === "withdrawal"
+    ? (await api.getWithdrawal(id, opts)).data.status
+    : (await api.getPayment(id, opts)).data.status;
+}
+
+async function currentStatus(
+  api: SpacePayApi,
+  object: { kind: ObjectKind; id: string },
+): Promise<PaymentStatus> {
+  const what = `${object.kind} ${quoteText(object.id, 100)}`;
   try {
-    return (await api.getPayment(paymentId)).data.status;
+    return await readStatus(api, object);
   } catch (err) {
     if (err instanceof NotFoundError) {
+      const finder =
+        object.kind === "payment"
+          ? "list_payments finds payments by order id"
+          : "list_withdrawals lists them";
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
-        `SpacePay has no payment ${quoteText(paymentId, 100)}, so there is nothing to watch. Check the id (list_payments finds payments by order id).`,
+        `SpacePay has no ${what}, so there is nothing to watch. Check the id (${finder}).`,
       );
     }
     throw new ProtocolError(
       ProtocolErrorCode.InternalError,
-      `Could not look up payment ${quoteText(paymentId, 100)} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
+      `Could not look up ${what} to watch it (${err instanceof Error ? err.name : "error"}); try subscribing again.`,
     );
   }
 }

@@ -2,7 +2,7 @@
 // for a subscription ends once the payment is final (no requests after that).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, WITHDRAWALS_PATH, startHarness, type Harness } from "../helpers/mcp-harness.js";
 
 const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 let h: Harness;
@@ -49,6 +49,27 @@ describe("resources/subscribe", () => {
     const settled = polls(id);
     await sleep(200); // several poll intervals
     expect(polls(id)).toBe(settled);
+  });
+
+  it("a withdrawal can be subscribed to: its change is notified, then nothing polls it", async () => {
+    const made = await h.call("create_withdrawal", {
+      amountInCents: 1_000,
+      chainId: "base-sepolia",
+      recipientAddress: RECIPIENT,
+      orderId: "sub-withdrawal",
+    });
+    const id = made.structuredContent.withdrawal.id;
+    const uri = `spacepay://withdrawals/${id}`;
+    const reads = () => h.sim.control.requests({ method: "GET", path: `${WITHDRAWALS_PATH}/${id}` }).length;
+    await h.client.subscribeResource({ uri });
+    await h.sim.control.completeWithdrawal(id, { wait: true });
+    const deadline = Date.now() + 5_000;
+    while (!updates.includes(uri) && Date.now() < deadline) await sleep(20);
+    expect(updates).toContain(uri);
+    await sleep(100); // let a poll already in flight land
+    const settled = reads();
+    await sleep(200); // several poll intervals
+    expect(reads()).toBe(settled);
   });
 
   it("accepts a payment that is already final; nothing polls it afterwards", async () => {
