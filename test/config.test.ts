@@ -1,14 +1,9 @@
 // Configuration: flags over environment over defaults, blank values as unset, secret files, every
 // validation message (variable, problem, accepted values), modes, cross-rules, and no secret leaks.
 import { describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  SETTINGS,
-  loadConfig,
-  settingsHelp,
-  type LoadConfigOptions,
-} from "../src/config/index.js";
+import { SETTINGS, loadConfig, settingsHelp, type LoadConfigOptions } from "../src/config/index.js";
 import { redact } from "../src/log.js";
+import { configError } from "./helpers/config-error.js";
 
 const KEY = "sk_test_config_merchant_key_123";
 const LIVE_KEY = "sk_live_config_merchant_key_456";
@@ -18,16 +13,6 @@ const HTTP_TOKEN = "mcp-http-token-config-000";
 const base: Pick<LoadConfigOptions, "platform" | "homedir"> = { platform: "linux", homedir: "/home/ada" };
 const load = (env: Record<string, string | undefined> = {}, extra: Partial<LoadConfigOptions> = {}) =>
   loadConfig({ ...base, env, ...extra });
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("defaults and modes", () => {
   it("no key and no URL: demo mode with every default", () => {

@@ -9,13 +9,14 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { HAVE_CHROMIUM, NO_CHROMIUM, launch } from "../apps/host.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
 import { stdioClient2026 } from "../helpers/mcp2026.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
-import { removeDir, tempDir } from "../safety/helpers.js";
+
 import { press, type Person } from "./browser.js";
 import { enrollWithCli } from "./enroll.js";
 
@@ -43,10 +44,10 @@ describe.skipIf(!HAVE_CHROMIUM)("withdrawals approved by passkey (stdio, loopbac
   const clients: Client[] = [];
   let seq = 0;
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ fileDir }) => {
     requireBuild();
     [browser, sim] = await Promise.all([launch(), startSimulator({ processingMs: 20 })]);
-    dir = tempDir();
+    dir = fileDir;
     env = {
       PATH: process.env.PATH ?? "",
       SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
@@ -66,7 +67,6 @@ describe.skipIf(!HAVE_CHROMIUM)("withdrawals approved by passkey (stdio, loopbac
     for (const p of [ada, bob]) await p?.close();
     await browser?.close();
     await sim?.close();
-    removeDir(dir);
   });
 
   /** An SDK v1 client on the built server over stdio; `urlElicitation` declares URL mode. */

@@ -4,7 +4,8 @@
 // same approver change nothing; Decline is final; and the pages cannot be framed or reach outside.
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import type { Browser, Page } from "playwright-core";
 import { approvalRoutes } from "../../src/approvals/routes.js";
 import { relyingParty } from "../../src/approvals/passkeys.js";
@@ -12,7 +13,7 @@ import { serveLoopbackPages, type LoopbackPages } from "../../src/approvals/loop
 import { openState, type StateStore } from "../../src/safety/index.js";
 import type { NewApproval } from "../../src/safety/approvals.js";
 import { HAVE_CHROMIUM, NO_CHROMIUM, launch } from "../apps/host.js";
-import { removeDir, tempDir } from "../safety/helpers.js";
+
 import { person, press, type Person } from "./browser.js";
 import { approversCli, enrollWithCli } from "./enroll.js";
 
@@ -52,9 +53,9 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approval pages", () => {
   /** Every POST to /approve the browser made, with its body, so a test can replay one. */
   const assertions: string[] = [];
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ fileDir }) => {
     browser = await launch();
-    dir = tempDir();
+    dir = fileDir;
     // Demo mode (no key): the state lives in <dir>/demo, like a newcomer's first try.
     env = { PATH: process.env.PATH ?? "", SPACEPAY_STATE_DIR: dir, SPACEPAY_LOG_LEVEL: "warn" };
     ada = (await enrollWithCli(browser, env, "Ada")).who;
@@ -74,7 +75,6 @@ describe.skipIf(!HAVE_CHROMIUM)("passkey approval pages", () => {
     await browser?.close();
     await pages?.close();
     await state?.close();
-    removeDir(dir);
   });
 
   const open = async (who: Person, id: string, colorScheme?: "light" | "dark"): Promise<Page> => {

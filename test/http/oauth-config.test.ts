@@ -2,22 +2,16 @@
 // a local test issuer), replace the shared HTTP token rather than combine with it, and allow binding
 // beyond loopback. Each refusal names the variable and the rule.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { configError } from "../helpers/config-error.js";
 
 const ISSUER = "https://login.example.com/realms/spacepay";
 const AUDIENCE = "https://mcp.example.com/mcp";
 const load = (env: Record<string, string>, flags: Record<string, string | boolean> = {}) =>
   loadConfig({ env, flags, platform: "linux", homedir: "/home/ada" });
 
-function problem(env: Record<string, string>, flags: Record<string, string | boolean> = {}): ConfigError {
-  try {
-    load(env, flags);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problem = (env: Record<string, string>, flags: Record<string, string | boolean> = {}) =>
+  configError(() => load(env, flags));
 
 describe("OAuth settings", () => {
   it("both set: OAuth is on, exactly as typed (iss and aud are compared as strings)", () => {

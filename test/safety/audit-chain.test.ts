@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { parseArgs } from "../../src/cli/args.js";
 import { runAudit } from "../../src/cli/audit.js";
 import {
@@ -18,17 +19,10 @@ import {
   type AuditEntry,
 } from "../../src/safety/index.js";
 import type { AuditMark } from "../../src/safety/audit-chain.js";
-import { removeDir, tempDir } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const worker = path.join(here, "fixtures", "audit-worker.ts");
-
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => removeDir(dir));
 
 function entry(i: number): AuditEntry {
   return {
@@ -41,6 +35,11 @@ function entry(i: number): AuditEntry {
     outcome: "done",
   };
 }
+
+let dir = "";
+it.beforeEach(({ stateDir }) => {
+  dir = stateDir;
+});
 
 const file = () => path.join(dir, AUDIT_FILE);
 const lines = () => fs.readFileSync(file(), "utf8").split("\n").slice(0, -1);

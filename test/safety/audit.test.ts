@@ -1,16 +1,11 @@
 // The audit log: durable JSON lines, private to the owner, never holding a secret.
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { registerSecret } from "../../src/log.js";
 import { AUDIT_FILE, openAuditLog, type AuditEntry } from "../../src/safety/index.js";
-import { fileMode, removeDir, tempDir } from "./helpers.js";
-
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => removeDir(dir));
+import { fileMode } from "./helpers.js";
 
 function entry(i: number, extra: Partial<AuditEntry> = {}): AuditEntry {
   return {
@@ -26,7 +21,7 @@ function entry(i: number, extra: Partial<AuditEntry> = {}): AuditEntry {
 }
 
 describe("audit log", () => {
-  it("appends one JSON line per entry to a 0600 file", () => {
+  it("appends one JSON line per entry to a 0600 file", ({ stateDir: dir }) => {
     const audit = openAuditLog(dir);
     audit.append(entry(1, { event: "intent", outcome: undefined }));
     audit.append(entry(1));
@@ -37,7 +32,7 @@ describe("audit log", () => {
     expect(lines.map((l) => (JSON.parse(l) as AuditEntry).event)).toEqual(["intent", "outcome"]);
   });
 
-  it("masks registered secrets wherever they appear in an entry", () => {
+  it("masks registered secrets wherever they appear in an entry", ({ stateDir: dir }) => {
     const secret = "sk_test_audit_secret_98765";
     registerSecret(secret);
     const audit = openAuditLog(dir);
@@ -53,7 +48,7 @@ describe("audit log", () => {
     expect(text).toContain("[redacted]");
   });
 
-  it("reads back the most recent entries in order, across chunk boundaries", () => {
+  it("reads back the most recent entries in order, across chunk boundaries", ({ stateDir: dir }) => {
     const audit = openAuditLog(dir);
     const padding = "x".repeat(2_000);
     for (let i = 0; i < 120; i++) audit.append(entry(i, { args: { orderId: `order-${i}`, padding } }));
@@ -65,7 +60,7 @@ describe("audit log", () => {
     audit.close();
   });
 
-  it("skips a line torn by a crash and keeps the rest", () => {
+  it("skips a line torn by a crash and keeps the rest", ({ stateDir: dir }) => {
     const audit = openAuditLog(dir);
     audit.append(entry(1));
     fs.appendFileSync(path.join(dir, AUDIT_FILE), '{"time":"2025-');
@@ -75,7 +70,7 @@ describe("audit log", () => {
     audit.close();
   });
 
-  it("returns nothing for a log that does not exist yet", () => {
+  it("returns nothing for a log that does not exist yet", ({ stateDir: dir }) => {
     const audit = openAuditLog(dir);
     fs.rmSync(audit.file);
     expect(audit.readRecent(50)).toEqual([]);

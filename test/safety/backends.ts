@@ -1,11 +1,11 @@
 // Both state backends for describe.each: each test gets a fresh place (a temp state directory, or a
 // fresh database on the run's shared PostgreSQL, asked for on first use) and can open it as often as it likes.
 import { randomBytes } from "node:crypto";
-import { afterAll } from "vitest";
+import { afterAll, afterEach, beforeEach } from "vitest";
 import { openState, type StateBackend, type StateStore } from "../../src/safety/index.js";
 import type { TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
-import { removeDir, tempDir } from "./helpers.js";
+import { makeTempDir, removeTempDir } from "../helpers/fixtures.js";
 
 export interface StatePlace {
   backend: StateBackend;
@@ -63,11 +63,11 @@ export function stateBackends(): Backend[] {
     {
       name: "sqlite",
       async fresh() {
-        const dir = tempDir();
+        const dir = makeTempDir();
         return place(
           "sqlite",
           () => openState({ stateDir: dir }),
-          () => removeDir(dir),
+          () => removeTempDir(dir),
           { stateDir: dir },
         );
       },
@@ -87,4 +87,15 @@ export function stateBackends(): Backend[] {
       },
     },
   ];
+}
+
+/** Registers the hooks of a `describe.each` row: each test gets a fresh place, opened once, removed after it. */
+export function useFreshPlace(backend: Backend): { place: StatePlace; store: StateStore } {
+  const current = {} as { place: StatePlace; store: StateStore };
+  beforeEach(async () => {
+    current.place = await backend.fresh();
+    current.store = await current.place.open();
+  }, PG_START_TIMEOUT_MS);
+  afterEach(() => current.place.cleanup());
+  return current;
 }

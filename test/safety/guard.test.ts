@@ -1,7 +1,7 @@
 // The money-moving guard end to end against real state and audit files and a fake SpacePay:
 // confirmation by elicitation and by token, limits, idempotency across retries and crashes, audit.
 import fs from "node:fs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { registerSecret } from "../../src/log.js";
 import type { Mode } from "../../src/domain.js";
 import { errorClassForStatus, type SpacePayError } from "../../src/spacepay/errors.js";
@@ -9,7 +9,6 @@ import { attemptRecord, settle } from "../../src/spacepay/failure.js";
 import {
   DAY_MS,
   createGuard,
-  openState,
   StateUnavailableError,
   type AuditEntry,
   type AuditTrail,
@@ -25,40 +24,14 @@ import {
   fakeClock,
   paymentSummary,
   policy,
-  removeDir,
-  tempDir,
+  useGuardState,
   withdrawalArgs,
   withdrawalSummary,
   type WithdrawalArgs,
 } from "./helpers.js";
 
-let dir: string;
-let clock: ReturnType<typeof fakeClock>;
-let opened: { close(): Promise<void> }[];
-
-beforeEach(() => {
-  dir = tempDir();
-  clock = fakeClock();
-  opened = [];
-});
-afterEach(async () => {
-  for (const o of opened) await o.close();
-  removeDir(dir);
-});
-
-async function setup(overrides: Partial<SafetyPolicy> = {}, mode: Mode = "test") {
-  const store = await openState({ stateDir: dir });
-  const audit = store.audit;
-  opened.push(store);
-  const guard = createGuard({
-    policy: policy(overrides),
-    mode,
-    store,
-    merchantKeyFingerprint: "merchant-fp",
-    now: clock.now,
-  });
-  return { guard, store, audit };
-}
+const state = useGuardState();
+const setup = (overrides: Partial<SafetyPolicy> = {}, mode: Mode = "test") => state.open(overrides, mode);
 
 type Guard = Awaited<ReturnType<typeof setup>>["guard"];
 
@@ -295,7 +268,7 @@ describe("confirmation by token", () => {
     const api = fakeApi();
     const args = withdrawalArgs();
     const token = tokenOf(await withdraw(guard, args, api.execute));
-    clock.advance(600_000);
+    state.clock.advance(600_000);
     const late = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
     expect(late).toMatchObject({ isError: true, structured: { rule: "confirmationToken" } });
     expect(late.text).toContain("expired");
@@ -342,7 +315,7 @@ describe("confirmation by token", () => {
 
   it("after a crash mid-request, the same token resumes with the same key: one withdrawal upstream", async () => {
     // Today: reopening the state prunes by the real clock.
-    clock = fakeClock(new Date().toISOString());
+    state.clock = fakeClock(new Date().toISOString());
     const first = await setup();
     const api = fakeApi();
     const args = withdrawalArgs();
@@ -355,12 +328,12 @@ describe("confirmation by token", () => {
     void withdraw(first.guard, { ...args, confirmationToken: token }, crashing);
     await vi.waitFor(() => expect(api.keys).toHaveLength(1));
     await first.store.close();
-    opened = [];
+    state.forget(first.store);
 
     const restarted = await setup();
     expect((await restarted.store.ledger.findByKey(api.keys[0]!))?.status).toBe("sent");
     // The dead process's hold on the call lapses; until then an identical call would wait for it.
-    clock.advance(120_001);
+    state.clock.advance(120_001);
     const resumed = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
     expect(api.keys).toEqual([api.keys[0], api.keys[0]]);
     expect(api.created()).toBe(1);
@@ -372,7 +345,7 @@ describe("confirmation by token", () => {
       "outcome:done",
     ]);
     // Counted once, not twice.
-    expect(await restarted.store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(await restarted.store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(2_500);
     // And now it is done: the same token replays it.
     const again = await withdraw(restarted.guard, { ...args, confirmationToken: token }, api.execute);
     expect(again.structured).toMatchObject({ status: "done", replayed: true });
@@ -427,7 +400,7 @@ describe("limits", () => {
       throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
     };
     await expect(withdraw(guard, a, lost, { elicit: accept })).rejects.toThrow("socket hang up");
-    clock.advance(DAY_MS + 60_000);
+    state.clock.advance(DAY_MS + 60_000);
     // While the user confirms the resumed call, another withdrawal uses the cap the old entry no longer holds.
     const fillCap: ElicitFn = async () => {
       const b = await withdraw(guard, withdrawalArgs({ amountInCents: 4_000, orderId: "b" }), api.execute, {
@@ -442,14 +415,14 @@ describe("limits", () => {
       structured: { status: "refused", rule: "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS" },
     });
     expect(api.keys).toHaveLength(2);
-    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+    expect(await store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(4_000);
 
     // With room under the cap, the resumed entry counts again, from now.
-    clock.advance(DAY_MS + 60_000);
+    state.clock.advance(DAY_MS + 60_000);
     const room = await withdraw(guard, a, api.execute, { elicit: accept });
     expect(room.isError, room.text).toBeFalsy();
     expect(api.keys[2]).toBe(api.keys[0]);
-    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(4_000);
+    expect(await store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(4_000);
   });
 
   it("enforces the rolling 24-hour cap; old withdrawals fall out of the window", async () => {
@@ -470,7 +443,7 @@ describe("limits", () => {
     });
     expect(elicit).not.toHaveBeenCalled();
 
-    clock.advance(DAY_MS);
+    state.clock.advance(DAY_MS);
     const later = await withdraw(guard, withdrawalArgs({ amountInCents: 3_000, orderId: "b" }), api.execute, {
       elicit,
     });
@@ -589,7 +562,7 @@ describe("idempotency", () => {
       throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
     };
     await expect(withdraw(guard, args, reset, { elicit: accept })).rejects.toThrow("socket hang up");
-    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(await store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(2_500);
     expect((await audit.readRecent(1))[0]).toMatchObject({
       outcome: "failed",
       ambiguous: true,
@@ -600,7 +573,7 @@ describe("idempotency", () => {
     expect(api.keys[1]).toBe(api.keys[0]);
     expect(api.created()).toBe(1);
     expect(retry.structured.withdrawalId).toBe("wd_1");
-    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(2_500);
+    expect(await store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(2_500);
   });
 
   it("after an ambiguous failure, an identical repeat resumes with the pending key: one withdrawal", async () => {
@@ -629,7 +602,7 @@ describe("idempotency", () => {
     await expect(withdraw(guard, { ...args, confirmationToken: token }, rejected)).rejects.toThrow(
       "invalid_amount",
     );
-    expect(await store.ledger.usedCents(clock.now(), DAY_MS)).toBe(0);
+    expect(await store.ledger.usedCents(state.clock.now(), DAY_MS)).toBe(0);
     expect((await audit.readRecent(1))[0]).toMatchObject({
       outcome: "failed",
       ambiguous: false,
@@ -672,7 +645,7 @@ describe("state backend down", () => {
       mode: "test",
       store: { ...store, ledger: { ...store.ledger, reserve: down } },
       merchantKeyFingerprint: "merchant-fp",
-      now: clock.now,
+      now: state.clock.now,
     });
     const api = fakeApi();
     const result = await withdraw(guard, withdrawalArgs(), api.execute);
@@ -698,7 +671,7 @@ describe("state backend down", () => {
       mode: "test",
       store: { ...store, confirmations: { ...store.confirmations, get: down } },
       merchantKeyFingerprint: "merchant-fp",
-      now: clock.now,
+      now: state.clock.now,
     });
     const lookup = await guard.approvalCall("apv_some_handle");
     expect(lookup).not.toBeNull();

@@ -1,18 +1,16 @@
-// Shared fixtures for the safety tests: temp state dirs, a default policy, summaries, and a fake
-// SpacePay that honours idempotency keys the way the API does (same key, same result, replayed).
+// Shared fixtures for the safety tests: a default policy, summaries, a guard on fresh state per test,
+// and a fake SpacePay that honours idempotency keys the way the API does (same key, same result, replayed).
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { MoneySummary } from "../../src/domain.js";
-import type { ExecuteResult, SafetyPolicy } from "../../src/safety/index.js";
-
-export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "spacepay-safety-"));
-}
-
-export function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+import { afterEach, beforeEach } from "vitest";
+import type { Mode, MoneySummary } from "../../src/domain.js";
+import {
+  createGuard,
+  openState,
+  type ExecuteResult,
+  type SafetyPolicy,
+  type StateStore,
+} from "../../src/safety/index.js";
+import { makeTempDir, removeTempDir } from "../helpers/fixtures.js";
 
 export function policy(overrides: Partial<SafetyPolicy> = {}): SafetyPolicy {
   return {
@@ -103,4 +101,54 @@ export function fakeClock(start = "2025-06-01T12:00:00Z") {
 
 export function fileMode(file: string): number {
   return fs.statSync(file).mode & 0o777;
+}
+
+/**
+ * Registers the hooks of a file whose tests run the guard on real state: each test gets a fresh state
+ * directory and fake clock, and every store it opened is closed (and the directory removed) after it.
+ */
+export function useGuardState() {
+  let dir = "";
+  let clock = fakeClock();
+  const opened: StateStore[] = [];
+  const closeAll = async () => {
+    for (const store of opened.splice(0)) await store.close();
+    if (dir) removeTempDir(dir);
+    dir = "";
+  };
+  beforeEach(() => {
+    dir = makeTempDir();
+    clock = fakeClock();
+  });
+  afterEach(closeAll);
+  return {
+    get clock() {
+      return clock;
+    },
+    set clock(next: ReturnType<typeof fakeClock>) {
+      clock = next;
+    },
+    /** The state (opened again on the same directory: a restart) and a guard on it. */
+    async open(overrides: Partial<SafetyPolicy> = {}, mode: Mode = "test") {
+      const store = await openState({ stateDir: dir });
+      opened.push(store);
+      const guard = createGuard({
+        policy: policy(overrides),
+        mode,
+        store,
+        merchantKeyFingerprint: "merchant-fp",
+        now: () => clock.now(),
+      });
+      return { guard, store, audit: store.audit };
+    },
+    /** Leaves `store` out of the closing after the test (the test closed it itself). */
+    forget(store: StateStore) {
+      opened.splice(opened.indexOf(store), 1);
+    },
+    /** Closes everything and starts over on a new state directory. */
+    async fresh() {
+      await closeAll();
+      dir = makeTempDir();
+    },
+  };
 }

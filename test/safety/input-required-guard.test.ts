@@ -1,51 +1,15 @@
 // The guard's input_required channel (2026-07-28) against real state and audit files: what each
 // SPACEPAY_CONFIRM mode does with it, the idempotency key bound when asking, the caller binding, and a
 // requestState that keeps the arguments sealed.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createGuard,
-  openState,
-  type GuardResult,
-  type GuardedCall,
-  type SafetyPolicy,
-} from "../../src/safety/index.js";
+import { describe, expect, it } from "vitest";
+import { type GuardResult, type GuardedCall, type SafetyPolicy } from "../../src/safety/index.js";
 import type { InputRequiredAsk } from "../../src/safety/results.js";
-import {
-  RECIPIENT,
-  fakeApi,
-  fakeClock,
-  policy,
-  removeDir,
-  tempDir,
-  withdrawalArgs,
-  withdrawalSummary,
-} from "./helpers.js";
+import { RECIPIENT, fakeApi, policy, useGuardState, withdrawalArgs, withdrawalSummary } from "./helpers.js";
 
-let dir: string;
-let clock: ReturnType<typeof fakeClock>;
-let opened: { close(): Promise<void> }[];
-
-beforeEach(() => {
-  dir = tempDir();
-  clock = fakeClock();
-  opened = [];
-});
-afterEach(async () => {
-  for (const o of opened) await o.close();
-  removeDir(dir);
-});
+const state = useGuardState();
 
 async function setup(confirm: SafetyPolicy["confirm"]) {
-  const store = await openState({ stateDir: dir });
-  const audit = store.audit;
-  opened.push(store);
-  const guard = createGuard({
-    policy: policy({ confirm, withdrawalAllowlist: [{ address: RECIPIENT }] }),
-    mode: "test",
-    store,
-    merchantKeyFingerprint: "merchant-fp",
-    now: clock.now,
-  });
+  const { guard, audit } = await state.open({ confirm, withdrawalAllowlist: [{ address: RECIPIENT }] });
   const api = fakeApi();
   const args = withdrawalArgs();
   const run = (inputRequired: GuardedCall["inputRequired"], extra: Partial<GuardedCall> = {}) =>
@@ -76,9 +40,7 @@ const accepted = (ask: GuardResult) => ({
 describe("input_required by SPACEPAY_CONFIRM mode", () => {
   it("auto and elicitation ask through input_required; the accepted retry sends once, with the key bound when asking", async () => {
     for (const mode of ["auto", "elicitation"] as const) {
-      for (const o of opened.splice(0)) await o.close();
-      removeDir(dir);
-      dir = tempDir();
+      await state.fresh();
       const { run, api, audit } = await setup(mode);
       const ask = await run({});
       expect(formOf(ask).elicitation.message).toMatch(/^Please confirm: Withdraw \$25\.00/);
@@ -100,9 +62,7 @@ describe("input_required by SPACEPAY_CONFIRM mode", () => {
     const token = await (await setup("token")).run({});
     expect(token.inputRequired).toBeUndefined();
     expect(typeof token.structured.confirmationToken).toBe("string");
-    for (const o of opened.splice(0)) await o.close();
-    removeDir(dir);
-    dir = tempDir();
+    await state.fresh();
     const off = await setup("off");
     await off.run({});
     expect(off.api.keys).toHaveLength(1);
@@ -128,7 +88,7 @@ describe("the sealed requestState", () => {
   it("expires after SPACEPAY_CONFIRM_TIMEOUT_MS", async () => {
     const { run, api } = await setup("auto");
     const ask = await run({});
-    clock.advance(policy().confirmTimeoutMs);
+    state.clock.advance(policy().confirmTimeoutMs);
     const late = await run(accepted(ask));
     expect(late.structured).toMatchObject({ status: "refused", rule: "requestState" });
     expect(late.text).toMatch(/expired/);

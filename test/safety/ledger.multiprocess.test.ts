@@ -3,21 +3,15 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { DAY_MS, openStateStore } from "../../src/safety/index.js";
-import { removeDir, tempDir } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const worker = path.join(here, "fixtures", "reserve-worker.ts");
 
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => removeDir(dir));
-
-function runWorker(startAt: number, tag: string): Promise<{ ok: number; refused: number }> {
+function runWorker(dir: string, startAt: number, tag: string): Promise<{ ok: number; refused: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", worker, dir, String(startAt), tag], {
       cwd: repo,
@@ -35,11 +29,13 @@ function runWorker(startAt: number, tag: string): Promise<{ ok: number; refused:
   });
 }
 
-it("two processes with 20 attempts each never reserve more than the cap between them", async () => {
+it("two processes with 20 attempts each never reserve more than the cap between them", async ({
+  stateDir: dir,
+}) => {
   // Create the schema first so both workers race on reservations, not on the migration.
   (await openStateStore(dir)).close();
   const startAt = Date.now() + 2_500;
-  const [a, b] = await Promise.all([runWorker(startAt, "a"), runWorker(startAt, "b")]);
+  const [a, b] = await Promise.all([runWorker(dir, startAt, "a"), runWorker(dir, startAt, "b")]);
   // 40 attempts of $100 against a $1,500 cap: exactly 15 fit.
   expect(a.ok + b.ok).toBe(15);
   expect(a.ok + a.refused + b.ok + b.refused).toBe(40);

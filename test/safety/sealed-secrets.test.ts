@@ -5,24 +5,19 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, vi } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { SCHEMA_VERSION, STATE_FILE, openStateStore } from "../../src/safety/index.js";
 import { sealSecret } from "../../src/safety/store.js";
-import { removeDir, tempDir } from "./helpers.js";
 
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
 afterEach(() => {
   vi.restoreAllMocks();
-  removeDir(dir);
 });
 
 const SECRETS = ["ps_plaintext_secret_alpha_1111", "ps_plaintext_secret_beta_2222"];
 
 /** Every byte SQLite keeps for the state: the database and its journal files. */
-function rawBytes(): string {
+function rawBytes(dir: string): string {
   const file = path.join(dir, STATE_FILE);
   return [file, file + "-wal", file + "-shm", file + "-journal"]
     .filter((f) => fs.existsSync(f))
@@ -31,7 +26,7 @@ function rawBytes(): string {
 }
 
 /** The schema version 1 wrote (before sealing), as an older spacepay-mcp left it on disk. */
-function writeVersion1File(secrets: Record<string, string>): void {
+function writeVersion1File(dir: string, secrets: Record<string, string>): void {
   const db = new Database(path.join(dir, STATE_FILE));
   db.pragma("journal_mode = WAL");
   db.exec(`CREATE TABLE payment_secrets (payment_id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -53,16 +48,18 @@ function writeVersion1File(secrets: Record<string, string>): void {
 }
 
 describe("payment secrets at rest", () => {
-  it("never reach the database files in plaintext, and read back with the same key", async () => {
+  it("never reach the database files in plaintext, and read back with the same key", async ({
+    stateDir: dir,
+  }) => {
     const key = randomBytes(32);
     const store = await openStateStore(dir, { key });
     store.secrets.put("pay_1", SECRETS[0]!);
     store.secrets.put("pay_2", SECRETS[1]!);
     store.secrets.put("pay_2", SECRETS[1]!);
-    expect(rawBytes()).not.toContain(SECRETS[0]);
-    expect(rawBytes()).not.toContain(SECRETS[1]);
+    expect(rawBytes(dir)).not.toContain(SECRETS[0]);
+    expect(rawBytes(dir)).not.toContain(SECRETS[1]);
     store.close();
-    for (const s of SECRETS) expect(rawBytes()).not.toContain(s);
+    for (const s of SECRETS) expect(rawBytes(dir)).not.toContain(s);
 
     const raw = new Database(path.join(dir, STATE_FILE), { readonly: true });
     // Beside the secrets, the state key's canary (key-canary.ts), sealed the same way.
@@ -84,16 +81,18 @@ describe("payment secrets at rest", () => {
     again.close();
   });
 
-  it("an older file's plaintext rows are sealed by the migration and gone from the files", async () => {
-    writeVersion1File({ pay_old_1: SECRETS[0]!, pay_old_2: SECRETS[1]! });
-    expect(rawBytes()).toContain(SECRETS[0]);
+  it("an older file's plaintext rows are sealed by the migration and gone from the files", async ({
+    stateDir: dir,
+  }) => {
+    writeVersion1File(dir, { pay_old_1: SECRETS[0]!, pay_old_2: SECRETS[1]! });
+    expect(rawBytes(dir)).toContain(SECRETS[0]);
 
     const store = await openStateStore(dir);
     expect(store.schemaVersion).toBe(SCHEMA_VERSION);
     expect(store.secrets.get("pay_old_1")).toBe(SECRETS[0]);
     expect(store.secrets.get("pay_old_2")).toBe(SECRETS[1]);
     store.close();
-    for (const s of SECRETS) expect(rawBytes()).not.toContain(s);
+    for (const s of SECRETS) expect(rawBytes(dir)).not.toContain(s);
 
     // With the generated key the next start reads them the same way.
     const again = await openStateStore(dir);
@@ -101,7 +100,9 @@ describe("payment secrets at rest", () => {
     again.close();
   });
 
-  it("another key: the store does not open, naming SPACEPAY_STATE_KEY; the right key still reads", async () => {
+  it("another key: the store does not open, naming SPACEPAY_STATE_KEY; the right key still reads", async ({
+    stateDir: dir,
+  }) => {
     const key = randomBytes(32);
     const first = await openStateStore(dir, { key });
     first.secrets.put("pay_1", SECRETS[0]!);
@@ -114,7 +115,9 @@ describe("payment secrets at rest", () => {
     again.close();
   });
 
-  it("a row sealed with another key reads as missing, the log says why, nothing crashes", async () => {
+  it("a row sealed with another key reads as missing, the log says why, nothing crashes", async ({
+    stateDir: dir,
+  }) => {
     const key = randomBytes(32);
     const store = await openStateStore(dir, { key });
     store.close();
@@ -139,7 +142,7 @@ describe("payment secrets at rest", () => {
     second.close();
   });
 
-  it("a sealed secret moved to another payment's row does not open there", async () => {
+  it("a sealed secret moved to another payment's row does not open there", async ({ stateDir: dir }) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const store = await openStateStore(dir);
     store.secrets.put("pay_1", SECRETS[0]!);

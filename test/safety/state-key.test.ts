@@ -5,35 +5,21 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
+import { loadConfig } from "../../src/config/index.js";
 import { redact } from "../../src/log.js";
 import { StateDirError } from "../../src/safety/private-files.js";
 import { STATE_KEY_FILE, resolveStateKey } from "../../src/safety/state-key.js";
-import { fileMode, removeDir, tempDir } from "./helpers.js";
+import { fileMode } from "./helpers.js";
+import { configError } from "../helpers/config-error.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const worker = path.join(here, "fixtures", "state-key-worker.ts");
 
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => removeDir(dir));
-
 const load = (env: Record<string, string>, readFile?: (f: string) => string) =>
   loadConfig({ env, platform: "linux", homedir: "/home/ada", readFile });
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("configured state key", () => {
   const key = randomBytes(32);
@@ -72,7 +58,7 @@ describe("configured state key", () => {
     expect(err.message).not.toContain(text);
   });
 
-  it("is used as given (no file written) and masked in logs in every form", () => {
+  it("is used as given (no file written) and masked in logs in every form", ({ stateDir: dir }) => {
     const other = randomBytes(32);
     expect(resolveStateKey({ configured: other, dir }).equals(other)).toBe(true);
     expect(fs.existsSync(path.join(dir, STATE_KEY_FILE))).toBe(false);
@@ -81,7 +67,7 @@ describe("configured state key", () => {
     }
   });
 
-  it("a required key (the database hook) refuses to fall back to a generated one", () => {
+  it("a required key (the database hook) refuses to fall back to a generated one", ({ stateDir: dir }) => {
     expect(() =>
       resolveStateKey({ configured: null, dir, required: { because: "with a database" } }),
     ).toThrow(/SPACEPAY_STATE_KEY \(or SPACEPAY_STATE_KEY_FILE\) is required with a database/);
@@ -90,7 +76,7 @@ describe("configured state key", () => {
 });
 
 describe("generated state key", () => {
-  it("is created once, 0600, in the form SPACEPAY_STATE_KEY accepts, and reused", () => {
+  it("is created once, 0600, in the form SPACEPAY_STATE_KEY accepts, and reused", ({ stateDir: dir }) => {
     const first = resolveStateKey({ configured: null, dir });
     const file = path.join(dir, STATE_KEY_FILE);
     expect(fileMode(file)).toBe(0o600);
@@ -102,7 +88,7 @@ describe("generated state key", () => {
     expect(fs.readdirSync(dir)).toEqual([STATE_KEY_FILE]);
   });
 
-  it("refuses a symlinked or corrupt key file instead of replacing it", () => {
+  it("refuses a symlinked or corrupt key file instead of replacing it", ({ stateDir: dir }) => {
     const file = path.join(dir, STATE_KEY_FILE);
     fs.writeFileSync(path.join(dir, "elsewhere"), randomBytes(32).toString("base64"));
     fs.symlinkSync(path.join(dir, "elsewhere"), file);
@@ -115,7 +101,9 @@ describe("generated state key", () => {
     expect(fs.readFileSync(file, "utf8")).toBe("short\n");
   });
 
-  it("processes starting together on a fresh directory all end with the same one key", async () => {
+  it("processes starting together on a fresh directory all end with the same one key", async ({
+    stateDir: dir,
+  }) => {
     const startAt = Date.now() + 2_000;
     const run = () =>
       new Promise<string>((resolve, reject) => {

@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import {
   SCHEMA_VERSION,
   STATE_FILE,
@@ -12,16 +13,10 @@ import {
   type ConfirmationRecord,
 } from "../../src/safety/index.js";
 import { PG_START_TIMEOUT_MS, stateBackends, type StatePlace } from "./backends.js";
-import { fileMode, removeDir, tempDir } from "./helpers.js";
-
-let dir: string;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => removeDir(dir));
+import { fileMode } from "./helpers.js";
 
 describe("SQLite state file", () => {
-  it("creates a private directory and a 0600 database in WAL mode", async () => {
+  it("creates a private directory and a 0600 database in WAL mode", async ({ stateDir: dir }) => {
     const stateDir = path.join(dir, "nested", "state");
     const store = await openStateStore(stateDir);
     store.secrets.put("pay_1", "ps_secret_1");
@@ -37,7 +32,7 @@ describe("SQLite state file", () => {
     raw.close();
   });
 
-  it("never chmods a state file it did not create", async () => {
+  it("never chmods a state file it did not create", async ({ stateDir: dir }) => {
     const file = path.join(dir, STATE_FILE);
     fs.writeFileSync(file, "");
     fs.chmodSync(file, 0o640);
@@ -46,7 +41,7 @@ describe("SQLite state file", () => {
     store.close();
   });
 
-  it("refuses a database written by a newer version instead of corrupting it", async () => {
+  it("refuses a database written by a newer version instead of corrupting it", async ({ stateDir: dir }) => {
     (await openStateStore(dir)).close();
     const raw = new Database(path.join(dir, STATE_FILE));
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
