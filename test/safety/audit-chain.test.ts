@@ -1,10 +1,10 @@
 // The audit hash chain: an intact log verifies; an edited, deleted, inserted or reordered line is
 // found and named; older unchained lines and crash-torn lines are reported, not mistaken for
 // tampering; and two processes appending at once still form one chain.
-import { spawn } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { parseArgs } from "../../src/cli/args.js";
@@ -19,10 +19,7 @@ import {
   type AuditEntry,
 } from "../../src/safety/index.js";
 import type { AuditMark } from "../../src/safety/audit-chain.js";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "../..");
-const worker = path.join(here, "fixtures", "audit-worker.ts");
+import { runWorker } from "./helpers.js";
 
 function entry(i: number): AuditEntry {
   return {
@@ -147,28 +144,11 @@ describe("audit chain", () => {
 
   it("two processes appending at once still form one chain", async () => {
     const startAt = Date.now() + 2_000;
-    const run = (tag: string) =>
-      new Promise<AuditMark[]>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", worker, dir, String(startAt), tag, "40"], {
-          cwd: repo,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let err = "";
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) =>
-          code === 0
-            ? resolve(
-                out
-                  .split("\n")
-                  .filter(Boolean)
-                  .map((l) => JSON.parse(l) as AuditMark),
-              )
-            : reject(new Error(`worker ${tag}: ${err}`)),
-        );
-      });
+    const run = async (tag: string) =>
+      (await runWorker("audit-worker.ts", [dir, String(startAt), tag, "40"]))
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditMark);
     const marks = (await Promise.all([run("a"), run("b"), run("c")])).flat();
     const verdict = verifyFile();
     expect(verdict).toMatchObject({ ok: true, count: 120, unreadable: [] });

@@ -1,6 +1,9 @@
 // Shared fixtures for the safety tests: a default policy, summaries, a guard on fresh state per test,
 // and a fake SpacePay that honours idempotency keys the way the API does (same key, same result, replayed).
+import { spawn } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach } from "vitest";
 import type { Mode, MoneySummary } from "../../src/domain.js";
 import {
@@ -151,4 +154,27 @@ export function useGuardState() {
       dir = makeTempDir();
     },
   };
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Runs `test/safety/fixtures/<worker>` in its own node process (a second process on the same state) and
+ * resolves with its stdout; a non-zero exit rejects with its stderr.
+ */
+export function runWorker(worker: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(HERE, "fixtures", worker), ...args], {
+      cwd: path.resolve(HERE, "../.."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${worker} ${args.join(" ")} exited ${code}: ${err}`)),
+    );
+  });
 }

@@ -1,22 +1,18 @@
 // The state key: configured (env or file, base64 or hex, never echoed) or generated once into the
 // state directory, private, and the same for every process that starts at once.
-import { spawn } from "node:child_process";
+
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { loadConfig } from "../../src/config/index.js";
 import { redact } from "../../src/log.js";
 import { StateDirError } from "../../src/safety/private-files.js";
 import { STATE_KEY_FILE, resolveStateKey } from "../../src/safety/state-key.js";
-import { fileMode } from "./helpers.js";
+import { fileMode, runWorker } from "./helpers.js";
 import { configError } from "../helpers/config-error.js";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "../..");
-const worker = path.join(here, "fixtures", "state-key-worker.ts");
 
 const load = (env: Record<string, string>, readFile?: (f: string) => string) =>
   loadConfig({ env, platform: "linux", homedir: "/home/ada", readFile });
@@ -105,19 +101,7 @@ describe("generated state key", () => {
     stateDir: dir,
   }) => {
     const startAt = Date.now() + 2_000;
-    const run = () =>
-      new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", worker, dir, String(startAt)], {
-          cwd: repo,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(err))));
-      });
+    const run = async () => (await runWorker("state-key-worker.ts", [dir, String(startAt)])).trim();
     const hashes = await Promise.all([run(), run(), run(), run()]);
     expect(new Set(hashes).size).toBe(1);
     const onDisk = resolveStateKey({ configured: null, dir });
