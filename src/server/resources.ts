@@ -96,6 +96,46 @@ export interface ResourceDef {
   subscribable?: boolean;
 }
 
+/** One entity by id ({paymentId}, {withdrawalId}): recent ones listed and completed, any read or watched. */
+interface EntityTemplate<T extends { id: string }> {
+  name: string;
+  /** A URI template whose one variable, `idVar`, is the id. */
+  uri: string;
+  idVar: string;
+  title: string;
+  description: string;
+  recent(api: SpacePayApi): Promise<T[]>;
+  instance(entity: T): { uri: string; name: string; description: string };
+  get(api: SpacePayApi, id: string): Promise<{ data: T }>;
+  view(entity: T): unknown;
+}
+
+/** An entity template's row; completion looks up the recent ones with `completionApi`. */
+function entityTemplate<T extends { id: string }>(
+  completionApi: SpacePayApi,
+  t: EntityTemplate<T>,
+): ResourceDef {
+  const { idVar } = t;
+  return {
+    name: t.name,
+    uri: t.uri,
+    title: t.title,
+    description: t.description,
+    mimeType: JSON_MIME,
+    subscribable: true,
+    list: async (api) => (await t.recent(api)).map((e) => ({ ...t.instance(e), mimeType: JSON_MIME })),
+    complete: {
+      [idVar]: async (value) =>
+        (await t.recent(completionApi)).map((e) => e.id).filter((id) => id.startsWith(value)),
+    },
+    read: async (uri, vars, api) => {
+      const id = decodeURIComponent(String(vars[idVar]));
+      const { data } = await byId(uri.href, () => t.get(api, id));
+      return json(uri.href, t.view(data));
+    },
+  };
+}
+
 /** The SpacePay resources over `deps` (the MCP Apps pages are rows from apps.ts). */
 export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
   const recentPayments = async (api: SpacePayApi) => (await api.listPayments({ limit: RECENT })).data.data;
@@ -110,30 +150,21 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       mimeType: JSON_MIME,
       read: async (uri, _vars, api) => json(uri.href, (await recentPayments(api)).map(paymentView)),
     },
-    {
+    entityTemplate(deps.api, {
       name: "payment",
       uri: "spacepay://payments/{paymentId}",
+      idVar: "paymentId",
       title: "Payment",
       description: "One payment by id; subscribe for status updates",
-      mimeType: JSON_MIME,
-      subscribable: true,
-      list: async (api) =>
-        (await recentPayments(api)).map((p) => ({
-          uri: paymentUri(p.id),
-          name: `payment ${p.id}`,
-          description: `${p.type} ${p.status}`,
-          mimeType: JSON_MIME,
-        })),
-      complete: {
-        paymentId: async (value) =>
-          (await recentPayments(deps.api)).map((p) => p.id).filter((id) => id.startsWith(value)),
-      },
-      read: async (uri, vars, api) => {
-        const id = decodeURIComponent(String(vars.paymentId));
-        const { data } = await byId(uri.href, () => api.getPayment(id));
-        return json(uri.href, paymentView(data));
-      },
-    },
+      recent: recentPayments,
+      instance: (p) => ({
+        uri: paymentUri(p.id),
+        name: `payment ${p.id}`,
+        description: `${p.type} ${p.status}`,
+      }),
+      get: (api, id) => api.getPayment(id),
+      view: paymentView,
+    }),
     {
       name: "recent_withdrawals",
       uri: "spacepay://withdrawals/recent",
@@ -142,30 +173,21 @@ export function resourceDefs(deps: ResourceDeps): ResourceDef[] {
       mimeType: JSON_MIME,
       read: async (uri, _vars, api) => json(uri.href, (await recentWithdrawals(api)).map(withdrawalView)),
     },
-    {
+    entityTemplate(deps.api, {
       name: "withdrawal",
       uri: "spacepay://withdrawals/{withdrawalId}",
+      idVar: "withdrawalId",
       title: "Withdrawal",
       description: "One withdrawal by id; subscribe for status updates",
-      mimeType: JSON_MIME,
-      subscribable: true,
-      list: async (api) =>
-        (await recentWithdrawals(api)).map((w) => ({
-          uri: `spacepay://withdrawals/${encodeURIComponent(w.id)}`,
-          name: `withdrawal ${w.id}`,
-          description: w.status,
-          mimeType: JSON_MIME,
-        })),
-      complete: {
-        withdrawalId: async (value) =>
-          (await recentWithdrawals(deps.api)).map((w) => w.id).filter((id) => id.startsWith(value)),
-      },
-      read: async (uri, vars, api) => {
-        const id = decodeURIComponent(String(vars.withdrawalId));
-        const { data } = await byId(uri.href, () => api.getWithdrawal(id));
-        return json(uri.href, withdrawalView(data));
-      },
-    },
+      recent: recentWithdrawals,
+      instance: (w) => ({
+        uri: `spacepay://withdrawals/${encodeURIComponent(w.id)}`,
+        name: `withdrawal ${w.id}`,
+        description: w.status,
+      }),
+      get: (api, id) => api.getWithdrawal(id),
+      view: withdrawalView,
+    }),
     {
       name: "account",
       uri: "spacepay://account",
