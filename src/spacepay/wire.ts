@@ -99,15 +99,8 @@ export interface WireQuote {
   createdAt: string;
 }
 
-/** PaymentReceiptDto */
-export interface WirePaymentReceipt {
-  paymentId: string;
-  selectedQuote: WireQuote;
-  settledToken: WireToken;
-  settledChain: WireChain;
-  settledAmountAsset: string;
-  settledAmountUsd: string;
-  txHash: string | null;
+/** The on-chain transaction's fields both receipts have (PaymentReceiptDto, WithdrawalReceiptDto). */
+interface WireReceiptTx {
   txBlockNumber: number | null;
   txTimestamp: string | null;
   txSenderAddress: string | null;
@@ -115,6 +108,17 @@ export interface WirePaymentReceipt {
   txTotalCost: string | null;
   txTotalCostUsdFractions: number | null;
   txIsSponsored: boolean | null;
+}
+
+/** PaymentReceiptDto */
+export interface WirePaymentReceipt extends WireReceiptTx {
+  paymentId: string;
+  selectedQuote: WireQuote;
+  settledToken: WireToken;
+  settledChain: WireChain;
+  settledAmountAsset: string;
+  settledAmountUsd: string;
+  txHash: string | null;
   processedBy: "webhook" | "frontend" | "cron" | "manual" | "shout_webhook" | null;
   txRiskScore: number | null;
   txRiskSeverity: "CRITICAL_RISK" | "HIGH_RISK" | "MEDIUM_RISK" | "LOW_RISK" | "NO_RISK" | null;
@@ -199,20 +203,13 @@ export interface WireCreateWithdrawalRequest {
 }
 
 /** WithdrawalReceiptDto */
-export interface WireWithdrawalReceipt {
+export interface WireWithdrawalReceipt extends WireReceiptTx {
   withdrawalId: string;
   settledToken: WireToken | null;
   settledChain: WireChain | null;
   settledAmountAsset: string | null;
   settledAmountUsd: string | null;
   txHash?: string | null;
-  txBlockNumber: number | null;
-  txTimestamp: string | null;
-  txSenderAddress: string | null;
-  txGasUsed: number | null;
-  txTotalCost: string | null;
-  txTotalCostUsdFractions: number | null;
-  txIsSponsored: boolean | null;
   processedBy: "webhook" | "frontend" | "cron" | "manual" | null;
   createdAt: string;
 }
