@@ -13,6 +13,17 @@ import {
   webhookSecrets,
 } from "./values.js";
 
+/** OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER: otlp or none, the default decided by the endpoint. */
+const otelExporter = (env: string, description: string) =>
+  def<"otlp" | "none" | null>({
+    env,
+    flag: null,
+    schema: oneOf(["otlp", "none"]),
+    default: null,
+    defaultText: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
+    description,
+  });
+
 export const SERVING_SETTINGS = {
   mcpHttpToken: def<string | null>({
     env: "SPACEPAY_MCP_HTTP_TOKEN",
@@ -106,23 +117,14 @@ export const SERVING_SETTINGS = {
     default: "http/protobuf",
     description: "OpenTelemetry: the OTLP/HTTP encoding (gRPC is not offered).",
   }),
-  otelTracesExporter: def<"otlp" | "none" | null>({
-    env: "OTEL_TRACES_EXPORTER",
-    flag: null,
-    schema: oneOf(["otlp", "none"]),
-    default: null,
-    defaultText: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
-    description:
-      "OpenTelemetry: otlp exports a span per MCP request (to localhost:4318 without an endpoint).",
-  }),
-  otelMetricsExporter: def<"otlp" | "none" | null>({
-    env: "OTEL_METRICS_EXPORTER",
-    flag: null,
-    schema: oneOf(["otlp", "none"]),
-    default: null,
-    defaultText: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
-    description: "OpenTelemetry: otlp pushes the metrics every OTEL_METRIC_EXPORT_INTERVAL.",
-  }),
+  otelTracesExporter: otelExporter(
+    "OTEL_TRACES_EXPORTER",
+    "OpenTelemetry: otlp exports a span per MCP request (to localhost:4318 without an endpoint).",
+  ),
+  otelMetricsExporter: otelExporter(
+    "OTEL_METRICS_EXPORTER",
+    "OpenTelemetry: otlp pushes the metrics every OTEL_METRIC_EXPORT_INTERVAL.",
+  ),
   otelMetricInterval: def<number>({
     env: "OTEL_METRIC_EXPORT_INTERVAL",
     flag: null,
