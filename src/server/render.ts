@@ -232,4 +232,11 @@ export function pageFooter(p: ReturnType<typeof pageView>, count: number): strin
   return p.nextOffset !== null ? `${range}; next offset ${p.nextOffset}` : `${range}; last page`;
 }
 
+/** A page as a list tool answers it: each item's view, the page, and the text (a line each, then the footer). */
+export function pageOf<T, V>(data: Page<T>, view: (item: T) => V, line: (v: V) => string) {
+  const items = data.data.map(view);
+  const page = pageView(data);
+  return { items, page, text: [...items.map(line), pageFooter(page, items.length)].join("\n") };
+}
+
 export { chainLabel, dollars };

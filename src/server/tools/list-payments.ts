@@ -6,7 +6,7 @@ import { defineTool, type ToolContext } from "../tool.js";
 import type { IndexCover } from "../../safety/order-index-sync.js";
 import type { IndexedPayment } from "../../safety/order-index.js";
 import { NotFoundError } from "../../spacepay/errors.js";
-import { clean, pageFooter, pageView, paymentLine, paymentView, quote } from "../render.js";
+import { clean, pageFooter, pageOf, paymentLine, paymentView, quote } from "../render.js";
 import type { ListPaymentsQuery, Payment } from "../../spacepay/types.js";
 import { PAYMENT_STATUSES, PAYMENT_TYPES } from "../../spacepay/wire.js";
 import { ToolInputError } from "../errors.js";
@@ -85,12 +85,8 @@ export const listPayments = defineTool({
         { ...query, limit: args.limit, offset: args.offset },
         { signal: ctx.signal },
       );
-      const payments = res.data.data.map(paymentView);
-      const page = pageView(res.data);
-      return {
-        structured: { mode: ctx.info.mode, payments, page },
-        text: [...payments.map(paymentLine), pageFooter(page, payments.length)].join("\n"),
-      };
+      const { items: payments, page, text } = pageOf(res.data, paymentView, paymentLine);
+      return { structured: { mode: ctx.info.mode, payments, page }, text };
     }
 
     const filter = { ...args, after, before };

@@ -1,7 +1,7 @@
 // list_withdrawals: withdrawals, newest first, filtered by status and paged.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
-import { pageFooter, pageView, withdrawalLine, withdrawalView } from "../render.js";
+import { pageOf, withdrawalLine, withdrawalView } from "../render.js";
 import { WITHDRAWAL_STATUSES } from "../../spacepay/wire.js";
 import { limitArg, modeOut, offsetArg, pageOut, READ_ONLY, withdrawalRef } from "./common.js";
 
@@ -21,11 +21,7 @@ export const listWithdrawals = defineTool({
       { status: args.status, limit: args.limit, offset: args.offset },
       { signal: ctx.signal },
     );
-    const withdrawals = res.data.data.map(withdrawalView);
-    const page = pageView(res.data);
-    return {
-      structured: { mode: ctx.info.mode, withdrawals, page },
-      text: [...withdrawals.map(withdrawalLine), pageFooter(page, withdrawals.length)].join("\n"),
-    };
+    const { items: withdrawals, page, text } = pageOf(res.data, withdrawalView, withdrawalLine);
+    return { structured: { mode: ctx.info.mode, withdrawals, page }, text };
   },
 });
