@@ -1,7 +1,8 @@
 // `npm run bench`: one run measuring cold start, per-call overhead, throughput, token footprint, memory
 // and the simulator against baselines measured in the same run; prints a table, writes
 // bench/results.json, and exits 0 whether or not the goals are met. `--smoke` runs tiny counts (~5 s);
-// `--cli PATH` measures another build of the server (e.g. a bundled one) in place of dist/cli.js.
+// `--cli PATH` measures another build of the server (e.g. a bundled one) in place of dist/cli.js;
+// `--only NAME[,NAME]` runs only those sections (their keys in `sections`, e.g. `webhooks`).
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +27,7 @@ import { measureSimulator, type SimulatorResult } from "./simulator.js";
 import { measureTelemetryOff, type TelemetryOffResult } from "./telemetry-off.js";
 import { now, round, withTimeout } from "./stats.js";
 import { measureTokens, type TokensResult } from "./tokens.js";
+import { measureWebhooks, type WebhooksResult } from "./webhooks.js";
 
 export const RESULTS_FILE = path.join(ROOT, "bench", "results.json");
 
@@ -37,6 +39,8 @@ export interface BenchOptions {
   print?: (line: string) => void;
   /** Where to write the JSON results; null to skip (default: none when imported, results.json from the CLI). */
   resultsFile?: string | null;
+  /** Only these sections (keys of BenchResult.sections); all when absent. */
+  only?: readonly string[];
 }
 
 export interface Section<T> {
@@ -61,6 +65,8 @@ export interface BenchResult {
   durationMs: number;
   machine: { cores: number; node: string; platform: string; cpu: string; loadavg: number[] };
   cli: string;
+  /** The sections run, when --only chose them. */
+  only?: readonly string[];
   counts: Counts;
   sections: {
     coldStart: Section<ColdStartResult>;
@@ -72,6 +78,7 @@ export interface BenchResult {
     guarded: Section<GuardedResult>;
     http: Section<HttpResult>;
     telemetryOff: Section<TelemetryOffResult>;
+    webhooks: Section<WebhooksResult>;
   };
   goals: Goal[];
 }
@@ -93,6 +100,11 @@ interface Counts {
   /** Calls counted for telemetry hooks per call, and iterations per timed block of each hook. */
   telemetryCalls: number;
   hookIterations: number;
+  /** Webhooks: waits timed each way, payments watched, the window they are counted over (ms), the merchant's size. */
+  webhookLatencySamples: number;
+  watchedPayments: number;
+  watchWindowMs: number;
+  merchantSize: number;
 }
 
 const FULL: Counts = {
@@ -110,6 +122,10 @@ const FULL: Counts = {
   httpRounds: 3,
   telemetryCalls: 100,
   hookIterations: 1_000_000,
+  webhookLatencySamples: 10,
+  watchedPayments: 500,
+  watchWindowMs: 10_000,
+  merchantSize: 20_000,
 };
 const SMOKE: Counts = {
   coldStarts: 2,
@@ -126,6 +142,10 @@ const SMOKE: Counts = {
   httpRounds: 1,
   telemetryCalls: 5,
   hookIterations: 20_000,
+  webhookLatencySamples: 1,
+  watchedPayments: 10,
+  watchWindowMs: 1_000,
+  merchantSize: 1_100,
 };
 
 async function section<T>(fn: () => Promise<T>): Promise<Section<T>> {
@@ -142,12 +162,18 @@ function failed<T>(error: string): Section<T> {
   return { ok: false, ms: 0, error };
 }
 
+/** A section --only left out. */
+const NOT_RUN = "not run (--only)";
+
 export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const counts = opts.smoke ? SMOKE : FULL;
   const cli = path.resolve(opts.cli ?? DEFAULT_CLI);
   const startedAt = new Date();
   const t0 = now();
   requireCli(cli);
+  const want = (name: keyof BenchResult["sections"]) => !opts.only || opts.only.includes(name);
+  const maybe = <T>(name: keyof BenchResult["sections"], fn: () => Promise<T>): Promise<Section<T>> =>
+    want(name) ? section(fn) : Promise.resolve(failed<T>(NOT_RUN));
 
   const state = tempStateDir();
   let sim: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
@@ -159,7 +185,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const ids = await paymentIds(api, 20).finally(() => api.close());
     const shared = { cli, apiUrl, stateDir: state.dir };
 
-    const coldStart = await section(() =>
+    const coldStart = await maybe("coldStart", () =>
       measureColdStart({ ...shared, runs: counts.coldStarts, warmup: !opts.smoke }),
     );
     // One session serves the token count (first, on a fresh server) and then the call timings.
@@ -169,6 +195,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     let tokens: Section<TokensResult>;
     let both: Section<Awaited<ReturnType<typeof measureOverhead>>>;
     try {
+      if (!want("tokens") && !want("overhead") && !want("throughput")) throw new Error(NOT_RUN);
       const list = await withTimeout(server.handshake(), 15_000, "server handshake");
       await withTimeout(server2026.handshake(), 15_000, "2026-07-28 tools/list");
       tokens = await section(() => measureTokens({ server, list, apiUrl }));
@@ -184,16 +211,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         }),
       );
     } catch (err) {
-      const error = (err as Error).stack ?? String(err);
+      const error = (err as Error).message === NOT_RUN ? NOT_RUN : ((err as Error).stack ?? String(err));
       tokens = failed(error);
       both = failed(error);
     } finally {
       await Promise.all([server.stop(), server2026.stop()]);
     }
-    const memory = await section(() =>
+    const memory = await maybe("memory", () =>
       measureMemory({ ...shared, ids, calls: counts.memoryCalls, inFlight: counts.inFlight }),
     );
-    const simulator = await section(() =>
+    const simulator = await maybe("simulator", () =>
       measureSimulator({
         cli,
         payments: counts.simulatorPayments,
@@ -202,10 +229,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         inFlight: counts.inFlight,
       }),
     );
-    const guarded = await section(() =>
+    const guarded = await maybe("guarded", () =>
       measureGuarded({ cli, apiUrl, ids, calls: counts.guardedCalls, inFlight: counts.inFlight }),
     );
-    const http = await section(() =>
+    const http = await maybe("http", () =>
       measureHttp({
         ...shared,
         ids,
@@ -216,7 +243,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         rounds: counts.httpRounds,
       }),
     );
-    const telemetryOff = await section(() =>
+    const telemetryOff = await maybe("telemetryOff", () =>
       measureTelemetryOff({
         cli,
         apiUrl,
@@ -225,10 +252,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         iterations: counts.hookIterations,
       }),
     );
+    const webhooks = await maybe("webhooks", () =>
+      measureWebhooks({
+        cli,
+        latencySamples: counts.webhookLatencySamples,
+        watched: counts.watchedPayments,
+        windowMs: counts.watchWindowMs,
+        merchantSize: counts.merchantSize,
+      }),
+    );
     sections = {
       guarded,
       http,
       telemetryOff,
+      webhooks,
       coldStart,
       overhead: both.ok ? { ...both, result: both.result!.overhead } : failed(both.error!),
       throughput: both.ok ? { ...both, result: both.result!.throughput } : failed(both.error!),
@@ -248,6 +285,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       guarded: failed(error),
       http: failed(error),
       telemetryOff: failed(error),
+      webhooks: failed(error),
     };
   } finally {
     await sim?.stop();
@@ -267,6 +305,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       loadavg: os.loadavg().map((l) => round(l, 2)),
     },
     cli: path.relative(ROOT, cli) || cli,
+    ...(opts.only && { only: opts.only }),
     counts,
     sections,
     goals: goals(sections),
@@ -441,6 +480,7 @@ function table(rows: Array<Array<string | number>>): string[] {
 }
 
 function sectionLines<T>(title: string, s: Section<T>, body: (r: T) => string[]): string[] {
+  if (s.error === NOT_RUN) return [];
   const head = `${title}  [${(s.ms / 1000).toFixed(1)} s]`;
   if (!s.ok || s.result === undefined) {
     return ["", head, `  ERROR: ${(s.error ?? "unknown").split("\n")[0]}`];
@@ -708,15 +748,47 @@ export function report(r: BenchResult): string[] {
       },
     ),
   );
+  lines.push(
+    ...sectionLines("10. Webhooks and the order index (issue 25)", s.webhooks, (w) => [
+      ...table([
+        ["what", "with webhooks", "polling only"],
+        [
+          `wait_for_payment: payment completed → answer, median of ${w.latency.samples} (ms)`,
+          w.latency.webhookMs,
+          w.latency.pollingMs,
+        ],
+        [
+          `upstream GETs per minute, ${w.watched.payments} watched payments (default intervals)`,
+          w.watched.perMinuteWithWebhooks,
+          w.watched.perMinuteWithout,
+        ],
+        ["  measured per 1 s interval", w.watched.perIntervalWithWebhooks, w.watched.perIntervalWithout],
+      ]),
+      `per minute: with webhooks one sweep (60 s interval), without thirty polls (2 s); counted over ${w.watched.windowMs / 1000} s at 1 s`,
+      ...table([
+        [`order lookup among the oldest of ${w.lookup.merchantSize} payments`, "requests", "ms", "found"],
+        [
+          "before the index (bounded scan)",
+          w.lookup.before.requests,
+          w.lookup.before.ms,
+          String(w.lookup.before.found),
+        ],
+        ["after the backfill", w.lookup.after.requests, w.lookup.after.ms, String(w.lookup.after.found)],
+      ]),
+      `backfill: ${w.lookup.backfillRequests} list pages in ${w.lookup.backfillMs} ms (budget 1,000 requests/s)`,
+    ]),
+  );
   lines.push("", "Goals");
-  for (const g of r.goals) {
+  // With --only, the goals of the sections left out are not listed.
+  const goals = r.only ? r.goals.filter((g) => g.measured) : r.goals;
+  for (const g of goals) {
     const tag = !g.measured ? "NOT MEASURED" : g.met ? "MET" : "MISSED";
     lines.push(`  ${tag.padEnd(12)} ${g.name} (${g.target}): ${g.figure}`);
   }
-  const missed = r.goals.filter((g) => !g.met).length;
+  const missed = goals.filter((g) => !g.met).length;
   lines.push(
     "",
-    `${r.goals.length - missed}/${r.goals.length} goals met; ${(r.durationMs / 1000).toFixed(1)} s in all.`,
+    `${goals.length - missed}/${goals.length} goals met; ${(r.durationMs / 1000).toFixed(1)} s in all.`,
   );
   return lines;
 }
@@ -725,9 +797,11 @@ export function report(r: BenchResult): string[] {
 
 async function main(argv: string[]): Promise<void> {
   const cliFlag = argv.indexOf("--cli");
+  const onlyFlag = argv.indexOf("--only");
   const opts: BenchOptions = {
     smoke: argv.includes("--smoke"),
     cli: cliFlag >= 0 ? argv[cliFlag + 1] : undefined,
+    only: onlyFlag >= 0 ? (argv[onlyFlag + 1] ?? "").split(",") : undefined,
     resultsFile: RESULTS_FILE,
   };
   const onSignal = () => void stopAll().then(() => process.exit(130));

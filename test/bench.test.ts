@@ -34,7 +34,7 @@ describe("npm run bench (smoke)", () => {
     if (!existsSync(CLI))
       throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
     result = await runBench({ smoke: true, print: (line) => output.push(line), resultsFile: null });
-  }, 60_000);
+  }, 90_000);
 
   it("measures every section, each with finite figures", () => {
     for (const [name, section] of Object.entries(result.sections)) {
@@ -79,6 +79,11 @@ describe("npm run bench (smoke)", () => {
     const http = result.sections.http.result!;
     for (const path of ["ours", "floor", "direct"] as const)
       expect(http.rounds[0]!.concurrent[path].perSec, path).toBeGreaterThan(0);
+    // Webhooks: the watched payments cost fewer requests with them, and the index finds the order.
+    const hooks = result.sections.webhooks.result!;
+    expect(hooks.watched.perIntervalWithWebhooks).toBeLessThan(hooks.watched.perIntervalWithout);
+    expect(hooks.lookup.after).toMatchObject({ found: true });
+    expect(text).toMatch(/10\. Webhooks and the order index/);
   });
 
   it("leaves no child process running", () => {
