@@ -116,19 +116,11 @@ export class SpacePayClient implements SpacePayApi {
     query: ListPaymentsQuery = {},
     opts?: RequestOptions,
   ): Promise<ApiResult<Page<Payment>>> {
-    return this.get(
-      { path: `${SK}/payments`, auth: "secretKey", query: { ...query } },
-      PaymentPageSchema,
-      opts,
-    );
+    return this.merchantGet("/payments", PaymentPageSchema, opts, { ...query });
   }
 
   async getPayment(paymentId: string, opts?: RequestOptions): Promise<ApiResult<Payment>> {
-    return this.get(
-      { path: SK + encodePath`/payments/${paymentId}`, auth: "secretKey" },
-      PaymentSchema,
-      opts,
-    );
+    return this.merchantGet(encodePath`/payments/${paymentId}`, PaymentSchema, opts);
   }
 
   // ---- payments (payment secret) ----
@@ -138,11 +130,7 @@ export class SpacePayClient implements SpacePayApi {
     secret: string,
     opts?: RequestOptions,
   ): Promise<ApiResult<Payment>> {
-    return this.get(
-      { path: PS + encodePath`/${paymentId}`, auth: "paymentSecret", paymentSecret: secret },
-      PaymentSchema,
-      opts,
-    );
+    return this.paymentGet(paymentId, secret, "", PaymentSchema, opts);
   }
 
   async getPaymentStatus(
@@ -150,19 +138,11 @@ export class SpacePayClient implements SpacePayApi {
     secret: string,
     opts?: RequestOptions,
   ): Promise<ApiResult<PaymentStatusResult>> {
-    return this.get(
-      { path: PS + encodePath`/${paymentId}/status`, auth: "paymentSecret", paymentSecret: secret },
-      PaymentStatusSchema,
-      opts,
-    );
+    return this.paymentGet(paymentId, secret, "/status", PaymentStatusSchema, opts);
   }
 
   async listQuotes(paymentId: string, secret: string, opts?: RequestOptions): Promise<ApiResult<Quote[]>> {
-    return this.get(
-      { path: PS + encodePath`/${paymentId}/quotes`, auth: "paymentSecret", paymentSecret: secret },
-      quoteSchema(paymentId).array(),
-      opts,
-    );
+    return this.paymentGet(paymentId, secret, "/quotes", quoteSchema(paymentId).array(), opts);
   }
 
   async createQuote(
@@ -225,23 +205,15 @@ export class SpacePayClient implements SpacePayApi {
     query: ListWithdrawalsQuery = {},
     opts?: RequestOptions,
   ): Promise<ApiResult<Page<Withdrawal>>> {
-    return this.get(
-      { path: `${SK}/withdrawals`, auth: "secretKey", query: { ...query } },
-      WithdrawalPageSchema,
-      opts,
-    );
+    return this.merchantGet("/withdrawals", WithdrawalPageSchema, opts, { ...query });
   }
 
   async getWithdrawal(withdrawalId: string, opts?: RequestOptions): Promise<ApiResult<Withdrawal>> {
-    return this.get(
-      { path: SK + encodePath`/withdrawals/${withdrawalId}`, auth: "secretKey" },
-      WithdrawalSchema,
-      opts,
-    );
+    return this.merchantGet(encodePath`/withdrawals/${withdrawalId}`, WithdrawalSchema, opts);
   }
 
   async getWalletBalances(opts?: RequestOptions): Promise<ApiResult<WalletBalance[]>> {
-    return this.get({ path: `${SK}/wallet/balances`, auth: "secretKey" }, WalletBalancesSchema, opts);
+    return this.merchantGet("/wallet/balances", WalletBalancesSchema, opts);
   }
 
   async getWithdrawalConfig(opts?: RequestOptions): Promise<ApiResult<WithdrawalConfig>> {
@@ -291,6 +263,28 @@ export class SpacePayClient implements SpacePayApi {
 
   private get<T>(req: Omit<HttpRequest, "method">, schema: z.ZodType<T>, opts?: RequestOptions) {
     return this.call({ ...req, method: "GET" }, schema, opts);
+  }
+
+  /** A GET with the merchant secret key, below the secret-key routes. */
+  private merchantGet<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    opts?: RequestOptions,
+    query?: HttpRequest["query"],
+  ) {
+    return this.get({ path: SK + path, auth: "secretKey", ...(query && { query }) }, schema, opts);
+  }
+
+  /** A GET of one payment (`rest` below it) with that payment's secret. */
+  private paymentGet<T>(
+    paymentId: string,
+    secret: string,
+    rest: string,
+    schema: z.ZodType<T>,
+    opts?: RequestOptions,
+  ) {
+    const path = PS + encodePath`/${paymentId}` + rest;
+    return this.get({ path, auth: "paymentSecret", paymentSecret: secret }, schema, opts);
   }
 
   /** Creates always carry an Idempotency-Key: the caller's, or a fresh UUID for this logical call. */
