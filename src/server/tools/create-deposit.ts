@@ -1,13 +1,7 @@
 // create_deposit: a flexible-amount deposit; the customer chooses how much to send.
 import { defineTool } from "../tool.js";
 import { referenceText } from "./common.js";
-import {
-  createdPaymentOutput,
-  createPaymentRequest,
-  orderArgs,
-  paymentRequestAnnotations,
-  requestOptionArgs,
-} from "./payment-request.js";
+import { createPaymentRequest, orderArgs, paymentRequestTool, requestOptionArgs } from "./payment-request.js";
 
 export const createDeposit = defineTool({
   name: "create_deposit",
@@ -18,8 +12,7 @@ export const createDeposit = defineTool({
     customerRefId: referenceText().optional().describe("Stable customer id; reuses their deposit wallet"),
     ...requestOptionArgs,
   },
-  outputSchema: createdPaymentOutput,
-  annotations: paymentRequestAnnotations,
+  ...paymentRequestTool,
   guarded: {
     action: "create_deposit",
     summarize: (a) => ({

@@ -1,13 +1,7 @@
 // create_payment: a fixed-amount payment request; returns the customer's payment link.
 import { z } from "zod";
 import { defineTool } from "../tool.js";
-import {
-  createdPaymentOutput,
-  createPaymentRequest,
-  orderArgs,
-  paymentRequestAnnotations,
-  requestOptionArgs,
-} from "./payment-request.js";
+import { createPaymentRequest, orderArgs, paymentRequestTool, requestOptionArgs } from "./payment-request.js";
 
 export const createPayment = defineTool({
   name: "create_payment",
@@ -19,8 +13,7 @@ export const createPayment = defineTool({
     ...orderArgs,
     ...requestOptionArgs,
   },
-  outputSchema: createdPaymentOutput,
-  annotations: paymentRequestAnnotations,
+  ...paymentRequestTool,
   guarded: {
     action: "create_payment",
     summarize: (a) => ({

@@ -26,7 +26,7 @@ export const requestOptionArgs = {
 };
 
 /** A payment request moves no money out, and repeating it returns the same one. */
-export const paymentRequestAnnotations: ToolAnnotations = {
+const paymentRequestAnnotations: ToolAnnotations = {
   readOnlyHint: false,
   destructiveHint: false,
   idempotentHint: true,
@@ -58,11 +58,17 @@ export function safePaymentUrl(url: string, secret: string): string {
 }
 
 /** The output shape both tools share. */
-export const createdPaymentOutput = {
+const createdPaymentOutput = {
   mode: modeOut,
   replayed: z.boolean().describe("SpacePay returned the one already made for this request"),
   paymentUrl: z.string(),
   payment: paymentRef,
+};
+
+/** What both tools declare alike: their output and their annotations. */
+export const paymentRequestTool = {
+  outputSchema: createdPaymentOutput,
+  annotations: paymentRequestAnnotations,
 };
 
 /** Creates the payment or deposit and renders the tool result. */
