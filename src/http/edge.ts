@@ -18,6 +18,8 @@ export interface Refusal {
   headers?: Record<string, string>;
   /** The JSON-RPC error code; -32000 unless given. */
   code?: number;
+  /** The route logs it itself (the webhook receiver's summary), so answerError does not. */
+  logged?: boolean;
 }
 
 /** A check on the request's headers: a refusal, or null to go on. */
@@ -61,7 +63,7 @@ export function answerError(
 ): void {
   // Each 401 and 403 at info, for whoever investigates access: the reason as the client was told it,
   // and the OAuth subject once the token is known. Never a credential: the messages name none.
-  if (refusal.status === 401 || refusal.status === 403)
+  if ((refusal.status === 401 || refusal.status === 403) && !refusal.logged)
     log("info", `HTTP ${refusal.status}: ${refusal.message}`, {
       status: refusal.status,
       reason: refusal.message,

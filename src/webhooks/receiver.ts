@@ -3,7 +3,8 @@
 // timestamp within the tolerance. A verified event's id is recorded in durable state first, so a
 // redelivery (on any instance sharing it) is acknowledged and does nothing, and only then acknowledged;
 // what it means is worked out after the answer (`act`). A refused delivery changes nothing and does
-// not use up its event id. Loaded only when SPACEPAY_WEBHOOK_SECRET is set (cli/serve.ts).
+// not use up its event id; refusals are logged as a summary (`refusalLog`), not a line each. Loaded only
+// when SPACEPAY_WEBHOOK_SECRET is set (cli/serve.ts).
 import type { IncomingMessage } from "node:http";
 import { log } from "../log.js";
 import { answerError, answerJson, post, type Refusal, type Route } from "../http/edge.js";
@@ -32,6 +33,42 @@ export interface WebhookOptions {
   act(event: WebhookEvent): Promise<void>;
   counters: WebhookCounters;
   now?: () => number;
+  /** How long a summary of refusals covers (a minute unless given). */
+  refusalLogMs?: number;
+}
+
+/**
+ * Logs refusals without flooding the log (a misconfigured secret refuses every delivery; a scanner may
+ * post thousands): the first refusal after a quiet spell at once with its reason, the rest within
+ * `windowMs` as one summary line when the spell ends, counted by reason. Never a secret or signature:
+ * the reasons name none.
+ */
+export function refusalLog(windowMs: number): (refusal: Refusal) => void {
+  let since: Map<string, number> | null = null;
+  const flush = () => {
+    const counted = since;
+    since = null;
+    if (!counted?.size) return;
+    const total = [...counted.values()].reduce((a, b) => a + b, 0);
+    const reasons = [...counted].map(([reason, n]) => `${n} × ${reason}`).join("; ");
+    log(
+      "warn",
+      `webhook: ${total} more deliver${total === 1 ? "y" : "ies"} refused in ${windowMs / 1000} s: ${reasons}`,
+      {
+        refused: total,
+      },
+    );
+  };
+  return (refusal) => {
+    if (since) {
+      const reason = `(${refusal.status}) ${refusal.message}`;
+      since.set(reason, (since.get(reason) ?? 0) + 1);
+      return;
+    }
+    log("warn", `webhook refused (${refusal.status}): ${refusal.message}`, { status: refusal.status });
+    since = new Map();
+    setTimeout(flush, windowMs).unref();
+  };
 }
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
@@ -42,16 +79,15 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 export function webhookRoute(opts: WebhookOptions): Route {
   const now = opts.now ?? Date.now;
   const { counters } = opts;
+  // Why, for whoever investigates a misconfigured endpoint, summarised; a 401 too (not by answerError).
+  const logRefusal = refusalLog(opts.refusalLogMs ?? 60_000);
   const counted = (refusal: Refusal) => {
     counters.rejected++;
-    // Why, for whoever investigates a misconfigured endpoint; never a secret or a signature. A 401 is
-    // logged by answerError, as every HTTP 401 is.
-    if (refusal.status !== 401)
-      log("warn", `webhook refused (${refusal.status}): ${refusal.message}`, { status: refusal.status });
+    logRefusal(refusal);
   };
   const refuse = (res: Parameters<Route["handle"]>[1], refusal: Refusal) => {
     counted(refusal);
-    answerError(res, refusal);
+    answerError(res, { ...refusal, logged: true });
   };
   const route = post(
     [WEBHOOK_PATH],
