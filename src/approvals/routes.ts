@@ -40,6 +40,18 @@ const json = (status: number, value: unknown): Answer => ({
 });
 const fail = (status: number, error: string): Answer => json(status, { error });
 
+/** One page's requests: `/approvals/enroll/<id>[/<action>]` or `/approvals/<id>[/<action>]`. */
+type PageRoute = (
+  req: IncomingMessage,
+  id: string,
+  action: string | undefined,
+  given: Buffer | undefined,
+) => Promise<Answer>;
+
+/** A refusal as its asker reads it: a page for a browser's GET, `{error}` for the page's own POSTs. */
+const refuse = (req: IncomingMessage, status: number, title: string, page: string, error: string): Answer =>
+  req.method === "GET" ? messagePage(status, title, page) : fail(status, error);
+
 class BadBody extends Error {}
 
 /** The JSON body: the one the HTTP edge already read, or read here (the loopback server). */
@@ -81,27 +93,26 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     });
   };
 
-  const enroll = async (
-    req: IncomingMessage,
-    linkId: string,
-    action: string | undefined,
-    given: Buffer | undefined,
-  ): Promise<Answer> => {
+  const enroll: PageRoute = async (req, linkId, action, given) => {
     const { approvals } = await opts.state();
     const link = await approvals.enrollment(linkId);
     if (!link)
-      return req.method === "GET"
-        ? messagePage(404, "Unknown link", "This enrollment link does not exist.")
-        : fail(404, "unknown enrollment link");
+      return refuse(
+        req,
+        404,
+        "Unknown link",
+        "This enrollment link does not exist.",
+        "unknown enrollment link",
+      );
     if (link.state === "done" || link.expiresAt <= now().getTime()) {
       const why = link.state === "done" ? "has been used" : "has expired";
-      return req.method === "GET"
-        ? messagePage(
-            410,
-            "Link no longer valid",
-            `This enrollment link ${why}. Run spacepay-mcp approvers add again.`,
-          )
-        : fail(410, `this enrollment link ${why}`);
+      return refuse(
+        req,
+        410,
+        "Link no longer valid",
+        `This enrollment link ${why}. Run spacepay-mcp approvers add again.`,
+        `this enrollment link ${why}`,
+      );
     }
     if (req.method === "GET" && action === undefined) return enrollmentPage(link.approver);
     if (req.method !== "POST") return fail(405, "use POST");
@@ -134,28 +145,20 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     });
   };
 
-  const approval = async (
-    req: IncomingMessage,
-    id: string,
-    action: string | undefined,
-    given: Buffer | undefined,
-  ): Promise<Answer> => {
+  const approval: PageRoute = async (req, id, action, given) => {
     const { approvals } = await opts.state();
     const found = await approvals.get(id);
-    if (!found)
-      return req.method === "GET"
-        ? messagePage(404, "Unknown approval", "There is no such approval.")
-        : fail(404, "unknown approval");
+    if (!found) return refuse(req, 404, "Unknown approval", "There is no such approval.", "unknown approval");
     const expired =
       found.expiresAt <= now().getTime() && (found.state === "pending" || found.state === "approved");
     if (expired)
-      return req.method === "GET"
-        ? messagePage(
-            410,
-            "Approval expired",
-            "This approval has expired and nothing was sent. The agent can ask again.",
-          )
-        : fail(410, "this approval has expired; nothing was sent");
+      return refuse(
+        req,
+        410,
+        "Approval expired",
+        "This approval has expired and nothing was sent. The agent can ask again.",
+        "this approval has expired; nothing was sent",
+      );
     if (req.method === "GET" && action === undefined) return approvalPage(found);
     if (req.method !== "POST") return fail(405, "use POST");
     const body = await readBody(req, given);
