@@ -3,7 +3,8 @@
 // instance B is a stdio server on the same database with a 2025 client subscribed to the payment.
 // Both B's subscriber and a 2026-07-28 listen stream on A hear the payment complete, with one request
 // for it at SpacePay between the event and the notifications (A's fetch by id; B re-reads nothing),
-// and the same event delivered again wakes nobody. A listener whose connection is cut reconnects.
+// and the same event delivered again wakes nobody. A listener whose connection is cut reconnects. A
+// withdrawal event reaches a subscriber to that withdrawal on the other instance the same way.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -16,6 +17,7 @@ import type { TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import { CLI, builtServerEnv, httpClient2026, type BuiltServerEnv } from "../helpers/mcp2026.js";
+import { RECIPIENT, startHarness } from "../helpers/mcp-harness.js";
 import { AUTH, newPayment, requestsFor, startWebhookServer, type WebhookServer } from "./harness.js";
 
 const SECRET = "whsec_instances_0123456789abcdef";
@@ -159,4 +161,37 @@ it("a listener whose connection drops reconnects, and events reach its instance 
   expect(await a.paymentEvent("evt_instances_2", id)).toEqual({ status: 200, body: { received: true } });
   await onB.done;
   expect(heard).toEqual([uri]);
+}, 60_000);
+
+it("a withdrawal event received by one instance wakes a 2025 subscriber to the withdrawal on another", async () => {
+  // Made by another integration of the merchant, straight at SpacePay.
+  const other = await startHarness({ sharedSim: sim });
+  let id: string;
+  try {
+    const made = await other.call("create_withdrawal", {
+      amountInCents: 1_000,
+      chainId: "base-sepolia",
+      recipientAddress: RECIPIENT,
+      orderId: "instances-withdrawal",
+    });
+    id = made.structuredContent.withdrawal.id;
+  } finally {
+    await other.close();
+  }
+  const uri = `spacepay://withdrawals/${id}`;
+  const heard: string[] = [];
+  const onB = when(() => heard.includes(uri));
+  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    heard.push(n.params.uri);
+    onB.tick();
+  });
+  await b.subscribeResource({ uri });
+  await sim.control.completeWithdrawal(id, { wait: true });
+  const before = requestsFor(sim, id);
+  const event = JSON.stringify({ id: "evt_instances_withdrawal", type: "withdrawal.updated", data: { id } });
+  expect(await a.deliver({ body: event })).toEqual({ status: 200, body: { received: true } });
+  await onB.done;
+  expect(heard).toEqual([uri]);
+  // Only A's fetch by id: B took the status from the notification.
+  expect(requestsFor(sim, id) - before).toBe(1);
 }, 60_000);
