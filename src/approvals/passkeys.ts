@@ -120,6 +120,21 @@ export async function registrationOptions(
   return issued(store, options, enrollPurpose(linkId), now);
 }
 
+/** A WebAuthn verification's result, or a refusal (400) saying `what` was not accepted, and why when it threw. */
+async function accepted<T extends { verified: boolean }>(
+  what: string,
+  verify: () => Promise<T>,
+): Promise<T & { verified: true }> {
+  let result: T;
+  try {
+    result = await verify();
+  } catch (err) {
+    throw new PasskeyRefusal(400, `${what} was not accepted: ${(err as Error).message}`);
+  }
+  if (!result.verified) throw new PasskeyRefusal(400, `${what} was not accepted`);
+  return result as T & { verified: true };
+}
+
 /** Verifies a registration and records the passkey, using the link up; the approver's name. */
 export async function completeRegistration(
   store: ApprovalStore,
@@ -129,19 +144,15 @@ export async function completeRegistration(
   now: Date,
 ): Promise<string> {
   const challenge = await taken(store, response?.response?.clientDataJSON, enrollPurpose(linkId), now);
-  let verified;
-  try {
-    verified = await verifyRegistrationResponse({
+  const verified = await accepted("the registration", () =>
+    verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.rpId,
       requireUserVerification: true,
-    });
-  } catch (err) {
-    throw new PasskeyRefusal(400, `the registration was not accepted: ${(err as Error).message}`);
-  }
-  if (!verified.verified) throw new PasskeyRefusal(400, "the registration was not accepted");
+    }),
+  );
   const { credential } = verified.registrationInfo;
   const link = await store.enrollment(linkId);
   const done = await store.completeEnrollment(
@@ -191,9 +202,8 @@ export async function verifyApproval(
       403,
       `${passkey.approver} asked for this withdrawal (OAuth subject), and the initiator cannot approve it`,
     );
-  let verified;
-  try {
-    verified = await verifyAuthenticationResponse({
+  const verified = await accepted("the passkey's signature", () =>
+    verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
@@ -205,11 +215,8 @@ export async function verifyApproval(
         transports: passkey.transports as never,
       },
       requireUserVerification: true,
-    });
-  } catch (err) {
-    throw new PasskeyRefusal(400, `the passkey's signature was not accepted: ${(err as Error).message}`);
-  }
-  if (!verified.verified) throw new PasskeyRefusal(400, "the passkey's signature was not accepted");
+    }),
+  );
   const next = verified.authenticationInfo.newCounter;
   // Authenticators that keep no counter send 0 every time; any other must move it forward, once.
   if (
