@@ -1,6 +1,6 @@
 // The guard end to end: confirmation tokens through MCP (SPACEPAY_CONFIRM=token): what the agent is
 // told, single use, expiry, and binding to the exact arguments and tool the user approved.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import {
@@ -200,11 +200,11 @@ describe("expiry", () => {
       const token = first.structuredContent.confirmationToken as string;
       const expiresAt = Date.parse(first.structuredContent.expiresAt);
       expect(expiresAt - Date.now()).toBeLessThanOrEqual(10_000);
-      await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 200));
-
+      // The server runs in this process: its clock (Date only, timers stay real) moves past the TTL.
+      vi.setSystemTime(expiresAt + 200);
       const res: ToolResult = await reachesNothing(h.sim, () =>
         short.call("create_withdrawal", { ...args, confirmationToken: token }),
-      );
+      ).finally(() => vi.useRealTimers());
       expect(res.isError).toBe(true);
       expect(textOf(res)).toMatch(/^Refused: confirmationToken expired \(at /);
       expect(textOf(res)).toMatch(/without confirmationToken to get a new one/);
