@@ -93,6 +93,7 @@ async function openState(config: Config, wiring: StateWiring): Promise<DurableSt
     apiHost,
     // An identical call waits for one in flight at most as long as that one can take.
     callBoundMs: callBoundMs(config),
+    leaseMs: config.callLeaseMs,
     passkey: passkey ?? undefined,
   });
   // Settles withdrawals an earlier run left without an outcome, in the background (within the upstream

@@ -148,6 +148,14 @@ export const SETTINGS = {
     description:
       "PostgreSQL for all durable state (ledger, tokens, payment secrets, audit), shared by every instance that uses it.",
   }),
+  callLeaseMs: def<number>({
+    env: "SPACEPAY_CALL_LEASE_MS",
+    flag: "call-lease-ms",
+    schema: int(1_000, 600_000),
+    default: 15_000,
+    description:
+      "How long a money call being sent holds it against identical calls on this state, renewed every third of it while its sender lives: after a crash, an identical call resumes it this soon after, in ms.",
+  }),
   confirm: def<ConfirmMode>({
     env: "SPACEPAY_CONFIRM",
     flag: "confirm",

@@ -37,6 +37,8 @@ export interface GuardDeps {
   now?: () => Date;
   /** The longest a call can be in flight at SpacePay: how long an identical call waits for it. */
   callBoundMs?: number;
+  /** A sender's hold on a call (SPACEPAY_CALL_LEASE_MS); default 15 s. */
+  leaseMs?: number;
   /** The approval pages, where SPACEPAY_APPROVAL=passkey. */
   passkey?: PasskeyDesk;
 }
@@ -79,7 +81,7 @@ function unavailableResult(err: StateUnavailableError): GuardResult {
  * A sender's hold on a call, renewed while it sends (every third of it): a crashed sender's call is
  * taken over this soon after, by an identical call that resumes it with the same key.
  */
-const LEASE_MS = 15_000;
+const DEFAULT_LEASE_MS = 15_000;
 /** Two minutes: longer than any single SpacePay call with its retries at the defaults. */
 const DEFAULT_CALL_BOUND_MS = 120_000;
 
@@ -101,6 +103,7 @@ export function createGuard(deps: GuardDeps): Guard {
     passkey: deps.passkey,
   };
   const waitMs = deps.callBoundMs ?? DEFAULT_CALL_BOUND_MS;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   // Calls past confirmation, which a graceful stop waits for; what each is, for the stop's log line.
   const inFlight = new Map<Promise<unknown>, string>();
   // Identical calls in this process, one at a time: a repeat waits for the prompt or send before it.
@@ -179,7 +182,7 @@ export function createGuard(deps: GuardDeps): Guard {
         key,
         confirmedBy: by,
         now: clock(),
-        leaseMs: LEASE_MS,
+        leaseMs,
         windowMs: DAY_MS,
       });
       if (got.kind === "acquired") return holding(ctx, by, got.key, approval);
@@ -217,9 +220,9 @@ export function createGuard(deps: GuardDeps): Guard {
     const renew = setInterval(() => {
       const now = clock();
       void settle("renew the hold on the call", () =>
-        store.calls.renew(ctx.callId, now.getTime() + LEASE_MS, now),
+        store.calls.renew(ctx.callId, now.getTime() + leaseMs, now),
       );
-    }, LEASE_MS / 3);
+    }, leaseMs / 3);
     const proceeding = proceed(ctx, by, key, sent);
     inFlight.set(proceeding, describeAction(ctx.call.summary, mode));
     try {

@@ -37,6 +37,8 @@ async function start(): Promise<SpawnedServer> {
     SPACEPAY_CONFIRM: "token",
     // Long enough that the first process is still waiting for the answer when it is killed.
     SPACEPAY_TIMEOUT_MS: "10000",
+    // The killed process's hold on the call lapses this soon, and the retry resumes it.
+    SPACEPAY_CALL_LEASE_MS: "2000",
   });
   spawned.push(s);
   return s;

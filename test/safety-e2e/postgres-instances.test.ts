@@ -170,7 +170,9 @@ it("one audit trail: each instance's spacepay://audit/recent shows both instance
 }, 60_000);
 
 it("an instance killed mid-withdrawal: retrying on the other sends one withdrawal", async () => {
-  const [a, b] = await Promise.all([instance(), instance()]);
+  // The killed instance's hold on the call lapses this soon, and the retry on the other resumes it.
+  const lease = { SPACEPAY_CALL_LEASE_MS: "2000" };
+  const [a, b] = await Promise.all([instance(lease), instance(lease)]);
   const before = sim.control.counts().withdrawals;
   const args = await confirmed(a, withdrawal(3_000));
   // SpacePay processes the withdrawal, then the answer stalls: A is killed while it waits.
