@@ -62,6 +62,8 @@ export async function measureGuarded(opts: {
   ids: readonly string[];
   calls: number;
   inFlight: number;
+  /** An empty PostgreSQL database for the two instances (default: a server started for this section). */
+  databaseUrl?: string;
 }): Promise<GuardedResult> {
   const { cli, apiUrl, calls, inFlight } = opts;
   const dirs: Array<ReturnType<typeof tempStateDir>> = [];
@@ -83,7 +85,7 @@ export async function measureGuarded(opts: {
       recipientAddress: RECIPIENT,
       orderId: `bench-${process.pid}-${++order}`,
     });
-  const pg = await startPostgres();
+  const pg = opts.databaseUrl ? undefined : await startPostgres();
   try {
     const single = await start({});
     const readOne = (i: number) => call(single, "get_payment", { paymentId: opts.ids[i % opts.ids.length] });
@@ -108,7 +110,7 @@ export async function measureGuarded(opts: {
       };
     };
     const sqlite = await measure([single]);
-    const databaseUrl = await pg.freshDatabase();
+    const databaseUrl = opts.databaseUrl ?? (await pg!.freshDatabase());
     // Both instances seal with the same key, as a deployment must.
     const stateKey = randomBytes(32).toString("hex");
     const pair = await Promise.all([
@@ -126,6 +128,6 @@ export async function measureGuarded(opts: {
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     for (const d of dirs) d.remove();
-    await pg.stop();
+    await pg?.stop();
   }
 }

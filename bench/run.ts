@@ -41,6 +41,8 @@ export interface BenchOptions {
   resultsFile?: string | null;
   /** Only these sections (keys of BenchResult.sections); all when absent. */
   only?: readonly string[];
+  /** An empty PostgreSQL database for the guarded section (default: a server started for it). */
+  databaseUrl?: string;
 }
 
 export interface Section<T> {
@@ -230,7 +232,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       }),
     );
     const guarded = await maybe("guarded", () =>
-      measureGuarded({ cli, apiUrl, ids, calls: counts.guardedCalls, inFlight: counts.inFlight }),
+      measureGuarded({
+        cli,
+        apiUrl,
+        ids,
+        calls: counts.guardedCalls,
+        inFlight: counts.inFlight,
+        databaseUrl: opts.databaseUrl,
+      }),
     );
     const http = await maybe("http", () =>
       measureHttp({

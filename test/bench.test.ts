@@ -2,9 +2,11 @@
 // yields every section with figures and a met/missed verdict per goal, and leaves no process behind.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnedPids } from "../bench/child.js";
 import { runBench, type BenchResult } from "../bench/run.js";
+import type { TestPostgres } from "./helpers/postgres.js";
+import { sharedPostgres } from "./helpers/shared-postgres.js";
 
 const CLI = path.resolve(import.meta.dirname, "../dist/cli.js");
 
@@ -29,12 +31,20 @@ function numbers(value: unknown, at = ""): Array<[string, number]> {
 describe("npm run bench (smoke)", () => {
   let result: BenchResult;
   const output: string[] = [];
+  let postgres: TestPostgres | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CLI))
       throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-    result = await runBench({ smoke: true, print: (line) => output.push(line), resultsFile: null });
+    postgres = await sharedPostgres();
+    result = await runBench({
+      smoke: true,
+      print: (line) => output.push(line),
+      resultsFile: null,
+      databaseUrl: await postgres.freshDatabase(),
+    });
   }, 90_000);
+  afterAll(() => postgres?.stop());
 
   it("measures every section, each with finite figures", () => {
     for (const [name, section] of Object.entries(result.sections)) {
