@@ -40,10 +40,17 @@ const eventsFor = (key: string) =>
     .filter((e) => e.idempotencyKey === key)
     .map((e) => e.event);
 
-function ledger(): Array<{ status: string; withdrawal_id: string | null; idempotency_key: string }> {
+function ledger(): Array<{
+  status: string;
+  withdrawal_id: string | null;
+  idempotency_key: string;
+  updated_at: number;
+}> {
   const db = new Database(path.join(stateDir, "state.sqlite"), { readonly: true });
   try {
-    return db.prepare("SELECT status, withdrawal_id, idempotency_key FROM withdrawal_ledger").all() as never;
+    return db
+      .prepare("SELECT status, withdrawal_id, idempotency_key, updated_at FROM withdrawal_ledger")
+      .all() as never;
   } finally {
     db.close();
   }
@@ -74,8 +81,9 @@ async function crashMidWithdrawal(fault: "hang-after" | "hang", amountInCents: n
 }
 
 async function restart(env: Record<string, string> = {}): Promise<Harness> {
-  // Let the crashed call's in-flight bound (1000 ms × 1 attempt) pass.
-  await new Promise((r) => setTimeout(r, 1_100));
+  // The restarted server settles only an entry older than its in-flight bound (1000 ms × 1 attempt).
+  const lastSent = Math.max(...ledger().map((e) => Number(e.updated_at)));
+  await waitFor(() => Date.now() > lastSent + 1_000, 5_000, "the crashed call's in-flight bound to pass");
   const h = await startListedHarness({ sharedSim: sim, stateDir, env: { ...FAST, ...env } });
   opened.push(h);
   return h;

@@ -1,6 +1,6 @@
 // Every tool end to end through a real MCP client, the real runtime and the simulator: what an agent
 // gets back on success and on the main failures.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHarness, text, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 
 let h: Harness;
@@ -185,7 +185,8 @@ describe("quotes, refresh and waiting", () => {
       undefined,
       { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // The customer pays once the wait has looked at the payment.
+    await vi.waitFor(() => expect(h.sim.control.requests({ path: `**/${id}/status` })).not.toHaveLength(0));
     await h.sim.control.pay(id, { outcome: "exact" });
     const res = (await waiting) as { structuredContent: Record<string, unknown> };
     expect(res.structuredContent.status).toBe("completed");
@@ -205,7 +206,9 @@ describe("quotes, refresh and waiting", () => {
         signal: ac.signal,
       },
     );
-    setTimeout(() => ac.abort(), 100);
+    // Cancelled once the wait is polling.
+    await vi.waitFor(() => expect(h.sim.control.requests({ path: `**/${id}/status` })).not.toHaveLength(0));
+    ac.abort();
     await expect(waiting).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5000);
     // A poll already on the wire when the call was cancelled may still land; after that, silence.
