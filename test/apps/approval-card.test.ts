@@ -9,7 +9,7 @@ import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harn
 import { withdrawalPosts } from "../safety-e2e/helpers.js";
 import { APPROVAL_CARD_URI, APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
-import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView } from "./host.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, startViewHost, mountView } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 
@@ -76,15 +76,12 @@ describe.skipIf(!HAVE_CHROMIUM)("approval card", () => {
   let h: Harness;
   let ui: Client;
   let browser: Browser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startHarness({ env: { SPACEPAY_CONFIRM: "auto" } }), launch()]);
-    ui = await h.connect(UI_CAPABILITIES);
+    ({ h, browser, ui, close } = await startViewHost({ env: { SPACEPAY_CONFIRM: "auto" } }));
   }, 40_000);
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  afterAll(() => close?.());
 
   async function showCard(args: Record<string, unknown> = WITHDRAWAL, theme: "light" | "dark" = "light") {
     const res = (await ui.callTool({ name: "create_withdrawal", arguments: args })) as any;

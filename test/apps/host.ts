@@ -7,6 +7,8 @@ import { build } from "esbuild";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { UI_CAPABILITIES } from "../helpers/apps-client.js";
+import { startHarness, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -72,6 +74,23 @@ export interface Host {
   setTheme(theme: "light" | "dark"): Promise<void>;
   screenshot(name: string): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/** A harness (started with `opts`), Chromium, and a client on the harness that shows MCP Apps views. */
+export async function startViewHost(
+  opts: HarnessOptions = {},
+): Promise<{ h: Harness; browser: Browser; ui: Client; close(): Promise<void> }> {
+  const [h, browser] = await Promise.all([startHarness(opts), launch()]);
+  const ui = await h.connect(UI_CAPABILITIES);
+  return {
+    h,
+    browser,
+    ui,
+    async close() {
+      await browser.close();
+      await h.close();
+    },
+  };
 }
 
 export async function launch(): Promise<Browser> {

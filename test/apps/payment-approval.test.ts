@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import jsqr from "jsqr";
 import type { Browser } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { startHarness, text, type Harness } from "../helpers/mcp-harness.js";
+import { text, type Harness } from "../helpers/mcp-harness.js";
 import { PAYMENTS_PATH } from "../safety-e2e/helpers.js";
 import { APPROVAL_META_KEY, DECIDE_TOOL, PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
-import { UI_CAPABILITIES } from "../helpers/apps-client.js";
-import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView, qrPixels } from "./host.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, startViewHost, mountView, qrPixels } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 
@@ -22,15 +21,12 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card approval", () => {
   let ui: Client;
   let browser: Browser;
   const paymentPosts = () => h.sim.control.requests({ method: "POST", path: PAYMENTS_PATH });
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startHarness({ env: { SPACEPAY_CONFIRM: "auto" } }), launch()]);
-    ui = await h.connect(UI_CAPABILITIES);
+    ({ h, browser, ui, close } = await startViewHost({ env: { SPACEPAY_CONFIRM: "auto" } }));
   }, 40_000);
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  afterAll(() => close?.());
 
   /** Calls `tool` as the model would, checks what the model sees, then shows the card with it. */
   async function showCard(tool: "create_payment" | "create_deposit", args: Record<string, unknown>) {

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import jsqr from "jsqr";
 import type { Browser } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { UI_CAPABILITIES } from "../helpers/apps-client.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { type Harness } from "../helpers/mcp-harness.js";
 import { PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
-import { HAVE_CHROMIUM, NO_CHROMIUM, launch, mountView, qrPixels, type Host } from "./host.js";
+import { HAVE_CHROMIUM, NO_CHROMIUM, startViewHost, mountView, qrPixels, type Host } from "./host.js";
 
 if (!HAVE_CHROMIUM) console.warn(`skipping: ${NO_CHROMIUM}`);
 
@@ -20,10 +19,10 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
   let host: Host;
   let paymentId: string;
   let paymentUrl: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startHarness(), launch()]);
-    ui = await h.connect(UI_CAPABILITIES);
+    ({ h, browser, ui, close } = await startViewHost());
     const args = { amountInCents: 12050, orderId: "INV-2026-0142" };
     const created = (await ui.callTool({ name: "create_payment", arguments: args })) as any;
     paymentId = created.structuredContent.payment.id;
@@ -34,10 +33,7 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
     await host.sendToolResult(created);
   }, 40_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  afterAll(() => close?.());
 
   it("shows the amount in dollars, the status with its meaning and the order id", async () => {
     const view = host.view();
@@ -99,15 +95,14 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card", () => {
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("payment card for get_payment (no payment link known)", () => {
-  let h: Harness;
   let ui: Client;
   let browser: Browser;
   let host: Host;
   let quote: any;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startHarness(), launch()]);
-    ui = await h.connect(UI_CAPABILITIES);
+    ({ browser, ui, close } = await startViewHost());
     const created = (await ui.callTool({
       name: "create_payment",
       arguments: { amountInCents: 2_575, orderId: "INV-2026-0777" },
@@ -123,10 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card for get_payment (no payment link k
     await host.sendToolResult(got);
   }, 40_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  afterAll(() => close?.());
 
   it("draws a QR code of the active quote as an EIP-681 request: token contract, chain id, deposit address, exact amount", async () => {
     const chainNumber = /^eip155:(\d+)$/.exec(quote.chainId)?.[1];

@@ -2,11 +2,11 @@
 // node_modules), and a session loads the code for the simulator, HTTP transport, durable state, Ajv and
 // undici only when it first needs them, which is what keeps the cold start short.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
@@ -20,11 +20,11 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as
 let sim: SimulatorHandle;
 let work: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
   sim = await startSimulator({ samplePayments: 3 });
-  work = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-build-"));
+  work = fileDir;
   // A module hook that appends every URL Node loads to a file, so the test sees what a session loaded.
   writeFileSync(
     path.join(work, "hooks.mjs"),
@@ -42,7 +42,6 @@ export async function load(url, context, next) {
 });
 afterAll(async () => {
   await sim?.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 const jsFiles = () => readdirSync(DIST).filter((f) => f.endsWith(".js"));

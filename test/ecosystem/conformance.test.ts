@@ -3,10 +3,11 @@
 // node@22 binary from test/ecosystem/conformance-node, found by its package path, never on PATH;
 // the server under test and these tests run on the project's Node. Every scenario the suite runs is
 // named in conformance-baseline.json, as passing or as an expected failure with its reason.
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoEnv, requireBuild, ROOT, run, startHttpServer, tempDir, type HttpServer } from "./helpers.js";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
+import { demoEnv, requireBuild, ROOT, run, startHttpServer, type HttpServer } from "./helpers.js";
 
 const CONFORMANCE = path.join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
 const NODE22_PKG = path.join(import.meta.dirname, "conformance-node/node_modules/node");
@@ -133,7 +134,7 @@ let server: HttpServer;
 let stateDir: string;
 let outRoot: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuild();
   // Fetched on first use (once, into conformance-node/node_modules), never by a user's install; .ci/run
   // fetches it up front.
@@ -145,14 +146,12 @@ beforeAll(async () => {
     },
   );
   expect(fetched.code, fetched.stderr).toBe(0);
-  stateDir = tempDir("conformance-state");
-  outRoot = tempDir("conformance-out");
+  stateDir = path.join(fileDir, "state");
+  outRoot = path.join(fileDir, "out");
   server = await startHttpServer(demoEnv(stateDir));
 }, NODE22_FETCH_TIMEOUT_MS + 60_000);
 afterAll(async () => {
   await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  rmSync(outRoot, { recursive: true, force: true });
 });
 
 describe("MCP conformance suite against --http (demo mode)", () => {

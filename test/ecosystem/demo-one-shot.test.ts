@@ -1,17 +1,16 @@
 // Demo mode as a one-shot client uses it (the Inspector CLI starts a server process per call): from a
 // fresh state directory, a confirmation token from one process is accepted by the next, and the
 // payment it created is still there for the process after that.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { CLI, connectStdio, demoEnv, requireBuild, tempDir } from "./helpers.js";
+import { CLI, connectStdio, demoEnv, requireBuild } from "./helpers.js";
 
 let stateDir: string;
-beforeAll(() => {
+it.beforeAll(({ fileDir }) => {
   requireBuild();
-  stateDir = tempDir("demo-one-shot");
+  stateDir = fileDir;
 });
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 type Result = CallToolResult & { structuredContent?: Record<string, any> };
 

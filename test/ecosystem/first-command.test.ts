@@ -2,20 +2,21 @@
 // message (npm's "> script" banner on stdout broke the Python SDK's stdio client). `npm start --silent`,
 // the npm form the README gives, is held to the same rule.
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoEnv, requireBuild, ROOT, tempDir } from "./helpers.js";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
+import { demoEnv, requireBuild, ROOT } from "./helpers.js";
 
 let stateDir: string;
 let checkout: string;
-beforeAll(() => {
+it.beforeAll(({ fileDir }) => {
   requireBuild();
-  stateDir = tempDir("first-command");
+  stateDir = path.join(fileDir, "state");
   // `npm start` rebuilds dist/: commands run in a scratch checkout, not under the other tests' feet.
-  checkout = tempDir("first-command-checkout");
+  checkout = path.join(fileDir, "checkout");
   // The build scripts are copied, not linked: they write and read next to their own real path.
-  mkdirSync(path.join(checkout, "scripts"));
+  mkdirSync(path.join(checkout, "scripts"), { recursive: true });
   for (const file of ["package.json", "scripts/build.mjs", "scripts/build-apps.mjs"]) {
     copyFileSync(path.join(ROOT, file), path.join(checkout, file));
   }
@@ -24,10 +25,6 @@ beforeAll(() => {
   }
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: checkout, stdio: "ignore", timeout: 60_000 });
 }, 90_000);
-afterAll(() => {
-  rmSync(stateDir, { recursive: true, force: true });
-  rmSync(checkout, { recursive: true, force: true });
-});
 
 /** The README's run command: the line of its first sh block that says it starts the MCP server. */
 function documentedRunCommand(): string {

@@ -1,19 +1,11 @@
-// Shared by the ecosystem tests: the built CLI, temp dirs, bounded child processes, and the
+// Shared by the ecosystem tests: the built CLI, bounded child processes, and the
 // built server started the way a client would (stdio) or an HTTP client would (--http).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-
 import { CLI } from "../helpers/built-cli.js";
 
 export { CLI, REPO as ROOT, requireBuild } from "../helpers/built-cli.js";
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `spacepay-mcp-${prefix}-`));
-}
 
 /** The environment of a fresh install: no key and no URL (demo mode), state in a temp dir. */
 export function demoEnv(stateDir: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,12 +1,13 @@
 // manifest.json (the MCP Bundle manifest): valid for mcpb, in step with package.json and with what
 // the built server lists, and — configured the way an MCPB host would — a working server.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb/node";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SETTINGS } from "../../src/config/index.js";
-import { CLI, connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
+import { CLI, connectStdio, demoEnv, requireBuild, ROOT, run } from "./helpers.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
 const MCPB_CLI = path.join(ROOT, "node_modules/@anthropic-ai/mcpb/dist/cli/cli.js");
@@ -57,11 +58,10 @@ async function hostEnv(userConfig: Record<string, string | number | boolean>) {
 }
 
 let stateDir: string;
-beforeAll(() => {
+it.beforeAll(({ fileDir }) => {
   requireBuild();
-  stateDir = tempDir("manifest");
+  stateDir = fileDir;
 });
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 describe("manifest.json", () => {
   it("passes mcpb's own validator", async () => {

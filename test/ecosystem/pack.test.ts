@@ -2,8 +2,9 @@
 // the tarball installed into an empty project runs as `spacepay-mcp` (version, then tools over stdio).
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectStdio, demoEnv, requireBuild, ROOT, run, tempDir } from "./helpers.js";
+import { beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
+import { connectStdio, demoEnv, requireBuild, ROOT, run } from "./helpers.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -20,9 +21,9 @@ let tarball: string;
 let entries: string[];
 let project: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuild();
-  work = tempDir("pack");
+  work = fileDir;
   const packed = await run(NPM, ["pack", "--json", "--pack-destination", work], {
     cwd: ROOT,
     timeoutMs: 60_000,
@@ -32,7 +33,6 @@ beforeAll(async () => {
   tarball = path.join(work, info?.filename ?? "");
   entries = (await run("tar", ["-tzf", tarball], { timeoutMs: 30_000 })).stdout.split("\n").filter(Boolean);
 }, 90_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("npm package", () => {
   it("ships the built CLI, README and package.json, and nothing from development", () => {
@@ -87,8 +87,7 @@ describe("npm package", () => {
       expect(res.stdout.trim()).toBe(pkg.version);
     }, 70_000);
 
-    it("serves every tool over stdio in demo mode", async () => {
-      const stateDir = tempDir("pack-state");
+    it("serves every tool over stdio in demo mode", async ({ stateDir }) => {
       const { client } = await connectStdio(
         path.join(project, "node_modules/.bin/spacepay-mcp"),
         [],
@@ -101,7 +100,6 @@ describe("npm package", () => {
         expect(JSON.stringify(account.contents)).toContain('\\"mode\\":\\"demo\\"');
       } finally {
         await client.close();
-        rmSync(stateDir, { recursive: true, force: true });
       }
     }, 30_000);
   });

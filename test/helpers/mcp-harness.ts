@@ -1,8 +1,5 @@
 // A simulator plus the real runtime (config → client → guard → server) behind an in-memory MCP
 // client: what an agent sees, without processes or sockets beyond the simulator's loopback port.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
@@ -10,6 +7,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
+import { makeTempDir, removeTempDir } from "./fixtures.js";
 
 export const RECIPIENT = "0x1111111111111111111111111111111111111111";
 export const BASE_SEPOLIA = "eip155:84532";
@@ -45,7 +43,7 @@ export interface HarnessOptions {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const sim = opts.sharedSim ?? (await startSimulator({ processingMs: 20, ...opts.simulator }));
-  const stateDir = opts.stateDir ?? mkdtempSync(path.join(tmpdir(), "spacepay-mcp-test-"));
+  const stateDir = opts.stateDir ?? makeTempDir();
   const config = loadConfig({
     env: {
       SPACEPAY_SECRET_KEY: "sk_test_simulator",
@@ -83,7 +81,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       for (const c of clients) await c.close();
       await runtime.close();
       if (!opts.sharedSim) await sim.close();
-      if (!opts.stateDir) rmSync(stateDir, { recursive: true, force: true });
+      if (!opts.stateDir) removeTempDir(stateDir);
     },
   };
 }

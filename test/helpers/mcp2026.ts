@@ -3,13 +3,11 @@
 // `_meta` envelope, and on HTTP the Mcp-Method / Mcp-Name headers), so a test can also send what an
 // SDK never would. Everything a test starts here is stopped by the `close()` it gets back.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { CLI, requireBuild } from "./built-cli.js";
+import { makeTempDir, removeTempDir } from "./fixtures.js";
 
 export { CLI };
 
@@ -28,7 +26,7 @@ export interface BuiltServerEnv {
 const rawChildren = new Map<string, Set<ChildProcess>>();
 
 export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {}): BuiltServerEnv {
-  const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-stdio-"));
+  const stateDir = makeTempDir();
   return {
     env: {
       SPACEPAY_SECRET_KEY: "sk_test_simulator",
@@ -43,7 +41,7 @@ export function builtServerEnv(apiUrl: string, extra: Record<string, string> = {
       // the removal retries while the kernel reaps them.
       for (const child of rawChildren.get(stateDir) ?? []) child.kill("SIGKILL");
       rawChildren.delete(stateDir);
-      rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+      removeTempDir(stateDir);
     },
   };
 }

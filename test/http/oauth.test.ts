@@ -1,9 +1,10 @@
 // OAuth 2.1 on Streamable HTTP, against a test issuer on a loopback port: RFC 9728 metadata, the 401
 // challenges for missing and bad tokens, scopes deciding which tools a token sees and may call (403
 // insufficient_scope before anything runs), key rotation, and an issuer that is down for a while.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { SignJWT, base64url } from "jose";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -13,7 +14,7 @@ import { SCOPE_POLICY } from "../../src/server/select-tools.js";
 import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
-import { demoEnv, requireBuild, startHttpServer, tempDir } from "../ecosystem/helpers.js";
+import { demoEnv, requireBuild, startHttpServer } from "../ecosystem/helpers.js";
 import { startTestIssuer } from "../helpers/test-issuer.js";
 import { rawHttp } from "../helpers/mcp2026.js";
 
@@ -401,10 +402,11 @@ describe("OAuth issuer discovery", () => {
 });
 
 describe("the built server: spacepay-mcp --http with OAuth", () => {
-  it("serves the metadata, challenges without a token, and offers a full-scope token every tool", async () => {
+  it("serves the metadata, challenges without a token, and offers a full-scope token every tool", async ({
+    stateDir: dir,
+  }) => {
     requireBuild();
     const issuer = await startTestIssuer({ audience: AUDIENCE });
-    const dir = tempDir("oauth");
     const server = await startHttpServer(
       demoEnv(dir, { SPACEPAY_OAUTH_ISSUER: issuer.url, SPACEPAY_OAUTH_AUDIENCE: AUDIENCE }),
     );
@@ -421,7 +423,6 @@ describe("the built server: spacepay-mcp --http with OAuth", () => {
     } finally {
       await server.stop();
       await issuer.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,11 +2,10 @@
 // failing check (no values, no secrets) when the database is down, the state key does not open the
 // state, the OAuth issuer's keys cannot be loaded, or the server is draining; while draining, the
 // listener still answers probes on new connections. Real PostgreSQL for the database case.
-import fs from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { createOAuthGate } from "../../src/http/oauth.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { SCOPE_POLICY } from "../../src/server/select-tools.js";
@@ -27,17 +26,14 @@ const MCP_HEADERS = {
 const PING = { jsonrpc: "2.0", id: 1, method: "ping" };
 
 let sim: SimulatorHandle;
-let root: string;
 const opened: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ processingMs: 20 });
-  root = fs.mkdtempSync(path.join(tmpdir(), "spacepay-probes-"));
 });
 afterAll(async () => {
   for (const o of opened.reverse()) await o.close().catch(() => {});
   await sim?.close();
-  fs.rmSync(root, { recursive: true, force: true });
 });
 
 async function served(
@@ -80,8 +76,11 @@ describe("probes", () => {
     expect((await rawRequest(http.url, MCP_HEADERS, PING)).status).toBe(401);
   });
 
-  it("a state key that does not open the state: /readyz 503 naming stateKey, never the key", async () => {
-    const dir = fs.mkdtempSync(path.join(root, "state-"));
+  it("a state key that does not open the state: /readyz 503 naming stateKey, never the key", async ({
+    fileDir,
+  }) => {
+    // The file's directory: the server started on it runs until the file's end.
+    const dir = path.join(fileDir, "state");
     const other = await openState({ stateDir: dir, stateKey: randomBytes(32) });
     await other.close();
     const { http } = await served({ SPACEPAY_STATE_DIR: dir, SPACEPAY_STATE_KEY: STATE_KEY });

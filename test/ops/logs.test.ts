@@ -1,19 +1,12 @@
 // What an operator reads on stderr: every line stamped with the time, JSON lines that parse one by
 // one with SPACEPAY_LOG_FORMAT=json, and at info a line for each money call's outcome, each refusal
 // and each 401/403, none holding a secret.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import {
-  CLI,
-  demoEnv,
-  requireBuild,
-  run,
-  startHttpServer,
-  tempDir,
-  type HttpServer,
-} from "../ecosystem/helpers.js";
+import { CLI, demoEnv, requireBuild, run, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 
 const TOKEN = "ops-logs-test-bearer-0123456789";
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -41,9 +34,10 @@ function lines(stderr: string): string[] {
 describe.each(["text", "json"] as const)("the built server's stderr, SPACEPAY_LOG_FORMAT=%s", (format) => {
   let dir: string;
   let server: HttpServer;
-  beforeAll(async () => {
+  it.beforeAll(async ({ fileDir }) => {
     requireBuild();
-    dir = tempDir("ops-logs");
+    // Each format's server on a state directory of its own.
+    dir = path.join(fileDir, format);
     server = await startHttpServer(
       demoEnv(dir, {
         SPACEPAY_LOG_FORMAT: format,
@@ -72,7 +66,6 @@ describe.each(["text", "json"] as const)("the built server's stderr, SPACEPAY_LO
   }, 30_000);
   afterAll(async () => {
     await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("stamps every line with an ISO time", () => {
@@ -132,40 +125,32 @@ describe.each([
     { SPACEPAY_LOG_FORMAT: "text" },
   ],
 ] as const)("a configuration problem with %s", (_name, args, extra) => {
-  it("is one JSON object per line naming the setting, and the start exits 2", async () => {
+  it("is one JSON object per line naming the setting, and the start exits 2", async ({ stateDir: dir }) => {
     requireBuild();
-    const dir = tempDir("ops-logs-config");
-    try {
-      const result = await run(process.execPath, [CLI, ...args], {
-        env: demoEnv(dir, { ...extra, SPACEPAY_MAX_PAYMENT_CENTS: "lots" }),
-        timeoutMs: 15_000,
-      });
-      expect(result.code, result.stderr).toBe(2);
-      const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(entries).toHaveLength(1);
-      expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
-      expect(entries[0]!.msg).toMatch(/^configuration problem, not starting:\n.*SPACEPAY_MAX_PAYMENT_CENTS/s);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const result = await run(process.execPath, [CLI, ...args], {
+      env: demoEnv(dir, { ...extra, SPACEPAY_MAX_PAYMENT_CENTS: "lots" }),
+      timeoutMs: 15_000,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
+    expect(entries[0]!.msg).toMatch(/^configuration problem, not starting:\n.*SPACEPAY_MAX_PAYMENT_CENTS/s);
   });
 
-  it("so is the command line's own refusal of an unexpected argument, wherever the format flag stands", async () => {
+  it("so is the command line's own refusal of an unexpected argument, wherever the format flag stands", async ({
+    stateDir: dir,
+  }) => {
     requireBuild();
-    const dir = tempDir("ops-logs-args");
-    try {
-      // The argument comes first: the format flag after it still counts.
-      const result = await run(process.execPath, [CLI, "bogus", ...args], {
-        env: demoEnv(dir, extra),
-        timeoutMs: 15_000,
-      });
-      expect(result.code, result.stderr).toBe(2);
-      const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(entries).toHaveLength(1);
-      expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
-      expect(entries[0]!.msg).toMatch(/unexpected argument "bogus"; see --help/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The argument comes first: the format flag after it still counts.
+    const result = await run(process.execPath, [CLI, "bogus", ...args], {
+      env: demoEnv(dir, extra),
+      timeoutMs: 15_000,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    const entries = lines(result.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ time: expect.stringMatching(ISO), level: "error" });
+    expect(entries[0]!.msg).toMatch(/unexpected argument "bogus"; see --help/);
   });
 });

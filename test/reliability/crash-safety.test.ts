@@ -2,10 +2,8 @@
 // before the answer was read. A new process on the same state directory, given the same confirmed
 // call, resumes with the same idempotency key: exactly one withdrawal upstream, and the audit log
 // shows the intent written before the crash and the outcome written after it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import {
@@ -22,14 +20,13 @@ let sim: SimulatorHandle;
 let stateDir: string;
 const spawned: SpawnedServer[] = [];
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   sim = await startSimulator({ processingMs: 20 });
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-reliability-crash-"));
+  stateDir = fileDir;
 });
 afterAll(async () => {
   for (const s of spawned) await s.kill();
   await sim?.close();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function start(): Promise<SpawnedServer> {

@@ -3,11 +3,12 @@
 // resident memory stays within 50 MB of idle (it used to read every body first: +450 MB). The wait is
 // for the server's 401s (its log line each), not for the clients' sockets: a client whose connection
 // the server reset while it was still writing does not always see the close promptly.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
+import { afterAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
+import { demoEnv, requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 
 const TOKEN = "edge-memory-token-0123456789";
 const CLIENTS = 120;
@@ -55,9 +56,9 @@ function refused(server: HttpServer, count: number): Promise<boolean> {
 let server: HttpServer;
 let dir: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuild();
-  dir = tempDir("edge-memory");
+  dir = fileDir;
   // No order index backfill: it starts once the server listens, and its reads and writes would land
   // in the window this test measures the edge's memory in.
   server = await startHttpServer(
@@ -66,7 +67,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 it(

@@ -4,13 +4,13 @@
 // every request in flight to be answered before it closes the transport, reads included and over
 // HTTP too: the answer is sent a few microtasks after the call settles, and a transport closed by then
 // would drop it.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
@@ -37,15 +37,14 @@ const HTTP_TOKEN = "graceful-stop-test-token-0123456789";
 beforeAll(async () => {
   sim = await startSimulator({ processingMs: 20 });
 });
-beforeEach(() => {
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-reliability-stop-"));
+it.beforeEach(({ stateDir: dir }) => {
+  stateDir = dir;
 });
 afterEach(async () => {
   for (const s of spawned.splice(0)) await s.kill();
   for (const c of clients.splice(0)) await c.close().catch(() => {});
   for (const h of httpServers.splice(0)) await h.stop();
   sim.control.clearFaults();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 afterAll(() => sim?.close());
 
@@ -67,18 +66,14 @@ function ledgerStatus(key: string): string | undefined {
   }
 }
 
-async function stopMidWithdrawal(how: (s: SpawnedServer) => void): Promise<void> {
-  const s = await spawnServer({
-    SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
-    SPACEPAY_CONFIRM: "off",
-    SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
-    SPACEPAY_TIMEOUT_MS: "10000",
-  });
-  spawned.push(s);
-  const exited = new Promise<number | null>((resolve) => s.child.once("exit", (code) => resolve(code)));
-  // SpacePay takes 1.5 s to process this withdrawal.
+/**
+ * A withdrawal of `amountInCents` that SpacePay takes 1.5 s to process, once its POST has reached
+ * SpacePay: how many withdrawal POSTs SpacePay had before it, and the answer (or error) the client gets.
+ */
+async function slowWithdrawal(
+  call: (name: string, args: Record<string, unknown>) => Promise<ToolResult>,
+  amountInCents: number,
+) {
   sim.control.addFault({
     kind: "latency",
     latencyMs: 1_500,
@@ -87,14 +82,24 @@ async function stopMidWithdrawal(how: (s: SpawnedServer) => void): Promise<void>
     count: 1,
   });
   const before = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
-  const answer = s
-    .call("create_withdrawal", { amountInCents: 2_000, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT })
-    .catch((err: Error) => err);
+  const answer = call("create_withdrawal", {
+    amountInCents,
+    chainId: BASE_SEPOLIA,
+    recipientAddress: RECIPIENT,
+  }).catch((err: Error) => err);
   await waitFor(
     () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > before,
     10_000,
     "the withdrawal POST to reach SpacePay",
   );
+  return { before, answer };
+}
+
+async function stopMidWithdrawal(how: (s: SpawnedServer) => void): Promise<void> {
+  const s = await spawnServer(serverEnv());
+  spawned.push(s);
+  const exited = new Promise<number | null>((resolve) => s.child.once("exit", (code) => resolve(code)));
+  const { before, answer } = await slowWithdrawal(s.call, 2_000);
   const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
     "idempotency-key"
   ]!;
@@ -237,22 +242,7 @@ it("http: a SIGTERM turns /readyz 503 first; while the call in flight drains, ne
     return { status: res.status, failing: (JSON.parse(res.text) as { failing?: string[] }).failing };
   };
   expect(await probe("readyz")).toEqual({ status: 200, failing: [] });
-  sim.control.addFault({
-    kind: "latency",
-    latencyMs: 1_500,
-    method: "POST",
-    path: WITHDRAWALS_PATH,
-    count: 1,
-  });
-  const before = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
-  const answer = server
-    .call("create_withdrawal", { amountInCents: 1_000, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT })
-    .catch((err: Error) => err);
-  await waitFor(
-    () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > before,
-    10_000,
-    "the withdrawal to reach SpacePay",
-  );
+  const { answer } = await slowWithdrawal(server.call, 1_000);
   server.signal();
   await waitFor(() => /stopping \(SIGTERM\)/.test(server.stderr()), 5_000, "the stop to begin");
   // The withdrawal is still at SpacePay (1.5 s): the listener answers, /readyz says not ready.

@@ -12,6 +12,7 @@ import {
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
+import { expect } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
@@ -173,4 +174,20 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Creates a record straight through SpacePay's API (as another system of the merchant's might): its id. */
+export async function createThroughApi(
+  sim: SimulatorHandle,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const res = await fetch(sim.url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-spacepay-secret-key": sim.control.info().secretKey },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as { paymentId?: string; id?: string };
+  expect(res.status, JSON.stringify(json)).toBe(201);
+  return json.paymentId ?? json.id!;
 }

@@ -3,7 +3,14 @@
 // arguments; quoted text is cut on code points; confirmation prompts show every caller value.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
-import { BASE_SEPOLIA, PAYMENTS_PATH, WITHDRAWALS_PATH, textOf, type ToolResult } from "./helpers.js";
+import {
+  BASE_SEPOLIA,
+  PAYMENTS_PATH,
+  WITHDRAWALS_PATH,
+  createThroughApi,
+  textOf,
+  type ToolResult,
+} from "./helpers.js";
 import { CAN_ELICIT, accept, scriptElicitation } from "../safety-e2e/helpers.js";
 
 /** One sample of every class the cleaner must remove. */
@@ -32,16 +39,7 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 /** Creates a record straight through SpacePay's API, as another system of the merchant's might. */
-async function apiCreate(path: string, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(h.sim.url + path, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-spacepay-secret-key": h.sim.control.info().secretKey },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as { paymentId?: string; id?: string };
-  expect(res.status, JSON.stringify(json)).toBe(201);
-  return json.paymentId ?? json.id!;
-}
+const apiCreate = (path: string, body: Record<string, unknown>) => createThroughApi(h.sim, path, body);
 
 /** Everything a client could show: tool text, structured output, and the resource. */
 async function everythingShown(res: ToolResult, uri: string): Promise<string> {

@@ -1,10 +1,10 @@
 // Reliability: the built server over stdio, debug logging on, driven through every tool (errors
 // included): the protocol stream it writes, its stderr, its MCP log notifications, every resource
 // and prompt, and the audit file never contain the merchant key, the bearer token or a payment secret.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import {
   DEFAULT_BEARER_TOKEN,
   DEFAULT_MERCHANT_ID,
@@ -30,9 +30,9 @@ let server: SpawnedServer;
 const results = new Map<string, ToolResult[]>();
 const reads: string[] = [];
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   sim = await startSimulator({ processingMs: 20, samplePayments: 3 });
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-reliability-secrets-"));
+  stateDir = fileDir;
   server = await spawnServer({
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
     SPACEPAY_BEARER_TOKEN: DEFAULT_BEARER_TOKEN,
@@ -54,7 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await sim?.close();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function call(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {

@@ -3,10 +3,10 @@
 // (then ENOSPC): nothing may be sent, and once space is back the log is still readable.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import type { Harness } from "../helpers/mcp-harness.js";
 import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResult } from "./helpers.js";
@@ -14,7 +14,6 @@ import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResul
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const PAGE = 4096;
 
-let root: string | undefined;
 let mounted: string | undefined;
 let h: Harness | undefined;
 
@@ -24,8 +23,6 @@ afterEach(async () => {
   // Lazy: a handle still open after a failed assertion must not leave the mount behind.
   if (mounted) execFileSync("umount", ["-l", mounted]);
   mounted = undefined;
-  if (root) fs.rmSync(root, { recursive: true, force: true });
-  root = undefined;
 });
 
 /** Writes `file` full, page by page, until the filesystem says ENOSPC. */
@@ -43,8 +40,8 @@ function fillUp(file: string): void {
 
 it.skipIf(!isRoot)(
   "a nearly full disk (real tmpfs; skipped unless root, which mounting one needs): a short write of the intent sends nothing",
-  async () => {
-    root = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-disk-"));
+  async ({ tempDir }) => {
+    const root = tempDir();
     const stateDir = path.join(root, "state");
     fs.mkdirSync(stateDir);
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", stateDir]);

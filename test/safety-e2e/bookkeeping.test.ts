@@ -4,11 +4,12 @@
 // audit log's file layer; the real-disk version is in bookkeeping-disk.test.ts.
 import fs from "node:fs";
 import path from "node:path";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import type { AuditEntry, AuditFs } from "../../src/safety/audit.js";
 import { textOf, withdrawal, withdrawalPosts, type ToolResult, useSharedSimulator } from "./helpers.js";
 
-const e2e = useSharedSimulator({ freshStateDir: "spacepay-e2e-bookkeeping-" });
+const e2e = useSharedSimulator({ freshStateDir: true });
 
 /** An audit file layer that fails writes of lines matching `when` with ENOSPC, or passes them through. */
 function failingFs(when: (line: string) => boolean, state = { on: true }): AuditFs {

@@ -5,12 +5,10 @@
 // server over stdio) sharing a SQLite state directory, and across two HTTP instances (2026-07-28 SDK v2
 // clients) sharing PostgreSQL; and in one process after an ambiguous attempt (the POST's answer lost).
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import {
   APP_MIME_TYPE,
   APPROVAL_META_KEY,
@@ -151,11 +149,11 @@ describe("across two processes sharing a SQLite state directory", () => {
   let h: Harness;
   let stateDir: string;
   const servers: SpawnedServer[] = [];
-  beforeAll(async () => {
+  it.beforeAll(async ({ fileDir }) => {
     requireBuiltCli();
     // The harness only for its simulator; the two built servers share their own state directory.
     h = await startHarness();
-    stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-decline-race-"));
+    stateDir = fileDir;
     const env = { SPACEPAY_CONFIRM: "auto", SPACEPAY_TIMEOUT_MS: "10000", SPACEPAY_LOG_LEVEL: "warn" };
     servers.push(
       ...(await Promise.all([0, 1].map(() => spawnOnState(h.sim, stateDir, env, UI_CAPABILITIES)))),
@@ -164,7 +162,6 @@ describe("across two processes sharing a SQLite state directory", () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
     await h?.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("process 2's Decline while process 1 sends is refused; one withdrawal; no decline audited", async () => {

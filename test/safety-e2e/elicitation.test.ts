@@ -2,9 +2,9 @@
 // (accept, decline, cancel, never answering), in elicitation and auto modes, test and live keys.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT, type Harness, type HarnessOptions } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type HarnessOptions } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   CAN_ELICIT,
@@ -19,42 +19,31 @@ import {
   withdrawalPosts,
   type ElicitScript,
   type ToolResult,
-  startListedHarness,
+  useSharedSimulator,
 } from "./helpers.js";
 
-let sim: SimulatorHandle;
+const e2e = useSharedSimulator();
 let liveSim: SimulatorHandle;
-let opened: Harness[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
   liveSim = await startSimulator({ processingMs: 20, secretKey: "sk_live_e2e_elicitation" });
 });
-afterEach(async () => {
-  for (const h of opened) await h.close();
-  opened = [];
-});
-afterAll(async () => {
-  await sim.close();
-  await liveSim.close();
-});
+afterAll(() => liveSim?.close());
 
 /** A server in `confirm` mode whose client can elicit and answers with `script`. */
 async function server(script: ElicitScript, env: Record<string, string> = {}, opts: HarnessOptions = {}) {
-  const h = await startListedHarness({
-    sharedSim: sim,
+  const h = await e2e.open({
     capabilities: CAN_ELICIT,
     ...opts,
     env: { SPACEPAY_CONFIRM: "elicitation", ...env },
   });
-  opened.push(h);
   return { h, human: scriptElicitation(h.client, script) };
 }
 
 describe("accept", () => {
   it("asks once with amount in dollars, recipient, chain and test mode, then withdraws once", async () => {
     const { h, human } = await server(accept);
-    const before = sim.control.counts().withdrawals;
+    const before = e2e.sim.control.counts().withdrawals;
     const res: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 12_345 }));
 
     expect(res.isError).toBeFalsy();
@@ -77,7 +66,7 @@ describe("accept", () => {
     expect(res.structuredContent.mode).toBe("test");
     expect(res.structuredContent.confirmation.by).toBe("elicitation");
     expect(res.structuredContent.withdrawal.amount).toBe("$123.45");
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 
   it("a payment prompt names the amount, the order and the mode", async () => {
@@ -88,7 +77,7 @@ describe("accept", () => {
     expect(human.prompts[0]!.message).toContain("$25.00");
     expect(human.prompts[0]!.message).toContain("elicit-pay-1");
     expect(human.prompts[0]!.message).toMatch(/TEST mode/);
-    expect(sim.control.getPayment(res.structuredContent.payment.id)).toBeDefined();
+    expect(e2e.sim.control.getPayment(res.structuredContent.payment.id)).toBeDefined();
   });
 
   it("with a live key the prompt says LIVE, real money", async () => {
@@ -121,8 +110,8 @@ describe("decline and cancel", () => {
   ] as const) {
     it(`when the user ${name}: a non-error result saying nothing was done, and no API call`, async () => {
       const { h, human } = await server(script);
-      const postsBefore = withdrawalPosts(sim).length;
-      const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+      const postsBefore = withdrawalPosts(e2e.sim).length;
+      const res: ToolResult = await reachesNothing(e2e.sim, () => h.call("create_withdrawal", withdrawal()));
 
       expect(human.prompts).toHaveLength(1);
       expect(res.isError).toBeFalsy();
@@ -130,7 +119,7 @@ describe("decline and cancel", () => {
       expect(res.structuredContent.summary.amount).toBe("$50.00");
       expect(textOf(res)).toMatch(said);
       expect(textOf(res)).toMatch(/Nothing was done: no withdrawal was created/);
-      expect(withdrawalPosts(sim)).toHaveLength(postsBefore);
+      expect(withdrawalPosts(e2e.sim)).toHaveLength(postsBefore);
       // The audit trail says the same as the result.
       const audit = readFileSync(path.join(h.stateDir, "audit.jsonl"), "utf8").trim().split("\n");
       expect(JSON.parse(audit.at(-1)!).outcome).toBe(status);
@@ -139,7 +128,7 @@ describe("decline and cancel", () => {
 
   it("a declined payment is not created either", async () => {
     const { h } = await server(decline, { SPACEPAY_CONFIRM: "auto" });
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_payment", { amountInCents: 4_000, orderId: "elicit-decline-pay" }),
     );
     expect(res.isError).toBeFalsy();
@@ -151,7 +140,7 @@ describe("no answer", () => {
   it("in elicitation mode, a timeout is a refusal and nothing is sent", async () => {
     const { h, human } = await server(neverAnswer, { SPACEPAY_CONFIRM_TIMEOUT_MS: "1000" });
     const started = Date.now();
-    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    const res: ToolResult = await reachesNothing(e2e.sim, () => h.call("create_withdrawal", withdrawal()));
     const took = Date.now() - started;
 
     expect(human.prompts).toHaveLength(1);
@@ -169,7 +158,7 @@ describe("no answer", () => {
       SPACEPAY_CONFIRM_TIMEOUT_MS: "1000",
     });
     const args = withdrawal({ amountInCents: 6_000 });
-    const first: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", args));
+    const first: ToolResult = await reachesNothing(e2e.sim, () => h.call("create_withdrawal", args));
 
     expect(human.prompts).toHaveLength(1);
     expect(first.isError).toBeFalsy();
@@ -178,14 +167,14 @@ describe("no answer", () => {
     const token = first.structuredContent.confirmationToken as string;
     expect(textOf(first)).toContain(token);
 
-    const before = sim.control.counts().withdrawals;
+    const before = e2e.sim.control.counts().withdrawals;
     const second: ToolResult = await h.call("create_withdrawal", { ...args, confirmationToken: token });
     expect(second.isError).toBeFalsy();
     expect(second.structuredContent.status).toBe("done");
     expect(second.structuredContent.confirmation.by).toBe("token");
     // The token is the confirmation: no second prompt.
     expect(human.prompts).toHaveLength(1);
-    expect(sim.control.counts().withdrawals).toBe(before + 1);
+    expect(e2e.sim.control.counts().withdrawals).toBe(before + 1);
   });
 });
 
@@ -201,7 +190,7 @@ describe("the client gives up first", () => {
       return { action: "accept", content: { confirm: true } };
     };
     const { h, human } = await server(lateYes, { SPACEPAY_CONFIRM_TIMEOUT_MS: "10000" });
-    await reachesNothing(sim, async () => {
+    await reachesNothing(e2e.sim, async () => {
       await expect(
         h.client.callTool({ name: "create_withdrawal", arguments: withdrawal() }, undefined, {
           signal: gaveUp.signal,
@@ -220,9 +209,8 @@ describe("the client gives up first", () => {
 
 describe("a client that cannot elicit", () => {
   it("is refused in elicitation mode, naming the setting; nothing is sent", async () => {
-    const h = await startListedHarness({ sharedSim: sim, env: { SPACEPAY_CONFIRM: "elicitation" } });
-    opened.push(h);
-    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    const h = await e2e.open({ env: { SPACEPAY_CONFIRM: "elicitation" } });
+    const res: ToolResult = await reachesNothing(e2e.sim, () => h.call("create_withdrawal", withdrawal()));
     expect(res.isError).toBe(true);
     expect(textOf(res)).toContain("SPACEPAY_CONFIRM=elicitation");
     expect(textOf(res)).toMatch(/requires a client that supports elicitation/);
@@ -230,9 +218,8 @@ describe("a client that cannot elicit", () => {
   });
 
   it("gets a token in auto mode instead of a prompt", async () => {
-    const h = await startListedHarness({ sharedSim: sim, env: { SPACEPAY_CONFIRM: "auto" } });
-    opened.push(h);
-    const res: ToolResult = await reachesNothing(sim, () => h.call("create_withdrawal", withdrawal()));
+    const h = await e2e.open({ env: { SPACEPAY_CONFIRM: "auto" } });
+    const res: ToolResult = await reachesNothing(e2e.sim, () => h.call("create_withdrawal", withdrawal()));
     expect(res.isError).toBeFalsy();
     expect(res.structuredContent.status).toBe("confirmation_required");
   });

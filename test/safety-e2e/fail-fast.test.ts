@@ -4,11 +4,11 @@
 // call's refusal. Real PostgreSQL for the database cases.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { openState } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { TestPostgres } from "../helpers/postgres.js";
@@ -32,15 +32,14 @@ let sim: SimulatorHandle;
 let pg: TestPostgres;
 let root: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuiltCli();
-  root = fs.mkdtempSync(path.join(tmpdir(), "spacepay-fail-fast-"));
+  root = fileDir;
   [sim, pg] = await Promise.all([startSimulator({ processingMs: 20 }), sharedPostgres()]);
 }, 120_000);
 afterAll(async () => {
   await sim?.close();
   await pg?.stop();
-  fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** `spacepay-mcp --http --port 0` with `env`; resolves when it exits, or after it announces it serves. */
@@ -66,8 +65,7 @@ function startHttp(env: Record<string, string>): Promise<{ code: number | null; 
 }
 
 /** A state directory whose data was sealed with KEY_A. */
-async function sqliteStateSealedWithA(): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(root, "state-"));
+async function sqliteStateSealedWithA(dir: string): Promise<string> {
   const store = await openState({ stateDir: dir, stateKey: Buffer.from(KEY_A, "base64") });
   await store.secrets.put("pay_1", "payment-secret-value");
   await store.close();
@@ -75,14 +73,16 @@ async function sqliteStateSealedWithA(): Promise<string> {
 }
 
 describe("HTTP startup", () => {
-  it("a wrong database password exits 2 naming SPACEPAY_DATABASE_URL and 'authentication failed', never the URL or password", async () => {
+  it("a wrong database password exits 2 naming SPACEPAY_DATABASE_URL and 'authentication failed', never the URL or password", async ({
+    stateDir,
+  }) => {
     const good = await pg.freshDatabase();
     const wrongPassword = "not-the-password-7781";
     const bad = good.replace(/:[^:@/]+@/, `:${wrongPassword}@`);
     const { code, stderr } = await startHttp({
       SPACEPAY_DATABASE_URL: bad,
       SPACEPAY_STATE_KEY: KEY_A,
-      SPACEPAY_STATE_DIR: fs.mkdtempSync(path.join(root, "dir-")),
+      SPACEPAY_STATE_DIR: stateDir,
     });
     expect(code, stderr).toBe(2);
     const errors = stderr.split("\n").filter((l) => / error:/.test(l));
@@ -93,7 +93,9 @@ describe("HTTP startup", () => {
     expect(stderr).not.toMatch(/postgres:\/\//);
   }, 40_000);
 
-  it("a state key that does not open the database's data exits 2 naming SPACEPAY_STATE_KEY", async () => {
+  it("a state key that does not open the database's data exits 2 naming SPACEPAY_STATE_KEY", async ({
+    stateDir,
+  }) => {
     const url = await pg.freshDatabase();
     const store = await openState({
       stateDir: root,
@@ -104,15 +106,17 @@ describe("HTTP startup", () => {
     const { code, stderr } = await startHttp({
       SPACEPAY_DATABASE_URL: url,
       SPACEPAY_STATE_KEY: KEY_B,
-      SPACEPAY_STATE_DIR: fs.mkdtempSync(path.join(root, "dir-")),
+      SPACEPAY_STATE_DIR: stateDir,
     });
     expect(code, stderr).toBe(2);
     expect(stderr).toMatch(/not starting: SPACEPAY_STATE_KEY does not open the existing state/);
     for (const secret of [KEY_A, KEY_B, url]) expect(stderr).not.toContain(secret);
   }, 40_000);
 
-  it("a state key that does not open the state directory's data exits 2 naming SPACEPAY_STATE_KEY", async () => {
-    const dir = await sqliteStateSealedWithA();
+  it("a state key that does not open the state directory's data exits 2 naming SPACEPAY_STATE_KEY", async ({
+    stateDir,
+  }) => {
+    const dir = await sqliteStateSealedWithA(stateDir);
     const { code, stderr } = await startHttp({ SPACEPAY_STATE_DIR: dir, SPACEPAY_STATE_KEY: KEY_B });
     expect(code, stderr).toBe(2);
     expect(stderr).toMatch(/not starting: SPACEPAY_STATE_KEY does not open the existing state/);
@@ -132,8 +136,8 @@ describe("HTTP startup", () => {
 });
 
 describe("the state key's canary", () => {
-  it("a state from before the canary is checked against a payment secret it holds", async () => {
-    const dir = await sqliteStateSealedWithA();
+  it("a state from before the canary is checked against a payment secret it holds", async ({ stateDir }) => {
+    const dir = await sqliteStateSealedWithA(stateDir);
     // As a state written before the canary existed: only the payment secret.
     const db = new Database(path.join(dir, "state.sqlite"));
     expect(db.prepare("DELETE FROM payment_secrets WHERE payment_id <> 'pay_1'").run().changes).toBe(1);
@@ -148,8 +152,10 @@ describe("the state key's canary", () => {
 });
 
 describe("stdio", () => {
-  it("checks after the first answers: logged at error, shown in spacepay://account, named by the money call's refusal", async () => {
-    const dir = await sqliteStateSealedWithA();
+  it("checks after the first answers: logged at error, shown in spacepay://account, named by the money call's refusal", async ({
+    stateDir,
+  }) => {
+    const dir = await sqliteStateSealedWithA(stateDir);
     const server = await spawnStdioServer({
       SPACEPAY_SECRET_KEY: MERCHANT_KEY,
       SPACEPAY_API_URL: sim.url,
@@ -186,8 +192,10 @@ describe("stdio", () => {
     }
   }, 40_000);
 
-  it("an in-process runtime reports the same problem from checkState, and the right key opens", async () => {
-    const dir = await sqliteStateSealedWithA();
+  it("an in-process runtime reports the same problem from checkState, and the right key opens", async ({
+    stateDir,
+  }) => {
+    const dir = await sqliteStateSealedWithA(stateDir);
     const wrong = await startListedHarness({
       sharedSim: sim,
       stateDir: dir,

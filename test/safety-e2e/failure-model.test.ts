@@ -2,10 +2,10 @@
 // can have been processed. Processed, then a 4xx on the client's retry, is "may have gone through"
 // (still counted, same key on repeat, one withdrawal upstream); 429 on every attempt is "not sent"
 // (reservation released, token used up, the agent told nothing was sent).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { STATE_FILE } from "../../src/safety/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
 import {
@@ -137,8 +137,9 @@ describe("429 on every attempt", () => {
 // Item 10: "repeat the same call unchanged" only where repeating resumes with the same key; a
 // failure that provably sent nothing says so.
 describe("honest next steps", () => {
-  it("corrupt state: the money call says nothing was sent, and nothing reached SpacePay", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-corrupt-"));
+  it("corrupt state: the money call says nothing was sent, and nothing reached SpacePay", async ({
+    stateDir: dir,
+  }) => {
     let h: Harness | undefined;
     try {
       writeFileSync(path.join(dir, STATE_FILE), "this is not a SQLite database, it is garbage ".repeat(200));
@@ -152,7 +153,6 @@ describe("honest next steps", () => {
       expect(textOf(res)).not.toMatch(/may have gone through|Repeat the identical call/i);
     } finally {
       if (h) await e2e.stop(h);
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,8 +1,5 @@
 // Shared pieces for the guard end-to-end tests: a scripted elicitation client, withdrawal
 // arguments, "nothing reached SpacePay" checks, and the built server spawned over stdio.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
@@ -12,7 +9,8 @@ import {
   type ElicitRequest,
   type ElicitResult,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, REPO } from "../helpers/built-cli.js";
 import {
@@ -110,17 +108,17 @@ export interface SharedSimulator {
   readonly sim: SimulatorHandle;
   /** The running test's own state directory (with `freshStateDir`; otherwise each harness makes one). */
   readonly stateDir: string;
-  /** startListedHarness on the shared simulator (and the test's state directory), closed after the test. */
-  open(opts?: Omit<HarnessOptions, "sharedSim">): Promise<Harness>;
+  /** startListedHarness on the shared simulator (or `sharedSim`) and the test's state directory, closed after the test. */
+  open(opts?: HarnessOptions): Promise<Harness>;
   /** Closes `h` now, as a server stopping mid-test (a restart). */
   stop(h: Harness): Promise<void>;
 }
 
 /**
  * Registers the hooks for a file whose tests share one simulator: faults cleared and harnesses closed
- * after each test, and with `freshStateDir` (a temp-dir prefix) a new state directory per test.
+ * after each test, and with `freshStateDir` the test's `stateDir` fixture as every harness's state directory.
  */
-export function useSharedSimulator(opts: { freshStateDir?: string } = {}): SharedSimulator {
+export function useSharedSimulator(opts: { freshStateDir?: boolean } = {}): SharedSimulator {
   let sim: SimulatorHandle | undefined;
   let stateDir = "";
   let opened: Harness[] = [];
@@ -128,15 +126,16 @@ export function useSharedSimulator(opts: { freshStateDir?: string } = {}): Share
     sim = await startSimulator({ processingMs: 20 });
   });
   if (opts.freshStateDir) {
-    const prefix = opts.freshStateDir;
-    beforeEach(() => {
-      stateDir = mkdtempSync(path.join(tmpdir(), prefix));
+    it.beforeEach(({ stateDir: dir }) => {
+      // Undefined when the file's tests come from vitest itself: they must use test/helpers/fixtures.ts's `it`.
+      if (!dir)
+        throw new Error("freshStateDir needs the tests declared with the `it` of test/helpers/fixtures.ts");
+      stateDir = dir;
     });
   }
   afterEach(async () => {
     sim?.control.clearFaults();
     for (const h of opened.splice(0)) await h.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
   afterAll(() => sim?.close());
   const shared: SharedSimulator = {
@@ -149,9 +148,9 @@ export function useSharedSimulator(opts: { freshStateDir?: string } = {}): Share
     },
     async open(harness = {}) {
       const h = await startListedHarness({
-        sharedSim: shared.sim,
         ...(stateDir && { stateDir }),
         ...harness,
+        sharedSim: harness.sharedSim ?? shared.sim,
       });
       opened.push(h);
       return h;

@@ -1,6 +1,6 @@
 // The guard end to end: spending limits and tool gating through MCP. Every refusal is an isError result
 // naming the rule and its configured value, and never reaches SpacePay.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
@@ -14,32 +14,22 @@ import {
   withdrawal,
   type ToolResult,
   startListedHarness,
+  useSharedSimulator,
 } from "./helpers.js";
 
 const MONEY_TOOLS = ["create_deposit", "create_payment", "create_withdrawal"];
 const LIVE_KEY = "sk_live_e2e_limits";
 
-let sim: SimulatorHandle;
+const e2e = useSharedSimulator();
 let liveSim: SimulatorHandle;
-let opened: Harness[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
   liveSim = await startSimulator({ processingMs: 20, secretKey: LIVE_KEY });
 });
-afterEach(async () => {
-  for (const h of opened) await h.close();
-  opened = [];
-});
-afterAll(async () => {
-  await sim.close();
-  await liveSim.close();
-});
+afterAll(() => liveSim?.close());
 
-async function server(env: Record<string, string>, shared = sim): Promise<Harness> {
-  const h = await startListedHarness({ sharedSim: shared, env });
-  opened.push(h);
-  return h;
+function server(env: Record<string, string>, sharedSim?: SimulatorHandle): Promise<Harness> {
+  return e2e.open({ sharedSim, env });
 }
 
 async function toolNames(h: Harness): Promise<string[]> {
@@ -49,7 +39,7 @@ async function toolNames(h: Harness): Promise<string[]> {
 describe("per-call maximums", () => {
   it("refuses a withdrawal above SPACEPAY_MAX_WITHDRAWAL_CENTS; exactly the maximum goes through", async () => {
     const h = await server({ SPACEPAY_MAX_WITHDRAWAL_CENTS: "10000" });
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ amountInCents: 10_001 })),
     );
     expectRefusal(res, "SPACEPAY_MAX_WITHDRAWAL_CENTS", 10_000);
@@ -61,14 +51,12 @@ describe("per-call maximums", () => {
   });
 
   it("refuses before asking the human: no prompt, no token", async () => {
-    const h = await startListedHarness({
-      sharedSim: sim,
+    const h = await e2e.open({
       capabilities: CAN_ELICIT,
       env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MAX_WITHDRAWAL_CENTS: "10000" },
     });
-    opened.push(h);
     const human = scriptElicitation(h.client, accept);
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ amountInCents: 20_000 })),
     );
     expectRefusal(res, "SPACEPAY_MAX_WITHDRAWAL_CENTS", 10_000);
@@ -78,7 +66,7 @@ describe("per-call maximums", () => {
 
   it("refuses a payment above SPACEPAY_MAX_PAYMENT_CENTS; exactly the maximum goes through", async () => {
     const h = await server({ SPACEPAY_MAX_PAYMENT_CENTS: "10000" });
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_payment", { amountInCents: 10_001, orderId: "max-pay-1" }),
     );
     expectRefusal(res, "SPACEPAY_MAX_PAYMENT_CENTS", 10_000);
@@ -92,7 +80,7 @@ describe("per-call maximums", () => {
     const h = await server({ SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "15000" });
     const first: ToolResult = await h.call("create_withdrawal", withdrawal({ amountInCents: 10_000 }));
     expect(first.isError, textOf(first)).toBeFalsy();
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ amountInCents: 10_000 })),
     );
     expectRefusal(res, "SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS", 15_000);
@@ -106,7 +94,7 @@ describe("per-call maximums", () => {
 describe("invalid arguments never use up the limit", () => {
   it("a withdrawal whose metadata is too long is rejected without counting against the daily limit", async () => {
     const h = await server({ SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: "10000" });
-    const bad: ToolResult = await reachesNothing(sim, () =>
+    const bad: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call(
         "create_withdrawal",
         withdrawal({ amountInCents: 10_000, customMetadata: { blob: "x".repeat(2_100) } }),
@@ -127,7 +115,7 @@ describe("the withdrawal allow-list", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startListedHarness({
-      sharedSim: sim,
+      sharedSim: e2e.sim,
       env: { SPACEPAY_WITHDRAWAL_ALLOWLIST: `eip155:84532:${QUALIFIED},${ANY_CHAIN}` },
     });
   });
@@ -145,7 +133,7 @@ describe("the withdrawal allow-list", () => {
   });
 
   it("refuses a chain-qualified entry on another chain", async () => {
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ chainId: "sepolia", recipientAddress: QUALIFIED })),
     );
     expectRefusal(res, "SPACEPAY_WITHDRAWAL_ALLOWLIST", CONFIGURED);
@@ -167,7 +155,7 @@ describe("the withdrawal allow-list", () => {
   });
 
   it("refuses an address that is not listed", async () => {
-    const res: ToolResult = await reachesNothing(sim, () =>
+    const res: ToolResult = await reachesNothing(e2e.sim, () =>
       h.call("create_withdrawal", withdrawal({ recipientAddress: RECIPIENT })),
     );
     expectRefusal(res, "SPACEPAY_WITHDRAWAL_ALLOWLIST", CONFIGURED);
@@ -187,7 +175,7 @@ describe("which tools exist", () => {
     for (const t of MONEY_TOOLS) expect(all).not.toContain(t);
     expect(all).toContain("list_payments");
     for (const t of MONEY_TOOLS) {
-      await reachesNothing(sim, async () => {
+      await reachesNothing(e2e.sim, async () => {
         await expect(
           full.call(t, {
             amountInCents: 5_000,
@@ -203,7 +191,7 @@ describe("which tools exist", () => {
   it("SPACEPAY_TOOLS lists exactly the named tools", async () => {
     const h = await server({ SPACEPAY_TOOLS: "get_payment,create_payment" });
     expect(await toolNames(h)).toEqual(["create_payment", "get_payment"]);
-    await reachesNothing(sim, () =>
+    await reachesNothing(e2e.sim, () =>
       expect(h.call("create_withdrawal", withdrawal())).rejects.toThrow(/Unknown tool "create_withdrawal"/),
     );
   });
@@ -215,7 +203,7 @@ describe("which tools exist", () => {
     expect(names).toEqual(
       LISTED_TOOLS.filter((n) => n !== "create_withdrawal" && n !== "create_deposit").sort(),
     );
-    await reachesNothing(sim, () =>
+    await reachesNothing(e2e.sim, () =>
       expect(h.call("create_withdrawal", withdrawal())).rejects.toThrow(/Unknown tool "create_withdrawal"/),
     );
   });

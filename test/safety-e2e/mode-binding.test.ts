@@ -3,10 +3,9 @@
 // same SQLite file and state key), naming both modes, with nothing at all sent to its SpacePay; on the
 // demo server that made it, the same state still confirms. Both are the built server over stdio,
 // spoken to as a 2026-07-28 client that declares elicitation.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { rawStdio } from "../helpers/mcp2026.js";
@@ -19,15 +18,14 @@ let sim: SimulatorHandle;
 let dir: string;
 const servers: Array<ReturnType<typeof rawStdio>> = [];
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuiltCli();
   sim = await startSimulator({ processingMs: 20 });
-  dir = mkdtempSync(path.join(tmpdir(), "spacepay-mode-binding-"));
+  dir = fileDir;
 });
 afterAll(async () => {
   for (const s of servers) s.close();
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function server(env: Record<string, string>) {

@@ -3,10 +3,8 @@
 // token, confirming sends exactly one withdrawal, an identical repeat after it is done is answered as
 // replayed with nothing sent, and a new orderId is a new withdrawal (counted at the simulator).
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import type { TestPostgres } from "../helpers/postgres.js";
@@ -17,7 +15,6 @@ import { BASE_SEPOLIA, requireBuiltCli, textOf, type ToolResult } from "./helper
 
 let postgres: TestPostgres;
 let sim: SimulatorHandle;
-const dirs: string[] = [];
 
 beforeAll(async () => {
   requireBuiltCli();
@@ -26,12 +23,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close();
   await postgres?.stop();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }, PG_START_TIMEOUT_MS);
 
-async function server(database: boolean): Promise<SpawnedServer> {
-  const stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-one-movement-"));
-  dirs.push(stateDir);
+async function server(stateDir: string, database: boolean): Promise<SpawnedServer> {
   return spawnServer({
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
     SPACEPAY_API_URL: sim.url,
@@ -62,8 +56,10 @@ describe.each([
   { backend: "SQLite", database: false },
   { backend: "PostgreSQL", database: true },
 ])("tokens on $backend", ({ database }) => {
-  it("identical calls share one token and one withdrawal; a repeat is replayed; a new orderId is new", async () => {
-    const s = await server(database);
+  it("identical calls share one token and one withdrawal; a repeat is replayed; a new orderId is new", async ({
+    stateDir,
+  }) => {
+    const s = await server(stateDir, database);
     try {
       const call = (a: Record<string, unknown>) =>
         s.client.callTool({ name: "create_withdrawal", arguments: a }) as Promise<ToolResult>;

@@ -4,11 +4,9 @@
 // second prompt; with input_required (a 2026-07-28 SDK v2 client) the repeat is handed the same pending
 // prompt and requestState, never a second confirmation. Each call is followed by a different withdrawal
 // whose prompt arriving shows the server has read the repeat (no sleeps).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { ElicitResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { stdioClient2026 } from "../helpers/mcp2026.js";
@@ -23,7 +21,6 @@ const SAME = /Withdraw \$50\.00 /;
 const OTHER = /Withdraw \$61\.00 /;
 
 let sim: SimulatorHandle;
-let stateDir = "";
 /** The running test's servers, stopped after it (before its state directory goes). */
 const servers: Array<{ close(): Promise<unknown> }> = [];
 beforeAll(async () => {
@@ -33,13 +30,7 @@ beforeAll(async () => {
 afterAll(() => sim?.close());
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
-
-function freshState(): string {
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-one-prompt-"));
-  return stateDir;
-}
 
 /** Prompts as they arrive, each answered only when the test says (or at once, after `answerAll`). */
 function heldPrompts() {
@@ -63,8 +54,10 @@ function heldPrompts() {
 
 const count = (messages: string[], re: RegExp) => messages.filter((m) => re.test(m)).length;
 
-it("elicitation (2025, SDK v1): an identical repeat waits for the open prompt, then replays; one prompt, one withdrawal", async () => {
-  const s = await spawnOnState(sim, freshState(), ENV, CAN_ELICIT);
+it("elicitation (2025, SDK v1): an identical repeat waits for the open prompt, then replays; one prompt, one withdrawal", async ({
+  stateDir,
+}) => {
+  const s = await spawnOnState(sim, stateDir, ENV, CAN_ELICIT);
   servers.push(s);
   const prompts = heldPrompts();
   scriptElicitation(s.client, (params) => prompts.ask(params.message));
@@ -90,12 +83,14 @@ it("elicitation (2025, SDK v1): an identical repeat waits for the open prompt, t
   expect(sim.control.counts().withdrawals).toBe(before + 1);
 }, 30_000);
 
-it("input_required (2026-07-28, SDK v2): an identical repeat is handed the same prompt and requestState; one withdrawal", async () => {
+it("input_required (2026-07-28, SDK v2): an identical repeat is handed the same prompt and requestState; one withdrawal", async ({
+  stateDir,
+}) => {
   const c = await stdioClient2026(
     {
       SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
       SPACEPAY_API_URL: sim.url,
-      SPACEPAY_STATE_DIR: freshState(),
+      SPACEPAY_STATE_DIR: stateDir,
       SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
       ...ENV,
     },

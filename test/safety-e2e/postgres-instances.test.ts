@@ -5,11 +5,9 @@
 // is down refuses money calls while read tools keep working.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { verifyChain } from "../../src/safety/audit-chain.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
@@ -24,7 +22,6 @@ const STATE_KEY = randomBytes(32).toString("hex");
 let postgres: TestPostgres;
 let sim: SimulatorHandle;
 let databaseUrl: string;
-const dirs: string[] = [];
 const spawned: SpawnedServer[] = [];
 
 beforeAll(async () => {
@@ -35,22 +32,22 @@ afterAll(async () => {
   await sim?.close();
   await postgres?.stop();
 }, PG_START_TIMEOUT_MS);
-beforeEach(async () => {
+/** A new state directory for each instance, removed after the test. */
+let newStateDir: () => string;
+it.beforeEach(async ({ tempDir }) => {
   databaseUrl = await postgres.freshDatabase();
+  newStateDir = tempDir;
 });
 afterEach(async () => {
   await Promise.all(spawned.splice(0).map((s) => s.close()));
   sim.control.clearFaults();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 async function instance(extra: Record<string, string> = {}): Promise<SpawnedServer> {
-  const stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-pg-"));
-  dirs.push(stateDir);
   const s = await spawnServer({
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
     SPACEPAY_API_URL: sim.url,
-    SPACEPAY_STATE_DIR: stateDir,
+    SPACEPAY_STATE_DIR: newStateDir(),
     SPACEPAY_DATABASE_URL: databaseUrl,
     SPACEPAY_STATE_KEY: STATE_KEY,
     SPACEPAY_CONFIRM: "token",

@@ -1,11 +1,10 @@
 // Issue #11 item 3, at startup: a withdrawal the ledger left "sent" without an outcome (the process
 // was killed while SpacePay answered) is settled by asking SpacePay, and an outcome line with
 // `reconciled: true` is appended. One SpacePay never processed stays counted against the cap.
-import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 import { readAudit, spawnOnState, waitFor, type SpawnedServer } from "../reliability/helpers.js";
@@ -19,14 +18,13 @@ const opened: Harness[] = [];
 beforeAll(async () => {
   sim = await startSimulator({ processingMs: 20 });
 });
-beforeEach(() => {
-  stateDir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-reconcile-"));
+it.beforeEach(({ stateDir: dir }) => {
+  stateDir = dir;
 });
 afterEach(async () => {
   for (const s of spawned.splice(0)) await s.kill();
   for (const h of opened.splice(0)) await h.close();
   sim.control.clearFaults();
-  fs.rmSync(stateDir, { recursive: true, force: true });
 });
 afterAll(() => sim.close());
 

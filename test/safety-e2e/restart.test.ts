@@ -1,9 +1,7 @@
 // The guard end to end: durable state survives a restart. Server B, started on server A's state
 // directory after A stopped, knows A's payment secrets, tokens and withdrawals.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { type Harness } from "../helpers/mcp-harness.js";
 import {
   reachesNothing,
@@ -14,13 +12,15 @@ import {
   useSharedSimulator,
 } from "./helpers.js";
 
-const e2e = useSharedSimulator({ freshStateDir: "spacepay-e2e-restart-" });
+const e2e = useSharedSimulator({ freshStateDir: true });
 /** A server on this test's state directory (or `dir`), as a restart would start it. */
 const server = (env: Record<string, string> = {}, dir: string = e2e.stateDir) =>
   e2e.open({ stateDir: dir, env });
 const stop = (h: Harness) => e2e.stop(h);
 
-it("a payment created before the restart can be quoted after it without its paymentSecret", async () => {
+it("a payment created before the restart can be quoted after it without its paymentSecret", async ({
+  tempDir,
+}) => {
   const a = await server();
   const created: ToolResult = await a.call("create_payment", {
     amountInCents: 2_500,
@@ -42,16 +42,11 @@ it("a payment created before the restart can be quoted after it without its paym
   expect(sent.headers["x-spacepay-payment-secret"]).toBeDefined();
 
   // Control: a server on another state directory does not know it.
-  const otherDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-restart-other-"));
-  try {
-    const c = await server({}, otherDir);
-    const res: ToolResult = await c.call("create_quote", { paymentId });
-    expect(res.isError).toBe(true);
-    expect(textOf(res)).toMatch(/paymentSecret/);
-    await stop(c);
-  } finally {
-    rmSync(otherDir, { recursive: true, force: true });
-  }
+  const c = await server({}, tempDir());
+  const res: ToolResult = await c.call("create_quote", { paymentId });
+  expect(res.isError).toBe(true);
+  expect(textOf(res)).toMatch(/paymentSecret/);
+  await stop(c);
 });
 
 it("a used confirmation token replays its done call across the restart; an unused one still works", async () => {

@@ -2,9 +2,9 @@
 // (ours, private, files that are regular files and not symlinks). Until then money tools refuse,
 // naming the path and the fix, while read tools keep working; fixing it needs no restart.
 import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
 import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResult } from "./helpers.js";
@@ -16,13 +16,12 @@ let opened: Harness[] = [];
 beforeAll(async () => {
   sim = await startSimulator({ processingMs: 20 });
 });
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(tmpdir(), "spacepay-e2e-statedir-"));
+it.beforeEach(({ stateDir }) => {
+  root = stateDir;
 });
 afterEach(async () => {
   for (const h of opened) await h.close();
   opened = [];
-  fs.rmSync(root, { recursive: true, force: true });
 });
 afterAll(() => sim.close());
 

@@ -1,10 +1,8 @@
 // The guard end to end with two server processes (the built CLI over stdio) sharing one state
 // directory and one SpacePay: the rolling daily cap under 2 × 20 concurrent withdrawals, and
 // confirmation tokens honoured once whichever process sees them.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { DAY_MS, openStateStore } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
@@ -28,16 +26,15 @@ let stateDir: string;
 let servers: StdioServer[] = [];
 
 beforeAll(() => requireBuiltCli());
-beforeEach(async () => {
+it.beforeEach(async ({ stateDir: dir }) => {
   sim = await startSimulator({ processingMs: 20 });
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-e2e-cap-"));
+  stateDir = dir;
 });
 afterEach(async () => {
   await Promise.all(servers.map((s) => s.close()));
   for (const s of servers) expect(isRunning(s.pid), `server process ${s.pid} left running`).toBe(false);
   servers = [];
   await sim.close();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 function env(extra: Record<string, string>): Record<string, string> {

@@ -1,12 +1,12 @@
 // The command line: --help and --version, flags mirroring variables, and clear failures.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { VERSION } from "../../src/version.js";
@@ -28,12 +28,11 @@ const failure = (args: string[], env: Record<string, string>) =>
   );
 let stateDir: string;
 
-beforeAll(() => {
+it.beforeAll(({ fileDir }) => {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-cli-"));
+  stateDir = fileDir;
 });
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 describe("spacepay-mcp command line", () => {
   it("--version prints the package version", async () => {

@@ -1,14 +1,15 @@
 // Over HTTP, money-moving tools need SPACEPAY_MCP_HTTP_TOKEN, even on loopback (any local
 // process can reach a loopback port). Without a token the server offers read-only tools and says so on
 // stderr and in spacepay://account; with one, every request must carry it as a bearer token.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { serveHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
-import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
+import { demoEnv, requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 
 const TOKEN = "http-auth-test-token-0123456789";
 const MONEY_TOOLS = ["create_payment", "create_deposit", "create_withdrawal"];
@@ -149,19 +150,20 @@ describe("HTTP with SPACEPAY_MCP_HTTP_TOKEN", () => {
 });
 
 describe("the built server: spacepay-mcp --http", () => {
-  const stateDirs: string[] = [];
+  let root: string;
   const servers: HttpServer[] = [];
   const start = async (extra: Record<string, string> = {}) => {
-    const dir = tempDir("http-auth");
-    stateDirs.push(dir);
-    const server = await startHttpServer(demoEnv(dir, extra));
+    // A state directory per server, in the file's directory: the servers run until the end.
+    const server = await startHttpServer(demoEnv(path.join(root, String(servers.length)), extra));
     servers.push(server);
     return server;
   };
-  beforeAll(() => requireBuild());
+  it.beforeAll(({ fileDir }) => {
+    requireBuild();
+    root = fileDir;
+  });
   afterAll(async () => {
     for (const s of servers) await s.stop();
-    for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("without a token, says on stderr that money-moving tools are disabled and why, and lists none", async () => {

@@ -1,11 +1,11 @@
 // Raw JSON-RPC over the built server's stdio: a malformed `initialize` gets an error a client can act
 // on (-32602 naming the missing field), and the connection still accepts a correct one afterwards.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 
 const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 const cleanups: Array<() => Promise<void>> = [];
@@ -13,22 +13,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-function startServer() {
+function startServer(stateDir: string) {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-  const stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-init-"));
   const child = spawn(process.execPath, [CLI], {
     env: { PATH: process.env.PATH ?? "", SPACEPAY_STATE_DIR: stateDir },
     stdio: ["pipe", "pipe", "ignore"],
   });
   cleanups.push(async () => {
-    // The state directory is removed only once the server has exited: it may still be writing there.
+    // Stopped before the test's state directory is removed: it may still be writing there.
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill();
       await exited;
     }
-    rmSync(stateDir, { recursive: true, force: true });
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {
@@ -41,8 +39,10 @@ function startServer() {
 }
 
 describe("initialize over stdio", () => {
-  it("answers -32602 with a short message when protocolVersion is missing, then accepts a good one", async () => {
-    const server = startServer();
+  it("answers -32602 with a short message when protocolVersion is missing, then accepts a good one", async ({
+    stateDir,
+  }) => {
+    const server = startServer(stateDir);
     const clientInfo = { name: "raw", version: "1" };
     const bad = await server.request({
       id: 1,

@@ -1,21 +1,20 @@
 // Issue 11 item 11: a stdio line longer than the SDK's read buffer closes the transport; the built
 // server says so on stderr and exits non-zero, instead of exiting 0 without a word.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from "@modelcontextprotocol/sdk/shared/stdio.js";
 
 const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 let stateDir: string;
 
-beforeAll(() => {
+it.beforeAll(({ fileDir }) => {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-stdio-limit-"));
+  stateDir = fileDir;
 });
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 it("an over-long stdio line is logged to stderr, and the server exits with an error", async () => {
   // Demo mode: no key, no URL, nothing outside this machine.

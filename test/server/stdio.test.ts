@@ -1,8 +1,8 @@
 // The built server as a client starts it: `node dist/cli.js` over stdio, configured by environment.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
@@ -12,15 +12,14 @@ const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 let sim: SimulatorHandle;
 let stateDir: string;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
   sim = await startSimulator({ samplePayments: 5 });
-  stateDir = mkdtempSync(path.join(tmpdir(), "spacepay-mcp-stdio-"));
+  stateDir = fileDir;
 });
 afterAll(async () => {
   await sim?.close();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function spawnServer(env: Record<string, string>) {

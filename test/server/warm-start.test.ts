@@ -6,10 +6,10 @@
 // resources/list (payments change between starts).
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
@@ -32,7 +32,6 @@ import {
 
 const SECRET_KEY = "sk_test_simulator";
 let sim: SimulatorHandle;
-let dirs: string[] = [];
 let clients: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
@@ -42,18 +41,10 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const c of clients) await c.close().catch(() => {});
   clients = [];
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  dirs = [];
 });
 afterAll(async () => {
   await sim?.close();
 });
-
-function stateDir(): string {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), "spacepay-warm-"));
-  dirs.push(dir);
-  return dir;
-}
 
 function env(dir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -161,8 +152,10 @@ const INITIALIZE = {
 };
 
 describe("stdio warm start", () => {
-  it("a second start answers initialize and tools/list byte for byte as the first, then serves calls", async () => {
-    const dir = stateDir();
+  it("a second start answers initialize and tools/list byte for byte as the first, then serves calls", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const starts = [];
     for (let i = 0; i < 2; i++) {
       const server = rawServer(env(dir));
@@ -197,8 +190,10 @@ describe("stdio warm start", () => {
     expect(starts[1]).toEqual(starts[0]);
   }, 30_000);
 
-  it("a 2025 client sees the same server and tools on a warm start, and its calls work", async () => {
-    const dir = stateDir();
+  it("a 2025 client sees the same server and tools on a warm start, and its calls work", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     const before = await firstAnswers(cold);
     await cacheWritten(dir);
@@ -213,8 +208,10 @@ describe("stdio warm start", () => {
     expect((got.structuredContent as { payment: { id: string } }).payment.id).toBe(id);
   }, 30_000);
 
-  it("a 2026-07-28 client (tools/list with the envelope first) gets the same on a warm start", async () => {
-    const dir = stateDir();
+  it("a 2026-07-28 client (tools/list with the envelope first) gets the same on a warm start", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const answers = [];
     for (let i = 0; i < 2; i++) {
       const c = await stdioClient2026(env(dir));
@@ -234,8 +231,10 @@ describe("stdio warm start", () => {
     expect(answers[0]!.tools).toHaveLength(13);
   }, 30_000);
 
-  it("the replayed initialize gives the real server the client's capabilities: a warm withdrawal is confirmed by elicitation and sent once", async () => {
-    const dir = stateDir();
+  it("the replayed initialize gives the real server the client's capabilities: a warm withdrawal is confirmed by elicitation and sent once", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const e = env(dir, { SPACEPAY_CONFIRM: "elicitation", SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT });
     const cold = await client2025(e, CAN_ELICIT);
     await cold.listTools();
@@ -252,8 +251,10 @@ describe("stdio warm start", () => {
     expect(withdrawalPosts(sim).length).toBe(sent + 1);
   }, 30_000);
 
-  it("an out-of-date cached tools/list is served, then corrected: list_changed, and a refetch gets the real list", async () => {
-    const dir = stateDir();
+  it("an out-of-date cached tools/list is served, then corrected: list_changed, and a refetch gets the real list", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     const real = (await cold.listTools()).tools;
     const [file] = await cacheWritten(dir);
@@ -278,8 +279,10 @@ describe("stdio warm start", () => {
     expect(fixed[1].result.tools).toHaveLength(real.length);
   }, 30_000);
 
-  it("a changed configuration gets its own answers from the first request (read-only: only the read tools)", async () => {
-    const dir = stateDir();
+  it("a changed configuration gets its own answers from the first request (read-only: only the read tools)", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     const all = (await cold.listTools()).tools;
     await cacheWritten(dir);
@@ -292,8 +295,8 @@ describe("stdio warm start", () => {
     await cacheWritten(dir, 2);
   }, 30_000);
 
-  it("a garbage or unreadable cache file means an ordinary start", async () => {
-    const dir = stateDir();
+  it("a garbage or unreadable cache file means an ordinary start", async ({ tempDir }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     const before = await firstAnswers(cold);
     const [file] = await cacheWritten(dir);
@@ -312,8 +315,10 @@ describe("stdio warm start", () => {
     expect(fs.statSync(file!).isDirectory()).toBe(true);
   }, 30_000);
 
-  it("a tampered cache file is ignored and logged, for an ordinary start: others can write it or its directory, or it is not ours", async () => {
-    const dir = stateDir();
+  it("a tampered cache file is ignored and logged, for an ordinary start: others can write it or its directory, or it is not ours", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     const before = await firstAnswers(cold);
     const [file] = await cacheWritten(dir);
@@ -365,8 +370,7 @@ describe("stdio warm start", () => {
   }, 60_000);
 
   /** A first start over raw stdio in a new state directory: its initialize answer and its cache file. */
-  async function recorded(): Promise<{ dir: string; init: string; file: string }> {
-    const dir = stateDir();
+  async function recorded(dir: string): Promise<{ dir: string; init: string; file: string }> {
     const first = rawServer(env(dir));
     first.write(INITIALIZE);
     const init = await first.lineFor(1);
@@ -376,11 +380,11 @@ describe("stdio warm start", () => {
     return { dir, init, file: file! };
   }
 
-  it("a symlinked cache file is not followed: an ordinary start", async () => {
-    const { dir, init, file } = await recorded();
+  it("a symlinked cache file is not followed: an ordinary start", async ({ tempDir }) => {
+    const { dir, init, file } = await recorded(tempDir());
     const instructions = (JSON.parse(init) as { result: { instructions: string } }).result.instructions;
     // A cache file elsewhere, ours and private, but reached through a link.
-    const elsewhere = path.join(stateDir(), "planted.json");
+    const elsewhere = path.join(tempDir(), "planted.json");
     fs.writeFileSync(elsewhere, fs.readFileSync(file, "utf8").replaceAll(instructions, "Planted."), {
       mode: 0o600,
     });
@@ -394,8 +398,8 @@ describe("stdio warm start", () => {
     expect(linked.stderr()).toMatch(/warm start: cache not used, an ordinary start: .*symbolic link/);
   }, 30_000);
 
-  it("a FIFO in the cache file's place does not hang the start: an ordinary start", async () => {
-    const { dir, init, file } = await recorded();
+  it("a FIFO in the cache file's place does not hang the start: an ordinary start", async ({ tempDir }) => {
+    const { dir, init, file } = await recorded(tempDir());
     fs.rmSync(file);
     execFileSync("mkfifo", [file]);
     const fifo = rawServer(env(dir));
@@ -410,8 +414,10 @@ describe("stdio warm start", () => {
     expect(fifo.stderr()).toMatch(/warm start: cache not used, an ordinary start: .*not a regular file/);
   }, 30_000);
 
-  it("resources/list is never cached: a warm start lists a payment created since the last start", async () => {
-    const dir = stateDir();
+  it("resources/list is never cached: a warm start lists a payment created since the last start", async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const cold = await client2025(env(dir));
     await cold.listTools();
     await cold.listResources();
@@ -430,8 +436,8 @@ describe("stdio warm start", () => {
     );
   }, 30_000);
 
-  it("the cache holds neither the merchant key nor the state key, and is private", async () => {
-    const dir = stateDir();
+  it("the cache holds neither the merchant key nor the state key, and is private", async ({ tempDir }) => {
+    const dir = tempDir();
     for (let i = 0; i < 2; i++) {
       const c = await client2025(env(dir), CAN_ELICIT);
       await c.listTools();
@@ -453,10 +459,11 @@ describe("stdio warm start", () => {
     }
   }, 30_000);
 
-  it.each(["text", "json"])(
+  it.for(["text", "json"])(
     "stdin closed right after a warm tools/list: the process exits 0 without loading the server (SPACEPAY_LOG_FORMAT=%s)",
-    async (format) => {
-      const dir = stateDir();
+    { timeout: 30_000 },
+    async (format, { tempDir }) => {
+      const dir = tempDir();
       for (let i = 0; i < 2; i++) {
         const server = rawServer(env(dir, { SPACEPAY_LOG_FORMAT: format }));
         server.write(INITIALIZE);
@@ -477,6 +484,5 @@ describe("stdio warm start", () => {
         }
       }
     },
-    30_000,
   );
 });

@@ -1,23 +1,15 @@
 // A simulator with a state file carries its world over to the next one started on that file: what it
 // created, its clock, its id stream and its idempotency outcomes (a retried POST still replays).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { api, BASE_SEPOLIA, createPayment, RECIPIENT, sim, W } from "./helpers.js";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function stateFile(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "spacepay-sim-persist-"));
-  dirs.push(dir);
-  return path.join(dir, "simulator.json");
-}
-
 describe("simulator state file", () => {
-  it("a restarted simulator keeps payments, withdrawals, clock and idempotency replays", async () => {
-    const file = stateFile();
+  it("a restarted simulator keeps payments, withdrawals, clock and idempotency replays", async ({
+    stateDir,
+  }) => {
+    const file = path.join(stateDir, "simulator.json");
     const first = await sim({ stateFile: file, samplePayments: 3 });
     const c1 = api(first);
     const payment = await createPayment(first, { orderId: "kept" });

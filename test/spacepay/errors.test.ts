@@ -1,6 +1,6 @@
 // How failed answers become typed errors: the status table, the documented envelope, bodies of any
 // other shape (HTML, empty, truncated, huge), bad 2xx bodies, and no credential in any error.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AuthenticationError,
   IdempotencyConflictError,
@@ -18,10 +18,6 @@ import { replies, type Reply } from "../helpers/loopback.js";
 import { BEARER_TOKEN, PAYMENT_SECRET, SECRET_KEY, fixture, harness, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
 
 async function failWith(reply: Reply): Promise<SpacePayError> {
   h = await harness(replies(reply), { maxRetries: 0 });

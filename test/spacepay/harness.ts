@@ -1,6 +1,7 @@
-// Shared set-up for client tests: a loopback server, a client pointed at it with a recording
-// (instant) sleep and deterministic jitter, known credentials, and the JSON fixtures.
+// Shared set-up for client tests: a loopback server (closed when the test ends), a client pointed at
+// it with a recording (instant) sleep and deterministic jitter, known credentials, and the JSON fixtures.
 import { readFileSync } from "node:fs";
+import { onTestFinished } from "vitest";
 import { SpacePayClient, type SpacePayClientOptions } from "../../src/spacepay/client.js";
 import type { RequestLogEvent } from "../../src/spacepay/types.js";
 import { startLoopback, type Handler, type Loopback } from "../helpers/loopback.js";
@@ -56,7 +57,7 @@ export async function harness(
     onRequest: (e) => events.push(e),
     ...options,
   });
-  return {
+  const h: Harness = {
     server,
     client,
     sleeps,
@@ -67,4 +68,7 @@ export async function harness(
       await client.close();
     },
   };
+  // Closed when the test that opened it ends, whatever its outcome.
+  onTestFinished(() => h.close());
+  return h;
 }

@@ -1,6 +1,6 @@
 // The retry policy as a user sees it: which answers are retried, how long the client waits
 // (backoff, Retry-After), the total budget, and that a create reuses one idempotency key throughout.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SpacePayError } from "../../src/spacepay/errors.js";
 import {
   AuthenticationError,
@@ -18,10 +18,6 @@ import { json, replies, type Reply } from "../helpers/loopback.js";
 import { PAYMENT_SECRET, SECRET_KEY, fixture, harness, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
 
 const chainOk = () => json(200, fixture("openapi-chain.json"));
 const created = () => json(201, fixture("openapi-create-payment-response.json"));

@@ -1,6 +1,6 @@
 // Every SpacePay route: the exact request the client sends (method, path, query, credential header,
 // body) and the result it parses from an OpenAPI-shaped answer.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SpacePayClient } from "../../src/spacepay/client.js";
 import { MissingCredentialError, ValidationError } from "../../src/spacepay/errors.js";
 import { VERSION } from "../../src/version.js";
@@ -21,10 +21,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const PAY = "0b6f3c52-8f7e-4d0a-9a3e-2d1c5e4f6a70";
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
 
 async function answering(status: number, body: unknown, headers: Record<string, string> = {}) {
   h = await harness(replies(json(status, body, headers)));

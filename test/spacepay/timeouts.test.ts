@@ -2,17 +2,13 @@
 // a refused connection, and the caller's AbortSignal during a request and during a backoff wait.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SpacePayClient } from "../../src/spacepay/client.js";
 import { AbortedError, ConnectionError, TimeoutError } from "../../src/spacepay/errors.js";
 import { replies } from "../helpers/loopback.js";
 import { fixture, harness, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
 
 describe("timeouts", () => {
   it("a server that never answers ends in a retryable TimeoutError after timeoutMs", async () => {

@@ -1,20 +1,20 @@
 // Demo mode over HTTP shows webhooks working with nothing to set up: the in-process simulator sends its
 // signed events to the server's own endpoint (a secret made for the run), and spacepay://account
 // counts them as they arrive.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect } from "vitest";
+import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { demoEnv, requireBuild, startHttpServer, tempDir, type HttpServer } from "../ecosystem/helpers.js";
+import { demoEnv, requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 import { AUTH, TOKEN, eventually, newPayment } from "./harness.js";
 
 let stateDir: string;
 let server: HttpServer;
 let client: Client;
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
   requireBuild();
-  stateDir = tempDir("webhooks-demo");
+  stateDir = fileDir;
   server = await startHttpServer(demoEnv(stateDir, { SPACEPAY_MCP_HTTP_TOKEN: TOKEN }));
   client = new Client({ name: "demo-webhooks", version: "1" });
   await client.connect(
@@ -25,7 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await server?.stop();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 it("the demo's simulator sends its webhooks to the server, which verifies them", async () => {
