@@ -66,6 +66,9 @@ export async function startPostgres(): Promise<TestPostgres & { adminUrl: string
     password: PASSWORD,
     persistent: false,
     createPostgresUser: true,
+    // A throwaway cluster: nothing need survive a power cut, so no fsync (initdb's and every commit's).
+    initdbFlags: ["--no-sync"],
+    postgresFlags: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
     onLog: () => {},
     onError: () => {},
   });
