@@ -57,7 +57,8 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card approval", () => {
     await view.locator("[data-testid=approve]").click();
     await view.locator("[data-testid=status]").waitFor();
     expect(paymentPosts()).toHaveLength(1);
-    expect(host.calls.map((c) => c.name)).toEqual([DECIDE_TOOL]);
+    // Nothing more is created: the card only goes on to wait for the payment it shows.
+    await expect.poll(() => host.calls.map((c) => c.name)).toEqual([DECIDE_TOOL, "wait_for_payment"]);
     expect(await view.locator("[data-testid=amount]").textContent()).toBe("$49.99");
     expect(await view.locator("[data-testid=status]").textContent()).toBe("pending");
     expect(await view.locator("[data-testid=order]").textContent()).toBe("INV-APPROVE-1");
