@@ -19,6 +19,8 @@ export interface Delivery {
   secret?: string;
   /** Unix seconds, now unless given; null sends no header. */
   timestamp?: string | null;
+  /** Instead of `timestamp`: now plus this many seconds, as of sending (a list built earlier stays true). */
+  skewSeconds?: number;
   /** The header as sent instead of the right one; null sends none. */
   signature?: string | null;
 }
@@ -59,7 +61,8 @@ export async function startWebhookServer(opts: {
   );
 
   const deliver = async (d: Delivery) => {
-    const timestamp = d.timestamp === undefined ? String(Math.floor(Date.now() / 1000)) : d.timestamp;
+    const timestamp =
+      d.timestamp === undefined ? String(Math.floor(Date.now() / 1000) + (d.skewSeconds ?? 0)) : d.timestamp;
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (d.eventId) headers["x-spacepay-event-id"] = d.eventId;
     if (timestamp !== null) headers["x-spacepay-timestamp"] = timestamp;
