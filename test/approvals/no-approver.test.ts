@@ -1,15 +1,11 @@
 // SPACEPAY_APPROVAL=passkey before anyone is enrolled: the server starts (enrolling needs a running
 // instance on PostgreSQL) and says so, and every withdrawal is refused naming the command that enrolls
 // one, with nothing sent; payment requests keep SPACEPAY_CONFIRM.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_SEPOLIA, RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { describe, expect, it } from "vitest";
+import { BASE_SEPOLIA, RECIPIENT, useHarness } from "../helpers/mcp-harness.js";
 
 describe("passkey approval with no approver enrolled", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ env: { SPACEPAY_APPROVAL: "passkey", SPACEPAY_CONFIRM: "off" } });
-  });
-  afterAll(() => h?.close());
+  const h = useHarness({ env: { SPACEPAY_APPROVAL: "passkey", SPACEPAY_CONFIRM: "off" } });
 
   it("refuses every withdrawal naming `spacepay-mcp approvers add`; nothing is sent", async () => {
     const before = h.sim.control.counts().withdrawals;

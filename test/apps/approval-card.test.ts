@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { encode } from "gpt-tokenizer";
-import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, startHarness, textOf, type Harness } from "../helpers/mcp-harness.js";
 import { withdrawalPosts } from "../safety-e2e/helpers.js";
 import { APPROVAL_CARD_URI, APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
@@ -33,7 +33,7 @@ describe("approval without elicitation: the model-visible parts", () => {
     const res = (await ui.callTool({ name: "create_withdrawal", arguments: WITHDRAWAL })) as any;
     const handle = res._meta?.[APPROVAL_META_KEY]?.handle;
     expect(handle).toMatch(/^apv_/);
-    expect(text(res)).toMatch(/approval card/);
+    expect(textOf(res)).toMatch(/approval card/);
     expect(JSON.stringify([res.content, res.structuredContent])).not.toContain(handle);
     expect(res.structuredContent).not.toHaveProperty("confirmationToken");
     expect(res.structuredContent.status).toBe("confirmation_required");

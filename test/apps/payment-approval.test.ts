@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import jsqr from "jsqr";
 import type { Browser } from "playwright-core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { text, type Harness } from "../helpers/mcp-harness.js";
-import { PAYMENTS_PATH } from "../safety-e2e/helpers.js";
+import { textOf, type Harness, PAYMENTS_PATH } from "../helpers/mcp-harness.js";
 import { APPROVAL_META_KEY, DECIDE_TOOL, PAYMENT_CARD_URI } from "../../src/server/app-contract.js";
 import { HAVE_CHROMIUM, NO_CHROMIUM, startViewHost, mountView, qrPixels } from "./host.js";
 
@@ -34,7 +33,7 @@ describe.skipIf(!HAVE_CHROMIUM)("payment card approval", () => {
     const handle = res._meta?.[APPROVAL_META_KEY]?.handle as string;
     expect(handle).toMatch(/^apv_/);
     // The model is told a card waits; nothing it sees is usable to approve.
-    expect(text(res)).toMatch(/approval card/);
+    expect(textOf(res)).toMatch(/approval card/);
     expect(JSON.stringify([res.content, res.structuredContent])).not.toContain(handle);
     expect(res.structuredContent).not.toHaveProperty("confirmationToken");
     expect(res.structuredContent.status).toBe("confirmation_required");

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "
 import path from "node:path";
 import { afterAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { demoEnv, requireBuild, ROOT, run, startHttpServer, type HttpServer } from "./helpers.js";
+import { demoEnv, ROOT, run, startHttpServer, type HttpServer } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const CONFORMANCE = path.join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
 const NODE22_PKG = path.join(import.meta.dirname, "conformance-node/node_modules/node");

@@ -4,7 +4,8 @@
 import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { CLI, connectStdio, demoEnv, requireBuild } from "./helpers.js";
+import { connectStdio, demoEnv } from "./helpers.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 let stateDir: string;
 it.beforeAll(({ fileDir }) => {

@@ -5,7 +5,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SETTINGS } from "../../src/config/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
-import { CLI, requireBuild, ROOT, run } from "./helpers.js";
+import { ROOT, run } from "./helpers.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
 const readme = read("README.md");

@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { demoEnv, requireBuild, ROOT } from "./helpers.js";
+import { demoEnv, ROOT } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 let stateDir: string;
 let checkout: string;

@@ -7,8 +7,9 @@ import { it } from "../helpers/fixtures.js";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb/node";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SETTINGS } from "../../src/config/index.js";
-import { CLI, connectStdio, demoEnv, requireBuild, ROOT, run } from "./helpers.js";
+import { connectStdio, demoEnv, ROOT, run } from "./helpers.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 const MCPB_CLI = path.join(ROOT, "node_modules/@anthropic-ai/mcpb/dist/cli/cli.js");
 const FIX = "run `npm run build && node scripts/sync-manifest.mjs`";

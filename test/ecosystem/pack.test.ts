@@ -4,8 +4,9 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from "node:path";
 import { beforeAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { connectStdio, demoEnv, requireBuild, ROOT, run } from "./helpers.js";
+import { connectStdio, demoEnv, ROOT, run } from "./helpers.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const NPX = process.platform === "win32" ? "npx.cmd" : "npx";

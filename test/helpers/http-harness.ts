@@ -5,7 +5,8 @@ import { request } from "node:http";
 import type { OAuthGate } from "../../src/http/oauth.js";
 import { serveHttp, type RunningHttp } from "../../src/http/serve-http.js";
 import { listenWatches } from "../../src/server/subscriptions.js";
-import type { Harness } from "./mcp-harness.js";
+import { afterAll, beforeAll } from "vitest";
+import { useHarness, type Harness, type HarnessOptions } from "./mcp-harness.js";
 
 export interface ServeOptions {
   /** The bearer token every request must carry; none by default, as `--http` on loopback runs. */
@@ -31,6 +32,35 @@ export function serveHarness(h: Harness, opts: ServeOptions = {}): Promise<Runni
     approvalPages: h.runtime.approvalPages,
     readiness: () => h.runtime.readiness(),
   });
+}
+
+/**
+ * The suite's harness (see useHarness) served over HTTP with `serve` before its tests and closed after
+ * them; `http` reads through to the running server.
+ */
+export function useServedHarness(
+  opts: HarnessOptions = {},
+  serve: ServeOptions = {},
+): { h: Harness; http: RunningHttp } {
+  const h = useHarness(opts);
+  let current: RunningHttp | undefined;
+  beforeAll(async () => {
+    current = await serveHarness(h, serve);
+  });
+  afterAll(() => current?.close());
+  const get = (): RunningHttp => {
+    if (!current) throw new Error("useServedHarness: the server starts in beforeAll");
+    return current;
+  };
+  const http: RunningHttp = {
+    get url() {
+      return get().url;
+    },
+    stopAccepting: () => get().stopAccepting(),
+    answered: (boundMs) => get().answered(boundMs),
+    close: () => get().close(),
+  };
+  return { h, http };
 }
 
 /**

@@ -3,6 +3,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
@@ -86,7 +87,40 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
+/**
+ * The suite's one harness, started with `opts` before its tests (beforeAll) and closed after them: what it
+ * returns reads through to that harness, so a suite declares it once as `const h = useHarness(...)`.
+ */
+export function useHarness(opts: HarnessOptions = {}): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(opts);
+  });
+  afterAll(() => current?.close());
+  const get = (): Harness => {
+    if (!current) throw new Error("useHarness: the harness starts in beforeAll");
+    return current;
+  };
+  return {
+    get sim() {
+      return get().sim;
+    },
+    get runtime() {
+      return get().runtime;
+    },
+    get client() {
+      return get().client;
+    },
+    get stateDir() {
+      return get().stateDir;
+    },
+    call: (name, args) => get().call(name, args),
+    connect: (capabilities) => get().connect(capabilities),
+    close: () => get().close(),
+  };
+}
+
 /** The text of a tool result. */
-export function text(result: CallToolResult): string {
+export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }

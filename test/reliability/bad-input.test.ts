@@ -11,21 +11,19 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { TOOLS } from "../../src/server/tools/index.js";
 import type { AnyTool } from "../../src/server/tool.js";
 import { startHarness, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
-import { BASE_SEPOLIA, textOf, type ToolResult } from "./helpers.js";
+import { BASE_SEPOLIA, textOf, type ToolResult, recordUnhandledRejections } from "./helpers.js";
 import { showInvisible } from "../../src/text.js";
 
 type Json = Record<string, any>;
 
 const RUNS = 60;
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const unhandled = recordUnhandledRejections();
 
 let h: Harness;
 let tools: Tool[];
 let paymentId: string;
 
 beforeAll(async () => {
-  process.on("unhandledRejection", onUnhandled);
   h = await startHarness({
     simulator: { samplePayments: 3 },
     env: {
@@ -42,7 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  process.off("unhandledRejection", onUnhandled);
   expect(unhandled, "unhandled promise rejections").toEqual([]);
 });
 

@@ -9,9 +9,9 @@ import { RECIPIENT } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   WITHDRAWALS_PATH,
+  textOf,
   readAudit,
   spawnOnState,
-  textOf,
   waitFor,
   type SpawnedServer,
 } from "./helpers.js";

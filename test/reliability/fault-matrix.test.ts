@@ -10,8 +10,8 @@ import {
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
   textOf,
-  uniqueOrder,
   type ToolResult,
+  uniqueOrder,
 } from "./helpers.js";
 
 // Long enough that an unfaulted attempt never times out on a busy 2-core machine.

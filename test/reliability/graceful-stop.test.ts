@@ -20,11 +20,11 @@ import {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
-  spawnServer,
   textOf,
+  type ToolResult,
+  spawnServer,
   waitFor,
   type SpawnedServer,
-  type ToolResult,
 } from "./helpers.js";
 
 let sim: SimulatorHandle;

@@ -12,21 +12,21 @@ import {
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
 import { RECIPIENT, type ToolResult } from "../helpers/mcp-harness.js";
 
-export { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
-
+// The harness's vocabulary and the built CLI, for the tests that spawn the built server.
 export {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
-  text as textOf,
+  textOf,
   type ToolResult,
 } from "../helpers/mcp-harness.js";
+export { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
 
 /** A fresh order id per call, so tests sharing a simulator never collide. */
 export function uniqueOrder(prefix: string): string {
@@ -190,4 +190,20 @@ export async function createThroughApi(
   const json = (await res.json()) as { paymentId?: string; id?: string };
   expect(res.status, JSON.stringify(json)).toBe(201);
   return json.paymentId ?? json.id!;
+}
+
+/**
+ * Every unhandled promise rejection while the file runs: listened for from before the file's own
+ * beforeAll to after its afterAll (call this before registering them).
+ */
+export function recordUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => {
+    process.on("unhandledRejection", onUnhandled);
+  });
+  afterAll(() => {
+    process.off("unhandledRejection", onUnhandled);
+  });
+  return unhandled;
 }

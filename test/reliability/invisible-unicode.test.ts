@@ -1,15 +1,15 @@
 // Issue 11 item 9: invisible Unicode (tags, separators, format and control characters, variation
 // selectors) never reaches the model or the approver, from SpacePay's data or from the model's own
 // arguments; quoted text is cut on code points; confirmation prompts show every caller value.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { describe, expect, it } from "vitest";
+import { startHarness, useHarness, RECIPIENT } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
-  createThroughApi,
   textOf,
   type ToolResult,
+  createThroughApi,
 } from "./helpers.js";
 import { CAN_ELICIT, accept, scriptElicitation } from "../safety-e2e/helpers.js";
 
@@ -32,11 +32,7 @@ const CASES = Object.entries(CLASSES);
 /** A lone high or low surrogate, or one escaped as \uD8xx (how JSON.stringify shows a split pair). */
 const SPLIT_PAIR = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\\ud[89a-f]/i;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ simulator: { processingMs: 0 } });
-});
-afterAll(() => h?.close());
+const h = useHarness({ simulator: { processingMs: 0 } });
 
 /** Creates a record straight through SpacePay's API, as another system of the merchant's might. */
 const apiCreate = (path: string, body: Record<string, unknown>) => createThroughApi(h.sim, path, body);

@@ -3,21 +3,19 @@
 // no create is duplicated, and memory stays bounded across waves.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startHarness, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
-import { BASE_SEPOLIA, textOf, uniqueOrder, type ToolResult } from "./helpers.js";
+import { BASE_SEPOLIA, textOf, type ToolResult, uniqueOrder, recordUnhandledRejections } from "./helpers.js";
 
 const CALLS = 200;
 const WAVES = 3;
 const RSS_GROWTH_LIMIT = 150 * 1024 * 1024;
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const unhandled = recordUnhandledRejections();
 
 let h: Harness;
 let paymentIds: string[];
 let withdrawalId: string;
 
 beforeAll(async () => {
-  process.on("unhandledRejection", onUnhandled);
   h = await startHarness({
     simulator: { samplePayments: 40, processingMs: 20 },
     env: { SPACEPAY_TIMEOUT_MS: "3000", SPACEPAY_MAX_RETRIES: "2" },
@@ -33,7 +31,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  process.off("unhandledRejection", onUnhandled);
 });
 
 type Planned = { name: string; args: Record<string, unknown> };

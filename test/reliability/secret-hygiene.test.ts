@@ -16,11 +16,11 @@ import { RECIPIENT } from "../helpers/mcp-harness.js";
 import {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
-  spawnServer,
   textOf,
+  type ToolResult,
+  spawnServer,
   uniqueOrder,
   type SpawnedServer,
-  type ToolResult,
 } from "./helpers.js";
 
 let sim: SimulatorHandle;

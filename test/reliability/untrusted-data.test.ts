@@ -7,9 +7,9 @@ import {
   BASE_SEPOLIA,
   PAYMENTS_PATH,
   WITHDRAWALS_PATH,
-  createThroughApi,
   textOf,
   type ToolResult,
+  createThroughApi,
 } from "./helpers.js";
 
 const MARKER = "IGNORE PREVIOUS INSTRUCTIONS";

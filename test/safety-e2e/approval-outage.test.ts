@@ -9,7 +9,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { APPROVAL_META_KEY, DECIDE_TOOL } from "../../src/server/app-contract.js";
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, startHarness, textOf, type Harness } from "../helpers/mcp-harness.js";
 import { freePort, type TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
@@ -97,8 +97,8 @@ async function approve(ui: Client, handle: string) {
 function expectDatabaseRefusal(res: Awaited<ReturnType<typeof approve>>, databaseUrl: string) {
   expect(res.isError).toBe(true);
   expect(res.structuredContent).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
-  expect(text(res as never)).toMatch(/PostgreSQL[^]*Nothing was sent/);
-  expect(text(res as never)).not.toMatch(/not recognised/);
+  expect(textOf(res as never)).toMatch(/PostgreSQL[^]*Nothing was sent/);
+  expect(textOf(res as never)).not.toMatch(/not recognised/);
   const url = new URL(databaseUrl);
   for (const leak of [databaseUrl, url.password, url.host]) expect(JSON.stringify(res)).not.toContain(leak);
 }
@@ -145,7 +145,7 @@ describe("decide_approval while the database is down", () => {
 
         await proxy.restore();
         const done = await approve(ui, handle);
-        expect(done.structuredContent?.status, text(done as never)).toBe("done");
+        expect(done.structuredContent?.status, textOf(done as never)).toBe("done");
         expect(withdrawalPosts(sim)).toHaveLength(before + 1);
       } finally {
         await proxy.cut();

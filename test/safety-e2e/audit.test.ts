@@ -5,17 +5,14 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitLines, verifyChain, type AuditEntry } from "../../src/safety/index.js";
-import { type Harness } from "../helpers/mcp-harness.js";
+import { type Harness, WITHDRAWALS_PATH, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 import {
   CAN_ELICIT,
-  WITHDRAWALS_PATH,
   accept,
   decline,
   scriptElicitation,
-  textOf,
   uniqueOrder,
   withdrawal,
-  type ToolResult,
   startListedHarness,
   connectListed,
 } from "./helpers.js";

@@ -1,10 +1,8 @@
 // A requestState opens only in its canonical encoding (issue 21): one extra or changed base64url
 // character that the decoder would drop is refused as altered, and nothing is sent; the canonical
 // state then confirms exactly one withdrawal (counted at the simulator).
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { expect, it } from "vitest";
+import { useServedHarness } from "../helpers/http-harness.js";
 import { rawHttp } from "../helpers/mcp2026.js";
 import { withdrawal } from "./helpers.js";
 
@@ -12,18 +10,10 @@ const TOKEN = "bindings-test-token-0123456789abcdef";
 const CAPS = { "io.modelcontextprotocol/clientCapabilities": { elicitation: { form: {} } } };
 const ACCEPT = { action: "accept", content: { confirm: true } };
 
-let h: Harness;
-let http: RunningHttp;
-beforeAll(async () => {
-  h = await startHarness({
-    env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN },
-  });
-  http = await serveHarness(h, { token: TOKEN });
-});
-afterAll(async () => {
-  await http?.close();
-  await h?.close();
-});
+const { h, http } = useServedHarness(
+  { env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN } },
+  { token: TOKEN },
+);
 
 const call = async (params: Record<string, unknown>) =>
   (await rawHttp(http.url, "tools/call", { ...params, _meta: CAPS }, { authorization: `Bearer ${TOKEN}` }))

@@ -9,7 +9,8 @@ import { afterEach, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import type { Harness } from "../helpers/mcp-harness.js";
-import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResult } from "./helpers.js";
+import { startListedHarness, withdrawal, withdrawalPosts } from "./helpers.js";
+import { textOf, type ToolResult } from "../helpers/mcp-harness.js";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const PAGE = 4096;

@@ -7,7 +7,8 @@ import path from "node:path";
 import { expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import type { AuditEntry, AuditFs } from "../../src/safety/audit.js";
-import { textOf, withdrawal, withdrawalPosts, type ToolResult, useSharedSimulator } from "./helpers.js";
+import { withdrawal, withdrawalPosts, useSharedSimulator } from "./helpers.js";
+import { textOf, type ToolResult } from "../helpers/mcp-harness.js";
 
 const e2e = useSharedSimulator({ freshStateDir: true });
 

@@ -18,20 +18,20 @@ import {
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { UI_CAPABILITIES } from "../helpers/apps-client.js";
 import { serveHarness } from "../helpers/http-harness.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import {
+  startHarness,
+  useHarness,
+  type Harness,
+  WITHDRAWALS_PATH,
+  textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 import { httpClient2026 } from "../helpers/mcp2026.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnOnState, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import {
-  WITHDRAWALS_PATH,
-  requireBuiltCli,
-  textOf,
-  type ToolResult,
-  withdrawal,
-  withdrawalPosts,
-  type WithdrawalArgs,
-} from "./helpers.js";
+import { withdrawal, withdrawalPosts, type WithdrawalArgs } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 type Structured = Record<string, any>;
 type Decide = (handle: string, decision: "approve" | "decline") => Promise<Structured>;
@@ -132,11 +132,7 @@ async function declineWhileSending(s: RaceSides): Promise<void> {
 }
 
 describe("in one process on SQLite", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ env: { SPACEPAY_CONFIRM: "auto" } });
-  });
-  afterAll(() => h?.close());
+  const h = useHarness({ env: { SPACEPAY_CONFIRM: "auto" } });
 
   it("a Decline while the approved withdrawal is being sent is refused; one withdrawal; no decline audited", async () => {
     const client = await h.connect(UI_CAPABILITIES);
@@ -150,7 +146,7 @@ describe("across two processes sharing a SQLite state directory", () => {
   let stateDir: string;
   const servers: SpawnedServer[] = [];
   it.beforeAll(async ({ fileDir }) => {
-    requireBuiltCli();
+    requireBuild();
     // The harness only for its simulator; the two built servers share their own state directory.
     h = await startHarness();
     stateDir = fileDir;

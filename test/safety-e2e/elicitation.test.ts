@@ -4,9 +4,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT, type HarnessOptions } from "../helpers/mcp-harness.js";
 import {
+  RECIPIENT,
+  type HarnessOptions,
   BASE_SEPOLIA,
+  textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
+import {
   CAN_ELICIT,
   accept,
   cancel,
@@ -14,11 +19,9 @@ import {
   neverAnswer,
   reachesNothing,
   scriptElicitation,
-  textOf,
   withdrawal,
   withdrawalPosts,
   type ElicitScript,
-  type ToolResult,
   useSharedSimulator,
 } from "./helpers.js";
 

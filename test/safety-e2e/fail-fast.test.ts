@@ -13,16 +13,9 @@ import { openState } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
-import {
-  CLI,
-  reachesNothing,
-  requireBuiltCli,
-  spawnStdioServer,
-  startListedHarness,
-  textOf,
-  withdrawal,
-  type ToolResult,
-} from "./helpers.js";
+import { reachesNothing, spawnStdioServer, startListedHarness, withdrawal } from "./helpers.js";
+import { textOf, type ToolResult } from "../helpers/mcp-harness.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 const KEY_A = randomBytes(32).toString("base64");
 const KEY_B = randomBytes(32).toString("base64");
@@ -33,7 +26,7 @@ let pg: TestPostgres;
 let root: string;
 
 it.beforeAll(async ({ fileDir }) => {
-  requireBuiltCli();
+  requireBuild();
   root = fileDir;
   [sim, pg] = await Promise.all([startSimulator({ processingMs: 20 }), sharedPostgres()]);
 }, 120_000);

@@ -8,16 +8,8 @@ import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { STATE_FILE } from "../../src/safety/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
-import {
-  WITHDRAWALS_PATH,
-  reachesNothing,
-  textOf,
-  uniqueOrder,
-  withdrawal,
-  withdrawalPosts,
-  type ToolResult,
-  useSharedSimulator,
-} from "./helpers.js";
+import { reachesNothing, uniqueOrder, withdrawal, withdrawalPosts, useSharedSimulator } from "./helpers.js";
+import { WITHDRAWALS_PATH, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 
 /** Every status that rejects the request as sent (src/spacepay/errors.ts RejectedError). */
 const REJECTED = [400, 401, 403, 404, 405, 413, 415, 422];

@@ -3,16 +3,12 @@
 // counts (the first and each doubling), never the guessed tokens.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { useHarness } from "../helpers/mcp-harness.js";
 import { withdrawal } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ env: { SPACEPAY_CONFIRM: "token" } });
-});
-afterAll(() => h?.close());
+const h = useHarness({ env: { SPACEPAY_CONFIRM: "token" } });
 
 const structured = (res: unknown) => (res as { structuredContent: Record<string, any> }).structuredContent;
 const guess = (i: number) => `cfm_${"guess".repeat(6)}${String(i).padStart(2, "0")}`;

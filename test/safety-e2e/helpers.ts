@@ -13,25 +13,16 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, REPO } from "../helpers/built-cli.js";
+import type { WithdrawalArgs } from "../safety/helpers.js";
 import {
   RECIPIENT,
   WITHDRAWALS_PATH,
   startHarness,
-  text as textOf,
+  textOf,
   type Harness,
   type HarnessOptions,
   type ToolResult,
 } from "../helpers/mcp-harness.js";
-
-// The harness's vocabulary and the built CLI, under the names these tests import.
-export {
-  BASE_SEPOLIA,
-  PAYMENTS_PATH,
-  WITHDRAWALS_PATH,
-  text as textOf,
-  type ToolResult,
-} from "../helpers/mcp-harness.js";
-export { REPO, CLI, requireBuild as requireBuiltCli } from "../helpers/built-cli.js";
 
 /** A client that can answer form-mode elicitation. */
 export const CAN_ELICIT: ClientCapabilities = { elicitation: { form: {} } };
@@ -64,13 +55,7 @@ export function scriptElicitation(client: Client, script: ElicitScript) {
   return state;
 }
 
-export interface WithdrawalArgs extends Record<string, unknown> {
-  amountInCents: number;
-  chainId: string;
-  recipientAddress: string;
-  orderId?: string;
-  confirmationToken?: string;
-}
+export type { WithdrawalArgs };
 
 let orderSeq = 0;
 /** A withdrawal to the harness's allow-listed RECIPIENT on Base Sepolia, with a unique order id. */

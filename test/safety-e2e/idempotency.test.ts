@@ -2,16 +2,8 @@
 // withdrawal whose response was lost after SpacePay processed it is one withdrawal upstream, whether
 // the client's own retry or the agent's repeat of the call recovers it.
 import { describe, expect, it } from "vitest";
-import {
-  PAYMENTS_PATH,
-  WITHDRAWALS_PATH,
-  textOf,
-  uniqueOrder,
-  withdrawal,
-  withdrawalPosts,
-  type ToolResult,
-  useSharedSimulator,
-} from "./helpers.js";
+import { uniqueOrder, withdrawal, withdrawalPosts, useSharedSimulator } from "./helpers.js";
+import { PAYMENTS_PATH, WITHDRAWALS_PATH, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 
 const e2e = useSharedSimulator();
 const server = (env: Record<string, string> = {}) => e2e.open({ env });

@@ -17,7 +17,8 @@ import {
   stdioClient2026,
   type BuiltServerEnv,
 } from "../helpers/mcp2026.js";
-import { CAN_ELICIT, CLI, REPO, requireBuiltCli, scriptElicitation, withdrawal } from "./helpers.js";
+import { CAN_ELICIT, scriptElicitation, withdrawal } from "./helpers.js";
+import { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
 
 const TOKEN = "input-required-test-token-0123456789";
 const ELICIT = { elicitation: { form: {} } };
@@ -46,7 +47,7 @@ function stdioEnv(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuild();
   const env = { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN };
   h = await startHarness({ env });
   short = await startHarness({

@@ -3,16 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
-import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type Harness, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 import {
   CAN_ELICIT,
   accept,
   expectRefusal,
   reachesNothing,
   scriptElicitation,
-  textOf,
   withdrawal,
-  type ToolResult,
   startListedHarness,
   useSharedSimulator,
 } from "./helpers.js";

@@ -9,7 +9,8 @@ import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { rawStdio } from "../helpers/mcp2026.js";
-import { requireBuiltCli, withdrawal } from "./helpers.js";
+import { withdrawal } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const ELICIT = { elicitation: { form: {} } };
 const ACCEPT = { action: "accept", content: { confirm: true } };
@@ -19,7 +20,7 @@ let dir: string;
 const servers: Array<ReturnType<typeof rawStdio>> = [];
 
 it.beforeAll(async ({ fileDir }) => {
-  requireBuiltCli();
+  requireBuild();
   sim = await startSimulator({ processingMs: 20 });
   dir = fileDir;
 });

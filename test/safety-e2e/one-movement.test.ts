@@ -6,18 +6,18 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { RECIPIENT, BASE_SEPOLIA, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 import type { TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnServer, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { BASE_SEPOLIA, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 let postgres: TestPostgres;
 let sim: SimulatorHandle;
 
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuild();
   [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
 }, PG_START_TIMEOUT_MS);
 afterAll(async () => {

@@ -8,10 +8,11 @@ import type { ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type ToolResult } from "../helpers/mcp-harness.js";
 import { stdioClient2026 } from "../helpers/mcp2026.js";
 import { spawnOnState, waitFor } from "../reliability/helpers.js";
-import { CAN_ELICIT, requireBuiltCli, scriptElicitation, withdrawal, type ToolResult } from "./helpers.js";
+import { CAN_ELICIT, scriptElicitation, withdrawal } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const ENV = { SPACEPAY_CONFIRM: "auto", SPACEPAY_TIMEOUT_MS: "10000", SPACEPAY_LOG_LEVEL: "warn" };
 const ACCEPT: ElicitResult = { action: "accept", content: { confirm: true } };
@@ -24,7 +25,7 @@ let sim: SimulatorHandle;
 /** The running test's servers, stopped after it (before its state directory goes). */
 const servers: Array<{ close(): Promise<unknown> }> = [];
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuild();
   sim = await startSimulator({ processingMs: 20 });
 });
 afterAll(() => sim?.close());

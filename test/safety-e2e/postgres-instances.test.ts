@@ -10,12 +10,18 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { verifyChain } from "../../src/safety/audit-chain.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import {
+  RECIPIENT,
+  BASE_SEPOLIA,
+  WITHDRAWALS_PATH,
+  textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 import { freePort, type TestPostgres } from "../helpers/postgres.js";
 import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
 import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { BASE_SEPOLIA, CLI, WITHDRAWALS_PATH, requireBuiltCli, textOf, type ToolResult } from "./helpers.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 // Every instance on one database needs the same state key (hex, 32 bytes).
 const STATE_KEY = randomBytes(32).toString("hex");
@@ -25,7 +31,7 @@ let databaseUrl: string;
 const spawned: SpawnedServer[] = [];
 
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuild();
   [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
 }, PG_START_TIMEOUT_MS);
 afterAll(async () => {

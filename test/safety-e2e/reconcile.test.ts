@@ -6,9 +6,16 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import {
+  RECIPIENT,
+  type Harness,
+  BASE_SEPOLIA,
+  WITHDRAWALS_PATH,
+  textOf,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 import { readAudit, spawnOnState, waitFor, type SpawnedServer } from "../reliability/helpers.js";
-import { BASE_SEPOLIA, WITHDRAWALS_PATH, startListedHarness, textOf, type ToolResult } from "./helpers.js";
+import { startListedHarness } from "./helpers.js";
 
 let sim: SimulatorHandle;
 let stateDir: string;

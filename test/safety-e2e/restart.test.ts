@@ -2,15 +2,8 @@
 // directory after A stopped, knows A's payment secrets, tokens and withdrawals.
 import { expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { type Harness } from "../helpers/mcp-harness.js";
-import {
-  reachesNothing,
-  textOf,
-  uniqueOrder,
-  withdrawal,
-  type ToolResult,
-  useSharedSimulator,
-} from "./helpers.js";
+import { type Harness, textOf, type ToolResult } from "../helpers/mcp-harness.js";
+import { reachesNothing, uniqueOrder, withdrawal, useSharedSimulator } from "./helpers.js";
 
 const e2e = useSharedSimulator({ freshStateDir: true });
 /** A server on this test's state directory (or `dir`), as a restart would start it. */

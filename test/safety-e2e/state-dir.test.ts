@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import type { Harness } from "../helpers/mcp-harness.js";
-import { startListedHarness, textOf, withdrawal, withdrawalPosts, type ToolResult } from "./helpers.js";
+import { startListedHarness, withdrawal, withdrawalPosts } from "./helpers.js";
+import { textOf, type ToolResult } from "../helpers/mcp-harness.js";
 
 let sim: SimulatorHandle;
 let root: string;

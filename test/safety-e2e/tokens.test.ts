@@ -2,18 +2,15 @@
 // told, single use, expiry, and binding to the exact arguments and tool the user approved.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
-import { RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { RECIPIENT, type Harness, BASE_SEPOLIA, textOf, type ToolResult } from "../helpers/mcp-harness.js";
 import {
-  BASE_SEPOLIA,
   CAN_ELICIT,
   accept,
   expectRefusal,
   reachesNothing,
   scriptElicitation,
-  textOf,
   withdrawal,
   withdrawalPosts,
-  type ToolResult,
   startListedHarness,
   connectListed,
 } from "./helpers.js";

@@ -5,17 +5,9 @@ import { afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { DAY_MS, openStateStore } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
-import {
-  requireBuiltCli,
-  spawnStdioServer,
-  textOf,
-  withdrawal,
-  withdrawalPosts,
-  isRunning,
-  type StdioServer,
-  type ToolResult,
-} from "./helpers.js";
+import { RECIPIENT, textOf, type ToolResult } from "../helpers/mcp-harness.js";
+import { spawnStdioServer, withdrawal, withdrawalPosts, isRunning, type StdioServer } from "./helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const CAP_CENTS = 150_000; // $1,500
 const AMOUNT_CENTS = 10_000; // $100
@@ -25,7 +17,7 @@ let sim: SimulatorHandle;
 let stateDir: string;
 let servers: StdioServer[] = [];
 
-beforeAll(() => requireBuiltCli());
+beforeAll(() => requireBuild());
 it.beforeEach(async ({ stateDir: dir }) => {
   sim = await startSimulator({ processingMs: 20 });
   stateDir = dir;

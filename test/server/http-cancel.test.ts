@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
+import { serveHarness, useServedHarness } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { httpClient2026 } from "../helpers/mcp2026.js";
 
@@ -174,18 +174,10 @@ describe("cancelling a call over HTTP", () => {
 
 describe("cancelling a money call over HTTP before it is confirmed", () => {
   const TOKEN = "http-cancel-test-token-0123456789abcdef";
-  let money: Harness;
-  let moneyHttp: RunningHttp;
-  beforeAll(async () => {
-    money = await startHarness({
-      env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN },
-    });
-    moneyHttp = await serveHarness(money, { token: TOKEN });
-  });
-  afterAll(async () => {
-    await moneyHttp?.close();
-    await money?.close();
-  });
+  const { h: money, http: moneyHttp } = useServedHarness(
+    { env: { SPACEPAY_CONFIRM: "auto", SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_HTTP_TOKEN: TOKEN } },
+    { token: TOKEN },
+  );
 
   it("2026-07-28: cancelled while the person decides, a late yes sends nothing", async () => {
     const client = await httpClient2026(

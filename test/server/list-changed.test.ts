@@ -2,25 +2,15 @@
 // only over stdio does the warm start announce one (a listing served from an out-of-date cache), so
 // tools, prompts and resources declare listChanged there and not over HTTP (see create-server.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { useServedHarness } from "../helpers/http-harness.js";
 import { builtServerEnv, httpClient2026, stdioClient2026, type BuiltServerEnv } from "../helpers/mcp2026.js";
 
-let h: Harness;
-let http: RunningHttp;
+const { h, http } = useServedHarness();
 let stdio: BuiltServerEnv;
-
-beforeAll(async () => {
-  h = await startHarness();
-  http = await serveHarness(h);
+beforeAll(() => {
   stdio = builtServerEnv(h.sim.url);
 });
-afterAll(async () => {
-  await http?.close();
-  await h?.close();
-  stdio?.remove();
-});
+afterAll(() => stdio?.remove());
 
 describe("listChanged capabilities", () => {
   it("over HTTP: no list declares changes it never sends", async () => {

@@ -1,14 +1,10 @@
 // MCP logging (2025, a session): API calls are logged as notifications/message only to a client that
 // asked (logging/setLevel), at the level it asked for, only for its own calls, and never with credentials.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { useHarness, type Harness } from "../helpers/mcp-harness.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ simulator: { samplePayments: 2 } });
-});
-afterAll(() => h.close());
+const h = useHarness({ simulator: { samplePayments: 2 } });
 
 async function messagesDuring(
   level: "debug" | "warning" | null,

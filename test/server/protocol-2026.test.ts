@@ -6,9 +6,7 @@ import { Client as Client2025 } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport as Http2025 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport as Stdio2025 } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Client } from "@modelcontextprotocol/client";
-import type { RunningHttp } from "../../src/http/serve-http.js";
-import { rawRequest, serveHarness } from "../helpers/http-harness.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { rawRequest, useServedHarness } from "../helpers/http-harness.js";
 import { READ_ONLY_TOOLS, LISTED_TOOLS } from "../helpers/listed-tools.js";
 import {
   CLI,
@@ -23,20 +21,15 @@ import {
   type BuiltServerEnv,
 } from "../helpers/mcp2026.js";
 
-let h: Harness;
-let http: RunningHttp;
+const { h, http } = useServedHarness({
+  simulator: { samplePayments: 3 },
+  env: { SPACEPAY_MCP_HTTP: "true" },
+});
 let stdio: BuiltServerEnv;
-
-beforeAll(async () => {
-  h = await startHarness({ simulator: { samplePayments: 3 }, env: { SPACEPAY_MCP_HTTP: "true" } });
-  http = await serveHarness(h);
+beforeAll(() => {
   stdio = builtServerEnv(h.sim.url);
 });
-afterAll(async () => {
-  await http?.close();
-  await h?.close();
-  stdio?.remove();
-});
+afterAll(() => stdio?.remove());
 
 /** What every client does here: list tools, call two read tools, read a resource, get a prompt. */
 async function exercise(client: Client, expectedTools: readonly string[]) {

@@ -1,18 +1,14 @@
 // Issue 11 item 11: create_withdrawal refuses a mixed-case recipient whose EIP-55 checksum is wrong
 // (a likely typo) before anything is sent; all lower and all upper case stay accepted. The allow-list
 // setting applies the same rule.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "../helpers/mcp-harness.js";
 import { loadConfig, ConfigError } from "../../src/config/index.js";
 
 const GOOD = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"; // EIP-55's own example
 const TYPO = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"; // last letter's case flipped
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ env: { SPACEPAY_WITHDRAWAL_ALLOWLIST: GOOD.toLowerCase() } });
-});
-afterAll(() => h?.close());
+const h = useHarness({ env: { SPACEPAY_WITHDRAWAL_ALLOWLIST: GOOD.toLowerCase() } });
 
 const text = (r: { content: unknown }) =>
   (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? "").join("\n");

@@ -1,15 +1,11 @@
 // Resources (recent lists, one item by id with completion, account, subscriptions) and prompts,
 // through a real MCP client.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { useHarness } from "../helpers/mcp-harness.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ simulator: { samplePayments: 40, seed: 3 } });
-});
-afterAll(() => h.close());
+const h = useHarness({ simulator: { samplePayments: 40, seed: 3 } });
 
 const readJson = async (uri: string) => {
   const res = await h.client.readResource({ uri });

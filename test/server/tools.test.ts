@@ -1,7 +1,7 @@
 // Every tool end to end through a real MCP client, the real runtime and the simulator: what an agent
 // gets back on success and on the main failures.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startHarness, text, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { startHarness, textOf, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,8 +25,8 @@ describe("create_payment and create_deposit", () => {
     expect(s.payment.amount).toBe("$120.00");
     expect(s.payment.status).toBe("pending");
     expect(s.paymentUrl).toContain(s.payment.id);
-    expect(text(res)).toContain("$120.00");
-    expect(text(res)).toContain('Order: "881"');
+    expect(textOf(res)).toContain("$120.00");
+    expect(textOf(res)).toContain('Order: "881"');
     const secret = h.sim.control.paymentSecret(s.payment.id)!;
     expect(JSON.stringify(res)).not.toContain(secret);
   });
@@ -37,7 +37,7 @@ describe("create_payment and create_deposit", () => {
     const b = await h.call("create_payment", { amountInCents: 4500, orderId: "dup-1" });
     expect(b.structuredContent.payment.id).toBe(a.structuredContent.payment.id);
     expect(b.structuredContent.replayed).toBe(true);
-    expect(text(b)).toMatch(/already created by an identical call; nothing was sent again/);
+    expect(textOf(b)).toMatch(/already created by an identical call; nothing was sent again/);
     expect(h.sim.control.counts().payments).toBe(before + 1);
   });
 
@@ -52,9 +52,9 @@ describe("create_payment and create_deposit", () => {
     const before = h.sim.control.counts().requests;
     const res = await h.call("create_payment", { amountInCents: 100, orderId: "", amount: 5 });
     expect(res.isError).toBe(true);
-    expect(text(res)).toMatch(/`amountInCents`.*250/);
-    expect(text(res)).toMatch(/`orderId`/);
-    expect(text(res)).toMatch(/`amount`: not an argument/);
+    expect(textOf(res)).toMatch(/`amountInCents`.*250/);
+    expect(textOf(res)).toMatch(/`orderId`/);
+    expect(textOf(res)).toMatch(/`amount`: not an argument/);
     expect(h.sim.control.counts().requests).toBe(before);
   });
 
@@ -65,7 +65,7 @@ describe("create_payment and create_deposit", () => {
       customMetadata: { blob: "x".repeat(2100) },
     });
     expect(res.isError).toBe(true);
-    expect(text(res)).toMatch(/customMetadata.*2048/);
+    expect(textOf(res)).toMatch(/customMetadata.*2048/);
   });
 });
 
@@ -74,13 +74,13 @@ describe("lookups", () => {
     const created = await h.call("create_payment", { amountInCents: 999, orderId: "look-1" });
     const id = created.structuredContent.payment.id;
     const res = await h.call("get_payment", { paymentId: id });
-    expect(text(res)).toContain("pending (waiting for the customer to pay)");
+    expect(textOf(res)).toContain("pending (waiting for the customer to pay)");
     expect(res.structuredContent.payment.amountInCents).toBe(999);
 
     const missing = await h.call("get_payment", { paymentId: "00000000-0000-4000-8000-000000000000" });
     expect(missing.isError).toBe(true);
-    expect(text(missing)).toMatch(/404/);
-    expect(text(missing)).toMatch(/list_payments/);
+    expect(textOf(missing)).toMatch(/404/);
+    expect(textOf(missing)).toMatch(/list_payments/);
   });
 
   it("list_payments pages and says where the page sits", async () => {
@@ -88,7 +88,7 @@ describe("lookups", () => {
     const s = res.structuredContent;
     expect(s.payments).toHaveLength(5);
     expect(s.page.nextOffset).toBe(5);
-    expect(text(res)).toMatch(new RegExp(`1–5 of ${s.page.total}; next offset 5`));
+    expect(textOf(res)).toMatch(new RegExp(`1–5 of ${s.page.total}; next offset 5`));
     const next = await h.call("list_payments", { limit: 5, offset: 5 });
     expect(next.structuredContent.payments[0].id).not.toBe(s.payments[0].id);
   });
@@ -103,7 +103,7 @@ describe("lookups", () => {
     const res = await h.call("list_payments", { orderId: "scan-881" });
     expect(res.structuredContent.payments.map((p: { orderId: string }) => p.orderId)).toEqual(["scan-881"]);
     expect(res.structuredContent.scan.complete).toBe(true);
-    expect(text(res)).toMatch(/Searched all/);
+    expect(textOf(res)).toMatch(/Searched all/);
   });
 
   it("list_payments filters by creation date", async () => {
@@ -113,7 +113,7 @@ describe("lookups", () => {
       expect(Date.parse(p.createdAt)).toBeGreaterThanOrEqual(Date.parse(after));
     const bad = await h.call("list_payments", { createdAfter: "yesterday-ish" });
     expect(bad.isError).toBe(true);
-    expect(text(bad)).toMatch(/createdAfter.*ISO/);
+    expect(textOf(bad)).toMatch(/createdAfter.*ISO/);
   });
 
   it("list_supported_tokens filters by chain name", async () => {
@@ -126,14 +126,14 @@ describe("lookups", () => {
   it("get_wallet_balances shows exact token amounts per chain", async () => {
     const res = await h.call("get_wallet_balances");
     expect(res.structuredContent.balances.length).toBeGreaterThan(0);
-    expect(text(res)).toMatch(/Base Sepolia \(eip155:84532\): [\d.]+ USDC/);
+    expect(textOf(res)).toMatch(/Base Sepolia \(eip155:84532\): [\d.]+ USDC/);
   });
 
   it("get_withdrawal_config shows limits in dollars", async () => {
     const res = await h.call("get_withdrawal_config");
     expect(res.isError).toBeFalsy();
     expect(res.structuredContent.minAmountInCents).toBe(100);
-    expect(text(res)).toMatch(/\$1\.00 to \$1,000,000\.00/);
+    expect(textOf(res)).toMatch(/\$1\.00 to \$1,000,000\.00/);
   });
 });
 
@@ -146,7 +146,7 @@ describe("quotes, refresh and waiting", () => {
     expect(res.structuredContent.quote.token).toBe("USDT");
     expect(res.structuredContent.quote.chainId).toBe("eip155:11155111");
     expect(res.structuredContent.quote.amountDue).toMatch(/USDT$/);
-    expect(text(res)).toMatch(/expires/);
+    expect(textOf(res)).toMatch(/expires/);
   });
 
   it("a payment created elsewhere needs its paymentSecret, and the error says so", async () => {
@@ -158,10 +158,10 @@ describe("quotes, refresh and waiting", () => {
     for (const tool of ["create_quote", "refresh_status"]) {
       const res = await h.call(tool, { paymentId: sample.id });
       expect(res.isError, tool).toBe(true);
-      expect(text(res), tool).toMatch(
+      expect(textOf(res), tool).toMatch(
         new RegExp(`^${tool}: Missing argument \`paymentSecret\`: this server did not create that payment`),
       );
-      expect(text(res), tool).not.toMatch(/Invalid argument/);
+      expect(textOf(res), tool).not.toMatch(/Invalid argument/);
     }
     const secret = h.sim.control.paymentSecret(sample.id)!;
     const ok = await h.call("create_quote", { paymentId: sample.id, paymentSecret: secret });
@@ -173,7 +173,7 @@ describe("quotes, refresh and waiting", () => {
     const created = await h.call("create_payment", { amountInCents: 2500, orderId: "refresh-1" });
     const res = await h.call("refresh_status", { paymentId: created.structuredContent.payment.id });
     expect(res.structuredContent.status).toBe("pending");
-    expect(text(res)).toMatch(/waiting for the customer/);
+    expect(textOf(res)).toMatch(/waiting for the customer/);
   });
 
   it("wait_for_payment follows a customer payment to completion, with progress", async () => {
@@ -225,7 +225,7 @@ describe("quotes, refresh and waiting", () => {
       await h.call("list_payments", { status: "pending", limit: 100 })
     ).structuredContent.payments.find((p: { orderId: string }) => p.orderId.startsWith("order_"));
     const res = await h.call("wait_for_payment", { paymentId: sample.id, timeoutSeconds: 1 });
-    expect(res.isError, text(res)).toBeFalsy();
+    expect(res.isError, textOf(res)).toBeFalsy();
     expect(res.structuredContent.timedOut).toBe(true);
     expect(h.sim.control.requests({ path: `**/payments/${sample.id}` }).length).toBeGreaterThan(0);
   });
@@ -253,7 +253,7 @@ describe("quotes, refresh and waiting", () => {
       timeoutSeconds: 1,
     });
     expect(res.structuredContent.timedOut).toBe(true);
-    expect(text(res)).toMatch(/still pending/);
+    expect(textOf(res)).toMatch(/still pending/);
   });
 });
 
@@ -272,7 +272,7 @@ describe("withdrawals", () => {
     await h.sim.control.completeWithdrawal(w.id, { wait: true });
     const got = await h.call("get_withdrawal", { withdrawalId: w.id });
     expect(got.structuredContent.withdrawal.status).toBe("completed");
-    expect(text(got)).toMatch(/Receipt: tx 0x/);
+    expect(textOf(got)).toMatch(/Receipt: tx 0x/);
     const list = await h.call("list_withdrawals", { status: "completed" });
     expect(list.structuredContent.withdrawals.map((x: { id: string }) => x.id)).toContain(w.id);
   });
@@ -284,7 +284,7 @@ describe("withdrawals", () => {
       recipientAddress: "0x123",
     });
     expect(res.isError).toBe(true);
-    expect(text(res)).toMatch(/`recipientAddress`.*40 hex/);
+    expect(textOf(res)).toMatch(/`recipientAddress`.*40 hex/);
   });
 
   it("an unknown chain name is refused naming the field", async () => {
@@ -294,7 +294,7 @@ describe("withdrawals", () => {
       recipientAddress: RECIPIENT,
     });
     expect(res.isError).toBe(true);
-    expect(text(res)).toMatch(/chainId/);
+    expect(textOf(res)).toMatch(/chainId/);
   });
 });
 
@@ -304,9 +304,9 @@ describe("credentials", () => {
     try {
       const res = await bad.call("list_payments");
       expect(res.isError).toBe(true);
-      expect(text(res)).toMatch(/401/);
-      expect(text(res)).toMatch(/sk_test_/);
-      expect(text(res)).not.toContain("sk_test_wrong_key_0");
+      expect(textOf(res)).toMatch(/401/);
+      expect(textOf(res)).toMatch(/sk_test_/);
+      expect(textOf(res)).not.toContain("sk_test_wrong_key_0");
     } finally {
       await bad.close();
     }
@@ -317,8 +317,8 @@ describe("credentials", () => {
     try {
       const res = await noBearer.call("get_withdrawal_config");
       expect(res.isError).toBe(true);
-      expect(text(res)).toMatch(/SPACEPAY_BEARER_TOKEN/);
-      expect(text(res)).toMatch(/SPACEPAY_MERCHANT_ID/);
+      expect(textOf(res)).toMatch(/SPACEPAY_BEARER_TOKEN/);
+      expect(textOf(res)).toMatch(/SPACEPAY_MERCHANT_ID/);
     } finally {
       await noBearer.close();
     }

@@ -7,7 +7,7 @@ import { setMaxListeners } from "node:events";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { serveHarness } from "../helpers/http-harness.js";
-import { PAYMENTS_PATH, startHarness, text, type Harness } from "../helpers/mcp-harness.js";
+import { PAYMENTS_PATH, startHarness, textOf, type Harness } from "../helpers/mcp-harness.js";
 import {
   httpClient2026,
   rawHttp,
@@ -252,8 +252,8 @@ describe("watches per caller", () => {
       const before = sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${d}` }).length;
       const refused = await h.call("wait_for_payment", { paymentId: d, timeoutSeconds: 5 });
       expect(refused.isError).toBe(true);
-      expect(text(refused)).toMatch(/already watches 3 payments/);
-      expect(text(refused)).toMatch(/SPACEPAY_MAX_WATCHES_PER_CALLER/);
+      expect(textOf(refused)).toMatch(/already watches 3 payments/);
+      expect(textOf(refused)).toMatch(/SPACEPAY_MAX_WATCHES_PER_CALLER/);
       const listen = await rawHttp(http.url, "subscriptions/listen", {
         notifications: { resourceSubscriptions: [`spacepay://payments/${d}`] },
       });

@@ -3,7 +3,7 @@
 // with the payment's status, or timed out, never with the 429. Faults are injected at the simulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { startHarness, text, type Harness } from "../helpers/mcp-harness.js";
+import { startHarness, textOf, type Harness } from "../helpers/mcp-harness.js";
 import { waitFor } from "../reliability/helpers.js";
 
 let sim: SimulatorHandle;
@@ -53,7 +53,7 @@ describe("wait_for_payment and a 429 from SpacePay", () => {
     const limited = reads(id).length;
     await sim.control.pay(id, { outcome: "exact" });
     const res = await waiting;
-    expect(res.isError, text(res)).toBeFalsy();
+    expect(res.isError, textOf(res)).toBeFalsy();
     expect(res.structuredContent).toMatchObject({ status: "completed", final: true, timedOut: false });
     // The read after the 429 waited for its Retry-After (1 s).
     const all = reads(id);
@@ -72,7 +72,7 @@ describe("wait_for_payment and a 429 from SpacePay", () => {
       count: 1,
     });
     const res = await h.call("wait_for_payment", { paymentId: id, timeoutSeconds: 2 });
-    expect(res.isError, text(res)).toBeFalsy();
+    expect(res.isError, textOf(res)).toBeFalsy();
     expect(res.structuredContent).toMatchObject({
       status: "pending",
       initialStatus: "pending",
@@ -97,7 +97,7 @@ describe("wait_for_payment and a 429 from SpacePay", () => {
       count: 1,
     });
     const res = await waiting;
-    expect(res.isError, text(res)).toBeFalsy();
+    expect(res.isError, textOf(res)).toBeFalsy();
     expect(res.structuredContent).toMatchObject({ status: "pending", timedOut: true });
     expect(Date.now() - started).toBeLessThan(4_000);
   }, 20_000);

@@ -17,25 +17,17 @@ import {
   type ClientCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { RECIPIENT } from "../helpers/mcp-harness.js";
+import { RECIPIENT, textOf } from "../helpers/mcp-harness.js";
 import { stdioClient2026 } from "../helpers/mcp2026.js";
-import {
-  CAN_ELICIT,
-  CLI,
-  accept,
-  requireBuiltCli,
-  scriptElicitation,
-  textOf,
-  withdrawal,
-  withdrawalPosts,
-} from "../safety-e2e/helpers.js";
+import { CAN_ELICIT, accept, scriptElicitation, withdrawal, withdrawalPosts } from "../safety-e2e/helpers.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 const SECRET_KEY = "sk_test_simulator";
 let sim: SimulatorHandle;
 let clients: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuild();
   sim = await startSimulator({ processingMs: 20, samplePayments: 2 });
 });
 afterEach(async () => {

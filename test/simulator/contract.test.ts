@@ -2,19 +2,8 @@
 // schemas (closed, so extra fields fail) or the documented error envelope.
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadContract, type Contract } from "./openapi.js";
-import {
-  api,
-  BASE_SEPOLIA,
-  BEARER,
-  createPayment,
-  MERCHANT_ID,
-  P,
-  PS,
-  RECIPIENT,
-  sim,
-  W,
-  type Res,
-} from "./helpers.js";
+import { api, BEARER, createPayment, MERCHANT_ID, P, PS, RECIPIENT, sim, W, type Res } from "./helpers.js";
+import { BASE_SEPOLIA } from "../helpers/mcp-harness.js";
 
 let contract: Contract;
 const covered = new Set<string>();

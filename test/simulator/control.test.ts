@@ -7,19 +7,9 @@ import type {
   WireWalletBalances,
   WireWithdrawal,
 } from "../../src/spacepay/wire.js";
-import {
-  api,
-  BASE_SEPOLIA,
-  BEARER,
-  createPayment,
-  MERCHANT_ID,
-  P,
-  PS,
-  RECIPIENT,
-  SECRET_KEY,
-  sim,
-  W,
-} from "./helpers.js";
+
+import { api, BEARER, createPayment, MERCHANT_ID, P, PS, RECIPIENT, SECRET_KEY, sim, W } from "./helpers.js";
+import { BASE_SEPOLIA } from "../helpers/mcp-harness.js";
 
 const C = "/__simulator";
 

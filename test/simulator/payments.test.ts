@@ -7,7 +7,9 @@ import type {
   WirePage,
   WireQuote,
 } from "../../src/spacepay/wire.js";
-import { api, BASE_SEPOLIA, BASE_USDC, createPayment, P, PS, RECIPIENT, sim, W } from "./helpers.js";
+
+import { api, BASE_USDC, createPayment, P, PS, RECIPIENT, sim, W } from "./helpers.js";
+import { BASE_SEPOLIA } from "../helpers/mcp-harness.js";
 
 type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
 const ok = { amount: 1000, currency: "USD", orderId: "o" };

@@ -3,7 +3,8 @@
 import path from "node:path";
 import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { api, BASE_SEPOLIA, createPayment, RECIPIENT, sim, W } from "./helpers.js";
+import { api, createPayment, RECIPIENT, sim, W } from "./helpers.js";
+import { BASE_SEPOLIA } from "../helpers/mcp-harness.js";
 
 describe("simulator state file", () => {
   it("a restarted simulator keeps payments, withdrawals, clock and idempotency replays", async ({
