@@ -82,15 +82,11 @@ export async function startViewHost(
 ): Promise<{ h: Harness; browser: Browser; ui: Client; close(): Promise<void> }> {
   const [h, browser] = await Promise.all([startHarness(opts), launch()]);
   const ui = await h.connect(UI_CAPABILITIES);
-  return {
-    h,
-    browser,
-    ui,
-    async close() {
-      await browser.close();
-      await h.close();
-    },
+  const close = async () => {
+    await browser.close();
+    await h.close();
   };
+  return { h, browser, ui, close };
 }
 
 export async function launch(): Promise<Browser> {

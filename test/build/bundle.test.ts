@@ -2,7 +2,7 @@
 // node_modules), and a session loads the code for the simulator, HTTP transport, durable state, Ajv and
 // undici only when it first needs them, which is what keeps the cold start short.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect } from "vitest";
@@ -11,6 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { startHttpServer } from "../ecosystem/helpers.js";
+import { requireBuild } from "../helpers/built-cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -21,8 +22,7 @@ let sim: SimulatorHandle;
 let work: string;
 
 it.beforeAll(async ({ fileDir }) => {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  requireBuild();
   sim = await startSimulator({ samplePayments: 3 });
   work = fileDir;
   // A module hook that appends every URL Node loads to a file, so the test sees what a session loaded.

@@ -8,6 +8,18 @@ import { listenWatches } from "../../src/server/subscriptions.js";
 import { afterAll, beforeAll } from "vitest";
 import { useHarness, type Harness, type HarnessOptions } from "./mcp-harness.js";
 
+/** A 2025-06-18 initialize request as a raw HTTP client writes it, and the headers Streamable HTTP wants. */
+export const RAW_INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+export const JSON_HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+};
+
 export interface ServeOptions {
   /** The bearer token every request must carry; none by default, as `--http` on loopback runs. */
   token?: string | null;

@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { RunningHttp } from "../../src/http/serve-http.js";
 import { createOAuthGate, type OAuthOptions } from "../../src/http/oauth.js";
 import { SCOPE_POLICY } from "../../src/server/select-tools.js";
-import { serveHarness } from "../helpers/http-harness.js";
+import { serveHarness, RAW_INITIALIZE } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { LISTED_TOOLS, READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 import { demoEnv, requireBuild, startHttpServer } from "../ecosystem/helpers.js";
@@ -24,12 +24,6 @@ const METADATA_URL = "https://mcp.test.example/.well-known/oauth-protected-resou
 const BASE_SEPOLIA = "eip155:84532";
 const ALL_SCOPES = "spacepay:read spacepay:payments spacepay:withdrawals";
 
-const init = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-};
 const withdrawal = { amountInCents: 150, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT };
 
 async function post(url: string, body: unknown, token?: string) {
@@ -93,13 +87,22 @@ async function serveWithIssuer(
   };
 }
 
+/** Registers a suite's hooks: serveWithIssuer before its tests (handed to `take`), closed after them. */
+function useServedWithIssuer(take: (served: OAuthServed) => void): void {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const served = await serveWithIssuer();
+    close = served.close;
+    take(served);
+  });
+  afterAll(() => close?.());
+}
+
 describe("OAuth resource server", () => {
   let issuer: OAuthServed["issuer"];
   let h: Harness;
   let http: RunningHttp;
-  let close: () => Promise<void>;
-  beforeAll(async () => ({ issuer, h, http, close } = await serveWithIssuer()));
-  afterAll(() => close?.());
+  useServedWithIssuer((served) => ({ issuer, h, http } = served));
 
   it("serves RFC 9728 metadata at the root and the path-suffixed well-known paths, without a token", async () => {
     for (const path of [
@@ -118,7 +121,7 @@ describe("OAuth resource server", () => {
   });
 
   it("answers a request without a token with 401 and where to find the metadata", async () => {
-    const res = await post(http.url, init);
+    const res = await post(http.url, RAW_INITIALIZE);
     expect(res.status).toBe(401);
     expect(res.challenge).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
   });
@@ -155,7 +158,7 @@ describe("OAuth resource server", () => {
     ];
     for (const [name, tokenPromise, why] of cases) {
       const token = await tokenPromise;
-      const res = await post(http.url, init, token);
+      const res = await post(http.url, RAW_INITIALIZE, token);
       expect(res.status, name).toBe(401);
       expect(res.challenge, name).toMatch(/^Bearer error="invalid_token", error_description="[^"]+"/);
       expect(res.challenge, name).toContain(`resource_metadata="${METADATA_URL}"`);
@@ -184,14 +187,14 @@ describe("OAuth resource server", () => {
     ];
     for (const [name, tokenPromise, why] of cases) {
       const token = await tokenPromise;
-      const res = await post(http.url, init, token);
+      const res = await post(http.url, RAW_INITIALIZE, token);
       expect(res.status, name).toBe(401);
       expect(res.challenge, name).toMatch(/^Bearer error="invalid_token"/);
       expect(res.challenge, name).toMatch(why);
     }
     // Within the bounds: iat inside the clock skew, and exactly a day's lifetime.
     for (const claims of [{ iat: now + 20 }, { iat: now, exp: now + day }]) {
-      expect((await post(http.url, init, await issuer.token(claims))).status).toBe(200);
+      expect((await post(http.url, RAW_INITIALIZE, await issuer.token(claims))).status).toBe(200);
     }
   });
 
@@ -295,12 +298,12 @@ describe("OAuth resource server", () => {
 
   it("follows a key rotation: a token under the new kid is accepted, one under the withdrawn key is not", async () => {
     const oldKey = issuer.key();
-    expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+    expect((await post(http.url, RAW_INITIALIZE, await issuer.token({}))).status).toBe(200);
     const fetched = issuer.served.jwks;
     await issuer.rotate();
-    expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+    expect((await post(http.url, RAW_INITIALIZE, await issuer.token({}))).status).toBe(200);
     expect(issuer.served.jwks).toBeGreaterThan(fetched);
-    const stale = await post(http.url, init, await issuer.token({}, { key: oldKey }));
+    const stale = await post(http.url, RAW_INITIALIZE, await issuer.token({}, { key: oldKey }));
     expect(stale.status).toBe(401);
     expect(stale.challenge).toMatch(/key the issuer does not publish/);
   });
@@ -310,9 +313,7 @@ describe("OAuth callers and the money guard", () => {
   let issuer: OAuthServed["issuer"];
   let h: Harness;
   let http: RunningHttp;
-  let close: () => Promise<void>;
-  beforeAll(async () => ({ issuer, h, http, close } = await serveWithIssuer()));
-  afterAll(() => close?.());
+  useServedWithIssuer((served) => ({ issuer, h, http } = served));
 
   const as = async (subject: string) =>
     connect(http.url, await issuer.token({ sub: subject, scope: ALL_SCOPES }));
@@ -372,7 +373,7 @@ describe("OAuth issuer discovery", () => {
   it("falls back to OpenID discovery when the issuer has no RFC 8414 metadata", async () => {
     const { issuer, http, close } = await serveWithIssuer("openid");
     try {
-      expect((await post(http.url, init, await issuer.token({}))).status).toBe(200);
+      expect((await post(http.url, RAW_INITIALIZE, await issuer.token({}))).status).toBe(200);
     } finally {
       await close();
     }
@@ -384,7 +385,7 @@ describe("OAuth issuer discovery", () => {
     issuer.failMetadata(1);
     try {
       const token = await issuer.token({});
-      const down = await post(http.url, init, token);
+      const down = await post(http.url, RAW_INITIALIZE, token);
       expect(down.status).toBe(503);
       expect(down.text).toMatch(/authorization server's metadata could not be read/);
       expect(down.text).not.toContain(token);
@@ -392,7 +393,7 @@ describe("OAuth issuer discovery", () => {
       let status = down.status;
       for (let i = 0; i < 100 && status !== 200; i++) {
         await new Promise((r) => setTimeout(r, 20));
-        status = (await post(http.url, init, token)).status;
+        status = (await post(http.url, RAW_INITIALIZE, token)).status;
       }
       expect(status).toBe(200);
     } finally {
@@ -414,7 +415,9 @@ describe("the built server: spacepay-mcp --http with OAuth", () => {
       expect(server.stderr()).not.toMatch(/tools not offered/);
       const meta = await fetch(new URL("/.well-known/oauth-protected-resource/mcp", server.url));
       expect(((await meta.json()) as { resource: string }).resource).toBe(AUDIENCE);
-      expect((await post(server.url, init)).challenge).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
+      expect((await post(server.url, RAW_INITIALIZE)).challenge).toBe(
+        `Bearer resource_metadata="${METADATA_URL}"`,
+      );
       const token = await issuer.token({ scope: ALL_SCOPES });
       const client = await connect(server.url, token);
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(LISTED_TOOLS);

@@ -9,10 +9,10 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import type { AuditEntry } from "../../src/safety/audit.js";
-import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { DEFAULT_SECRET_KEY } from "../../src/simulator/index.js";
 import { RECIPIENT } from "../helpers/mcp-harness.js";
 import { startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 import { rawRequest } from "../helpers/http-harness.js";
@@ -25,28 +25,23 @@ import {
   spawnServer,
   waitFor,
   type SpawnedServer,
+  useSimulatorForSpawned,
 } from "./helpers.js";
 
-let sim: SimulatorHandle;
+const run = useSimulatorForSpawned();
+const spawned = run.spawned;
 let stateDir: string;
-const spawned: SpawnedServer[] = [];
 const httpServers: HttpServer[] = [];
 const clients: Client[] = [];
 const HTTP_TOKEN = "graceful-stop-test-token-0123456789";
 
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
 it.beforeEach(({ stateDir: dir }) => {
   stateDir = dir;
 });
 afterEach(async () => {
-  for (const s of spawned.splice(0)) await s.kill();
   for (const c of clients.splice(0)) await c.close().catch(() => {});
   for (const h of httpServers.splice(0)) await h.stop();
-  sim.control.clearFaults();
 });
-afterAll(() => sim?.close());
 
 function audit(): AuditEntry[] {
   return readFileSync(path.join(stateDir, "audit.jsonl"), "utf8")
@@ -74,21 +69,21 @@ async function slowWithdrawal(
   call: (name: string, args: Record<string, unknown>) => Promise<ToolResult>,
   amountInCents: number,
 ) {
-  sim.control.addFault({
+  run.sim.control.addFault({
     kind: "latency",
     latencyMs: 1_500,
     method: "POST",
     path: WITHDRAWALS_PATH,
     count: 1,
   });
-  const before = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
+  const before = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
   const answer = call("create_withdrawal", {
     amountInCents,
     chainId: BASE_SEPOLIA,
     recipientAddress: RECIPIENT,
   }).catch((err: Error) => err);
   await waitFor(
-    () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > before,
+    () => run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > before,
     10_000,
     "the withdrawal POST to reach SpacePay",
   );
@@ -100,10 +95,10 @@ async function stopMidWithdrawal(how: (s: SpawnedServer) => void): Promise<void>
   spawned.push(s);
   const exited = new Promise<number | null>((resolve) => s.child.once("exit", (code) => resolve(code)));
   const { before, answer } = await slowWithdrawal(s.call, 2_000);
-  const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
+  const key = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
     "idempotency-key"
   ]!;
-  expect(sim.control.counts().withdrawals).toBe(before); // still being processed
+  expect(run.sim.control.counts().withdrawals).toBe(before); // still being processed
   how(s);
 
   expect(await exited).toBe(0);
@@ -114,7 +109,7 @@ async function stopMidWithdrawal(how: (s: SpawnedServer) => void): Promise<void>
     ["outcome", "done"],
   ]);
   const withdrawalId = trail[1]!.ids!.withdrawalId!;
-  expect(sim.control.getWithdrawal(withdrawalId)?.amountInCents).toBe(2_000);
+  expect(run.sim.control.getWithdrawal(withdrawalId)?.amountInCents).toBe(2_000);
   expect(ledgerStatus(key)).toBe("done");
   expect(s.stderr()).toMatch(/waited for 1 money-moving call/);
   // The agent still got its answer.
@@ -135,7 +130,7 @@ function serverEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "",
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_API_URL: run.sim.url,
     SPACEPAY_STATE_DIR: stateDir,
     SPACEPAY_CONFIRM: "off",
     SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT,
@@ -178,11 +173,11 @@ async function sigtermMidCall(
   apiPath: string,
 ) {
   const server = await startServer(over);
-  sim.control.addFault({ kind: "latency", latencyMs: 1_500, method, path: apiPath, count: 1 });
-  const before = sim.control.requests({ method, path: apiPath }).length;
+  run.sim.control.addFault({ kind: "latency", latencyMs: 1_500, method, path: apiPath, count: 1 });
+  const before = run.sim.control.requests({ method, path: apiPath }).length;
   const answer = server.call(tool, args).catch((err: Error) => err);
   await waitFor(
-    () => sim.control.requests({ method, path: apiPath }).length > before,
+    () => run.sim.control.requests({ method, path: apiPath }).length > before,
     10_000,
     `the ${tool} request to reach SpacePay`,
   );
@@ -193,7 +188,7 @@ async function sigtermMidCall(
 
 for (const over of ["stdio", "http"] as const) {
   it(`${over}: SIGTERM while a get_payment waits on SpacePay: the read is answered, then exit 0`, async () => {
-    const [paymentId] = sim.control.seed(1);
+    const [paymentId] = run.sim.control.seed(1);
     const { code, answer } = await sigtermMidCall(
       over,
       "get_payment",
@@ -219,7 +214,7 @@ it("http: SIGTERM mid-withdrawal: the outcome is recorded and the answer reaches
   );
   expect(code).toBe(0);
   expect(stderr).toMatch(/waited for 1 money-moving call/);
-  const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
+  const key = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
     "idempotency-key"
   ]!;
   const trail = audit().filter((e) => e.idempotencyKey === key);
@@ -259,11 +254,15 @@ it("http: while a stop drains, GET /metrics still answers, with the figures so f
   const server = await startServer("http", { SPACEPAY_METRICS: "prometheus" });
   const metricsUrl = httpServers.at(-1)!.url.replace("/mcp", "/metrics");
   expect((await server.call("list_payments", { limit: 1 })).isError).toBeFalsy();
-  const [paymentId] = sim.control.seed(1);
+  const [paymentId] = run.sim.control.seed(1);
   const apiPath = `${PAYMENTS_PATH}/${paymentId}`;
-  sim.control.addFault({ kind: "latency", latencyMs: 1_500, method: "GET", path: apiPath, count: 1 });
+  run.sim.control.addFault({ kind: "latency", latencyMs: 1_500, method: "GET", path: apiPath, count: 1 });
   const answer = server.call("get_payment", { paymentId }).catch((err: Error) => err);
-  await waitFor(() => sim.control.requests({ method: "GET", path: apiPath }).length > 0, 10_000, "the read");
+  await waitFor(
+    () => run.sim.control.requests({ method: "GET", path: apiPath }).length > 0,
+    10_000,
+    "the read",
+  );
   server.signal();
   await waitFor(() => /stopping \(SIGTERM\)/.test(server.stderr()), 5_000, "the stop to begin");
   // Still draining (the read is at SpacePay for 1.5 s): MCP requests are turned away, metrics are not.
@@ -279,18 +278,18 @@ it("http: while a stop drains, GET /metrics still answers, with the figures so f
 }, 20_000);
 
 it("stdio: SIGTERM during a wait_for_payment: the wait ends with the status so far, then exit 0", async () => {
-  const paymentId = sim.control
+  const paymentId = run.sim.control
     .seed(12)
-    .find((id) => ["pending", "processing"].includes(sim.control.getPayment(id)?.status ?? ""))!;
+    .find((id) => ["pending", "processing"].includes(run.sim.control.getPayment(id)?.status ?? ""))!;
   const server = await startServer("stdio");
-  const before = sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
+  const before = run.sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length;
   // 600 s, far past the stop's bound (46 s here) and this test's timeout: only ending the wait at the
   // stop lets this pass.
   const answer = server
     .call("wait_for_payment", { paymentId, timeoutSeconds: 600 })
     .catch((err: Error) => err);
   await waitFor(
-    () => sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length > before,
+    () => run.sim.control.requests({ method: "GET", path: `${PAYMENTS_PATH}/${paymentId}` }).length > before,
     10_000,
     "the wait's first read to reach SpacePay",
   );

@@ -12,9 +12,9 @@ import {
   type JSONRPCMessage,
   type LoggingMessageNotification,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
-import { DEFAULT_SECRET_KEY, type SimulatorHandle } from "../../src/simulator/index.js";
+import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
 import { RECIPIENT, type ToolResult } from "../helpers/mcp-harness.js";
 
@@ -206,4 +206,28 @@ export function recordUnhandledRejections(): unknown[] {
     process.off("unhandledRejection", onUnhandled);
   });
   return unhandled;
+}
+
+/**
+ * Registers the hooks of a file whose tests spawn built servers against one simulator: it starts before
+ * the file's tests; after each test the servers in `spawned` are killed and the simulator's faults cleared.
+ */
+export function useSimulatorForSpawned(): { readonly sim: SimulatorHandle; spawned: SpawnedServer[] } {
+  let sim: SimulatorHandle | undefined;
+  const spawned: SpawnedServer[] = [];
+  beforeAll(async () => {
+    sim = await startSimulator({ processingMs: 20 });
+  });
+  afterEach(async () => {
+    for (const s of spawned.splice(0)) await s.kill();
+    sim?.control.clearFaults();
+  });
+  afterAll(() => sim?.close());
+  return {
+    get sim() {
+      if (!sim) throw new Error("the simulator starts in beforeAll");
+      return sim;
+    },
+    spawned,
+  };
 }

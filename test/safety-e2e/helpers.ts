@@ -12,7 +12,10 @@ import {
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
-import { CLI, REPO } from "../helpers/built-cli.js";
+import { CLI, REPO, requireBuild } from "../helpers/built-cli.js";
+import type { TestPostgres } from "../helpers/postgres.js";
+import { sharedPostgres } from "../helpers/shared-postgres.js";
+import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
 import type { WithdrawalArgs } from "../safety/helpers.js";
 import {
   RECIPIENT,
@@ -219,5 +222,35 @@ export async function spawnStdioServer(env: Record<string, string>): Promise<Std
     pid: transport.pid!,
     stderr: () => stderr,
     close: () => client.close(),
+  };
+}
+
+/**
+ * Registers the hooks of a file whose built servers run on PostgreSQL: the build checked, then the run's
+ * shared PostgreSQL and a simulator ready before its tests and stopped after them.
+ */
+export function usePostgresAndSimulator(): {
+  readonly postgres: TestPostgres;
+  readonly sim: SimulatorHandle;
+} {
+  let postgres: TestPostgres | undefined;
+  let sim: SimulatorHandle | undefined;
+  beforeAll(async () => {
+    requireBuild();
+    [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
+  }, PG_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await sim?.close();
+    await postgres?.stop();
+  }, PG_START_TIMEOUT_MS);
+  return {
+    get postgres() {
+      if (!postgres) throw new Error("PostgreSQL starts in beforeAll");
+      return postgres;
+    },
+    get sim() {
+      if (!sim) throw new Error("the simulator starts in beforeAll");
+      return sim;
+    },
   };
 }

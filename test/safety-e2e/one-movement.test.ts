@@ -3,36 +3,23 @@
 // token, confirming sends exactly one withdrawal, an identical repeat after it is done is answered as
 // replayed with nothing sent, and a new orderId is a new withdrawal (counted at the simulator).
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { DEFAULT_SECRET_KEY } from "../../src/simulator/index.js";
 import { RECIPIENT, BASE_SEPOLIA, textOf, type ToolResult } from "../helpers/mcp-harness.js";
-import type { TestPostgres } from "../helpers/postgres.js";
-import { sharedPostgres } from "../helpers/shared-postgres.js";
 import { spawnServer, type SpawnedServer } from "../reliability/helpers.js";
-import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { requireBuild } from "../helpers/built-cli.js";
+import { usePostgresAndSimulator } from "./helpers.js";
 
-let postgres: TestPostgres;
-let sim: SimulatorHandle;
-
-beforeAll(async () => {
-  requireBuild();
-  [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
-}, PG_START_TIMEOUT_MS);
-afterAll(async () => {
-  await sim?.close();
-  await postgres?.stop();
-}, PG_START_TIMEOUT_MS);
+const run = usePostgresAndSimulator();
 
 async function server(stateDir: string, database: boolean): Promise<SpawnedServer> {
   return spawnServer({
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_API_URL: run.sim.url,
     SPACEPAY_STATE_DIR: stateDir,
     ...(database
       ? {
-          SPACEPAY_DATABASE_URL: await postgres.freshDatabase(),
+          SPACEPAY_DATABASE_URL: await run.postgres.freshDatabase(),
           SPACEPAY_STATE_KEY: randomBytes(32).toString("hex"),
         }
       : {}),
@@ -50,7 +37,7 @@ const args = () => ({
   recipientAddress: RECIPIENT,
   orderId: `one-${process.pid}-${++seq}`,
 });
-const withdrawals = () => sim.control.counts().withdrawals;
+const withdrawals = () => run.sim.control.counts().withdrawals;
 
 describe.each([
   { backend: "SQLite", database: false },

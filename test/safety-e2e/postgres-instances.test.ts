@@ -6,10 +6,10 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { verifyChain } from "../../src/safety/audit-chain.js";
-import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
+import { DEFAULT_SECRET_KEY } from "../../src/simulator/index.js";
 import {
   RECIPIENT,
   BASE_SEPOLIA,
@@ -17,42 +17,32 @@ import {
   textOf,
   type ToolResult,
 } from "../helpers/mcp-harness.js";
-import { freePort, type TestPostgres } from "../helpers/postgres.js";
-import { sharedPostgres } from "../helpers/shared-postgres.js";
+import { freePort } from "../helpers/postgres.js";
 import { spawnServer, waitFor, type SpawnedServer } from "../reliability/helpers.js";
-import { PG_START_TIMEOUT_MS } from "../safety/backends.js";
-import { CLI, requireBuild } from "../helpers/built-cli.js";
+import { CLI } from "../helpers/built-cli.js";
+import { usePostgresAndSimulator } from "./helpers.js";
 
 // Every instance on one database needs the same state key (hex, 32 bytes).
 const STATE_KEY = randomBytes(32).toString("hex");
-let postgres: TestPostgres;
-let sim: SimulatorHandle;
+const run = usePostgresAndSimulator();
 let databaseUrl: string;
 const spawned: SpawnedServer[] = [];
 
-beforeAll(async () => {
-  requireBuild();
-  [postgres, sim] = await Promise.all([sharedPostgres(), startSimulator({ processingMs: 20 })]);
-}, PG_START_TIMEOUT_MS);
-afterAll(async () => {
-  await sim?.close();
-  await postgres?.stop();
-}, PG_START_TIMEOUT_MS);
 /** A new state directory for each instance, removed after the test. */
 let newStateDir: () => string;
 it.beforeEach(async ({ tempDir }) => {
-  databaseUrl = await postgres.freshDatabase();
+  databaseUrl = await run.postgres.freshDatabase();
   newStateDir = tempDir;
 });
 afterEach(async () => {
   await Promise.all(spawned.splice(0).map((s) => s.close()));
-  sim.control.clearFaults();
+  run.sim.control.clearFaults();
 });
 
 async function instance(extra: Record<string, string> = {}): Promise<SpawnedServer> {
   const s = await spawnServer({
     SPACEPAY_SECRET_KEY: DEFAULT_SECRET_KEY,
-    SPACEPAY_API_URL: sim.url,
+    SPACEPAY_API_URL: run.sim.url,
     SPACEPAY_STATE_DIR: newStateDir(),
     SPACEPAY_DATABASE_URL: databaseUrl,
     SPACEPAY_STATE_KEY: STATE_KEY,
@@ -84,11 +74,11 @@ async function confirmed(s: SpawnedServer, args: Record<string, unknown>): Promi
   return { ...args, confirmationToken: ask.structuredContent.confirmationToken as string };
 }
 
-const posts = () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH });
+const posts = () => run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH });
 
 it("a confirmation issued by one instance is redeemed by the other exactly once", async () => {
   const [a, b] = await Promise.all([instance(), instance()]);
-  const before = sim.control.counts().withdrawals;
+  const before = run.sim.control.counts().withdrawals;
   const args = await confirmed(a, withdrawal(2_000));
 
   const done = await withdraw(b, args);
@@ -99,14 +89,14 @@ it("a confirmation issued by one instance is redeemed by the other exactly once"
     const again = await withdraw(s, args);
     expect(again.structuredContent, textOf(again)).toMatchObject({ status: "done", replayed: true });
   }
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  expect(run.sim.control.counts().withdrawals).toBe(before + 1);
 }, 60_000);
 
 it("2 × 10 concurrent confirmed withdrawals on two instances never exceed the rolling cap", async () => {
   const cap = 7 * 1_000;
   const env = { SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS: String(cap) };
   const [a, b] = await Promise.all([instance(env), instance(env)]);
-  const before = sim.control.counts().withdrawals;
+  const before = run.sim.control.counts().withdrawals;
   // Confirmed first (nothing is counted yet, so every one gets a token), then sent all at once.
   const ready = await Promise.all(
     Array.from({ length: 20 }, (_, i) => confirmed(i % 2 ? a : b, withdrawal(1_000))),
@@ -117,7 +107,7 @@ it("2 × 10 concurrent confirmed withdrawals on two instances never exceed the r
   const refused = results.filter((r) => r.isError);
   expect(done).toHaveLength(7);
   for (const r of refused) expect(textOf(r)).toContain(`SPACEPAY_DAILY_WITHDRAWAL_LIMIT_CENTS=${cap}`);
-  expect(sim.control.counts().withdrawals - before).toBe(7);
+  expect(run.sim.control.counts().withdrawals - before).toBe(7);
 }, 90_000);
 
 it("one audit trail: each instance's spacepay://audit/recent shows both instances' entries", async () => {
@@ -176,21 +166,21 @@ it("an instance killed mid-withdrawal: retrying on the other sends one withdrawa
   // The killed instance's hold on the call lapses this soon, and the retry on the other resumes it.
   const lease = { SPACEPAY_CALL_LEASE_MS: "2000" };
   const [a, b] = await Promise.all([instance(lease), instance(lease)]);
-  const before = sim.control.counts().withdrawals;
+  const before = run.sim.control.counts().withdrawals;
   const args = await confirmed(a, withdrawal(3_000));
   // SpacePay processes the withdrawal, then the answer stalls: A is killed while it waits.
-  sim.control.addFault({ kind: "hang-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  run.sim.control.addFault({ kind: "hang-after", method: "POST", path: WITHDRAWALS_PATH, count: 1 });
   const sent = posts().length;
   void withdraw(a, args).catch(() => {});
   await waitFor(() => posts().length > sent, 10_000, "the withdrawal POST from A");
   await a.kill();
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  expect(run.sim.control.counts().withdrawals).toBe(before + 1);
 
   // The user's retry lands on B, with the same confirmation.
   const retried = await withdraw(b, args);
   expect(retried.isError, textOf(retried)).toBeFalsy();
   expect(retried.structuredContent.status).toBe("done");
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
+  expect(run.sim.control.counts().withdrawals).toBe(before + 1);
   const keys = posts()
     .slice(sent)
     .map((r) => r.headers["idempotency-key"]);

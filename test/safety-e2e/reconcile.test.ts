@@ -3,9 +3,8 @@
 // `reconciled: true` is appended. One SpacePay never processed stays counted against the cap.
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
-import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import {
   RECIPIENT,
   type Harness,
@@ -14,26 +13,20 @@ import {
   textOf,
   type ToolResult,
 } from "../helpers/mcp-harness.js";
-import { readAudit, spawnOnState, waitFor, type SpawnedServer } from "../reliability/helpers.js";
+import { readAudit, spawnOnState, waitFor, useSimulatorForSpawned } from "../reliability/helpers.js";
 import { startListedHarness } from "./helpers.js";
 
-let sim: SimulatorHandle;
+const run = useSimulatorForSpawned();
+const spawned = run.spawned;
 let stateDir: string;
-const spawned: SpawnedServer[] = [];
 const opened: Harness[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator({ processingMs: 20 });
-});
 it.beforeEach(({ stateDir: dir }) => {
   stateDir = dir;
 });
 afterEach(async () => {
-  for (const s of spawned.splice(0)) await s.kill();
   for (const h of opened.splice(0)) await h.close();
-  sim.control.clearFaults();
 });
-afterAll(() => sim.close());
 
 // Short timeouts for the restarted server: an entry older than one call can take is not in flight.
 const FAST = { SPACEPAY_TIMEOUT_MS: "1000", SPACEPAY_MAX_RETRIES: "0" };
@@ -63,25 +56,25 @@ function ledger(): Array<{
 
 /** Spawns the built server, starts a withdrawal that never gets its answer, and SIGKILLs it mid-call. */
 async function crashMidWithdrawal(fault: "hang-after" | "hang", amountInCents: number): Promise<string> {
-  const a = await spawnOnState(sim, stateDir, { SPACEPAY_CONFIRM: "off", SPACEPAY_TIMEOUT_MS: "10000" });
+  const a = await spawnOnState(run.sim, stateDir, { SPACEPAY_CONFIRM: "off", SPACEPAY_TIMEOUT_MS: "10000" });
   spawned.push(a);
-  sim.control.addFault({ kind: fault, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
-  const posts = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
+  run.sim.control.addFault({ kind: fault, method: "POST", path: WITHDRAWALS_PATH, count: 1 });
+  const posts = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length;
   void a
     .call("create_withdrawal", { amountInCents, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT })
     .catch(() => {});
   await waitFor(
-    () => sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > posts,
+    () => run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).length > posts,
     10_000,
     "the withdrawal POST",
   );
   await a.kill();
-  const key = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
+  const key = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!.headers[
     "idempotency-key"
   ]!;
   expect(ledger().find((e) => e.idempotency_key === key)?.status).toBe("sent");
   expect(eventsFor(key)).toEqual(["intent"]);
-  sim.control.clearFaults();
+  run.sim.control.clearFaults();
   return key;
 }
 
@@ -89,16 +82,16 @@ async function restart(env: Record<string, string> = {}): Promise<Harness> {
   // The restarted server settles only an entry older than its in-flight bound (1000 ms × 1 attempt).
   const lastSent = Math.max(...ledger().map((e) => Number(e.updated_at)));
   await waitFor(() => Date.now() > lastSent + 1_000, 5_000, "the crashed call's in-flight bound to pass");
-  const h = await startListedHarness({ sharedSim: sim, stateDir, env: { ...FAST, ...env } });
+  const h = await startListedHarness({ sharedSim: run.sim, stateDir, env: { ...FAST, ...env } });
   opened.push(h);
   return h;
 }
 
 it("a withdrawal SpacePay processed before the crash is settled at restart: reconciled outcome line, ledger done", async () => {
-  const before = sim.control.counts().withdrawals;
+  const before = run.sim.control.counts().withdrawals;
   const key = await crashMidWithdrawal("hang-after", 1_234);
-  expect(sim.control.counts().withdrawals).toBe(before + 1);
-  const upstream = sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!;
+  expect(run.sim.control.counts().withdrawals).toBe(before + 1);
+  const upstream = run.sim.control.requests({ method: "POST", path: WITHDRAWALS_PATH }).at(-1)!;
 
   const h = await restart();
   // Opening the durable state (here: the audit resource) runs the reconciliation.
@@ -117,7 +110,7 @@ it("a withdrawal SpacePay processed before the crash is settled at restart: reco
     tool: "create_withdrawal",
   });
   const withdrawalId = line.ids!.withdrawalId!;
-  expect(sim.control.getWithdrawal(withdrawalId)?.amountInCents).toBe(1_234);
+  expect(run.sim.control.getWithdrawal(withdrawalId)?.amountInCents).toBe(1_234);
   expect(upstream.headers["idempotency-key"]).toBe(key);
   expect(ledger().find((e) => e.idempotency_key === key)).toMatchObject({
     status: "done",

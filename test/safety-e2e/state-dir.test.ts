@@ -80,13 +80,18 @@ it("a missing state directory is created 0700", async () => {
   expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
 });
 
-it("a symlinked audit.jsonl is refused and the file it points to is left untouched", async () => {
+/** A private state directory whose `name` is a symbolic link to a 0644 file outside holding `content`, and a server on it. */
+async function serverWithSymlinked(name: string, target: string, content: string) {
   const dir = path.join(root, "state");
   fs.mkdirSync(dir, { mode: 0o700 });
+  fs.writeFileSync(target, content, { mode: 0o644 });
+  fs.symlinkSync(target, path.join(dir, name));
+  return { dir, h: await server(dir) };
+}
+
+it("a symlinked audit.jsonl is refused and the file it points to is left untouched", async () => {
   const target = path.join(root, "elsewhere.txt");
-  fs.writeFileSync(target, "not an audit log\n", { mode: 0o644 });
-  fs.symlinkSync(target, path.join(dir, "audit.jsonl"));
-  const h = await server(dir);
+  const { dir, h } = await serverWithSymlinked("audit.jsonl", target, "not an audit log\n");
 
   await expectRefusedNaming(h, path.join(dir, "audit.jsonl"), "symbolic link");
   expect(fs.readFileSync(target, "utf8")).toBe("not an audit log\n");
@@ -96,12 +101,8 @@ it("a symlinked audit.jsonl is refused and the file it points to is left untouch
 });
 
 it("a symlinked state database is refused and the file it points to is left untouched", async () => {
-  const dir = path.join(root, "state");
-  fs.mkdirSync(dir, { mode: 0o700 });
   const target = path.join(root, "elsewhere.sqlite");
-  fs.writeFileSync(target, "", { mode: 0o644 });
-  fs.symlinkSync(target, path.join(dir, "state.sqlite"));
-  const h = await server(dir);
+  const { dir, h } = await serverWithSymlinked("state.sqlite", target, "");
 
   await expectRefusedNaming(h, path.join(dir, "state.sqlite"), "symbolic link");
   expect(fs.statSync(target).size).toBe(0);

@@ -1,17 +1,15 @@
 // The command line: --help and --version, flags mirroring variables, and clear failures.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { promisify } from "node:util";
-import { describe, expect } from "vitest";
+import { beforeAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { VERSION } from "../../src/version.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
-const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 const run = (args: string[]) =>
   promisify(execFile)(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? "" },
@@ -26,13 +24,7 @@ const failure = (args: string[], env: Record<string, string>) =>
     (ok) => ({ code: 0, stderr: ok.stderr }),
     (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
   );
-let stateDir: string;
-
-it.beforeAll(({ fileDir }) => {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
-  stateDir = fileDir;
-});
+beforeAll(() => requireBuild());
 
 describe("spacepay-mcp command line", () => {
   it("--version prints the package version", async () => {
@@ -69,7 +61,9 @@ describe("spacepay-mcp command line", () => {
     expect(usage).toMatch(/OAuth 2\.1: SPACEPAY_OAUTH_ISSUER and SPACEPAY_OAUTH_AUDIENCE/);
   });
 
-  it("a mistyped flag is refused with exit 2, naming it, the likely one and the valid ones", async () => {
+  it("a mistyped flag is refused with exit 2, naming it, the likely one and the valid ones", async ({
+    stateDir,
+  }) => {
     const err = await failure(["--read-onyl"], { SPACEPAY_STATE_DIR: stateDir });
     expect(err.code).toBe(2);
     expect(err.stderr).toContain("Unknown flag --read-onyl (did you mean --read-only?)");
@@ -77,13 +71,15 @@ describe("spacepay-mcp command line", () => {
     expect(err.stderr).not.toMatch(/configured for|demo mode/);
   });
 
-  it("the README's placeholder key is refused with exit 2, naming the variable", async () => {
+  it("the README's placeholder key is refused with exit 2, naming the variable", async ({ stateDir }) => {
     const err = await failure([], { SPACEPAY_SECRET_KEY: "sk_test_…", SPACEPAY_STATE_DIR: stateDir });
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/Invalid SPACEPAY_SECRET_KEY: is a placeholder, not a key/);
   });
 
-  it("a port in use gives one line naming --port and exit 2, for the server and the simulator", async () => {
+  it("a port in use gives one line naming --port and exit 2, for the server and the simulator", async ({
+    stateDir,
+  }) => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const port = String((taken.address() as AddressInfo).port);
@@ -106,7 +102,7 @@ describe("spacepay-mcp command line", () => {
     }
   });
 
-  it("a --host that does not resolve gives one line naming --host and exit 2", async () => {
+  it("a --host that does not resolve gives one line naming --host and exit 2", async ({ stateDir }) => {
     const err = await failure(["--http", "--host", "no-such-host.invalid", "--port", "0"], {
       SPACEPAY_STATE_DIR: stateDir,
       SPACEPAY_MCP_HTTP_TOKEN: "cli-test-http-token-0123",
@@ -115,7 +111,7 @@ describe("spacepay-mcp command line", () => {
     expect(err.stderr).toContain('--host (SPACEPAY_MCP_HOST): "no-such-host.invalid" does not resolve');
   });
 
-  it("--read-only and --exclude-tools shape what the server offers", async () => {
+  it("--read-only and --exclude-tools shape what the server offers", async ({ stateDir }) => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [CLI, "--read-only", "--exclude-tools", "wait_for_payment"],

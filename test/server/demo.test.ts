@@ -1,17 +1,14 @@
 // `spacepay-mcp demo` walks through the product against the built-in simulator and exits 0 quickly.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
-
-const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
 describe("demo walkthrough", () => {
   it("shows confirmation, payment, progress, a refused and a confirmed withdrawal, then exits 0", async () => {
-    if (!existsSync(CLI))
-      throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+    requireBuild();
     const started = Date.now();
     const root = path.resolve(import.meta.dirname, "../..");
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, "demo"], {

@@ -7,7 +7,7 @@ import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
-import { serveHarness } from "../helpers/http-harness.js";
+import { serveHarness, RAW_INITIALIZE, JSON_HEADERS } from "../helpers/http-harness.js";
 import { RECIPIENT, startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { demoEnv, requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
 
@@ -101,18 +101,11 @@ describe("HTTP with SPACEPAY_MCP_HTTP_TOKEN", () => {
   });
 
   it("refuses a request without the bearer token, or with a wrong one, with a 401 that says what to send", async () => {
-    const init = {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    };
-    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     for (const authorization of [undefined, "Bearer wrong-token", TOKEN]) {
       const res = await fetch(http.url, {
         method: "POST",
-        headers: authorization ? { ...headers, authorization } : headers,
-        body: JSON.stringify(init),
+        headers: authorization ? { ...JSON_HEADERS, authorization } : JSON_HEADERS,
+        body: JSON.stringify(RAW_INITIALIZE),
         signal: AbortSignal.timeout(5_000),
       });
       expect(res.status).toBe(401);

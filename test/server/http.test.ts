@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RunningHttp } from "../../src/http/serve-http.js";
-import { rawRequest, serveHarness } from "../helpers/http-harness.js";
+import { rawRequest, serveHarness, RAW_INITIALIZE, JSON_HEADERS } from "../helpers/http-harness.js";
 import { startHarness, type Harness } from "../helpers/mcp-harness.js";
 import { READ_ONLY_TOOLS } from "../helpers/listed-tools.js";
 
@@ -26,14 +26,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const init = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-};
-const jsonHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-
 describe("Streamable HTTP", () => {
   it("serves tools to an SDK client", async () => {
     const client = new Client({ name: "http-test", version: "1" });
@@ -47,31 +39,35 @@ describe("Streamable HTTP", () => {
   });
 
   it("refuses a foreign Host header (DNS rebinding)", async () => {
-    const res = await rawRequest(http.url, { ...jsonHeaders, host: "evil.example:80" }, init);
+    const res = await rawRequest(http.url, { ...JSON_HEADERS, host: "evil.example:80" }, RAW_INITIALIZE);
     expect(res.status).toBe(403);
     expect(res.text).toMatch(/Host/);
   });
 
   it("a proxy on this host passes its public name once SPACEPAY_MCP_ALLOWED_HOSTS lists it", async () => {
     // nginx's `proxy_set_header Host $host` from the README, in front of a loopback-bound server.
-    const proxied = { ...jsonHeaders, host: "mcp.example.com", origin: "https://mcp.example.com" };
-    expect((await rawRequest(http.url, proxied, init)).status).toBe(403);
+    const proxied = { ...JSON_HEADERS, host: "mcp.example.com", origin: "https://mcp.example.com" };
+    expect((await rawRequest(http.url, proxied, RAW_INITIALIZE)).status).toBe(403);
     const allowing = await startHarness({
       sharedSim: h.sim,
       env: { SPACEPAY_MCP_HTTP: "true", SPACEPAY_MCP_ALLOWED_HOSTS: "mcp.example.com" },
     });
     const behindProxy = await serveHarness(allowing);
     try {
-      const res = await rawRequest(behindProxy.url, proxied, init);
+      const res = await rawRequest(behindProxy.url, proxied, RAW_INITIALIZE);
       expect(res.status).toBe(200);
       expect(res.text).toContain("spacepay-mcp");
       // Only the names listed: another one is still refused, by Host and by Origin.
-      const evilHost = await rawRequest(behindProxy.url, { ...jsonHeaders, host: "evil.example" }, init);
+      const evilHost = await rawRequest(
+        behindProxy.url,
+        { ...JSON_HEADERS, host: "evil.example" },
+        RAW_INITIALIZE,
+      );
       expect(evilHost.status).toBe(403);
       const evilOrigin = await rawRequest(
         behindProxy.url,
-        { ...jsonHeaders, origin: "https://evil.example" },
-        init,
+        { ...JSON_HEADERS, origin: "https://evil.example" },
+        RAW_INITIALIZE,
       );
       expect(evilOrigin.status).toBe(403);
     } finally {
@@ -81,30 +77,45 @@ describe("Streamable HTTP", () => {
   });
 
   it("refuses a foreign Origin and accepts a loopback one", async () => {
-    const bad = await rawRequest(http.url, { ...jsonHeaders, origin: "https://evil.example" }, init);
+    const bad = await rawRequest(
+      http.url,
+      { ...JSON_HEADERS, origin: "https://evil.example" },
+      RAW_INITIALIZE,
+    );
     expect(bad.status).toBe(403);
     const port = new URL(http.url).port;
-    const good = await rawRequest(http.url, { ...jsonHeaders, origin: `http://localhost:${port}` }, init);
+    const good = await rawRequest(
+      http.url,
+      { ...JSON_HEADERS, origin: `http://localhost:${port}` },
+      RAW_INITIALIZE,
+    );
     expect(good.status).toBe(200);
   });
 
   it("answers only at /mcp, and only POST (stateless)", async () => {
-    expect((await rawRequest(http.url.replace("/mcp", "/other"), jsonHeaders, init)).status).toBe(404);
-    expect((await rawRequest(http.url, jsonHeaders)).status).toBe(405);
+    expect((await rawRequest(http.url.replace("/mcp", "/other"), JSON_HEADERS, RAW_INITIALIZE)).status).toBe(
+      404,
+    );
+    expect((await rawRequest(http.url, JSON_HEADERS)).status).toBe(405);
   });
 
   it("requires the bearer token when one is configured", async () => {
-    expect((await rawRequest(guarded.url, jsonHeaders, init)).status).toBe(401);
+    expect((await rawRequest(guarded.url, JSON_HEADERS, RAW_INITIALIZE)).status).toBe(401);
     expect(
-      (await rawRequest(guarded.url, { ...jsonHeaders, authorization: "Bearer wrong" }, init)).status,
+      (await rawRequest(guarded.url, { ...JSON_HEADERS, authorization: "Bearer wrong" }, RAW_INITIALIZE))
+        .status,
     ).toBe(401);
-    const ok = await rawRequest(guarded.url, { ...jsonHeaders, authorization: `Bearer ${TOKEN}` }, init);
+    const ok = await rawRequest(
+      guarded.url,
+      { ...JSON_HEADERS, authorization: `Bearer ${TOKEN}` },
+      RAW_INITIALIZE,
+    );
     expect(ok.status).toBe(200);
     expect(ok.text).toContain("spacepay-mcp");
   });
 
   it("answers malformed JSON with 400, not a crash", async () => {
-    expect((await rawRequest(http.url, jsonHeaders, "{not json")).status).toBe(400);
-    expect((await rawRequest(http.url, jsonHeaders, init)).status).toBe(200);
+    expect((await rawRequest(http.url, JSON_HEADERS, "{not json")).status).toBe(400);
+    expect((await rawRequest(http.url, JSON_HEADERS, RAW_INITIALIZE)).status).toBe(200);
   });
 });

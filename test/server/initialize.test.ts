@@ -1,21 +1,18 @@
 // Raw JSON-RPC over the built server's stdio: a malformed `initialize` gets an error a client can act
 // on (-32602 naming the missing field), and the connection still accepts a correct one afterwards.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
-const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
 function startServer(stateDir: string) {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  requireBuild();
   const child = spawn(process.execPath, [CLI], {
     env: { PATH: process.env.PATH ?? "", SPACEPAY_STATE_DIR: stateDir },
     stdio: ["pipe", "pipe", "ignore"],

@@ -1,18 +1,15 @@
 // Issue 11 item 11: a stdio line longer than the SDK's read buffer closes the transport; the built
 // server says so on stderr and exits non-zero, instead of exiting 0 without a word.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
-const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 let stateDir: string;
 
 it.beforeAll(({ fileDir }) => {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  requireBuild();
   stateDir = fileDir;
 });
 

@@ -1,20 +1,17 @@
 // The built server as a client starts it: `node dist/cli.js` over stdio, configured by environment.
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { afterAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { LISTED_TOOLS } from "../helpers/listed-tools.js";
+import { CLI, requireBuild } from "../helpers/built-cli.js";
 
-const CLI = path.resolve(import.meta.dirname, "../../dist/cli.js");
 let sim: SimulatorHandle;
 let stateDir: string;
 
 it.beforeAll(async ({ fileDir }) => {
-  if (!existsSync(CLI))
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it first)");
+  requireBuild();
   sim = await startSimulator({ samplePayments: 5 });
   stateDir = fileDir;
 });
