@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { it } from "../helpers/fixtures.js";
 import { openState } from "../../src/safety/index.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
@@ -23,11 +23,9 @@ const MERCHANT_KEY = "sk_test_simulator";
 
 let sim: SimulatorHandle;
 let pg: TestPostgres;
-let root: string;
 
-it.beforeAll(async ({ fileDir }) => {
+beforeAll(async () => {
   requireBuild();
-  root = fileDir;
   [sim, pg] = await Promise.all([startSimulator({ processingMs: 20 }), sharedPostgres()]);
 }, 120_000);
 afterAll(async () => {
@@ -91,7 +89,7 @@ describe("HTTP startup", () => {
   }) => {
     const url = await pg.freshDatabase();
     const store = await openState({
-      stateDir: root,
+      stateDir,
       databaseUrl: url,
       stateKey: Buffer.from(KEY_A, "base64"),
     });
@@ -118,8 +116,8 @@ describe("HTTP startup", () => {
     expect((await startHttp({ SPACEPAY_STATE_DIR: dir, SPACEPAY_STATE_KEY: KEY_A })).code).not.toBe(2);
   }, 40_000);
 
-  it("a state directory that is a file exits 2 naming SPACEPAY_STATE_DIR", async () => {
-    const file = path.join(root, "a-file");
+  it("a state directory that is a file exits 2 naming SPACEPAY_STATE_DIR", async ({ stateDir }) => {
+    const file = path.join(stateDir, "a-file");
     fs.writeFileSync(file, "not a directory");
     const { code, stderr } = await startHttp({ SPACEPAY_STATE_DIR: file });
     expect(code, stderr).toBe(2);
