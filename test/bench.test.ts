@@ -1,7 +1,9 @@
 // The benchmark keeps working: a smoke run (tiny counts) of `npm run bench` against the built server
 // yields every section with figures and a met/missed verdict per goal, and leaves no process behind.
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnedPids } from "../bench/child.js";
 import { runBench, type BenchResult } from "../bench/run.js";
@@ -27,6 +29,16 @@ function numbers(value: unknown, at = ""): Array<[string, number]> {
   }
   return [];
 }
+
+it("loads outside vitest, as `npm run bench` runs it (a helper it imports must not need the test runner)", async () => {
+  // The smoke run below imports the bench inside vitest, where a test-only import works anyway.
+  const { stderr } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "-e", 'await import("./bench/run.ts")'],
+    { cwd: path.resolve(import.meta.dirname, ".."), timeout: 15_000 },
+  );
+  expect(stderr).toBe("");
+});
 
 describe("npm run bench (smoke)", () => {
   let result: BenchResult;

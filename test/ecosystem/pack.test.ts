@@ -25,7 +25,9 @@ let project: string;
 it.beforeAll(async ({ fileDir }) => {
   requireBuild();
   work = fileDir;
-  const packed = await run(NPM, ["pack", "--json", "--pack-destination", work], {
+  // --ignore-scripts: packs the dist/ this run built, without prepack's rebuild, which rewrites dist/
+  // in place while other test files spawn servers from it (prepack itself is checked below).
+  const packed = await run(NPM, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], {
     cwd: ROOT,
     timeoutMs: 60_000,
   });

@@ -2,19 +2,10 @@
 // private directory, removed after it) or `tempDir` (makes more, all removed after the test); a file's
 // hooks take `fileDir` (one directory for the whole file) through `test.beforeAll`. Removal retries
 // while a stopping server may still write its state files.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { test as base } from "vitest";
+import { makeTempDir, removeTempDir } from "./temp-dir.js";
 
-/** A new private (0700) directory under the system's temp dir; whoever makes it removes it. */
-export function makeTempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "spacepay-test-"));
-}
-
-export function removeTempDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
-}
+export { makeTempDir, removeTempDir };
 
 /** Makes directories on demand and removes every one of them at `cleanup`. */
 function tempDirs() {

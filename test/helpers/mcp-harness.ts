@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from "../../src/simulator/index.js";
 import { TOOL_NAMES } from "../../src/server/tools/index.js";
-import { makeTempDir, removeTempDir } from "./fixtures.js";
+import { makeTempDir, removeTempDir } from "./temp-dir.js";
 
 export const RECIPIENT = "0x1111111111111111111111111111111111111111";
 export const BASE_SEPOLIA = "eip155:84532";

@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { CLI, requireBuild } from "./built-cli.js";
-import { makeTempDir, removeTempDir } from "./fixtures.js";
+import { makeTempDir, removeTempDir } from "./temp-dir.js";
 
 export { CLI };
 
