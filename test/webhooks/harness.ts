@@ -1,6 +1,8 @@
 // The built HTTP server with a webhook secret, as the webhook tests meet it: the simulator behind it,
 // an MCP client (2025, bearer token) for tools and spacepay://account, and `deliver` to POST a
 // delivery signed the way SpacePay signs one (or deliberately not). `close()` stops what it started.
+import { expect } from "vitest";
+import type { Client as Client2026 } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
@@ -98,6 +100,34 @@ export async function startWebhookServer(opts: {
 /** Every request the simulator received about this payment (merchant and payment-secret routes). */
 export const requestsFor = (sim: SimulatorHandle, paymentId: string) =>
   sim.control.requests({ path: new RegExp(paymentId) }).length;
+
+/** A 2026-07-28 listen stream on `uri`: the updates it hears, and a promise of the first. */
+export async function listenFor(listener: Client2026, uri: string) {
+  const updates: string[] = [];
+  let notified!: () => void;
+  const heard = new Promise<void>((resolve) => (notified = resolve));
+  listener.setNotificationHandler("notifications/resources/updated", (n) => {
+    updates.push(n.params.uri);
+    notified();
+  });
+  const sub = await listener.listen({ resourceSubscriptions: [uri] });
+  return { updates, heard, sub };
+}
+
+/**
+ * A redelivery of an event already acted on: acknowledged as a duplicate, and nothing more is fetched
+ * for the object (`fetches` counts since before the first delivery) nor heard by its listener.
+ */
+export async function expectIgnoredRedelivery(
+  redeliver: () => Promise<{ status: number; body: unknown }>,
+  fetches: () => number,
+  heard: string[],
+  uri: string,
+): Promise<void> {
+  expect(await redeliver()).toEqual({ status: 200, body: { received: true, duplicate: true } });
+  expect(fetches()).toBe(1);
+  expect(heard).toEqual([uri]);
+}
 
 /** A pending payment made through the server's create_payment, confirming with the token it asks for. */
 export async function newPayment(client: Client, orderId: string): Promise<string> {

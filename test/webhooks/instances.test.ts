@@ -73,6 +73,18 @@ function when(check: () => boolean): { tick: () => void; done: Promise<void> } {
   return { tick, done };
 }
 
+/** B (the stdio instance, 2025) subscribed to `uri`: the updates it hears, and when it has heard one for `uri`. */
+async function subscribedOnB(uri: string): Promise<{ heard: string[]; onB: { done: Promise<void> } }> {
+  const heard: string[] = [];
+  const onB = when(() => heard.includes(uri));
+  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    heard.push(n.params.uri);
+    onB.tick();
+  });
+  await b.subscribeResource({ uri });
+  return { heard, onB };
+}
+
 it("an event received by one instance wakes a 2025 subscriber on another and a listen stream on its own", async () => {
   // B opens the shared state after its first answer, and then listens: wait for it to say so.
   const listening = when(() => bStderr.includes(LISTENING));
@@ -150,13 +162,7 @@ it("a listener whose connection drops reconnects, and events reach its instance 
 
   const id = await newPayment(a.client, "instances-after-reconnect");
   const uri = `spacepay://payments/${id}`;
-  const heard: string[] = [];
-  const onB = when(() => heard.includes(uri));
-  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-    heard.push(n.params.uri);
-    onB.tick();
-  });
-  await b.subscribeResource({ uri });
+  const { heard, onB } = await subscribedOnB(uri);
   await sim.control.pay(id, { outcome: "exact", wait: true });
   expect(await a.paymentEvent("evt_instances_2", id)).toEqual({ status: 200, body: { received: true } });
   await onB.done;
@@ -179,13 +185,7 @@ it("a withdrawal event received by one instance wakes a 2025 subscriber to the w
     await other.close();
   }
   const uri = `spacepay://withdrawals/${id}`;
-  const heard: string[] = [];
-  const onB = when(() => heard.includes(uri));
-  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-    heard.push(n.params.uri);
-    onB.tick();
-  });
-  await b.subscribeResource({ uri });
+  const { heard, onB } = await subscribedOnB(uri);
   await sim.control.completeWithdrawal(id, { wait: true });
   const before = requestsFor(sim, id);
   const event = JSON.stringify({ id: "evt_instances_withdrawal", type: "withdrawal.updated", data: { id } });
