@@ -102,7 +102,9 @@ export function createOrderIndex(opts: OrderIndexOptions): OrderIndex {
     show(c);
   };
   const add = async (store: OrderIndexStore, rows: readonly IndexedPayment[]) => {
-    payments += await store.record(rows);
+    // Read after the insert: `payments += await …` would read it before, losing concurrent events' adds.
+    const added = await store.record(rows);
+    payments += added;
   };
 
   const covers = (c: IndexCoverage) => c.complete || c.tailAt !== null;

@@ -37,4 +37,20 @@ describe.each(stateBackends())("order index figures ($name)", (backend) => {
     // Once, at start.
     expect(counts).toBe(1);
   });
+
+  it("counts events that arrive at the same time, each once", async () => {
+    const store = (await place.open()).orderIndex;
+    const index = createOrderIndex({ store: async () => store, api: {} as SpacePayApi, backfillMax: 0 });
+    index.start();
+    await index.close();
+    const before = index.stats().payments;
+    // Webhook deliveries are acted on concurrently: their inserts overlap.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        index.record({ id: `pay_at_once_${i}`, orderId: `once-${i}`, createdAt: 2_000 + i, type: "payment" }),
+      ),
+    );
+    expect(index.stats().payments).toBe(before + 20);
+    expect(await store.count()).toBe(before + 20);
+  });
 });
