@@ -116,6 +116,22 @@ const OPEN_STATUSES = PAYMENT_STATUSES.filter((s) => !isFinalPaymentStatus(s));
 const SWEEP_PAGES = 5;
 const SWEEP_PAGE = 1_000;
 
+/**
+ * A payment's or withdrawal's status now (a withdrawal's statuses are a subset of a payment's); with a
+ * payment's secret, through the route meant for polling.
+ */
+export async function readStatus(
+  api: SpacePayApi,
+  { kind, id }: { kind: ObjectKind; id: string },
+  opts?: { signal?: AbortSignal },
+  secret?: string,
+): Promise<PaymentStatus> {
+  if (kind === "withdrawal") return (await api.getWithdrawal(id, opts)).data.status;
+  return secret
+    ? (await api.getPaymentStatus(id, secret, opts)).data.status
+    : (await api.getPayment(id, opts)).data.status;
+}
+
 export function createPaymentWatcher(
   api: SpacePayApi,
   intervalMs: number,
@@ -137,16 +153,9 @@ export function createPaymentWatcher(
     loops.delete(id);
   };
 
-  const read = async (loop: Loop): Promise<PaymentStatus> => {
-    const { id } = loop;
-    const opts = { signal: loop.stopped.signal };
-    if (loop.kind === "withdrawal") return (await api.getWithdrawal(id, opts)).data.status;
-    // The payment-secret route is meant for polling; any watcher's secret serves them all.
-    const secret = [...loop.listeners].find((l) => l.secret)?.secret;
-    return secret
-      ? (await api.getPaymentStatus(id, secret, opts)).data.status
-      : (await api.getPayment(id, opts)).data.status;
-  };
+  // The payment-secret route is meant for polling; any watcher's secret serves them all.
+  const read = (loop: Loop): Promise<PaymentStatus> =>
+    readStatus(api, loop, { signal: loop.stopped.signal }, [...loop.listeners].find((l) => l.secret)?.secret);
 
   const hold = (caller: string | undefined, paymentIds: readonly string[], signal: AbortSignal) => {
     if (signal.aborted) return;

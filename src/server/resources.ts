@@ -47,34 +47,20 @@ async function byId<T>(uri: string, load: () => Promise<T>): Promise<T> {
   }
 }
 
-const PAYMENT_URI = /^spacepay:\/\/payments\/([^/?#]+)$/;
-
 export function paymentUri(id: string): string {
   return `spacepay://payments/${encodeURIComponent(id)}`;
 }
 
-const WITHDRAWAL_URI = /^spacepay:\/\/withdrawals\/([^/?#]+)$/;
+const OBJECT_URI = /^spacepay:\/\/(payments|withdrawals)\/([^/?#]+)$/;
 
 /**
  * The payment or withdrawal a subscribable URI names, or null: the one rule for what can be
  * subscribed to (2025) or listened for (2026-07-28). The recent lists are lists, not objects.
  */
 export function subscribableObject(uri: string): { kind: ObjectKind; id: string } | null {
-  const payment = subscribablePaymentId(uri);
-  if (payment !== null) return { kind: "payment", id: payment };
-  const m = WITHDRAWAL_URI.exec(uri);
-  if (!m || m[1] === "recent") return null;
-  return { kind: "withdrawal", id: decodeURIComponent(m[1] ?? "") };
-}
-
-/**
- * The payment id a subscribable URI names, or null: the one rule for what can be subscribed to
- * (2025) or listened for (2026-07-28). spacepay://payments/recent is a list, not a payment.
- */
-export function subscribablePaymentId(uri: string): string | null {
-  const m = PAYMENT_URI.exec(uri);
-  if (!m || m[1] === "recent") return null;
-  return decodeURIComponent(m[1] ?? "");
+  const m = OBJECT_URI.exec(uri);
+  if (!m || m[2] === "recent") return null;
+  return { kind: m[1] === "payments" ? "payment" : "withdrawal", id: decodeURIComponent(m[2] ?? "") };
 }
 
 /** One resource, template or app page, as registered. */

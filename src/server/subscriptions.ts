@@ -12,7 +12,13 @@ import { isFinalPaymentStatus } from "../spacepay/wire.js";
 import { log } from "../log.js";
 import { NotFoundError } from "../spacepay/errors.js";
 import { quoteText } from "../text.js";
-import { WatchLimitError, watchKey, type ObjectKind, type PaymentWatcher } from "./payment-watch.js";
+import {
+  readStatus,
+  WatchLimitError,
+  watchKey,
+  type ObjectKind,
+  type PaymentWatcher,
+} from "./payment-watch.js";
 import { subscribableObject } from "./resources.js";
 import { callerApi } from "./call-log.js";
 
@@ -156,20 +162,19 @@ export function listenWatches(
   return {
     async open(key, uris, caller) {
       if (streams.has(key)) return;
-      const mine = [...new Set(uris)].filter((uri) => subscribableObject(uri) !== null);
+      const mine = [...new Set(uris)].flatMap((uri) => {
+        const object = subscribableObject(uri);
+        return object ? [{ uri, object }] : [];
+      });
       const hold = new AbortController();
       // A stream past the limit is refused whole, before any look-up.
       watcher.forCaller(caller).hold(
-        mine.map((uri) => {
-          const { kind, id } = subscribableObject(uri)!;
-          return watchKey(kind, id);
-        }),
+        mine.map(({ object }) => watchKey(object.kind, object.id)),
         hold.signal,
       );
-      streams.set(key, { uris: mine, hold });
+      streams.set(key, { uris: mine.map(({ uri }) => uri), hold });
       const baselines: Promise<void>[] = [];
-      for (const uri of mine) {
-        const object = subscribableObject(uri)!;
+      for (const { uri, object } of mine) {
         const w = watched.get(uri);
         if (w) {
           w.listeners++;
@@ -211,17 +216,6 @@ export function listenWatches(
 /** The protocol error for a watch past the caller's limit (a subscribe here, a listen at the edge). */
 export function limitError(err: WatchLimitError): ProtocolError {
   return new ProtocolError(ProtocolErrorCode.InvalidParams, `Refused: ${err.message}`);
-}
-
-/** A payment's or withdrawal's status now (a withdrawal's statuses are a subset of a payment's). */
-async function readStatus(
-  api: SpacePayApi,
-  { kind, id }: { kind: ObjectKind; id: string },
-  opts?: { signal?: AbortSignal },
-): Promise<PaymentStatus> {
-  return kind === "withdrawal"
-    ? (await api.getWithdrawal(id, opts)).data.status
-    : (await api.getPayment(id, opts)).data.status;
 }
 
 async function currentStatus(
