@@ -16,7 +16,13 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { AuditEntry } from "../../src/safety/audit.js";
 import { DEFAULT_SECRET_KEY, startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { CLI, requireBuild } from "../helpers/built-cli.js";
-import { RECIPIENT, type ToolResult } from "../helpers/mcp-harness.js";
+import {
+  BASE_SEPOLIA,
+  PAYMENTS_PATH,
+  RECIPIENT,
+  WITHDRAWALS_PATH,
+  type ToolResult,
+} from "../helpers/mcp-harness.js";
 
 // The harness's vocabulary and the built CLI, for the tests that spawn the built server.
 export {
@@ -177,7 +183,7 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
 }
 
 /** Creates a record straight through SpacePay's API (as another system of the merchant's might): its id. */
-export async function createThroughApi(
+async function createThroughApi(
   sim: SimulatorHandle,
   path: string,
   body: Record<string, unknown>,
@@ -190,6 +196,41 @@ export async function createThroughApi(
   const json = (await res.json()) as { paymentId?: string; id?: string };
   expect(res.status, JSON.stringify(json)).toBe(201);
   return json.paymentId ?? json.id!;
+}
+
+/**
+ * A $42 payment created straight through SpacePay's API, so it can hold text the server's own tools
+ * would refuse in arguments; `extra` adds to or overrides its fields. Its id.
+ */
+export function paymentThroughApi(
+  sim: SimulatorHandle,
+  orderId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  return createThroughApi(sim, PAYMENTS_PATH, {
+    type: "payment",
+    amount: 4_200,
+    currency: "USD",
+    orderId,
+    ...extra,
+  });
+}
+
+/** A withdrawal to RECIPIENT on Base Sepolia created straight through SpacePay's API, likewise. Its id. */
+export function withdrawalThroughApi(
+  sim: SimulatorHandle,
+  amountInCents: number,
+  orderId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  return createThroughApi(sim, WITHDRAWALS_PATH, {
+    amountInCents,
+    chainId: BASE_SEPOLIA,
+    recipientAddress: RECIPIENT,
+    orderId,
+    currency: "USD",
+    ...extra,
+  });
 }
 
 /**

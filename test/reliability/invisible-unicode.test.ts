@@ -3,14 +3,7 @@
 // arguments; quoted text is cut on code points; confirmation prompts show every caller value.
 import { describe, expect, it } from "vitest";
 import { startHarness, useHarness, RECIPIENT } from "../helpers/mcp-harness.js";
-import {
-  BASE_SEPOLIA,
-  PAYMENTS_PATH,
-  WITHDRAWALS_PATH,
-  textOf,
-  type ToolResult,
-  createThroughApi,
-} from "./helpers.js";
+import { BASE_SEPOLIA, textOf, type ToolResult, paymentThroughApi, withdrawalThroughApi } from "./helpers.js";
 import { CAN_ELICIT, accept, scriptElicitation } from "../safety-e2e/helpers.js";
 
 /** One sample of every class the cleaner must remove. */
@@ -34,9 +27,6 @@ const SPLIT_PAIR = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc
 
 const h = useHarness({ simulator: { processingMs: 0 } });
 
-/** Creates a record straight through SpacePay's API, as another system of the merchant's might. */
-const apiCreate = (path: string, body: Record<string, unknown>) => createThroughApi(h.sim, path, body);
-
 /** Everything a client could show: tool text, structured output, and the resource. */
 async function everythingShown(res: ToolResult, uri: string): Promise<string> {
   expect(res.isError, textOf(res)).toBeFalsy();
@@ -54,12 +44,8 @@ function expectNone(shown: string, chars: string): void {
 
 describe("in SpacePay's data", () => {
   it.each(CASES)("%s are removed from payments: tool text, structured output, resource", async (_, chars) => {
-    const id = await apiCreate(PAYMENTS_PATH, {
-      type: "payment",
-      amount: 1_000,
-      currency: "USD",
-      orderId: `ord${chars}-1`,
-    });
+    // Through SpacePay's API, as another system of the merchant's might: the tools refuse such text.
+    const id = await paymentThroughApi(h.sim, `ord${chars}-1`);
     await h.sim.control.pay(id, {
       outcome: "exact",
       txHash: `tx${chars}`,
@@ -75,13 +61,7 @@ describe("in SpacePay's data", () => {
   });
 
   it.each(CASES)("%s are removed from withdrawals, SpacePay's error message included", async (_, chars) => {
-    const id = await apiCreate(WITHDRAWALS_PATH, {
-      amountInCents: 300,
-      chainId: BASE_SEPOLIA,
-      recipientAddress: RECIPIENT,
-      orderId: `wd${chars}-1`,
-      currency: "USD",
-    });
+    const id = await withdrawalThroughApi(h.sim, 300, `wd${chars}-1`);
     await h.sim.control.failWithdrawal(id, { errorMessage: `gas${chars} too low`, wait: true });
     const res: ToolResult = await h.call("get_withdrawal", { withdrawalId: id });
     const shown = await everythingShown(res, `spacepay://withdrawals/${id}`);
@@ -93,7 +73,7 @@ describe("in SpacePay's data", () => {
   it("quoted text is cut on code points, never inside a surrogate pair", async () => {
     // 195 letters and 10 emoji (two UTF-16 units each): a cut at 200 units would split the third emoji.
     const orderId = "a".repeat(195) + "😀".repeat(10);
-    const id = await apiCreate(PAYMENTS_PATH, { type: "payment", amount: 1_000, currency: "USD", orderId });
+    const id = await paymentThroughApi(h.sim, orderId);
     const res: ToolResult = await h.call("get_payment", { paymentId: id });
     const text = textOf(res);
     expect(text).not.toMatch(SPLIT_PAIR);

@@ -16,6 +16,7 @@ import {
   type ExecuteResult,
   type GuardedCall,
   type SafetyPolicy,
+  type StateStore,
 } from "../../src/safety/index.js";
 import {
   CHAIN,
@@ -199,6 +200,15 @@ describe("confirmation by elicitation", () => {
 });
 
 describe("confirmation by token", () => {
+  /** A withdrawal asked for once: a token issued, nothing sent. The guard, fake API, args and token. */
+  async function tokenIssued(overrides: Partial<SafetyPolicy> = {}) {
+    const opened = await setup(overrides);
+    const api = fakeApi();
+    const args = withdrawalArgs();
+    const token = tokenOf(await withdraw(opened.guard, args, api.execute));
+    return { ...opened, api, args, token };
+  }
+
   it("first call returns a token and a summary; the repeat with it sends once, with the key bound to it", async () => {
     const { guard, audit, store } = await setup();
     const api = fakeApi();
@@ -231,10 +241,7 @@ describe("confirmation by token", () => {
   });
 
   it("a repeat with a used token, or without it, replays the done withdrawal and sends nothing", async () => {
-    const { guard } = await setup();
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const token = tokenOf(await withdraw(guard, args, api.execute));
+    const { guard, api, args, token } = await tokenIssued();
     await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
     for (const again of [{ ...args, confirmationToken: token }, args]) {
       const replay = await withdraw(guard, again, api.execute);
@@ -253,10 +260,7 @@ describe("confirmation by token", () => {
   });
 
   it("an identical repeat while its token is pending gets the same token", async () => {
-    const { guard } = await setup();
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const first = tokenOf(await withdraw(guard, args, api.execute));
+    const { guard, api, args, token: first } = await tokenIssued();
     expect(tokenOf(await withdraw(guard, { ...args }, api.execute))).toBe(first);
     // A new orderId is a new call, with its own token.
     expect(tokenOf(await withdraw(guard, { ...args, orderId: "wd-2" }, api.execute))).not.toBe(first);
@@ -264,10 +268,7 @@ describe("confirmation by token", () => {
   });
 
   it("refuses an expired token", async () => {
-    const { guard } = await setup({ confirmTtlSeconds: 600 });
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const token = tokenOf(await withdraw(guard, args, api.execute));
+    const { guard, api, args, token } = await tokenIssued({ confirmTtlSeconds: 600 });
     state.clock.advance(600_000);
     const late = await withdraw(guard, { ...args, confirmationToken: token }, api.execute);
     expect(late).toMatchObject({ isError: true, structured: { rule: "confirmationToken" } });
@@ -281,10 +282,7 @@ describe("confirmation by token", () => {
     ["chainId", { chainId: "eip155:8453" }],
     ["idempotencyKey", { idempotencyKey: "mine" }],
   ])("refuses a call whose %s differs from the confirmed one, naming it", async (name, change) => {
-    const { guard } = await setup();
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const token = tokenOf(await withdraw(guard, args, api.execute));
+    const { guard, api, args, token } = await tokenIssued();
     const changed = await withdraw(guard, { ...args, ...change, confirmationToken: token }, api.execute);
     expect(changed.isError).toBe(true);
     expect(changed.text).toContain(`${name} (confirmed`);
@@ -316,10 +314,8 @@ describe("confirmation by token", () => {
   it("after a crash mid-request, the same token resumes with the same key: one withdrawal upstream", async () => {
     // Today: reopening the state prunes by the real clock.
     state.clock = fakeClock(new Date().toISOString());
-    const first = await setup();
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const token = tokenOf(await withdraw(first.guard, args, api.execute));
+    const first = await tokenIssued();
+    const { api, args, token } = first;
     // The request reaches SpacePay, then the process dies before reading the answer.
     const crashing = async (key: string): Promise<ExecuteResult> => {
       await api.execute(key);
@@ -353,10 +349,7 @@ describe("confirmation by token", () => {
   });
 
   it("a second concurrent use of the same token waits for the first and gets its outcome: one withdrawal", async () => {
-    const { guard } = await setup();
-    const api = fakeApi();
-    const args = withdrawalArgs();
-    const token = tokenOf(await withdraw(guard, args, api.execute));
+    const { guard, api, args, token } = await tokenIssued();
     let release!: () => void;
     const slow = async (key: string) => {
       await new Promise<void>((r) => (release = r));
@@ -631,55 +624,51 @@ describe("idempotency", () => {
 });
 
 describe("state backend down", () => {
-  it("a withdrawal is refused naming the backend, before anything is sent, when the state cannot be reached", async () => {
-    const { store } = await setup({ confirm: "off", withdrawalAllowlist: [{ address: RECIPIENT }] });
-    const down = () =>
-      Promise.reject(
-        new StateUnavailableError(
-          "the PostgreSQL database (SPACEPAY_DATABASE_URL) is unavailable (ECONNREFUSED).",
-          "SPACEPAY_DATABASE_URL",
-        ),
-      );
-    const guard = createGuard({
-      policy: policy({ confirm: "off", withdrawalAllowlist: [{ address: RECIPIENT }] }),
+  /** What a store call does while PostgreSQL cannot be reached. */
+  const down = () =>
+    Promise.reject(
+      new StateUnavailableError(
+        "the PostgreSQL database (SPACEPAY_DATABASE_URL) is unavailable (ECONNREFUSED).",
+        "SPACEPAY_DATABASE_URL",
+      ),
+    );
+  /** A guard over `store` as it is while the backend is down. */
+  const guardOver = (store: StateStore, overrides: Partial<SafetyPolicy> = {}) =>
+    createGuard({
+      policy: policy(overrides),
       mode: "test",
-      store: { ...store, ledger: { ...store.ledger, reserve: down } },
+      store,
       merchantKeyFingerprint: "merchant-fp",
       now: state.clock.now,
     });
+  /** The refusal naming the backend, whose text says nothing was sent. */
+  function expectBackendRefusal(refusal: { structured: unknown; text: string } | undefined): void {
+    expect(refusal?.structured).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
+    expect(refusal?.text).toMatch(
+      /PostgreSQL database \(SPACEPAY_DATABASE_URL\) is unavailable.*Nothing was sent/,
+    );
+  }
+
+  it("a withdrawal is refused naming the backend, before anything is sent, when the state cannot be reached", async () => {
+    const noConfirm: Partial<SafetyPolicy> = {
+      confirm: "off",
+      withdrawalAllowlist: [{ address: RECIPIENT }],
+    };
+    const { store } = await setup(noConfirm);
+    const guard = guardOver({ ...store, ledger: { ...store.ledger, reserve: down } }, noConfirm);
     const api = fakeApi();
     const result = await withdraw(guard, withdrawalArgs(), api.execute);
     expect(result.isError).toBe(true);
-    expect(result.structured).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
-    expect(result.text).toMatch(
-      /PostgreSQL database \(SPACEPAY_DATABASE_URL\) is unavailable.*Nothing was sent/,
-    );
+    expectBackendRefusal(result);
     expect(api.keys).toEqual([]);
   });
 
   it('an approval handle cannot be looked up: the same refusal, never "not issued"', async () => {
     const { store } = await setup();
-    const down = () =>
-      Promise.reject(
-        new StateUnavailableError(
-          "the PostgreSQL database (SPACEPAY_DATABASE_URL) is unavailable (ECONNREFUSED).",
-          "SPACEPAY_DATABASE_URL",
-        ),
-      );
-    const guard = createGuard({
-      policy: policy(),
-      mode: "test",
-      store: { ...store, confirmations: { ...store.confirmations, get: down } },
-      merchantKeyFingerprint: "merchant-fp",
-      now: state.clock.now,
-    });
+    const guard = guardOver({ ...store, confirmations: { ...store.confirmations, get: down } });
     const lookup = await guard.approvalCall("apv_some_handle");
     expect(lookup).not.toBeNull();
-    const refused = lookup && "refused" in lookup ? lookup.refused : undefined;
-    expect(refused?.structured).toMatchObject({ status: "refused", rule: "SPACEPAY_DATABASE_URL" });
-    expect(refused?.text).toMatch(
-      /PostgreSQL database \(SPACEPAY_DATABASE_URL\) is unavailable.*Nothing was sent/,
-    );
+    expectBackendRefusal(lookup && "refused" in lookup ? lookup.refused : undefined);
   });
 });
 
