@@ -2,7 +2,8 @@
 // for a subscription ends once the payment is final (no requests after that).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { RECIPIENT, WITHDRAWALS_PATH, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { WITHDRAWALS_PATH, startHarness, type Harness } from "../helpers/mcp-harness.js";
+import { withdrawal } from "../safety-e2e/helpers.js";
 
 const PAYMENTS_PATH = "/v1/external/secretkey-auth/payments";
 let h: Harness;
@@ -52,12 +53,10 @@ describe("resources/subscribe", () => {
   });
 
   it("a withdrawal can be subscribed to: its change is notified, then nothing polls it", async () => {
-    const made = await h.call("create_withdrawal", {
-      amountInCents: 1_000,
-      chainId: "base-sepolia",
-      recipientAddress: RECIPIENT,
-      orderId: "sub-withdrawal",
-    });
+    const made = await h.call(
+      "create_withdrawal",
+      withdrawal({ amountInCents: 1_000, orderId: "sub-withdrawal" }),
+    );
     const id = made.structuredContent.withdrawal.id;
     const uri = `spacepay://withdrawals/${id}`;
     const reads = () => h.sim.control.requests({ method: "GET", path: `${WITHDRAWALS_PATH}/${id}` }).length;

@@ -2,6 +2,7 @@
 // gets back on success and on the main failures.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHarness, textOf, RECIPIENT, type Harness } from "../helpers/mcp-harness.js";
+import { withdrawal } from "../safety-e2e/helpers.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -259,12 +260,7 @@ describe("quotes, refresh and waiting", () => {
 
 describe("withdrawals", () => {
   it("creates, gets and lists a withdrawal", async () => {
-    const res = await h.call("create_withdrawal", {
-      amountInCents: 5000,
-      chainId: "base-sepolia",
-      recipientAddress: RECIPIENT,
-      orderId: "payout-1",
-    });
+    const res = await h.call("create_withdrawal", withdrawal({ amountInCents: 5_000, orderId: "payout-1" }));
     expect(res.isError).toBeFalsy();
     const w = res.structuredContent.withdrawal;
     expect(w.amount).toBe("$50.00");

@@ -4,15 +4,11 @@
 // receiver's one fetch by id (counted at the simulator); a 2026-07-28 listen stream gets one
 // notifications/resources/updated, and the same event delivered again gives no second one.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client as Client2026 } from "@modelcontextprotocol/client";
-import { httpClient2026 } from "../helpers/mcp2026.js";
 import { PAYMENTS_PATH } from "../helpers/mcp-harness.js";
 import {
-  AUTH,
+  expectEventWakesListener,
   newPayment,
   requestsFor,
-  expectIgnoredRedelivery,
-  listenFor,
   startWebhookServer,
   waitingFor,
   type WebhookServer,
@@ -50,33 +46,13 @@ describe("a verified event wakes the payment's watchers at once", () => {
   }, 30_000);
 
   it("a 2026-07-28 listen stream gets one notification; the same event again gives none", async () => {
-    const listener: Client2026 = await httpClient2026(w.server.url, AUTH);
-    try {
-      const id = await newPayment(w.client, "fan-out-listen");
-      const uri = `spacepay://payments/${id}`;
-      const { updates, heard, sub } = await listenFor(listener, uri);
-      await w.sim.control.pay(id, { outcome: "exact", wait: true });
-      const before = requestsFor(w.sim, id);
-
-      expect(await w.paymentEvent("evt_fan_out_listen", id)).toEqual({
-        status: 200,
-        body: { received: true },
-      });
-      await heard;
-      expect(updates).toEqual([uri]);
-      expect(requestsFor(w.sim, id) - before).toBe(1);
-
-      // Delivered again: acknowledged, nothing fetched, so nothing woken.
-      await expectIgnoredRedelivery(
-        () => w.paymentEvent("evt_fan_out_listen", id),
-        () => requestsFor(w.sim, id) - before,
-        updates,
-        uri,
-      );
-      await sub.close();
-    } finally {
-      await listener.close();
-    }
+    const id = await newPayment(w.client, "fan-out-listen");
+    await expectEventWakesListener(w, {
+      id,
+      uri: `spacepay://payments/${id}`,
+      settle: () => w.sim.control.pay(id, { outcome: "exact", wait: true }),
+      deliver: () => w.paymentEvent("evt_fan_out_listen", id),
+    });
   }, 30_000);
 });
 

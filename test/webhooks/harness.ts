@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { startSimulator, type SimulatorHandle } from "../../src/simulator/index.js";
 import { signWebhook } from "../../src/webhooks/signature.js";
 import { requireBuild, startHttpServer, type HttpServer } from "../ecosystem/helpers.js";
-import { builtServerEnv } from "../helpers/mcp2026.js";
+import { builtServerEnv, httpClient2026 } from "../helpers/mcp2026.js";
 
 export const TOKEN = "webhook-test-bearer-0123456789abcdef";
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -102,7 +102,7 @@ export const requestsFor = (sim: SimulatorHandle, paymentId: string) =>
   sim.control.requests({ path: new RegExp(paymentId) }).length;
 
 /** A 2026-07-28 listen stream on `uri`: the updates it hears, and a promise of the first. */
-export async function listenFor(listener: Client2026, uri: string) {
+async function listenFor(listener: Client2026, uri: string) {
   const updates: string[] = [];
   let notified!: () => void;
   const heard = new Promise<void>((resolve) => (notified = resolve));
@@ -118,7 +118,7 @@ export async function listenFor(listener: Client2026, uri: string) {
  * A redelivery of an event already acted on: acknowledged as a duplicate, and nothing more is fetched
  * for the object (`fetches` counts since before the first delivery) nor heard by its listener.
  */
-export async function expectIgnoredRedelivery(
+async function expectIgnoredRedelivery(
   redeliver: () => Promise<{ status: number; body: unknown }>,
   fetches: () => number,
   heard: string[],
@@ -127,6 +127,43 @@ export async function expectIgnoredRedelivery(
   expect(await redeliver()).toEqual({ status: 200, body: { received: true, duplicate: true } });
   expect(fetches()).toBe(1);
   expect(heard).toEqual([uri]);
+}
+
+/**
+ * A 2026-07-28 listen stream on `uri` hears one update at once after a verified event for the object
+ * `id`, the receiver's fetch by id being the only request for it in between, and nothing more when the
+ * same event is delivered again. `settle` changes the object upstream; `deliver` sends the event.
+ */
+export async function expectEventWakesListener(
+  w: WebhookServer,
+  object: {
+    id: string;
+    uri: string;
+    settle: () => Promise<unknown>;
+    deliver: () => Promise<{ status: number; body: unknown }>;
+  },
+): Promise<void> {
+  const { id, uri } = object;
+  const listener: Client2026 = await httpClient2026(w.server.url, AUTH);
+  try {
+    const { updates, heard, sub } = await listenFor(listener, uri);
+    await object.settle();
+    const before = requestsFor(w.sim, id);
+
+    const sent = Date.now();
+    expect(await object.deliver()).toEqual({ status: 200, body: { received: true } });
+    await heard;
+    // Far sooner than the next poll (a minute away).
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(updates).toEqual([uri]);
+    expect(requestsFor(w.sim, id) - before).toBe(1);
+
+    // Delivered again: acknowledged, nothing fetched, so nothing woken.
+    await expectIgnoredRedelivery(object.deliver, () => requestsFor(w.sim, id) - before, updates, uri);
+    await sub.close();
+  } finally {
+    await listener.close();
+  }
 }
 
 /** A pending payment made through the server's create_payment, confirming with the token it asks for. */
