@@ -12,6 +12,8 @@ const ABILITIES: ClientAbilities[] = bools.flatMap((canElicit) =>
 const PRESENTED: Presented[] = bools.flatMap((token) =>
   bools.flatMap((handle) => bools.map((requestState) => ({ token, handle, requestState }))),
 );
+/** Every combination of mode × abilities × presented. */
+const ROWS = MODES.flatMap((mode) => ABILITIES.flatMap((a) => PRESENTED.map((p) => ({ mode, a, p }))));
 
 type Asks = "token" | "app" | "elicitation" | "input_required" | "refuse";
 /**
@@ -50,39 +52,31 @@ function expected(mode: ConfirmMode, a: ClientAbilities, p: Presented): Picked |
 
 describe("pickChannel", () => {
   it("covers every combination of mode × abilities × presented (256 rows)", () => {
-    let rows = 0;
-    for (const mode of MODES)
-      for (const a of ABILITIES)
-        for (const p of PRESENTED) {
-          const got = pickChannel(mode, a, p);
-          const want = expected(mode, a, p);
-          const label = JSON.stringify({ mode, ...a, ...p });
-          if ("refuse" in want && want.refuse instanceof RegExp) {
-            expect(got, label).toHaveProperty("refuse");
-            const reason = (got as { refuse: string }).refuse;
-            expect(reason, label).toMatch(want.refuse);
-            expect(reason, label).toMatch(/Nothing was sent/);
-          } else expect(got, label).toEqual(want);
-          rows++;
-        }
-    expect(rows).toBe(256);
+    expect(ROWS).toHaveLength(256);
+    for (const { mode, a, p } of ROWS) {
+      const got = pickChannel(mode, a, p);
+      const want = expected(mode, a, p);
+      const label = JSON.stringify({ mode, ...a, ...p });
+      if ("refuse" in want && want.refuse instanceof RegExp) {
+        expect(got, label).toHaveProperty("refuse");
+        const reason = (got as { refuse: string }).refuse;
+        expect(reason, label).toMatch(want.refuse);
+        expect(reason, label).toMatch(/Nothing was sent/);
+      } else expect(got, label).toEqual(want);
+    }
   });
 });
 
 describe("pickChannel with SPACEPAY_APPROVAL=passkey (a withdrawal)", () => {
   it("every mode and client asks through the passkey page; a token or card handle is refused (256 rows)", () => {
-    let rows = 0;
-    for (const mode of MODES)
-      for (const a of ABILITIES)
-        for (const p of PRESENTED) {
-          const picked = pickChannel(mode, a, p, true);
-          const where = JSON.stringify({ mode, a, p });
-          if (p.token || p.handle) {
-            expect(picked, where).toEqual({ refuse: expect.stringContaining("SPACEPAY_APPROVAL=passkey") });
-            expect((picked as { refuse: string }).refuse, where).toContain("Nothing was sent.");
-          } else expect(picked, where).toEqual({ use: "passkey", answer: false });
-          rows++;
-        }
-    expect(rows).toBe(256);
+    expect(ROWS).toHaveLength(256);
+    for (const { mode, a, p } of ROWS) {
+      const picked = pickChannel(mode, a, p, true);
+      const where = JSON.stringify({ mode, a, p });
+      if (p.token || p.handle) {
+        expect(picked, where).toEqual({ refuse: expect.stringContaining("SPACEPAY_APPROVAL=passkey") });
+        expect((picked as { refuse: string }).refuse, where).toContain("Nothing was sent.");
+      } else expect(picked, where).toEqual({ use: "passkey", answer: false });
+    }
   });
 });

@@ -84,11 +84,32 @@ async function firstAnswers(client: Client) {
   };
 }
 
-/** A cold start on `dir` that writes the cache: its first answers and the cache file, once stopped. */
+/** A listed payment can be read back by id: the client's calls reach the real server. */
+async function expectCallsWork(client: {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+}): Promise<void> {
+  type Result<T> = { structuredContent: T; isError?: boolean };
+  const listed = (await client.callTool({ name: "list_payments", arguments: { limit: 1 } })) as Result<{
+    payments: Array<{ id: string }>;
+  }>;
+  const id = listed.structuredContent.payments[0]!.id;
+  const got = (await client.callTool({ name: "get_payment", arguments: { paymentId: id } })) as Result<{
+    payment: { id: string };
+  }>;
+  expect(got.isError).toBeFalsy();
+  expect(got.structuredContent.payment.id).toBe(id);
+}
+
+/**
+ * A cold start on `dir` (with environment `e` and a client declaring `capabilities`) that writes the
+ * cache: its first answers and the cache file, once stopped.
+ */
 async function coldStart(
   dir: string,
+  e: Record<string, string> = env(dir),
+  capabilities: ClientCapabilities = {},
 ): Promise<{ before: Awaited<ReturnType<typeof firstAnswers>>; file: string }> {
-  const cold = await client2025(env(dir));
+  const cold = await client2025(e, capabilities);
   const before = await firstAnswers(cold);
   const [file] = await cacheWritten(dir);
   await stop(cold);
@@ -156,9 +177,8 @@ const INITIALIZE = {
 
 describe("stdio warm start", () => {
   it("a second start answers initialize and tools/list byte for byte as the first, then serves calls", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const starts = [];
     for (let i = 0; i < 2; i++) {
       const server = rawServer(env(dir));
@@ -194,35 +214,25 @@ describe("stdio warm start", () => {
   }, 30_000);
 
   it("a 2025 client sees the same server and tools on a warm start, and its calls work", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const { before } = await coldStart(dir);
 
     const warm = await client2025(env(dir));
     expect(await firstAnswers(warm)).toEqual(before);
-    const listed = await warm.callTool({ name: "list_payments", arguments: { limit: 1 } });
-    const id = (listed.structuredContent as { payments: Array<{ id: string }> }).payments[0]!.id;
-    const got = await warm.callTool({ name: "get_payment", arguments: { paymentId: id } });
-    expect(got.isError).toBeFalsy();
-    expect((got.structuredContent as { payment: { id: string } }).payment.id).toBe(id);
+    await expectCallsWork(warm);
   }, 30_000);
 
   it("a 2026-07-28 client (tools/list with the envelope first) gets the same on a warm start", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const answers = [];
     for (let i = 0; i < 2; i++) {
       const c = await stdioClient2026(env(dir));
       clients.push(c);
       const tools = (await c.client.listTools()).tools;
       if (i === 0) await cacheWritten(dir);
-      const listed = await c.client.callTool({ name: "list_payments", arguments: { limit: 1 } });
-      const id = (listed.structuredContent as { payments: Array<{ id: string }> }).payments[0]!.id;
-      const got = await c.client.callTool({ name: "get_payment", arguments: { paymentId: id } });
-      expect(got.isError).toBeFalsy();
-      expect((got.structuredContent as { payment: { id: string } }).payment.id).toBe(id);
+      await expectCallsWork(c.client);
       answers.push({ tools, capabilities: c.client.getServerCapabilities() });
       await c.close();
       clients = clients.filter((x) => x !== c);
@@ -232,14 +242,10 @@ describe("stdio warm start", () => {
   }, 30_000);
 
   it("the replayed initialize gives the real server the client's capabilities: a warm withdrawal is confirmed by elicitation and sent once", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const e = env(dir, { SPACEPAY_CONFIRM: "elicitation", SPACEPAY_WITHDRAWAL_ALLOWLIST: RECIPIENT });
-    const cold = await client2025(e, CAN_ELICIT);
-    await cold.listTools();
-    await cacheWritten(dir);
-    await stop(cold);
+    await coldStart(dir, e, CAN_ELICIT);
 
     const warm = await client2025(e, CAN_ELICIT);
     const human = scriptElicitation(warm, accept);
@@ -252,19 +258,16 @@ describe("stdio warm start", () => {
   }, 30_000);
 
   it("an out-of-date cached tools/list is served, then corrected: list_changed, and a refetch gets the real list", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
-    const cold = await client2025(env(dir));
-    const real = (await cold.listTools()).tools;
-    const [file] = await cacheWritten(dir);
-    await stop(cold);
+    const { before, file } = await coldStart(dir);
+    const real = before.tools;
 
     // The cached tools/list loses its last tool, as if an older build had written it.
-    const data = JSON.parse(fs.readFileSync(file!, "utf8")) as { answers: Array<[string, any]> };
+    const data = JSON.parse(fs.readFileSync(file, "utf8")) as { answers: Array<[string, any]> };
     const entry = data.answers.find(([key]) => key.startsWith('["tools/list"'))!;
     entry[1].result.tools.pop();
-    fs.writeFileSync(file!, JSON.stringify(data));
+    fs.writeFileSync(file, JSON.stringify(data));
 
     let changed!: () => void;
     const notified = new Promise<void>((resolve) => (changed = resolve));
@@ -274,19 +277,15 @@ describe("stdio warm start", () => {
     expect((await warm.listTools()).tools).toHaveLength(real.length - 1);
     await notified;
     expect((await warm.listTools()).tools).toEqual(real);
-    const rewritten = JSON.parse(fs.readFileSync(file!, "utf8")) as { answers: Array<[string, any]> };
+    const rewritten = JSON.parse(fs.readFileSync(file, "utf8")) as { answers: Array<[string, any]> };
     const fixed = rewritten.answers.find(([key]) => key.startsWith('["tools/list"'))!;
     expect(fixed[1].result.tools).toHaveLength(real.length);
   }, 30_000);
 
   it("a changed configuration gets its own answers from the first request (read-only: only the read tools)", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
-    const cold = await client2025(env(dir));
-    const all = (await cold.listTools()).tools;
-    await cacheWritten(dir);
-    await stop(cold);
+    const all = (await coldStart(dir)).before.tools;
 
     const readOnly = await client2025(env(dir, { SPACEPAY_READ_ONLY: "true" }));
     const tools = (await readOnly.listTools()).tools;
@@ -295,8 +294,7 @@ describe("stdio warm start", () => {
     await cacheWritten(dir, 2);
   }, 30_000);
 
-  it("a garbage or unreadable cache file means an ordinary start", async ({ tempDir }) => {
-    const dir = tempDir();
+  it("a garbage or unreadable cache file means an ordinary start", async ({ stateDir: dir }) => {
     const { before, file } = await coldStart(dir);
 
     fs.writeFileSync(file!, "{not json");
@@ -313,9 +311,8 @@ describe("stdio warm start", () => {
   }, 30_000);
 
   it("a tampered cache file is ignored and logged, for an ordinary start: others can write it or its directory, or it is not ours", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const { before, file } = await coldStart(dir);
     const genuine = fs.readFileSync(file!, "utf8");
     // What a group member would write: their instructions and tool descriptions.
@@ -409,9 +406,8 @@ describe("stdio warm start", () => {
   }, 30_000);
 
   it("resources/list is never cached: a warm start lists a payment created since the last start", async ({
-    tempDir,
+    stateDir: dir,
   }) => {
-    const dir = tempDir();
     const cold = await client2025(env(dir));
     await cold.listTools();
     await cold.listResources();
@@ -430,8 +426,9 @@ describe("stdio warm start", () => {
     );
   }, 30_000);
 
-  it("the cache holds neither the merchant key nor the state key, and is private", async ({ tempDir }) => {
-    const dir = tempDir();
+  it("the cache holds neither the merchant key nor the state key, and is private", async ({
+    stateDir: dir,
+  }) => {
     for (let i = 0; i < 2; i++) {
       const c = await client2025(env(dir), CAN_ELICIT);
       await c.listTools();
@@ -456,8 +453,7 @@ describe("stdio warm start", () => {
   it.for(["text", "json"])(
     "stdin closed right after a warm tools/list: the process exits 0 without loading the server (SPACEPAY_LOG_FORMAT=%s)",
     { timeout: 30_000 },
-    async (format, { tempDir }) => {
-      const dir = tempDir();
+    async (format, { stateDir: dir }) => {
       for (let i = 0; i < 2; i++) {
         const server = rawServer(env(dir, { SPACEPAY_LOG_FORMAT: format }));
         server.write(INITIALIZE);

@@ -14,6 +14,12 @@ import { BASE_SEPOLIA } from "../helpers/mcp-harness.js";
 type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
 const ok = { amount: 1000, currency: "USD", orderId: "o" };
 
+/** A 400 invalid_request_error naming `param`. */
+function expectInvalid(res: { status: number; body: unknown }, param: string): void {
+  expect(res.status).toBe(400);
+  expect((res.body as ErrorBody).error).toMatchObject({ type: "invalid_request_error", param });
+}
+
 describe("validation", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["amount below the documented 250 minimum", { ...ok, amount: 249 }, "amount"],
@@ -32,9 +38,7 @@ describe("validation", () => {
     ["type not an enum value", { ...ok, type: "refund" }, "type"],
   ];
   it.each(cases)("create payment: %s → 400 naming %s", async (_name, body, param) => {
-    const res = await api(await sim()).post(P, body);
-    expect(res.status).toBe(400);
-    expect((res.body as ErrorBody).error).toMatchObject({ type: "invalid_request_error", param });
+    expectInvalid(await api(await sim()).post(P, body), param);
   });
 
   it("accepts the edges: 250, 100000000, 255-char orderId, 2048-char metadata; deposits ignore amount", async () => {
@@ -69,9 +73,7 @@ describe("validation", () => {
     ["offset=abc", "offset"],
   ];
   it.each(queryCases)("list payments: %s → 400 naming %s", async (query, param) => {
-    const res = await api(await sim()).get(`${P}?${query}`);
-    expect(res.status).toBe(400);
-    expect((res.body as ErrorBody).error.param).toBe(param);
+    expectInvalid(await api(await sim()).get(`${P}?${query}`), param);
   });
 
   const withdrawalCases: Array<[string, Record<string, unknown>, string]> = [
@@ -89,9 +91,7 @@ describe("validation", () => {
   ];
   it.each(withdrawalCases)("create withdrawal: %s → 400 naming %s", async (_name, patch, param) => {
     const body = { amountInCents: 1000, chainId: BASE_SEPOLIA, recipientAddress: RECIPIENT, ...patch };
-    const res = await api(await sim()).post(W, body);
-    expect(res.status).toBe(400);
-    expect((res.body as ErrorBody).error).toMatchObject({ type: "invalid_request_error", param });
+    expectInvalid(await api(await sim()).post(W, body), param);
   });
 
   it("auth failures are 401 authentication_error/invalid_api_key with the documented envelope", async () => {
@@ -369,8 +369,7 @@ describe("quotes", () => {
       { forceDepositAmount: 500 },
       { auth: { secret: pay.secret } },
     );
-    expect(res.status).toBe(400);
-    expect((res.body as ErrorBody).error.param).toBe("forceDepositAmount");
+    expectInvalid(res, "forceDepositAmount");
     const dep = await createPayment(s, { type: "deposit" });
     const q = await c.post(
       `${PS}/${dep.id}/quotes`,

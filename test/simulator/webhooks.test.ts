@@ -32,6 +32,12 @@ interface Counts {
   rejected: number;
 }
 const events = async () => (await w.account()).events as Counts;
+/** A new payment once every delivery its creation caused has been sent: its id. */
+async function paymentSent(orderId: string): Promise<string> {
+  const id = await newPayment(w.client, orderId);
+  await w.sim.control.webhooksIdle();
+  return id;
+}
 const deliveriesFor = (id: string) => w.sim.control.webhookDeliveries().filter((d) => d.objectId === id);
 
 describe("the simulator's webhooks", () => {
@@ -55,8 +61,7 @@ describe("the simulator's webhooks", () => {
   it("duplicate: each event twice, the second acknowledged as a duplicate", async () => {
     await configure({ duplicate: 1 });
     const before = await events();
-    const id = await newPayment(w.client, "sim-webhooks-duplicate");
-    await w.sim.control.webhooksIdle();
+    const id = await paymentSent("sim-webhooks-duplicate");
     const sent = deliveriesFor(id);
     expect(sent).toHaveLength(2);
     expect(sent[0]!.eventId).toBe(sent[1]!.eventId);
@@ -67,8 +72,7 @@ describe("the simulator's webhooks", () => {
   it("bad signature: refused with 401, counted, not retried", async () => {
     await configure({ badSignature: 1 });
     const before = await events();
-    const id = await newPayment(w.client, "sim-webhooks-bad-signature");
-    await w.sim.control.webhooksIdle();
+    const id = await paymentSent("sim-webhooks-bad-signature");
     expect(deliveriesFor(id).map((d) => [d.status, d.signature, d.attempt])).toEqual([[401, "bad", 1]]);
     const after = await events();
     expect([after.verified - before.verified, after.rejected - before.rejected]).toEqual([0, 1]);
@@ -76,15 +80,13 @@ describe("the simulator's webhooks", () => {
 
   it("drop: nothing is sent", async () => {
     await configure({ drop: 1 });
-    const id = await newPayment(w.client, "sim-webhooks-drop");
-    await w.sim.control.webhooksIdle();
+    const id = await paymentSent("sim-webhooks-drop");
     expect(deliveriesFor(id)).toEqual([]);
   }, 30_000);
 
   it("reorder: completed arrives before processing, and a wait still ends completed", async () => {
     await configure({ reorder: true });
-    const id = await newPayment(w.client, "sim-webhooks-reorder");
-    await w.sim.control.webhooksIdle();
+    const id = await paymentSent("sim-webhooks-reorder");
     // Once the wait listens to the watcher.
     const { answer } = await waitingFor(w.client, id);
     await w.sim.control.pay(id, { outcome: "exact", wait: true });
@@ -109,8 +111,7 @@ describe("the simulator's webhooks", () => {
     expect((await post({ url: endpoint, secret: SECRET, faults: { drop: 2 } })).status).toBe(400);
     expect((await post({ url: endpoint })).status).toBe(400);
     expect((await post({ url: null })).status).toBe(200);
-    const id = await newPayment(w.client, "sim-webhooks-off");
-    await w.sim.control.webhooksIdle();
+    const id = await paymentSent("sim-webhooks-off");
     expect(deliveriesFor(id)).toEqual([]);
   }, 30_000);
 });
