@@ -25,6 +25,31 @@ function rawBytes(dir: string): string {
     .join("");
 }
 
+/** Leaves a state in `dir` holding `secrets` (payment id → secret), closed. */
+async function stateHolding(
+  dir: string,
+  secrets: Record<string, string>,
+  opts: { key?: Buffer } = {},
+): Promise<void> {
+  const store = await openStateStore(dir, opts);
+  for (const [id, secret] of Object.entries(secrets)) await store.secrets.put(id, secret);
+  store.close();
+}
+
+/** The secrets of `ids` as the next start reads them: the state in `dir` opened afresh (and closed). */
+async function secretsOnReopen(
+  dir: string,
+  ids: string[],
+  opts: { key?: Buffer } = {},
+): Promise<Array<string | undefined>> {
+  const store = await openStateStore(dir, opts);
+  try {
+    return await Promise.all(ids.map((id) => store.secrets.get(id)));
+  } finally {
+    store.close();
+  }
+}
+
 /** The schema version 1 wrote (before sealing), as an older spacepay-mcp left it on disk. */
 function writeVersion1File(dir: string, secrets: Record<string, string>): void {
   const db = new Database(path.join(dir, STATE_FILE));
@@ -75,10 +100,7 @@ describe("payment secrets at rest", () => {
       expect(JSON.stringify(row)).not.toMatch(/ps_plaintext/);
     }
 
-    const again = await openStateStore(dir, { key });
-    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
-    expect(again.secrets.get("pay_2")).toBe(SECRETS[1]);
-    again.close();
+    expect(await secretsOnReopen(dir, ["pay_1", "pay_2"], { key })).toEqual(SECRETS);
   });
 
   it("an older file's plaintext rows are sealed by the migration and gone from the files", async ({
@@ -95,24 +117,18 @@ describe("payment secrets at rest", () => {
     for (const s of SECRETS) expect(rawBytes(dir)).not.toContain(s);
 
     // With the generated key the next start reads them the same way.
-    const again = await openStateStore(dir);
-    expect(again.secrets.get("pay_old_1")).toBe(SECRETS[0]);
-    again.close();
+    expect(await secretsOnReopen(dir, ["pay_old_1"])).toEqual([SECRETS[0]]);
   });
 
   it("another key: the store does not open, naming SPACEPAY_STATE_KEY; the right key still reads", async ({
     stateDir: dir,
   }) => {
     const key = randomBytes(32);
-    const first = await openStateStore(dir, { key });
-    first.secrets.put("pay_1", SECRETS[0]!);
-    first.close();
+    await stateHolding(dir, { pay_1: SECRETS[0]! }, { key });
     await expect(openStateStore(dir, { key: randomBytes(32) })).rejects.toThrow(
       /SPACEPAY_STATE_KEY does not open the existing state/,
     );
-    const again = await openStateStore(dir, { key });
-    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
-    again.close();
+    expect(await secretsOnReopen(dir, ["pay_1"], { key })).toEqual([SECRETS[0]]);
   });
 
   it("a row sealed with another key reads as missing, the log says why, nothing crashes", async ({
@@ -144,19 +160,13 @@ describe("payment secrets at rest", () => {
 
   it("a sealed secret moved to another payment's row does not open there", async ({ stateDir: dir }) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const store = await openStateStore(dir);
-    store.secrets.put("pay_1", SECRETS[0]!);
-    store.secrets.put("pay_2", SECRETS[1]!);
-    store.close();
+    await stateHolding(dir, { pay_1: SECRETS[0]!, pay_2: SECRETS[1]! });
     const raw = new Database(path.join(dir, STATE_FILE));
     raw.exec(
       "UPDATE payment_secrets SET sealed_secret = (SELECT sealed_secret FROM payment_secrets WHERE payment_id = 'pay_1') WHERE payment_id = 'pay_2'",
     );
     raw.close();
-    const again = await openStateStore(dir);
-    expect(again.secrets.get("pay_1")).toBe(SECRETS[0]);
-    expect(again.secrets.get("pay_2")).toBeUndefined();
+    expect(await secretsOnReopen(dir, ["pay_1", "pay_2"])).toEqual([SECRETS[0], undefined]);
     expect(logged).toHaveBeenCalled();
-    again.close();
   });
 });
