@@ -145,29 +145,41 @@ class NodeHeaders {
   }
 }
 
+/** What a request whose client is already gone is given: the SDK does not start it. */
+const ABORTED = AbortSignal.abort();
+
 /**
- * One 2026-07-28 exchange: the Node request as the SDK's fetch face reads it (its method, `headers.get`
- * and `signal`; the body goes parsed, so none is read), and what the factory needs to know of it. Not
- * a web Request: undici's constructor (URL parse, a headers copy, a signal following ours) was ~2.5%
- * of a call's CPU, for fields nothing reads. The conformance suites hold the SDK to what it reads.
+ * One exchange: the Node request as the SDK's fetch face reads it (its method, `headers.get` and
+ * `signal`; the body goes parsed, so none is read), and what the factory needs to know of it. Not a
+ * web Request: undici's constructor (URL parse, a headers copy, a signal following ours) was ~2.5% of
+ * a call's CPU, for fields nothing reads. The conformance suites hold the SDK to what it reads.
  */
 class Exchange {
   readonly method = "POST";
   readonly headers: NodeHeaders;
-  /** Aborted when the client goes away before its answer; made when the SDK first asks for it. */
-  private gone?: AbortController;
   /** The server the factory made for it (closed once the response is done). */
   server?: SpacePayServer;
+  /** A listen stream's: aborted when its client goes away. */
+  private listenEnds?: AbortController;
+  private gone = false;
   constructor(
     private readonly req: IncomingMessage,
     readonly principal: Principal | undefined,
     /** The JSON-RPC method of its one message. */
     readonly mcpMethod: string | undefined,
+    private readonly listen: boolean,
   ) {
     this.headers = new NodeHeaders(req);
   }
-  get signal(): AbortSignal {
-    return (this.gone ??= new AbortController()).signal;
+  /**
+   * A listen stream lasts until its client goes, and the SDK's router ends it on this signal. Any
+   * other exchange ends with its server, which `closed` closes when the client goes away: that aborts
+   * the call in progress as the SDK would on a signal, without a controller, a following signal and
+   * their listeners per request. One whose client is already gone is not started.
+   */
+  get signal(): AbortSignal | undefined {
+    if (this.listen) return (this.listenEnds ??= new AbortController()).signal;
+    return this.gone ? ABORTED : undefined;
   }
   get url(): string {
     const path = this.req.url ?? "/mcp";
@@ -178,10 +190,12 @@ class Exchange {
       return new URL(`http://localhost${path}`).href;
     }
   }
-  /** The response closed: its server is closed, and the exchange aborted if it was not answered. */
+  /** The response closed: its server is closed, and the exchange ended if it was not answered. */
   closed(res: ServerResponse): void {
     void this.server?.close();
-    if (this.gone && !res.writableFinished) this.gone.abort();
+    if (res.writableFinished) return;
+    this.gone = true;
+    this.listenEnds?.abort();
   }
 }
 
@@ -194,19 +208,23 @@ async function bytesOf(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 }
 
 /** Writes the SDK's answer: a JSON body at once, an SSE stream as it comes (until the client goes). */
-async function send(res: ServerResponse, response: Response, gone: AbortSignal): Promise<void> {
+async function send(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
   res.writeHead(response.status, headers);
   if (response.body === null) return void res.end();
   if (!headers["content-type"]?.startsWith("text/event-stream"))
     return void res.end(await bytesOf(response.body));
+  let gone = false;
   const closed = new Promise<void>((resolve) =>
-    gone.addEventListener("abort", () => resolve(), { once: true }),
+    res.once("close", () => {
+      gone = true;
+      resolve();
+    }),
   );
   try {
     for await (const chunk of response.body) {
-      if (gone.aborted) break;
+      if (gone) break;
       if (!res.write(chunk))
         await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
     }
@@ -240,7 +258,7 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
       log("error", `HTTP request failed: ${(err as Error).message}`);
       return answerError(res, { status: 500, code: -32603, message: "Internal server error" }, idOf(body));
     }
-    await send(res, response, exchange.signal);
+    await send(res, response);
   };
   // The SDK's bus delivers each published change to every open stream that lists the URI.
   const listens = opts.listenWatches?.((uri) => modernHandler.notify.resourceUpdated(uri));
@@ -317,12 +335,13 @@ export function mcpRoute(opts: McpRouteOptions): McpRoute {
       const refusal = paramsRefusal(parsed);
       if (refusal) return reply(res, refusal);
       const method = (parsed as { method?: unknown } | null)?.method;
-      const exchange = new Exchange(req, principal, typeof method === "string" ? method : undefined);
+      const listen = isListenRequest(parsed);
+      const exchange = new Exchange(req, principal, typeof method === "string" ? method : undefined, listen);
       res.on("close", () => exchange.closed(res));
       if (isLegacy(req, parsed)) return serveLegacy(req, res, parsed, exchange);
       const refused =
         listens &&
-        isListenRequest(parsed) &&
+        listen &&
         (await openHttpListen(listens, res, parsed, opts.notAnAnswer, principal?.subject));
       if (refused) return reply(res, refused);
       await serveModern(res, parsed, exchange);
