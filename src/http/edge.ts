@@ -109,9 +109,25 @@ export function post(
  */
 export function loopbackHost(allowedHosts: Iterable<string>): Check {
   const allowed = hostnames(allowedHosts);
-  return (req) => {
-    const result = validateHostHeader(req.headers.host, allowed);
+  // The verdict depends on the header alone: each Host a client sends is parsed once.
+  const verdict = remembered((host: string | undefined): Refusal | null => {
+    const result = validateHostHeader(host, allowed);
     return result.ok ? null : { status: 403, message: `Forbidden: ${result.message}` };
+  });
+  return (req) => verdict(req.headers.host);
+}
+
+/**
+ * `fn` remembering its answers for the first `size` arguments it sees (every request asks the same
+ * few: its Host, its path), so a hot path does not parse them again; any later one is computed.
+ */
+function remembered<A, R>(fn: (arg: A) => R, size = 64): (arg: A) => R {
+  const answers = new Map<A, R>();
+  return (arg) => {
+    if (answers.has(arg)) return answers.get(arg) as R;
+    const answer = fn(arg);
+    if (answers.size < size) answers.set(arg, answer);
+    return answer;
   };
 }
 
@@ -146,10 +162,9 @@ function hostnameOf(host: string | undefined): string {
 /** No credentials asked for (the route is public, or decides for itself). */
 export const anyone: Authenticate = () => ({});
 
-function sameToken(given: string, expected: string): boolean {
+function sameToken(given: string, expected: Buffer): boolean {
   const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === expected.length && timingSafeEqual(a, expected);
 }
 
 /**
@@ -166,10 +181,12 @@ export function bearerToken(token: string, variable = "SPACEPAY_MCP_HTTP_TOKEN")
       "www-authenticate": `Bearer realm="spacepay-mcp", error="invalid_token", error_description="${what}"`,
     },
   };
+  const expected = Buffer.from(token);
+  const accepted: Verdict = {};
   return (req): Verdict => {
     const auth = req.headers.authorization ?? "";
     const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-    return sameToken(given, token) ? {} : { refusal };
+    return sameToken(given, expected) ? accepted : { refusal };
   };
 }
 
@@ -218,6 +235,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Each request through `checks`, then its route: method, authentication, the body within its limit. */
 export function edge(checks: readonly Check[], routes: readonly Route[]) {
+  const pathOf = remembered((url: string) => new URL(url, "http://localhost").pathname);
   const byPath = new Map<string, Route>();
   for (const route of routes) for (const path of route.paths) byPath.set(path, route);
   const paths = [...byPath.keys()].join(", ");
@@ -227,7 +245,7 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
       const refusal = check(req);
       if (refusal) return refuse(refusal);
     }
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(req.url ?? "/");
     const route = byPath.get(path) ?? [...byPath].find(([p]) => p.endsWith("/") && path.startsWith(p))?.[1];
     if (!route) return refuse({ status: 404, message: `Not found: this server answers ${paths}` });
     const refuseRoute = (refusal: Refusal) => {

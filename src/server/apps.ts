@@ -2,7 +2,7 @@
 // them, and the extension's capability. Everything a client without the extension sees is unchanged:
 // the links appear in tools/list only for a client that declared it (hosts ignore unknown _meta, but
 // the listing stays byte for byte what it was). The pages themselves are built from apps/.
-import type { ClientCapabilities, McpServer, Tool } from "@modelcontextprotocol/server";
+import type { ClientCapabilities, Tool } from "@modelcontextprotocol/server";
 import type { ResourceDef } from "./resources.js";
 import {
   APPROVAL_CARD_URI,
@@ -46,10 +46,8 @@ const PAGES = [
   { name: "approval-card", uri: APPROVAL_CARD_URI, title: "Approval card" },
 ] as const;
 
-/** Declares the extension. */
-export function registerApps(mcp: McpServer): void {
-  mcp.server.registerCapabilities({ extensions: { [UI_EXTENSION]: {} } });
-}
+/** Declares the extension (create-server.ts, in every server's fixed capabilities). */
+export const APPS_CAPABILITY = { extensions: { [UI_EXTENSION]: {} } };
 
 /** The pages, as rows of the resource table (read on demand: the HTML is a chunk of its own). */
 export const APP_PAGES: readonly ResourceDef[] = PAGES.map((page) => ({

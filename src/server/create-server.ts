@@ -12,7 +12,7 @@ import { registerPrompts } from "./prompts.js";
 import { registerSubscriptions, type Subscriptions } from "./subscriptions.js";
 import { createPaymentWatcher, type PaymentWatcher } from "./payment-watch.js";
 import { instructions } from "./instructions.js";
-import { APP_PAGES, registerApps } from "./apps.js";
+import { APP_PAGES, APPS_CAPABILITY } from "./apps.js";
 import { modernRequest, requestClient } from "./request-client.js";
 import type { AnyTool, ServerInfo } from "./tool.js";
 import { TOOLS } from "./tools/index.js";
@@ -74,6 +74,12 @@ const SUBSCRIBABLE = [...resourceDefs({ api: null as never, account: () => ({}) 
   (d) => d.subscribable,
 );
 
+/**
+ * Declared in the constructor, the same for every instance (the SDK copies it), the MCP Apps UI
+ * extension (apps.ts) among them: what is declared later costs a merge each.
+ */
+const FIXED_CAPABILITIES = { logging: {}, completions: {}, ...APPS_CAPABILITY };
+
 /** Which handlers an instance answering `method` needs (all of them when it may answer anything). */
 function handlersFor(method: string | undefined) {
   const any = method === undefined;
@@ -107,7 +113,7 @@ export function createServer(deps: ServerDeps): SpacePayServer {
     {
       // Tools, prompts and resources are declared below, after scopeRequests: declared here, the SDK
       // would register their handlers now, before call-log.ts can wrap them.
-      capabilities: { logging: {}, completions: {} },
+      capabilities: FIXED_CAPABILITIES,
       instructions: instructions(deps.info.mode),
       jsonSchemaValidator: lazyValidator,
     },
@@ -137,10 +143,14 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   // listChanged: the lists are fixed for a build; only over stdio does the warm start
   // (cli/warm-record.ts) tell a client whose first listing came from an out-of-date cache to
   // fetch it again, so only there is it declared (the SDK would declare true everywhere).
+  // subscribe: 2026-07-28 has no resources/subscribe; the serving entry answers subscriptions/listen
+  // and honours `resourceSubscriptions` only when it is declared. One declaration, not one per kind.
+  const listChanged = !deps.stateless;
+  const subscribe = SUBSCRIBABLE && deps.era === "modern";
   server.registerCapabilities({
-    tools: { listChanged: !deps.stateless },
-    prompts: { listChanged: !deps.stateless },
-    resources: { listChanged: !deps.stateless },
+    tools: { listChanged },
+    prompts: { listChanged },
+    resources: subscribe ? { listChanged, subscribe } : { listChanged },
   });
 
   const needs = handlersFor(deps.method);
@@ -192,13 +202,11 @@ export function createServer(deps: ServerDeps): SpacePayServer {
       deps.listInstances === false ? defs.map(({ list: _instances, ...def }) => def) : defs,
     );
   }
-  registerApps(mcp);
   if (needs.prompts) registerPrompts(mcp, now);
-  // 2026-07-28 has no resources/subscribe: the serving entry answers subscriptions/listen and honours
-  // `resourceSubscriptions` only when this capability is declared. 2025 needs a session to send on.
+  // 2025 subscriptions need a session to send on (2026-07-28's are declared above).
   let subscriptions: Subscriptions | null = null;
-  if (SUBSCRIBABLE && deps.era === "modern") server.registerCapabilities({ resources: { subscribe: true } });
-  else if (SUBSCRIBABLE && !deps.stateless) subscriptions = registerSubscriptions(server, deps.api, watcher);
+  if (SUBSCRIBABLE && deps.era !== "modern" && !deps.stateless)
+    subscriptions = registerSubscriptions(server, deps.api, watcher);
 
   return {
     mcp,
