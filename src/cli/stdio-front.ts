@@ -5,7 +5,8 @@
 // client has been quiet for a moment, and then reads the answered requests again under private ids
 // (so the SDK sees the same first message, picks the same era and records the client's
 // capabilities), the queue, and the rest of stdin (warm-record.ts checks and records its answers).
-// Imports only node: built-ins and tiny modules: no zod, no SDK, not src/config/.
+// Imports only node: built-ins and tiny modules: no zod, no SDK, not src/config/. In dist/ it is bundled
+// into the CommonJS launcher (src/cli.ts), so the real server comes in through `server`, never an import.
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { log, presetLogFormat } from "../log.js";
@@ -18,7 +19,14 @@ import {
   stateKeyText,
   type Answer,
 } from "./warm-cache.js";
-import type { Replayed } from "./warm-record.js";
+import type { serve } from "./serve.js";
+import type { Replayed, WarmStartTransport } from "./warm-record.js";
+
+/** The real server, loaded when the front hands over (main.ts's frontServer; the ESM side in dist/). */
+export interface FrontServer {
+  serve: typeof serve;
+  WarmStartTransport: typeof WarmStartTransport;
+}
 
 /** How long the client may stay quiet after an answer before the real server loads anyway. */
 const QUIET_MS = 50;
@@ -31,12 +39,13 @@ export async function serveWithWarmStart(
   flags: Record<string, string | boolean>,
   env: Record<string, string | undefined>,
   argv: readonly string[],
+  server: () => Promise<FrontServer>,
 ): Promise<number> {
   // A warm start may stop without ever loading the configuration: its lines follow the format too.
   presetLogFormat(flags, env);
   // SPACEPAY_MCP_HTTP (any value: src/config/ decides what it means) or no usable cache: as before.
   const place = env.SPACEPAY_MCP_HTTP?.trim() ? null : locateCache(argv, flags, env);
-  if (!place) return (await import("./serve.js")).serve(flags, env);
+  if (!place) return (await server()).serve(flags, env);
   const keyText = stateKeyText(place, env);
   const answers = keyText ? readAnswers(cacheFile(place, keyText)) : new Map<string, Answer>();
 
@@ -118,10 +127,7 @@ export async function serveWithWarmStart(
     if (loading) return;
     clearTimeout(quiet);
     loading = (async () => {
-      const [{ serve }, { WarmStartTransport }] = await Promise.all([
-        import("./serve.js"),
-        import("./warm-record.js"),
-      ]);
+      const { serve, WarmStartTransport } = await server();
       process.stdin.off("data", onData);
       process.stdin.off("end", onEnd);
       const source = new PassThrough();
