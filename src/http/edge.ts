@@ -202,36 +202,67 @@ export function oauthToken(gate: OAuthGate): Authenticate {
 
 class BodyTooLarge extends Error {}
 
+/** A body being read: its chunks so far, its limit, and the promise to settle. */
+interface Reading {
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  resolve(body: Buffer): void;
+  reject(err: Error): void;
+}
+
+const READING = Symbol("the body being read");
+type ReadingRequest = IncomingMessage & { [READING]?: Reading };
+
 /**
  * Reads the body, refusing past `limit` bytes as they arrive (and at once when Content-Length says so).
  * Plain 'data' events, not an async iterator: this runs on every request, and the iterator's promise
- * per chunk cost more than the read. A refused body is read no further; its connection closes after
- * the 413.
+ * per chunk cost more than the read; the listeners are shared, their state on the request, so a read
+ * makes no closures. A refused body is read no further; its connection closes after the 413.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: ReadingRequest, limit: number): Promise<Buffer> {
   if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (err: Error | null) => {
-      req.off("data", onData).off("end", onEnd).off("error", done).off("close", onClose);
-      if (err) reject(err);
-      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.pause();
-      done(new BodyTooLarge());
-    };
-    const onEnd = () => done(null);
-    // Closed before its end: the client went away (or a timeout ended it) mid-body.
-    const onClose = () => done(new Error("the request ended before its body did"));
-    req.on("data", onData).on("end", onEnd).on("error", done).on("close", onClose);
+    req[READING] = { chunks: [], size: 0, limit, resolve, reject };
+    req.on("data", onBodyData).on("end", onBodyEnd).on("error", bodyDone).on("close", onBodyClose);
   });
 }
 
+function bodyDone(this: ReadingRequest, err: Error | null): void {
+  const reading = this[READING];
+  if (!reading) return;
+  this[READING] = undefined;
+  this.off("data", onBodyData).off("end", onBodyEnd).off("error", bodyDone).off("close", onBodyClose);
+  const { chunks, size } = reading;
+  if (err) reading.reject(err);
+  else reading.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+}
+
+function onBodyData(this: ReadingRequest, chunk: Buffer): void {
+  const reading = this[READING];
+  if (!reading) return;
+  reading.size += chunk.length;
+  if (reading.size <= reading.limit) return void reading.chunks.push(chunk);
+  this.pause();
+  bodyDone.call(this, new BodyTooLarge());
+}
+
+function onBodyEnd(this: ReadingRequest): void {
+  bodyDone.call(this, null);
+}
+
+/** Closed before its end: the client went away (or a timeout ended it) mid-body. */
+function onBodyClose(this: ReadingRequest): void {
+  bodyDone.call(this, new Error("the request ended before its body did"));
+}
+
 // ---- composition ----
+
+/** The edge's answer instead of the route's (its route told, if it got that far); the connection then closes. */
+function refuse(res: ServerResponse, refusal: Refusal, route?: Route): void {
+  route?.refused?.(refusal);
+  answerError(res, refusal, null, true);
+}
 
 /** Each request through `checks`, then its route: method, authentication, the body within its limit. */
 export function edge(checks: readonly Check[], routes: readonly Route[]) {
@@ -240,25 +271,20 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
   for (const route of routes) for (const path of route.paths) byPath.set(path, route);
   const paths = [...byPath.keys()].join(", ");
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const refuse = (refusal: Refusal) => answerError(res, refusal, null, true);
     for (const check of checks) {
       const refusal = check(req);
-      if (refusal) return refuse(refusal);
+      if (refusal) return refuse(res, refusal);
     }
     const path = pathOf(req.url ?? "/");
     const route = byPath.get(path) ?? [...byPath].find(([p]) => p.endsWith("/") && path.startsWith(p))?.[1];
-    if (!route) return refuse({ status: 404, message: `Not found: this server answers ${paths}` });
-    const refuseRoute = (refusal: Refusal) => {
-      route.refused?.(refusal);
-      refuse(refusal);
-    };
+    if (!route) return refuse(res, { status: 404, message: `Not found: this server answers ${paths}` });
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       const message = `Method not allowed: ${route.paths[0]} answers ${allow} only`;
-      return refuseRoute({ status: 405, message, headers: { allow } });
+      return refuse(res, { status: 405, message, headers: { allow } }, route);
     }
     const verdict = await route.auth(req);
-    if ("refusal" in verdict) return refuseRoute(verdict.refusal);
+    if ("refusal" in verdict) return refuse(res, verdict.refusal, route);
     let body: Buffer = Buffer.alloc(0);
     if (route.bodyLimit > 0) {
       try {
@@ -266,7 +292,8 @@ export function edge(checks: readonly Check[], routes: readonly Route[]) {
       } catch (err) {
         // The client went away (or Node's request timeout ended it) mid-body: nobody to answer.
         if (!(err instanceof BodyTooLarge)) return void res.destroy();
-        return refuseRoute({ status: 413, message: `Payload too large: at most ${route.bodyLimit} bytes` });
+        const message = `Payload too large: at most ${route.bodyLimit} bytes`;
+        return refuse(res, { status: 413, message }, route);
       }
     }
     await route.handle(req, res, { body, principal: verdict.principal });

@@ -158,15 +158,22 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     routes,
   );
 
-  const http = limitedServer(opts.limits, (req, res) => {
+  // Shared by every request (`this` is the response): no closures made per request.
+  function answered(this: ServerResponse) {
+    inFlight.done(this);
+  }
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
-    res.once("close", () => inFlight.done(res));
-    handle(req, res).catch((err) => {
+    res.on("close", answered);
+    try {
+      await handle(req, res);
+    } catch (err) {
       log("error", `HTTP request failed: ${(err as Error).message}`);
       if (!res.headersSent) answerError(res, { status: 500, message: "Internal error" });
       else res.end();
-    });
-  });
+    }
+  };
+  const http = limitedServer(opts.limits, (req, res) => void serve(req, res));
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(opts.port, opts.host, () => resolve());
