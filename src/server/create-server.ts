@@ -80,6 +80,8 @@ const SUBSCRIBABLE = [...resourceDefs({ api: null as never, account: () => ({}) 
  */
 const FIXED_CAPABILITIES = { logging: {}, completions: {}, ...APPS_CAPABILITY };
 
+const systemNow = () => new Date();
+
 /** Which handlers an instance answering `method` needs (all of them when it may answer anything). */
 function handlersFor(method: string | undefined) {
   const any = method === undefined;
@@ -104,7 +106,7 @@ export function memorySecretStore(): SecretStore {
 export function createServer(deps: ServerDeps): SpacePayServer {
   const tools = deps.tools ?? TOOLS;
   const secrets = deps.secrets ?? memorySecretStore();
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemNow;
   const ownWatcher = deps.watcher ? null : createPaymentWatcher(deps.api, deps.pollIntervalMs ?? 2000);
   // What this server's caller watches counts against its own limit (SPACEPAY_MAX_WATCHES_PER_CALLER).
   const watcher = (deps.watcher ?? ownWatcher!).forCaller(deps.caller);
@@ -126,10 +128,12 @@ export function createServer(deps: ServerDeps): SpacePayServer {
   // (the envelope's logLevel); 2025 per session (logging/setLevel), which a stateless HTTP request,
   // a session of one request, never keeps.
   let sessionLevel: LoggingLevel | null = null;
-  server.setRequestHandler("logging/setLevel", (req) => {
-    sessionLevel = req.params.level;
-    return {};
-  });
+  // Registered only where it can arrive: an instance made for one other method never sees it.
+  if (deps.method === undefined || deps.method === "logging/setLevel")
+    server.setRequestHandler("logging/setLevel", (req) => {
+      sessionLevel = req.params.level;
+      return {};
+    });
   scopeRequests(server, (ctx) => {
     const level = modernRequest(deps.era, ctx)
       ? (ctx.mcpReq.envelope as Record<string, LoggingLevel | undefined> | undefined)?.[LOG_LEVEL_META_KEY]
