@@ -10,6 +10,7 @@ export const DEFAULT_CLI = path.join(ROOT, "dist", "cli.js");
 export const BARE_SERVER = path.join(ROOT, "bench", "bare-server.mjs");
 export const SDK_FLOOR = path.join(ROOT, "bench", "sdk-floor.mjs");
 export const SDK_FLOOR_HTTP = path.join(ROOT, "bench", "sdk-floor-http.mjs");
+export const SDK_FLOOR_STDIO = path.join(ROOT, "bench", "sdk-floor-stdio.mjs");
 export const SECRET_KEY = "sk_test_simulator";
 /** The 2025 era's newest revision: `initialize` first, then plain requests. */
 export const PROTOCOL_VERSION = "2025-11-25";
@@ -88,6 +89,10 @@ export function ourServer(cli: string, apiUrl: string, stateDir: string): Server
 
 export const bareServer: ServerSpec = { name: "bare node", args: [BARE_SERVER], env: {} };
 export const sdkFloor: ServerSpec = { name: "SDK floor", args: [SDK_FLOOR], env: {} };
+/** The SDK v2 over stdio with one tool making our get_payment's GET against `apiUrl`. */
+export function sdkFloorGet(apiUrl: string): ServerSpec {
+  return { name: "SDK v2 floor with the GET", args: [SDK_FLOOR_STDIO, apiUrl, SECRET_KEY], env: {} };
+}
 
 interface JsonRpcResponse {
   id?: number | string;

@@ -1,7 +1,7 @@
 // Per-call overhead and throughput: get_payment through our server over stdio (raw JSON-RPC, so the
 // figure is the server's, not a client library's) against the same GET made directly with undici, on
 // both protocol eras: a 2025 session after initialize, and 2026-07-28 requests carrying the envelope.
-import { ENVELOPE_2026, RpcChild, sdkFloor } from "./child.js";
+import { ENVELOPE_2026, RpcChild, sdkFloor, sdkFloorGet } from "./child.js";
 import { directApi, PAYMENTS_PATH } from "./http.js";
 import { cpuMs, now, round, runConcurrently, summarize, withTimeout, type Summary } from "./stats.js";
 
@@ -15,6 +15,13 @@ export interface OverheadResult {
   /** The SDK floor's no-op tool: the MCP-over-stdio round trip before any work of ours. */
   sdkFloor: Summary;
   /**
+   * The SDK v2 over stdio with one tool making the same GET (bench/sdk-floor-stdio.mjs), on 2025 after
+   * initialize: what any SDK server adds to the call, before the work that is ours.
+   */
+  sdkFloorGet: Summary;
+  /** Its p50 minus the direct GET's, ms. */
+  sdkFloorGetAddedP50Ms: number;
+  /**
    * The server process's CPU (user + system) per call, ms, over the same timed blocks: far less
    * sensitive to noisy neighbours than wall-clock p50, so it is what tells two builds apart. Ours
    * includes its own HTTP request to SpacePay; the SDK floor's no-op tool makes none. Null where /proc
@@ -25,6 +32,7 @@ export interface OverheadResult {
     mcpQuiet: number | null;
     era2026: number | null;
     sdkFloor: number | null;
+    sdkFloorGet: number | null;
   };
   /** MCP p50 minus HTTP p50, milliseconds: what our server adds to a call. */
   addedP50Ms: number;
@@ -88,12 +96,15 @@ export async function measureOverhead(opts: {
   const { server } = opts;
   const http = directApi(opts.apiUrl, opts.inFlight);
   const floor = new RpcChild(sdkFloor);
+  const floorGet = new RpcChild(sdkFloorGet(opts.apiUrl));
   const id = (i: number) => opts.ids[i % opts.ids.length] as string;
   try {
     await withTimeout(floor.handshake(), 15_000, "SDK floor handshake");
+    await withTimeout(floorGet.handshake(), 15_000, "SDK v2 floor (GET) handshake");
     const viaMcp = (i: number) => getPaymentOverMcp(server, id(i));
     const viaHttp = (i: number) => http.get(`${PAYMENTS_PATH}/${id(i)}`);
     const viaFloor = (i: number) => getPaymentOverMcp(floor, id(i));
+    const viaFloorGet = (i: number) => getPaymentOverMcp(floorGet, id(i));
     const via2026 = (i: number) => getPaymentOverMcp(opts.server2026, id(i));
     // "debug" sends what a client that never set a level gets: every message.
     const setLevel = (level: "debug" | "warning") => server.request("logging/setLevel", { level });
@@ -102,6 +113,7 @@ export async function measureOverhead(opts: {
       await viaMcp(i);
       await viaHttp(i);
       await viaFloor(i);
+      await viaFloorGet(i);
       await via2026(i);
     }
 
@@ -110,6 +122,7 @@ export async function measureOverhead(opts: {
       mcp: [] as number[],
       quiet: [] as number[],
       floor: [] as number[],
+      floorGet: [] as number[],
       http: [] as number[],
       era2026: [] as number[],
     };
@@ -117,7 +130,7 @@ export async function measureOverhead(opts: {
     const wire = { sent25: 0, got25: 0, sent26: 0, got26: 0 };
     const s26 = opts.server2026;
     // Server CPU over each path's blocks (ms), read from /proc around each block: null once unreadable.
-    const cpu = { mcp: 0, quiet: 0, era2026: 0, floor: 0 } as Record<string, number | null>;
+    const cpu = { mcp: 0, quiet: 0, era2026: 0, floor: 0, floorGet: 0 } as Record<string, number | null>;
     const timed = async (
       into: number[],
       from: number,
@@ -162,6 +175,7 @@ export async function measureOverhead(opts: {
       wire.got26 += s26.bytesReceived - got26;
       era2026Notes += s26.notifications - notes26;
       await timed(samples.floor, done, n, viaFloor, { key: "floor", pid: floor.pid });
+      await timed(samples.floorGet, done, n, viaFloorGet, { key: "floorGet", pid: floorGet.pid });
       await timed(samples.http, done, n, viaHttp);
     }
     await setLevel("debug");
@@ -170,6 +184,7 @@ export async function measureOverhead(opts: {
     const h = summarize(samples.http);
     const q = summarize(samples.quiet);
     const e = summarize(samples.era2026);
+    const fg = summarize(samples.floorGet);
     const perCall = (bytes: number) => Math.round(bytes / opts.calls);
     const cpuPerCall = (key: string) => {
       const ms = cpu[key];
@@ -189,11 +204,14 @@ export async function measureOverhead(opts: {
         http: h,
         mcpQuiet: q,
         sdkFloor: summarize(samples.floor),
+        sdkFloorGet: fg,
+        sdkFloorGetAddedP50Ms: round(fg.p50 - h.p50, 3),
         cpuPerCallMs: {
           mcp: cpuPerCall("mcp"),
           mcpQuiet: cpuPerCall("quiet"),
           era2026: cpuPerCall("era2026"),
           sdkFloor: cpuPerCall("floor"),
+          sdkFloorGet: cpuPerCall("floorGet"),
         },
         addedP50Ms: round(m.p50 - h.p50, 3),
         addedP99Ms: round(m.p99 - h.p99, 3),
@@ -222,6 +240,6 @@ export async function measureOverhead(opts: {
     };
   } finally {
     await http.close();
-    await floor.stop();
+    await Promise.all([floor.stop(), floorGet.stop()]);
   }
 }

@@ -373,7 +373,8 @@ function goals(s: BenchResult["sections"]): Goal[] {
       "≤ 0.5 ms added",
       oh?.addedP50Ms,
       (v) => v <= 0.5,
-      (v) => `+${v} ms (${oh!.mcp.p50} vs ${oh!.http.p50} ms)`,
+      (v) =>
+        `+${v} ms (${oh!.mcp.p50} vs ${oh!.http.p50} ms; the SDK v2 floor with the GET +${oh!.sdkFloorGetAddedP50Ms} ms)`,
     ),
     goal(
       "Per-call overhead at p50, 2026-07-28",
@@ -559,6 +560,14 @@ export function report(r: BenchResult): string[] {
             cpuCell(o.cpuPerCallMs.era2026),
           ],
           [
+            "  SDK v2 floor, the same GET (2025-11-25)",
+            o.sdkFloorGet.p50,
+            o.sdkFloorGet.p99,
+            o.sdkFloorGet.min,
+            o.sdkFloorGet.max,
+            cpuCell(o.cpuPerCallMs.sdkFloorGet),
+          ],
+          [
             "  SDK floor no-op tool (no HTTP)",
             o.sdkFloor.p50,
             o.sdkFloor.p99,
@@ -572,6 +581,7 @@ export function report(r: BenchResult): string[] {
           " ours includes its own HTTP request, the SDK floor makes none",
         `added: p50 +${o.addedP50Ms} ms, p99 +${o.addedP99Ms} ms; ratio at p50 ${o.ratioP50}×` +
           ` (log level warning: p50 +${round(o.mcpQuiet.p50 - o.http.p50, 3)} ms)`,
+        `the SDK v2 floor with the same GET adds p50 +${o.sdkFloorGetAddedP50Ms} ms: what any SDK server over stdio adds`,
         `client: ${o.client}; server notifications per call: ${o.notificationsPerCall} (${o.notificationsPerCallQuiet} at level warning)`,
         `2026-07-28: p50 +${o.era2026.addedP50Ms} ms over HTTP; ${sign(o.era2026.deltaP50VsLegacyMs)} ms vs 2025 at level warning` +
           `; envelope ${o.era2026.envelopeBytes} bytes per request`,
