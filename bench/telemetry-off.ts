@@ -50,7 +50,8 @@ async function filesAtStart(cli: string, apiUrl: string, id: string): Promise<Te
   } finally {
     await server.stop();
   }
-  const built = readdirSync(dir).filter((f) => f.endsWith(".js"));
+  // The CommonJS launcher (.js) and the ESM modules (.mjs).
+  const built = readdirSync(dir).filter((f) => /\.m?js$/.test(f));
   const code = (f: string) => readFileSync(path.join(dir, f), "utf8");
   const otel = new Set(built.filter((f) => code(f).includes("@opentelemetry/")));
   const loaded = new Set(
@@ -62,6 +63,8 @@ async function filesAtStart(cli: string, apiUrl: string, id: string): Promise<Te
   state.remove();
   rmSync(log, { force: true });
   if (!loaded.has(path.basename(cli))) throw new Error("the loader hook recorded nothing: no figure");
+  // Zero of zero would read as met: a build whose files this misses must fail instead.
+  if (otel.size === 0) throw new Error("no built file holds OpenTelemetry code: no figure");
   const hookFile = built.find((f) => /\binstallTelemetry\b/.test(code(f)) && !otel.has(f));
   return {
     filesLoaded: loaded.size,
