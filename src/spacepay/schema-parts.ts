@@ -54,11 +54,20 @@ export const chainRef = z.union([z.string(), z.number()]).transform((v, ctx) => 
   return id;
 });
 
-export const lowerEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z
-    .string()
-    .transform((s) => s.trim().toLowerCase())
-    .pipe(z.enum(values));
+/**
+ * One of `values`, in any case and with stray spaces. One transform, not a transform piped into an enum:
+ * every quote of every answer has a status, and a pipe is a second schema run per field.
+ */
+export const lowerEnum = <const T extends readonly [string, ...string[]]>(values: T) => {
+  const allowed = new Set<string>(values);
+  const expected = values.map((v) => JSON.stringify(v)).join("|");
+  return z.string().transform((s, ctx): T[number] => {
+    const v = s.trim().toLowerCase();
+    if (allowed.has(v)) return v as T[number];
+    ctx.addIssue({ code: "custom", message: `Invalid option: expected one of ${expected}` });
+    return z.NEVER;
+  });
+};
 
 export const paymentStatus = lowerEnum(PAYMENT_STATUSES);
 export const quoteStatus = lowerEnum(QUOTE_STATUSES);
