@@ -51,6 +51,8 @@ export interface Route {
   handle(req: IncomingMessage, res: ServerResponse, accepted: Accepted): Promise<void> | void;
   /** Told of each refusal the edge makes for this route (method, authentication, body too large). */
   refused?(refusal: Refusal): void;
+  /** Told when the server stops: what the route holds back (a log summary) is written then. */
+  close?(): void;
 }
 
 /** Writes a JSON-RPC error answer; with `close`, the connection ends after it (its body unread). */

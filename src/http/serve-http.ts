@@ -191,6 +191,7 @@ export async function serveHttp(opts: HttpOptions): Promise<RunningHttp> {
     close: () =>
       new Promise<void>((resolve) => {
         mcp.close();
+        for (const route of routes) route.close?.();
         http.closeAllConnections();
         if (!http.listening) return resolve();
         http.close(() => resolve());

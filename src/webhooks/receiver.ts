@@ -37,15 +37,23 @@ export interface WebhookOptions {
   refusalLogMs?: number;
 }
 
+export interface RefusalLog {
+  note(refusal: Refusal): void;
+  /** Writes the summary still pending now (at a stop), so no refusal goes unlogged. */
+  flush(): void;
+}
+
 /**
  * Logs refusals without flooding the log (a misconfigured secret refuses every delivery; a scanner may
  * post thousands): the first refusal after a quiet spell at once with its reason, the rest within
- * `windowMs` as one summary line when the spell ends, counted by reason. Never a secret or signature:
- * the reasons name none.
+ * `windowMs` as one summary line when the spell ends (or the server stops), counted by reason. Never a
+ * secret or signature: the reasons name none.
  */
-export function refusalLog(windowMs: number): (refusal: Refusal) => void {
+export function refusalLog(windowMs: number): RefusalLog {
   let since: Map<string, number> | null = null;
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
+    clearTimeout(timer);
     const counted = since;
     since = null;
     if (!counted?.size) return;
@@ -59,7 +67,7 @@ export function refusalLog(windowMs: number): (refusal: Refusal) => void {
       },
     );
   };
-  return (refusal) => {
+  const note = (refusal: Refusal) => {
     if (since) {
       const reason = `(${refusal.status}) ${refusal.message}`;
       since.set(reason, (since.get(reason) ?? 0) + 1);
@@ -67,8 +75,9 @@ export function refusalLog(windowMs: number): (refusal: Refusal) => void {
     }
     log("warn", `webhook refused (${refusal.status}): ${refusal.message}`, { status: refusal.status });
     since = new Map();
-    setTimeout(flush, windowMs).unref();
+    timer = setTimeout(flush, windowMs).unref();
   };
+  return { note, flush };
 }
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
@@ -83,7 +92,7 @@ export function webhookRoute(opts: WebhookOptions): Route {
   const logRefusal = refusalLog(opts.refusalLogMs ?? 60_000);
   const counted = (refusal: Refusal) => {
     counters.rejected++;
-    logRefusal(refusal);
+    logRefusal.note(refusal);
   };
   const refuse = (res: Parameters<Route["handle"]>[1], refusal: Refusal) => {
     counted(refusal);
@@ -155,5 +164,5 @@ export function webhookRoute(opts: WebhookOptions): Route {
     },
   );
   // Refusals the edge makes for this route (too large, wrong method) are counted too.
-  return { ...route, refused: counted };
+  return { ...route, refused: counted, close: logRefusal.flush };
 }

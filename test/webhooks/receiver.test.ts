@@ -138,4 +138,19 @@ describe("POST /webhooks/spacepay", () => {
     expect(w.server.stderr()).not.toContain(NEW_SECRET);
     expect(w.server.stderr()).not.toContain(OLD_SECRET);
   });
+
+  // Last: it stops the server.
+  it("a refusal summary still pending when the server stops is written at the stop", async () => {
+    const summaries = () =>
+      w.server
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes("more deliver")).length;
+    const body = paymentEvent("evt_refused_at_stop", "pay_at_stop");
+    for (let i = 0; i < 2; i++)
+      expect((await deliver({ body, secret: "whsec_someone_else_0123" })).status).toBe(401);
+    const before = summaries();
+    await w.server.stop();
+    expect(summaries()).toBe(before + 1);
+  });
 });

@@ -9,7 +9,7 @@ afterEach(() => vi.restoreAllMocks());
 it("logs the first refusal at once and the rest of its window as one summary by reason", async () => {
   const lines: string[] = [];
   vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
-  const note = refusalLog(200);
+  const { note } = refusalLog(200);
   const signature = { status: 401, message: "Unauthorized: X-SpacePay-Signature does not match" };
   const stale = { status: 400, message: "Bad request: X-SpacePay-Timestamp is not within 300 s of now" };
 
@@ -32,4 +32,19 @@ it("logs the first refusal at once and the rest of its window as one summary by 
   note(stale);
   expect(lines).toHaveLength(3);
   expect(lines[2]).toMatch(/webhook refused \(400\)/);
+});
+
+it("a summary still pending when the server stops is written at the stop", () => {
+  const lines: string[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+  const refusals = refusalLog(60_000);
+  const signature = { status: 401, message: "Unauthorized: X-SpacePay-Signature does not match" };
+  for (let i = 0; i < 3; i++) refusals.note(signature);
+  expect(lines).toHaveLength(1);
+  refusals.flush();
+  expect(lines).toHaveLength(2);
+  expect(lines[1]).toContain("webhook: 2 more deliveries refused in 60 s: 2 × (401) Unauthorized");
+  // Nothing is written twice: the window's timer finds nothing left.
+  refusals.flush();
+  expect(lines).toHaveLength(2);
 });
