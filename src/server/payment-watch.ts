@@ -63,7 +63,8 @@ export interface PaymentWatcher {
    * Counts these payments among this caller's watches until `signal` aborts; each entry point holds
    * what its caller watches before it reads or watches anything (one listen loop serves several
    * callers, so `watch` itself counts nobody). A payment the caller already holds costs nothing
-   * more. A withdrawal is held by its watchKey. All or nothing: throws WatchLimitError, holding none, when they would pass the limit.
+   * more. A withdrawal is held by its watchKey. All or nothing: throws WatchLimitError, holding none,
+   * when they would pass the limit.
    */
   hold(paymentIds: readonly string[], signal: AbortSignal): void;
   /** This watcher, counting watches against `caller` (the OAuth subject; undefined: the shared caller). */

@@ -115,20 +115,20 @@ export class Transport {
     // Loading undici (first request only) is not part of the exchange that the timeout bounds.
     const agent = this.agent ?? (await this.loadAgent());
     if (signal?.aborted) throw signal.reason;
-    const exchange = new Exchange();
+    const attempt = new DispatchedAttempt();
     // The error is built only when the deadline fires: most attempts never need its stack trace.
     let timedOut: TimeoutError | null = null;
     const timer = setTimeout(() => {
       timedOut = new TimeoutError(`No complete response from SpacePay within ${this.opts.timeoutMs} ms.`, {
         retryable: true,
       });
-      exchange.abort(timedOut);
+      attempt.abort(timedOut);
     }, this.opts.timeoutMs);
-    const onAbort = () => exchange.abort(signal?.reason);
+    const onAbort = () => attempt.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      agent.dispatch({ origin: this.opts.origin, path, method, headers, body: body ?? null }, exchange);
-      return await exchange.done;
+      agent.dispatch({ origin: this.opts.origin, path, method, headers, body: body ?? null }, attempt);
+      return await attempt.done;
     } catch (err) {
       // Whatever shape undici gives the abort, our own deadline firing means a timeout.
       if (timedOut && !signal?.aborted) throw timedOut;
@@ -176,7 +176,7 @@ export function abortedError(cause?: unknown): AbortedError {
  * to the cap as it arrives. undici's request() would wrap each call in an AsyncResource and hand the
  * body over as a stream to read back (~2% of the HTTP server's CPU, and a stream per call on stdio).
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class DispatchedAttempt implements Dispatcher.DispatchHandler {
   readonly done: Promise<Attempt>;
   private settle!: (attempt: Attempt) => void;
   private fail!: (err: unknown) => void;
